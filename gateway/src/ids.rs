@@ -46,7 +46,8 @@ pub fn new_v7() -> String {
 }
 
 /// The unkeyed application id for `(region, idempotency key)`: a UUIDv8 from SHA-256, as every
-/// version before keyed ids derived it, and as a log made then still does ([`AppIds::Unkeyed`]).
+/// version before keyed ids derived it, and as a log made then still does
+/// ([`Derivation::Unkeyed`]).
 pub fn app_id_for_key(region: &str, key: &str) -> String {
     let mut h = Sha256::new();
     h.update(b"tongban/app-id/v1\0");
@@ -77,8 +78,8 @@ pub enum Derivation {
     /// Keyed, on a log that holds submissions made unkeyed too (a log made before keyed ids and
     /// moved to them by its operator, or a keyed one a gateway of a version before them wrote
     /// to): a new key gets the keyed id, and a retry of a submission made unkeyed is answered
-    /// with the application it made, found by its unkeyed id ([`AppIds::unkeyed_retry`]),
-    /// at the cost of one more read of the log per submission under a key.
+    /// with the application it made, found by its unkeyed id ([`AppIds::unkeyed_retry`]) in
+    /// the gateway's own projections: one more lookup there per submission under a key.
     KeyedAfterUnkeyed,
 }
 
@@ -293,7 +294,7 @@ pub fn personal_kind(key: &str) -> Option<PersonalKind> {
 /// and is described, by its shape alone: a serial the log holds as an application's own is
 /// judged by that application's submission instead ([`quotable_own_serial`]).
 pub fn quotable_serial(serial: &str) -> bool {
-    serial_form(serial) && !held_numbers(&typed_number(serial)).any()
+    crate::shown::serial_form(serial) && !held_numbers(&typed_number(serial)).any()
 }
 
 /// [`quotable_serial`] for a serial the event log holds as one application's own number (its
@@ -307,7 +308,7 @@ pub fn quotable_serial(serial: &str) -> bool {
 /// applicant's ID number is another, and hidden for one whose submission names no ID number
 /// (a company's, say), since nothing then tells it from one.
 pub fn quotable_own_serial(serial: &str, own: &crate::domain::personal::OwnNumbers) -> bool {
-    serial_form(serial) && own_serial_clear(serial, own)
+    crate::shown::serial_form(serial) && own_serial_clear(serial, own)
 }
 
 /// Whether a number the log holds as an application's own is no personal data of it, by what
@@ -317,9 +318,9 @@ pub fn quotable_own_serial(serial: &str, own: &crate::domain::personal::OwnNumbe
 /// (another person's: an agent's, named only in a material, is the number a window keys a 代办
 /// case by, and these shapes are a province's serials' only by accident); where its shape
 /// reads as a legacy 15-digit ID number, the submission names an ID number (which it then is
-/// not) and its yyMMdd lies within 45 days of the application's submission
-/// ([`crate::domain::personal::OwnNumbers::dates_a_serial`]: a 受理编号's date is its intake's,
-/// a person's birth date decades before, so another person's legacy number is not quoted); and
+/// not) and the yyMMdd of each such run lies within 45 days of the application's submission
+/// ([`crate::domain::personal::OwnNumbers::dated_near`]: a 受理编号's date is its intake's, a
+/// person's birth date decades before, so another person's legacy number is not quoted); and
 /// where it reads as a phone otherwise (a landline, a mobile's eleven digits among more), the
 /// submission names a phone. So a 受理编号 of region code, date and sequence is quoted.
 /// Shared by reconciliation's quoting ([`quotable_own_serial`]) and `tongban find`'s.
@@ -362,15 +363,6 @@ fn reads_as_id(w: &str) -> bool {
         Err(Gb11643Error::Checksum) => w.get(..6).is_some_and(gb2260::is_known),
         Err(_) => false,
     }
-}
-
-/// The form a quoted serial has whatever its digits: printable ASCII (no person's name in
-/// Chinese characters), up to 64 characters, no `@` (an address).
-fn serial_form(serial: &str) -> bool {
-    (1..=64).contains(&serial.len())
-        && serial
-            .bytes()
-            .all(|b| (b.is_ascii_graphic() && b != b'@') || b == b' ')
 }
 
 /// Whether `text` holds personal data by the gateway's rules, however it is typed: an address
@@ -641,6 +633,14 @@ mod tests {
             "张三-1",
             "a@b-1",
             "",
+            // What `shown::serial` refused before the gateway judged serials here.
+            "13800138000",
+            "张三",
+            "110105491231002",
+            "138-0013-8000",
+            "a@b.cn",
+            "GD-440106197707077771",
+            "SL-13800138000-1",
         ] {
             assert!(!quotable_serial(hidden), "{hidden}");
         }

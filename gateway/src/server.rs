@@ -822,8 +822,8 @@ fn open_embedded_checked(dir: &DataDir) -> Result<Wired<EmbeddedLog>, ServeError
 
 /// How the embedded log's application ids derive: its record (`log/app-ids`) judged against its
 /// own submissions ([`crate::log::app_ids`]); a new log is keyed. What was judged is recorded
-/// where the record is missing (a log of a version before keyed ids, or a record lost), so that
-/// the next start has it.
+/// where the record is missing or narrower (a log of a version before keyed ids, a record lost,
+/// submissions of both derivations), so that the next start has it.
 fn embedded_derivation(
     dir: &DataDir,
     log: &EmbeddedLog,
@@ -842,21 +842,10 @@ fn embedded_derivation(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(io(e)),
     };
-    let judged = match GatewayKey::load(&dir.key())? {
-        // A log that holds events has its key (`check_log_key`); a new one has no submission,
-        // nor a key yet, and is judged without one.
-        // A log that says nothing of its ids (no record, no submission under a key near its
-        // ends): new keys keyed, and retries found under either id.
-        Some(key) => {
-            crate::log::app_ids::judge_embedded(log, &key, recorded, Derivation::KeyedAfterUnkeyed)?
-        }
-        None => crate::log::app_ids::judge_embedded(
-            log,
-            &GatewayKey::generate(),
-            recorded,
-            Derivation::KeyedAfterUnkeyed,
-        )?,
-    };
+    // A log that holds events has its key (`check_log_key`); a new one has none yet, nor a
+    // submission to judge by it, and is judged keyed whatever key is given.
+    let key = GatewayKey::load(&dir.key())?.unwrap_or_else(GatewayKey::generate);
+    let judged = crate::log::app_ids::judge_embedded(log, &key, recorded)?;
     told_of(&judged, recorded, &at);
     // Recorded as judged, for the next start and a backup: a record missing, a new log's, or
     // one the log's own submissions widened.
@@ -1067,7 +1056,6 @@ pub async fn open_jetstream(
             *log.head().borrow(),
             &key,
             recorded,
-            crate::ids::Derivation::KeyedAfterUnkeyed,
         )
         .await?;
         told_of(&judged, recorded, &log.derivation_record());
@@ -1856,10 +1844,11 @@ mod tests {
     }
 
     /// Given a new data directory, when a gateway starts on it, then its log records that its
-    /// application ids are keyed (before any event), and the ids a key gets are the keyed ones,
-    /// after a restart too. Given a log holding events and no record (made before keyed ids),
-    /// then the gateway keeps the unkeyed derivation its submissions were made under and records
-    /// nothing; given a record this version does not know, it does not start.
+    /// application ids are keyed (before any event), and the ids a key gets are the keyed ones.
+    /// Given a log holding events and no record, then it is judged by its submissions and what
+    /// was judged recorded: unkeyed where they were made before keyed ids, keyed with unkeyed
+    /// retries found where they say nothing or say both, keyed where they are keyed; a record
+    /// this version does not know refuses the start.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_new_log_keys_its_application_ids_and_an_older_one_keeps_its_own() {
         use crate::ids::{AppIds, Derivation};
@@ -2452,35 +2441,28 @@ mod tests {
         // from a mirror, whose metadata is its own): a gateway starting on it goes by the
         // submission.
         let made = GatewayKey::load(&maker.key()).expect("load").expect("made");
-        let (origin, submit) = crate::sample::commands(0)
-            .expect("commands")
-            .into_iter()
-            .next()
-            .expect("a submission");
-        let crate::domain::Command::Submit(mut submitted) = submit else {
-            panic!("the first command submits");
-        };
-        submitted.idempotency_key = Some("gd-1".into());
-        let app = first.gateway.app_ids.for_key(&origin, "gd-1");
-        let steps = [(
-            origin.as_str(),
-            crate::domain::Command::Submit(submitted),
-            "2026-12-06T08:00:00Z".to_string(),
-        )];
-        for event in crate::sample::sealed(&app, steps, "t0", &made).expect("sealed") {
-            first.gateway.log.append(event, 0).await.expect("append");
-        }
+        let submitted =
+            crate::log::app_ids::tests::submission(&made, Some("gd-1"), Derivation::Keyed);
+        first
+            .gateway
+            .log
+            .append(submitted, 0)
+            .await
+            .expect("append");
         let client = async_nats::connect(server.url()).await.expect("connect");
         let js = async_nats::jetstream::new(client);
-        let mut unrecorded = js
-            .get_stream(&config.stream)
-            .await
-            .expect("stream")
-            .info()
-            .await
-            .expect("info")
-            .config
-            .clone();
+        // The stream's configuration as its server holds it now.
+        let stream_now = || async {
+            js.get_stream(&config.stream)
+                .await
+                .expect("stream")
+                .info()
+                .await
+                .expect("info")
+                .config
+                .clone()
+        };
+        let mut unrecorded = stream_now().await;
         unrecorded
             .metadata
             .remove(crate::log::jetstream::APP_IDS_METADATA);
@@ -2493,14 +2475,8 @@ mod tests {
             .expect("third gateway");
         assert_eq!(third.gateway.app_ids.derivation(), Derivation::Keyed);
         // And recorded on the stream again, for every later start.
-        let recorded = js
-            .get_stream(&config.stream)
+        let recorded = stream_now()
             .await
-            .expect("stream")
-            .info()
-            .await
-            .expect("info")
-            .config
             .metadata
             .get(crate::log::jetstream::APP_IDS_METADATA)
             .cloned();

@@ -26,7 +26,7 @@ pub struct OwnNumbers {
     ids: BTreeSet<String>,
     phones: BTreeSet<String>,
     /// The day the application was submitted (Beijing time), when known: the date a 受理编号 of
-    /// region code, date and sequence carries lies near it ([`OwnNumbers::dates_a_serial`]).
+    /// region code, date and sequence carries lies near it ([`OwnNumbers::dated_near`]).
     submitted_on: Option<crate::time::CivilDate>,
 }
 

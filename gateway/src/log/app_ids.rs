@@ -67,13 +67,12 @@ pub struct Judged {
 /// The derivation of a log's application ids ([`decide`]): `recorded` (`None`: no record),
 /// beside the first and the latest submissions made under a key within [`LOOK`] positions of
 /// the log's two ends (`end` its last position, read with `read`, as [`EventLog::entries`]
-/// reads), and without either, `default` (a record-less log's).
+/// reads).
 pub async fn judge<R, F>(
     mut read: R,
     end: u64,
     key: &GatewayKey,
     recorded: Option<Derivation>,
-    default: Derivation,
 ) -> Result<Judged, Refused>
 where
     R: FnMut(u64, usize) -> F,
@@ -99,7 +98,7 @@ where
     // hold no submission under a key may hold one near its end.
     let from = end.saturating_sub(LOOK - 1).max(1);
     let latest = latest_made(&mut read, &keyed, from, end).await?;
-    decide(first, latest, recorded, default)
+    decide(first, latest, recorded)
 }
 
 /// [`judge`] on the embedded log, whose reads answer at once (its offline reads).
@@ -107,7 +106,6 @@ pub fn judge_embedded(
     log: &super::EmbeddedLog,
     key: &GatewayKey,
     recorded: Option<Derivation>,
-    default: Derivation,
 ) -> Result<Judged, Refused> {
     let end = *log.head().borrow();
     let judged = judge(
@@ -115,7 +113,6 @@ pub fn judge_embedded(
         end,
         key,
         recorded,
-        default,
     );
     let mut judged = std::pin::pin!(judged);
     match judged
@@ -134,12 +131,13 @@ pub fn judge_embedded(
 /// submission under no derivation refuses the start; submissions, or a record and a submission,
 /// of both derivations make the log [`Derivation::KeyedAfterUnkeyed`] (new keys keyed, unkeyed
 /// retries still found: never a second application, whichever was made when); otherwise the
-/// record, or what the submissions say, or `default`.
+/// record, or what the submissions say. A log that says nothing (no record, no submission under
+/// a key near its ends) may hold either anywhere, and is keyed with unkeyed retries found too,
+/// whatever another gateway of it judged.
 fn decide(
     first: Option<Made>,
     latest: Option<Made>,
     recorded: Option<Derivation>,
-    default: Derivation,
 ) -> Result<Judged, Refused> {
     use Derivation::{Keyed, KeyedAfterUnkeyed, Unkeyed};
     let mut found = Vec::new();
@@ -168,7 +166,7 @@ fn decide(
             (true, true) => (KeyedAfterUnkeyed, None),
             (true, false) => (Keyed, None),
             (false, true) => (Unkeyed, None),
-            (false, false) => (default, None),
+            (false, false) => (KeyedAfterUnkeyed, None),
         },
     };
     Ok(Judged {
@@ -287,35 +285,40 @@ pub(crate) mod tests {
     ) -> EmbeddedLog {
         let log = EmbeddedLog::open(path).expect("log");
         for (key_given, derivation) in made {
-            let (origin, submit) = crate::sample::commands(0)
-                .expect("commands")
-                .into_iter()
-                .next()
-                .expect("a submission");
-            let Command::Submit(mut submitted) = submit else {
-                panic!("the first command submits");
-            };
-            let app = match key_given {
-                Some(k) => AppIds::new(*derivation, key).for_key(&origin, k),
-                None => crate::ids::new_v7(),
-            };
-            submitted.idempotency_key = key_given.map(str::to_string);
-            let events = crate::sample::sealed(
-                &app,
-                [(
-                    origin.as_str(),
-                    Command::Submit(submitted),
-                    "2026-12-06T08:00:00Z".to_string(),
-                )],
-                "t0",
-                key,
-            )
-            .expect("sealed");
-            for event in events {
-                log.append(event, 0).await.expect("append");
-            }
+            log.append(submission(key, *key_given, *derivation), 0)
+                .await
+                .expect("append");
         }
         log
+    }
+
+    /// A submission sealed under `key`, made under the Idempotency-Key `key_given` with its id
+    /// derived so (a UUIDv7 without a key).
+    pub(crate) fn submission(
+        key: &GatewayKey,
+        key_given: Option<&str>,
+        derivation: Derivation,
+    ) -> Envelope {
+        let (origin, submit) = crate::sample::commands(0)
+            .expect("commands")
+            .into_iter()
+            .next()
+            .expect("a submission");
+        let Command::Submit(mut submitted) = submit else {
+            panic!("the first command submits");
+        };
+        let app = match key_given {
+            Some(k) => AppIds::new(derivation, key).for_key(&origin, k),
+            None => crate::ids::new_v7(),
+        };
+        submitted.idempotency_key = key_given.map(str::to_string);
+        let steps = [(
+            origin.as_str(),
+            Command::Submit(submitted),
+            "2026-12-06T08:00:00Z".to_string(),
+        )];
+        let mut events = crate::sample::sealed(&app, steps, "t0", key).expect("sealed");
+        events.pop().expect("one event")
     }
 
     /// Given a log's submissions under keys, then the derivation they were made under is found
@@ -338,7 +341,7 @@ pub(crate) mod tests {
             ],
         )
         .await;
-        let judged = judge_embedded(&log, &key, None, Keyed).expect("judged");
+        let judged = judge_embedded(&log, &key, None).expect("judged");
         assert_eq!(
             judged.derivation, Unkeyed,
             "a lost record is what the log says"
@@ -346,11 +349,11 @@ pub(crate) mod tests {
         assert!(judged.from_submissions && judged.mixed.is_none());
         // A keyed record beside unkeyed submissions: a keyed log that a version before keyed
         // ids wrote to, or a record copied over an unkeyed log. Both kinds of retry are found.
-        let judged = judge_embedded(&log, &key, Some(Keyed), Keyed).expect("judged");
+        let judged = judge_embedded(&log, &key, Some(Keyed)).expect("judged");
         assert_eq!(judged.derivation, KeyedAfterUnkeyed);
         assert_eq!(judged.against_record.map(|m| m.position), Some(2));
         // What an operator records to move a log made before keyed ids to them.
-        let judged = judge_embedded(&log, &key, Some(KeyedAfterUnkeyed), Unkeyed).expect("judged");
+        let judged = judge_embedded(&log, &key, Some(KeyedAfterUnkeyed)).expect("judged");
         assert_eq!(judged.derivation, KeyedAfterUnkeyed);
         assert_eq!(judged.against_record, None);
         drop(log);
@@ -363,7 +366,7 @@ pub(crate) mod tests {
         )
         .await;
         for recorded in [None, Some(Keyed)] {
-            let judged = judge_embedded(&log, &key, recorded, Unkeyed).expect("judged");
+            let judged = judge_embedded(&log, &key, recorded).expect("judged");
             assert_eq!(judged.derivation, KeyedAfterUnkeyed, "{recorded:?}");
             let (first, latest) = judged.mixed.expect("mixed");
             assert_eq!((first.position, latest.position), (1, 2));
@@ -375,20 +378,20 @@ pub(crate) mod tests {
         let other = GatewayKey::from_seed([4; 32]);
         let log = log_of(&dir, &other, &[(Some("gd-1"), Keyed)]).await;
         assert!(matches!(
-            judge_embedded(&log, &key, None, Keyed),
+            judge_embedded(&log, &key, None),
             Err(Refused::Neither { position: 1 })
         ));
         drop(log);
 
-        // No submission under a key: the record, else the default.
+        // No submission under a key: the record, else keyed with unkeyed retries found.
         let dir = TempDir::new("app-ids-none");
         let log = log_of(&dir, &key, &[(None, Keyed)]).await;
-        for (recorded, default, expected) in [
-            (Some(Keyed), Unkeyed, Keyed),
-            (Some(Unkeyed), Keyed, Unkeyed),
-            (None, Unkeyed, Unkeyed),
+        for (recorded, expected) in [
+            (Some(Keyed), Keyed),
+            (Some(Unkeyed), Unkeyed),
+            (None, KeyedAfterUnkeyed),
         ] {
-            let judged = judge_embedded(&log, &key, recorded, default).expect("judged");
+            let judged = judge_embedded(&log, &key, recorded).expect("judged");
             assert_eq!(judged.derivation, expected);
             assert!(!judged.from_submissions);
         }
@@ -397,7 +400,7 @@ pub(crate) mod tests {
         // A new log: keyed, even beside a record of an old one's.
         let dir = TempDir::new("app-ids-new");
         let log = log_of(&dir, &key, &[]).await;
-        let judged = judge_embedded(&log, &key, Some(Unkeyed), Unkeyed).expect("judged");
+        let judged = judge_embedded(&log, &key, Some(Unkeyed)).expect("judged");
         assert_eq!(judged.derivation, Keyed);
     }
 
@@ -411,7 +414,7 @@ pub(crate) mod tests {
         let mut made: Vec<(Option<&str>, Derivation)> = vec![(None, Derivation::Keyed); 4200];
         made.push((Some("sh-late-1"), Derivation::Keyed));
         let log = log_of(&dir, &key, &made).await;
-        let judged = judge_embedded(&log, &key, None, Derivation::Unkeyed).expect("judged");
+        let judged = judge_embedded(&log, &key, None).expect("judged");
         assert_eq!(judged.derivation, Derivation::Keyed);
         assert!(judged.from_submissions);
     }

@@ -67,8 +67,8 @@ pub struct Gateway<L: EventLog> {
     /// ([`Gateway::application`]): the built-in one; tests set their own.
     pub registry: &'static tongban_schemas::registry::Registry,
     /// How the ids of applications submitted with an `Idempotency-Key` derive from it: keyed
-    /// (the default), or unkeyed on a log made before keyed ids (`tongban serve` sets what the
-    /// log recorded, [`crate::ids::Derivation`]).
+    /// (the default), unkeyed on a log made before keyed ids, or keyed with unkeyed retries
+    /// found (`tongban serve` sets what it judged of the log, [`crate::ids::Derivation`]).
     pub app_ids: crate::ids::AppIds,
     /// The highest log position this gateway has acknowledged to a writer: what a read waits for
     /// the projections to reach (see [`Gateway::caught_up`]).

@@ -178,13 +178,7 @@ impl<L: EventLog> Gateway<L> {
             return self.page_of_whole(principal, app, after, limit).await;
         }
         let after_hash = Some(events.remove(0).hash);
-        let more = events.len() > limit;
-        events.truncate(limit);
-        Ok(EventsPage {
-            events,
-            after_hash,
-            more,
-        })
+        Ok(EventsPage::cut(events, after_hash, limit))
     }
 
     /// [`Gateway::events_page`] cut from the whole history's read and checks
@@ -208,14 +202,7 @@ impl<L: EventLog> Gateway<L> {
         let start = usize::try_from(after)
             .unwrap_or(usize::MAX)
             .min(events.len());
-        let mut page = events.split_off(start);
-        let more = page.len() > limit;
-        page.truncate(limit);
-        Ok(EventsPage {
-            events: page,
-            after_hash,
-            more,
-        })
+        Ok(EventsPage::cut(events.split_off(start), after_hash, limit))
     }
 
     /// The application's events through the log's read of one application, which refuses them
@@ -517,6 +504,20 @@ pub struct EventsPage {
     pub after_hash: Option<String>,
     /// Whether events follow the page's last.
     pub more: bool,
+}
+
+impl EventsPage {
+    /// The page of at most `limit` of `events` (those after the one asked after, in seq order),
+    /// saying whether more follow.
+    fn cut(mut events: Vec<Envelope>, after_hash: Option<String>, limit: usize) -> EventsPage {
+        let more = events.len() > limit;
+        events.truncate(limit);
+        EventsPage {
+            events,
+            after_hash,
+            more,
+        }
+    }
 }
 
 /// The seq and hash of the last event `view` folded ([`unverified`]'s `folded`).

@@ -1350,14 +1350,14 @@ fn message_size(event_id: &str, payload: usize, last_position: u64) -> usize {
 }
 
 impl EventLog for JetStreamLog {
-    /// From what is known without asking the server: the `max_payload` the servers announced
-    /// to the connection and the stream's `max_msg_size` as the head poll last read it. An
-    /// event after the first is measured as if its subject's last message were at the largest
-    /// position (its concurrency header at its longest), since where it is is not asked.
     fn limits_size(&self) -> bool {
         true
     }
 
+    /// From what is known without asking the server: the `max_payload` the servers announced
+    /// to the connection and the stream's `max_msg_size` as the head poll last read it. An
+    /// event after the first is measured as if its subject's last message were at the largest
+    /// position (its concurrency header at its longest), since where it is is not asked.
     fn fits(&self, event: &Envelope) -> Result<(), LogError> {
         let payload = crate::log::stored_form(event, event.seq.saturating_sub(1))?.len();
         let last_position = if event.seq <= 1 { 0 } else { u64::MAX };
