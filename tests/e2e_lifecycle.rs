@@ -883,6 +883,35 @@ fn a_dry_run_answers_as_the_submission_would_and_appends_nothing() {
     );
 }
 
+/// A demo gateway with one application of `mode` submitted by its origin: where several tests
+/// begin. The data directory goes once the gateway has stopped (`_dir` is dropped last).
+struct Submitted {
+    _dir: TempDir,
+    gw: Gateway,
+    tokens: BTreeMap<String, String>,
+    body: Value,
+    origin: Client,
+    id: String,
+}
+
+fn submitted(name: &str, mode: &str) -> Submitted {
+    let dir = TempDir::new(name);
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let tokens = tokens(&data);
+    let body = submission(&gw.client(None), mode);
+    let origin = gw.client(Some(&tokens[body["origin"].as_str().expect("origin")]));
+    let id = created_id(&origin.post("/v1/applications", &body));
+    Submitted {
+        _dir: dir,
+        gw,
+        tokens,
+        body,
+        origin,
+        id,
+    }
+}
+
 /// Given a forwarded application, when the origin sends its forward again with the
 /// `expected_seq` it was first sent with (a client whose answer was lost), then the answer is the
 /// event the first appended, `200` with `"repeated": true`, and the history holds it once; the
@@ -890,14 +919,13 @@ fn a_dry_run_answers_as_the_submission_would_and_appends_nothing() {
 /// team's walkthrough: the retry was told 409 stale-seq, caused by its own write.)
 #[test]
 fn an_action_repeated_with_its_expected_seq_is_answered_with_its_event() {
-    let dir = TempDir::new("action-repeat");
-    let data = dir.0.join("data");
-    let gw = Gateway::start(&data, true);
-    let tokens = tokens(&data);
-    let anon = gw.client(None);
-    let body = submission(&anon, "proxy");
-    let origin = gw.client(Some(&tokens[body["origin"].as_str().expect("origin")]));
-    let id = created_id(&origin.post("/v1/applications", &body));
+    let Submitted {
+        _dir,
+        gw: _gw,
+        origin,
+        id,
+        ..
+    } = submitted("action-repeat", "proxy");
     let forward = json!({"materials_checked": true, "expected_seq": 1});
     let first = act(&origin, &id, "forward", forward.clone());
     assert_eq!(
@@ -932,14 +960,13 @@ fn an_action_repeated_with_its_expected_seq_is_answered_with_its_event() {
 /// rule, and an `after_seq` past the last event is refused naming it.
 #[test]
 fn an_applications_events_are_read_a_page_at_a_time() {
-    let dir = TempDir::new("events-page");
-    let data = dir.0.join("data");
-    let gw = Gateway::start(&data, true);
-    let tokens = tokens(&data);
-    let anon = gw.client(None);
-    let body = submission(&anon, "proxy");
-    let origin = gw.client(Some(&tokens[body["origin"].as_str().expect("origin")]));
-    let id = created_id(&origin.post("/v1/applications", &body));
+    let Submitted {
+        _dir,
+        gw: _gw,
+        origin,
+        id,
+        ..
+    } = submitted("events-page", "proxy");
     let forwarded = act(&origin, &id, "forward", json!({"materials_checked": true}));
     assert_eq!(
         forwarded.status,
@@ -1018,16 +1045,16 @@ fn an_applications_events_are_read_a_page_at_a_time() {
 /// showed found nothing.)
 #[test]
 fn an_identifier_holding_a_bidi_control_is_refused_at_its_field() {
-    let dir = TempDir::new("bidi-identifiers");
-    let data = dir.0.join("data");
-    let gw = Gateway::start(&data, true);
-    let tokens = tokens(&data);
-    let anon = gw.client(None);
-    let body = submission(&anon, "online");
-    let origin = gw.client(Some(&tokens[body["origin"].as_str().expect("origin")]));
+    let Submitted {
+        _dir,
+        gw,
+        tokens,
+        body,
+        origin,
+        id,
+    } = submitted("bidi-identifiers", "online");
     let lead = gw.client(Some(&tokens[body["handlers"][0].as_str().expect("lead")]));
     let operator = gw.client(Some(&tokens["operator"]));
-    let id = created_id(&origin.post("/v1/applications", &body));
     success(&act(&origin, &id, "forward", json!({})));
     let events = |c: &Client| {
         c.get(&format!("/v1/applications/{id}/events")).json()["events"]
@@ -1120,15 +1147,15 @@ fn an_identifier_holding_a_bidi_control_is_refused_at_its_field() {
 /// a walkthrough: each fix revealed the next fault.)
 #[test]
 fn every_fault_of_an_action_body_is_told_in_one_answer() {
-    let dir = TempDir::new("action-faults");
-    let data = dir.0.join("data");
-    let gw = Gateway::start(&data, true);
-    let tokens = tokens(&data);
-    let anon = gw.client(None);
-    let body = submission(&anon, "online");
-    let origin = gw.client(Some(&tokens[body["origin"].as_str().expect("origin")]));
+    let Submitted {
+        _dir,
+        gw,
+        tokens,
+        body,
+        origin,
+        id,
+    } = submitted("action-faults", "online");
     let lead = gw.client(Some(&tokens[body["handlers"][0].as_str().expect("lead")]));
-    let id = created_id(&origin.post("/v1/applications", &body));
     success(&act(&origin, &id, "forward", json!({})));
     let told = |r: common::Response| -> Vec<(String, String)> {
         let p = expect_problem(r, 422);
