@@ -55,7 +55,7 @@ fn every_stage_measures_and_every_goal_is_judged() {
             "--events",
             "600",
             "--depth",
-            "12",
+            "66",
         ],
     );
     let stages = stage_keys(&report);
@@ -172,31 +172,34 @@ fn every_stage_measures_and_every_goal_is_judged() {
     }
     let events = legs("shape-events");
     assert_eq!(events.len(), 10, "{events:?}");
-    // On each backend, four clients, each application from 3 to 10 events, then from 10 to 12,
-    // then its whole history (12 events, every answer checked) read back ten times.
+    // On each backend, four clients, each application from 3 to 10 events, then from 10 to 66,
+    // then its whole history (66 events, every answer checked) read back ten times, one read at a
+    // time: past 64 events the gateway builds one history at a time for one caller and answers
+    // a second asked meanwhile 503 (which a read leg of concurrent clients met at 1,000 events).
     for (legs, backend) in events[..6].chunks(3).zip(["embedded", "JetStream R1"]) {
         assert_eq!(legs[0]["ops"], 4 * 7, "{}", legs[0]);
-        assert_eq!(legs[1]["ops"], 4 * 2, "{}", legs[1]);
+        assert_eq!(legs[1]["ops"], 4 * 56, "{}", legs[1]);
         let label = legs[1]["label"].as_str().unwrap();
         assert!(
-            label.contains(backend) && label.contains("10 → 12 events"),
+            label.contains(backend) && label.contains("10 → 66 events"),
             "{label}"
         );
         assert_eq!(legs[2]["ops"], 4 * 10, "{}", legs[2]);
+        assert_eq!(legs[2]["errors"], 0, "{}", legs[2]);
         let label = legs[2]["label"].as_str().unwrap();
         assert!(
             label.contains("whole history read") && label.contains(backend),
             "{label}"
         );
     }
-    // Then, through a second gateway on the same stream, each application moved on 12 more
+    // Then, through a second gateway on the same stream, each application moved on 66 more
     // times (--depth bounds the leg), every other action through the other gateway, each
-    // answered with the next seq; both gateways' CPU counted. Then 12 more, 200 ms apart.
-    for (in_turn, (spaced, events)) in events[6..8].iter().zip([
-        ("in turn,", "12 → 24 events"),
-        ("in turn 200 ms apart", "24 → 36 events"),
+    // answered with the next seq; both gateways' CPU counted. Then 20 more, 200 ms apart.
+    for (in_turn, (spaced, events, actions)) in events[6..8].iter().zip([
+        ("in turn,", "66 → 132 events", 66),
+        ("in turn 200 ms apart", "132 → 152 events", 20),
     ]) {
-        assert_eq!(in_turn["ops"], 4 * 12, "{in_turn}");
+        assert_eq!(in_turn["ops"], 4 * actions, "{in_turn}");
         assert_eq!(in_turn["errors"], 0, "{in_turn}");
         let label = in_turn["label"].as_str().unwrap();
         assert!(
@@ -208,26 +211,26 @@ fn every_stage_measures_and_every_goal_is_judged() {
             "{in_turn}"
         );
     }
-    // Then 12 more, each read back through the other gateway until the read shows it: every
+    // Then 20 more, each read back through the other gateway until the read shows it: every
     // action shown (no error), one figure per action.
     let across = &events[8];
-    assert_eq!(across["ops"], 4 * 12, "{across}");
+    assert_eq!(across["ops"], 4 * 20, "{across}");
     assert_eq!(across["errors"], 0, "{across}");
     let label = across["label"].as_str().unwrap();
     assert!(
         label.contains("time until a read through the other shows it")
-            && label.contains("36 → 48 events"),
+            && label.contains("152 → 172 events"),
         "{label}"
     );
-    // Then 12 more, each read once through the other gateway naming the action's position:
+    // Then 20 more, each read once through the other gateway naming the action's position:
     // every read shows its action (no error).
     let after = &events[9];
-    assert_eq!(after["ops"], 4 * 12, "{after}");
+    assert_eq!(after["ops"], 4 * 20, "{after}");
     assert_eq!(after["errors"], 0, "{after}");
     let label = after["label"].as_str().unwrap();
     assert!(
         label.contains("a read through the other naming its position")
-            && label.contains("48 → 60 events"),
+            && label.contains("172 → 192 events"),
         "{label}"
     );
     // Each gateway's /metrics counted the reads it was sent (every other action's), each timed,
@@ -237,7 +240,7 @@ fn every_stage_measures_and_every_goal_is_judged() {
         .expect("both gateways' reads");
     assert_eq!(reaching.len(), 2, "{after}");
     for gateway in reaching {
-        assert_eq!(gateway["waits"]["count"], 4 * 6, "{gateway}");
+        assert_eq!(gateway["waits"]["count"], 4 * 10, "{gateway}");
         assert_eq!(gateway["not_reached"], 0, "{gateway}");
         assert!(gateway["end_asked"].as_u64().is_some(), "{gateway}");
         // Its projector took batches during the leg: the other gateway's actions, pushed by the

@@ -13,9 +13,10 @@
 //!   apart, all clients at the same depth, with the gateway's CPU counted until it has gone idle
 //!   after the leg: what an action costs on an application with that many events behind it.
 //!   On the embedded log, then on JetStream (one server), where every event an action reads is
-//!   a request to the server. Then each client reads its application's whole history back
-//!   (`GET /v1/applications/{id}/events`) a few times: what a dispute's or a reconciliation's
-//!   read of a long history costs (on JetStream, batches of direct gets).
+//!   a request to the server. Then each application's whole history is read back
+//!   (`GET /v1/applications/{id}/events`) a few times, one read at a time as the gateway allows
+//!   one caller: what a dispute's or a reconciliation's read of a long history costs (on
+//!   JetStream, batches of direct gets).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -468,9 +469,11 @@ pub async fn read_after(
 /// Reads of its application's history per client in the history leg.
 pub const HISTORY_READS: usize = 10;
 
-/// The history leg: each client reads its application's whole history
-/// (`GET /v1/applications/{id}/events`, as a dispute or a province's reconciliation does)
-/// [`HISTORY_READS`] times, every answer holding all `events` events.
+/// The history leg: each application's whole history (`GET /v1/applications/{id}/events`, as a
+/// dispute or a province's reconciliation reads it) read [`HISTORY_READS`] times, every answer
+/// holding all `events` events. One read at a time, over one connection: the gateway builds at
+/// most one history longer than 64 events at a time for one caller, and answers a second asked
+/// meanwhile `503 history-busy` (`http::histories`), so a caller reads them in turn, as this does.
 async fn read_histories(
     gw: &GatewayProcess,
     backend: &str,
@@ -481,40 +484,36 @@ async fn read_histories(
     gw.settle(Duration::from_secs(30)).await?;
     let cpu_before = gw.cpu_secs()?;
     let started = Instant::now();
-    let mut tasks = Vec::with_capacity(apps.len());
-    for id in apps {
-        let (addr, token) = (gw.addr.clone(), token.to_string());
-        let path = format!("/v1/applications/{id}/events");
-        tasks.push(tokio::spawn(async move {
-            let mut conn = Client::new(&addr);
-            let (mut lat, mut errors) = (Vec::new(), Vec::new());
-            for _ in 0..HISTORY_READS {
-                let t = Instant::now();
-                let answer = conn.send("GET", &path, Some(&token), &[], None).await;
-                match expect(answer, 200, &format!("GET {path}")) {
-                    Ok(body) => {
-                        let read = body["events"].as_array().map_or(0, Vec::len);
-                        if read as u64 == events {
-                            lat.push(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX));
-                        } else {
-                            errors.push(format!("GET {path}: {read} events, {events} due"));
-                        }
-                    }
-                    Err(e) => {
-                        errors.push(e.0);
-                        break;
+    let mut conn = Client::new(&gw.addr);
+    let (mut lat, mut errors) = (Vec::new(), Vec::new());
+    'reads: for _ in 0..HISTORY_READS {
+        for id in apps {
+            let path = format!("/v1/applications/{id}/events");
+            let t = Instant::now();
+            let answer = conn.send("GET", &path, Some(token), &[], None).await;
+            match expect(answer, 200, &format!("GET {path}")) {
+                Ok(body) => {
+                    let read = body["events"].as_array().map_or(0, Vec::len);
+                    if read as u64 == events {
+                        lat.push(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX));
+                    } else {
+                        errors.push(format!("GET {path}: {read} events, {events} due"));
                     }
                 }
+                Err(e) => {
+                    errors.push(e.0);
+                    break 'reads;
+                }
             }
-            (lat, errors)
-        }));
+        }
     }
-    let (lat, errors) = gathered(tasks).await?;
     let secs = started.elapsed().as_secs_f64();
     let mut m = Measured::from_parts(lat, errors, secs);
     m.server_cpu_secs = Some(gw.cpu_secs()? - cpu_before);
     Ok(Leg {
-        label: format!("whole history read, {backend}, application at {events} events"),
+        label: format!(
+            "whole history read, {backend}, application at {events} events, one at a time"
+        ),
         m,
     })
 }
