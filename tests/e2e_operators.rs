@@ -980,24 +980,27 @@ fn an_edited_index_is_found_by_every_check() {
         db.persist(fjall::PersistMode::SyncAll).expect("persist");
         last + 1
     };
-    let (code, out, _) = tongban(&["verify"], &data);
-    assert_eq!(code, 1, "{out}");
+    // The whole-log check and the application's own: each names the copy as one, and where
+    // the genuine event is (the whole-log check said "seq 8 follows seq 8"), beside the index's
+    // finding; the history is the eight events.
+    for args in [vec!["verify"], vec!["verify", "--app", &id]] {
+        let (code, out, _) = tongban(&args, &data);
+        assert_eq!(code, 1, "{args:?}: {out}");
+        assert!(
+            out.contains(&format!(
+                "BROKEN application {id} seq 8 (log position {copy_at}): a second copy of this \
+                 event (the same seq and hash), the one kept at log position {}: left out of the \
+                 chain",
+                copy_at - 1
+            )) && !out.contains("seq 8 follows seq 8"),
+            "{args:?}: {out}"
+        );
+    }
+    let (_, out, _) = tongban(&["verify"], &data);
     assert!(
         out.contains(&format!(
             "BROKEN application {id} seq 8 (log position {copy_at}): the log's index \
              places this seq at log position"
-        )) && out.contains("seq 8 follows seq 8"),
-        "{out}"
-    );
-    // Checked alone, the application's events are compared with each other: the copy is said
-    // as one, naming where the genuine event is, and the history is the eight events.
-    let (code, out, _) = tongban(&["verify", "--app", &id], &data);
-    assert_eq!(code, 1, "{out}");
-    assert!(
-        out.contains(&format!(
-            "BROKEN application {id} seq 8 (log position {copy_at}): a second copy of this \
-             event (the same seq and hash), the one kept at log position {}: left out of the chain",
-            copy_at - 1
         )),
         "{out}"
     );
@@ -2486,6 +2489,26 @@ fn the_audit_script_catches_what_an_insider_would_do() {
     assert_eq!(code, Some(1), "{text}");
     assert!(
         text.contains("seq 6: sig is not 128 lowercase hex"),
+        "{text}"
+    );
+
+    // A second event under seq 4 after the last one, its seal kept and one of its texts
+    // changed (published on a stream by someone with publish rights): said as a second,
+    // different event under seq 4 whose content no longer hashes to its hash, and not as a seq
+    // out of order or a prev_hash that does not match (it links to seq 3, as seq 4 does).
+    let mut twinned = events.clone();
+    let mut twin = twinned["events"][3].clone();
+    twin["actor"] = json!("440000/someone-else");
+    twinned["events"].as_array_mut().expect("events").push(twin);
+    let (code, text, _) = run("twinned.json", &twinned, &key, &[]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains(&format!(
+            "BROKEN {id} seq 4: a second, different event under seq 4"
+        )) && text.contains(&format!("BROKEN {id} seq 4: hash "))
+            && !text.contains("prev_hash does not match")
+            && !text.contains("seq 4 after 4")
+            && text.contains("BROKEN: 2 problems"),
         "{text}"
     );
 

@@ -869,11 +869,16 @@ const REJUDGED_AT_MOST: usize = 1_000;
 
 /// The whole-log check remembers each application's last event only, so events stored in each
 /// other's places read there as gaps around them ("seq 4 follows seq 2", "seq 3 follows seq
-/// 4", …), as if events were missing. The applications with such gaps are read again, their
-/// events together, and where they are a whole chain intact in seq order stored in another
-/// order, their findings are those `verify --app` gives ([`link_stored`]): the events out of
-/// their place, named so. Only then; any other break stands as found. A second read of the log,
-/// made only when the first found gaps.
+/// 4", …), as if events were missing, and so does an event stored again under a seq its
+/// application already holds: a copy ("seq 4 follows seq 4"), or another content under its
+/// seal, whose hash no longer recomputes (an auditor's walkthrough was told a seq was out of
+/// order where `verify --app` said the content was changed). The applications with such gaps are
+/// read again, their events together, and where that judgement ([`judge_stored`]: each event
+/// under the seal of another said as a copy or as rewritten, the rest linked in seq order)
+/// finds no seq missing, its findings are the ones `verify --app` gives: the events out of
+/// their place, the copies and the rewritten events, each named so. Where a seq is missing
+/// there too, the break stands as found. A second read of the log, made only when the first
+/// found gaps.
 async fn rejudge_out_of_order<L: EventLog>(
     log: &L,
     key: &PublicKey,
@@ -899,9 +904,9 @@ async fn rejudge_out_of_order<L: EventLog>(
     for (app, events) in kept {
         let stored: Vec<(u64, &Envelope)> = events.iter().map(|p| (p.position, &p.event)).collect();
         let judged = judge_stored(&stored, key);
-        if !judged
+        if judged
             .iter()
-            .any(|l| matches!(l, Err(ChainError::Displaced { .. })))
+            .any(|l| matches!(l, Err(ChainError::SeqGap { .. })))
         {
             continue;
         }
@@ -1967,6 +1972,54 @@ mod tests {
                  out of its place in seq order (none of the application's events is missing and \
                  their chain is intact in seq order; the log's order of them was changed)",
             ],
+            "{r:?}"
+        );
+    }
+
+    /// Given a log holding, after an application's last event, that event again (a copy) or
+    /// another content under its seq and hash (one character of its data changed, its seal
+    /// kept), when the whole log is verified, then each is said as `verify --app` says it: a
+    /// second copy naming the one kept, and a hash that does not recompute (content changed
+    /// after it was sealed). (The whole-log check said "seq 3 follows seq 3; expected 4" of
+    /// both, sending an auditor to look for events out of order.) A seq that is missing too
+    /// stands as a gap.
+    #[test]
+    fn the_whole_log_check_says_a_copy_and_a_rewritten_copy_as_verify_app_does() {
+        let events = chain_of(3);
+        let mut rewritten = events[2].clone();
+        rewritten.actor = "440000/someone-else".into();
+        for (extra, said) in [
+            (
+                events[2].clone(),
+                "BROKEN application app-a seq 3 (log position 4): a second copy of this event \
+                 (the same seq and hash), the one kept at log position 3: left out of the chain"
+                    .to_string(),
+            ),
+            (
+                rewritten.clone(),
+                format!(
+                    "BROKEN application app-a seq 3 (log position 4): hash is {}, recomputed {}: its \
+                     content was changed after it was sealed",
+                    rewritten.hash,
+                    match rewritten.seal_error(&key().public()) {
+                        Some(ChainError::Hash { expected, .. }) => expected,
+                        other => panic!("not a hash error: {other:?}"),
+                    }
+                ),
+            ),
+        ] {
+            let mut stored = events.clone();
+            stored.push(extra);
+            let r = verify_fixed(&Fixed::new(&stored, &[1, 2, 3, 4], 4));
+            assert_eq!(r.findings(), vec![said], "{r:?}");
+        }
+        // Seq 2 removed as well: the gap stands.
+        let stored = [events[0].clone(), events[2].clone(), rewritten];
+        let r = verify_fixed(&Fixed::new(&stored, &[1, 2, 3], 3));
+        assert!(
+            r.broken
+                .iter()
+                .any(|b| matches!(b.error, ChainError::SeqGap { .. })),
             "{r:?}"
         );
     }

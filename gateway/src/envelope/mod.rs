@@ -56,7 +56,9 @@ pub enum ChainError {
     SeqGap { previous: u64, found: u64 },
     #[error("prev_hash is {found:?}, expected {expected:?}")]
     PrevHash { expected: String, found: String },
-    #[error("hash is {found}, recomputed {expected}")]
+    /// Said with what it means, as the operators' tools say it (an auditor read the bare hashes
+    /// as a puzzle where the evidence page said the content was changed).
+    #[error("hash is {found}, recomputed {expected}: its content was changed after it was sealed")]
     Hash { expected: String, found: String },
     #[error("signature does not verify under the gateway key")]
     Signature,
