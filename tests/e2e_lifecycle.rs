@@ -894,6 +894,14 @@ struct Submitted {
     id: String,
 }
 
+impl Submitted {
+    /// A client of the application's lead handler.
+    fn lead(&self) -> Client {
+        let lead = self.body["handlers"][0].as_str().expect("lead");
+        self.gw.client(Some(&self.tokens[lead]))
+    }
+}
+
 fn submitted(name: &str, mode: &str) -> Submitted {
     let dir = TempDir::new(name);
     let data = dir.0.join("data");
@@ -1033,6 +1041,28 @@ fn an_applications_events_are_read_a_page_at_a_time() {
         origin.get(&format!("/v1/applications/{id}/events?page=2")),
         400,
     );
+}
+
+/// Given an application of 23 events, when its history is read five events a page, from its
+/// start to its end, from its middle and after its last event, then each page is the whole
+/// history's events after the seq asked, with the hash of the event it follows, whether more
+/// follow and the next page's `after_seq` (the embedded log reads each page's events and the
+/// one after them, not the history); past its last event, it is refused naming seq 23.
+#[test]
+fn a_longer_history_is_read_a_page_at_a_time_from_its_start_middle_and_end() {
+    let s = submitted("events-pages", "proxy");
+    let (origin, id) = (&s.origin, &s.id);
+    success(&act(
+        origin,
+        id,
+        "forward",
+        json!({"materials_checked": true}),
+    ));
+    let lead = s.lead();
+    success(&act(&lead, id, "accept", json!({})));
+    common::suspend_and_resume(&lead, id, 10);
+    let events = common::pages_agree_with_the_whole(origin, id, 5);
+    assert_eq!(events.len(), 23);
 }
 
 /// Given an online application on its way, when its lead sends a 受理编号, a 决定文书编号, a

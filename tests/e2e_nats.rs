@@ -750,6 +750,46 @@ fn a_forged_event_on_a_stream_is_shown_but_not_counted() {
     );
 }
 
+/// Given an application of 23 events on a stream, when its history is read five events a page
+/// (from its start to its end, from its middle, after its last event), then each page is the
+/// whole history's events after the seq asked, as on the embedded log; past its last event it
+/// is refused naming seq 23. Then, with a copy of its seq 2 published on its subject after its
+/// last event, the whole history is refused (500 `log-corrupt` naming the copy), as is a page
+/// whose read reaches the copy (the last page, which reads the subject to its end), while the
+/// first page, whose read stops at its sixth event, is served: a page answers for the part of
+/// the subject it reads.
+#[test]
+fn a_history_on_a_stream_is_read_a_page_at_a_time() {
+    let nats = NatsServer::start();
+    let dir = TempDir::new("nats-events-pages");
+    let data = dir.0.join("data");
+    let gw = start_on_nats(&data, true, &nats);
+    let (origin, id) = forwarded(&gw, &data, "pages-1");
+    let (body, _) = example(&gw.client(None));
+    let lead = gw.client(Some(
+        &tokens(&data)[body["handlers"][0].as_str().expect("lead")],
+    ));
+    success(&lead.post(&format!("/v1/applications/{id}/accept"), &json!({})));
+    common::suspend_and_resume(&lead, &id, 10);
+    let events = common::pages_agree_with_the_whole(&origin, &id, 5);
+    assert_eq!(events.len(), 23);
+
+    let copy = publish_after_last(&nats, |last| {
+        let second = serde_json::to_vec(&events[1]).expect("json");
+        (last.subject.to_string(), second)
+    })
+    .1;
+    let whole = origin.get(&format!("/v1/applications/{id}/events"));
+    let whole = common::refused(&whole, 500, "log-corrupt");
+    assert_eq!(whole["breaks"][0]["position"], json!(copy), "{whole}");
+    let last_page = origin.get(&format!(
+        "/v1/applications/{id}/events?after_seq=20&limit=5"
+    ));
+    assert_eq!(common::refused(&last_page, 500, "log-corrupt"), whole);
+    let first_page = success(&origin.get(&format!("/v1/applications/{id}/events?limit=5")));
+    assert_eq!(first_page["events"], json!(events[..5]));
+}
+
 /// An application submitted (under Idempotency-Key `key`) and forwarded by the example's origin
 /// on `gw`: the origin's client and the application's id.
 fn forwarded(gw: &Gateway, data: &std::path::Path, key: &str) -> (Client, String) {

@@ -659,6 +659,74 @@ pub fn application(origin: &Client, body: &Value, steps: &[(&Client, &str, Value
     id
 }
 
+/// Takes accepted application `id` through `pairs` suspensions and resumptions by its lead
+/// handler `lead` (特别程序, the one pair the lifecycle allows any number of times): a history
+/// two events longer each pair.
+pub fn suspend_and_resume(lead: &Client, id: &str, pairs: usize) {
+    let suspend = json!({"kind": "expert-review", "reason": "专家评审"});
+    for _ in 0..pairs {
+        for (action, body) in [("suspend", &suspend), ("resume", &json!({}))] {
+            success(&lead.post(&format!("/v1/applications/{id}/{action}"), body));
+        }
+    }
+}
+
+/// Reads application `id`'s history through `c` a page of `limit` at a time, from its start to
+/// its end, then from its middle and from its last event, and asserts that each page is the
+/// whole history's events after the seq asked, with the hash of the event it follows, whether
+/// more follow and the next page's `after_seq`, and that a page after a seq past the last is
+/// refused (400 `beyond-history` at `query:after_seq`, naming the last seq). Answers the whole
+/// history's events.
+pub fn pages_agree_with_the_whole(c: &Client, id: &str, limit: usize) -> Vec<Value> {
+    let whole = success(&c.get(&format!("/v1/applications/{id}/events")));
+    let events = whole["events"].as_array().expect("events").clone();
+    let page_after = |after: usize| {
+        let page = success(&c.get(&format!(
+            "/v1/applications/{id}/events?after_seq={after}&limit={limit}"
+        )));
+        let end = (after + limit).min(events.len());
+        let expected = json!({
+            "app": id,
+            "after_seq": after,
+            "after_hash": after.checked_sub(1).map(|i| events[i]["hash"].clone()),
+            "events": events[after..end],
+            "more": end < events.len(),
+            "next_after_seq": end.max(after),
+            "request_signatures": page["request_signatures"],
+        });
+        assert_eq!(page, expected, "after_seq {after}, limit {limit}");
+        page
+    };
+    let mut after = 0;
+    loop {
+        let page = page_after(after);
+        after = page["next_after_seq"].as_u64().expect("next") as usize;
+        if page["more"] == json!(false) {
+            break;
+        }
+    }
+    assert_eq!(after, events.len());
+    page_after(events.len() / 2);
+    page_after(events.len());
+    let past = c.get(&format!(
+        "/v1/applications/{id}/events?after_seq={}",
+        events.len() + 1
+    ));
+    let past = refused(&past, 400, "bad-request");
+    let found = &past["errors"][0];
+    assert_eq!(
+        (&found["pointer"], &found["rule"]),
+        (&json!("query:after_seq"), &json!("beyond-history")),
+        "{past}"
+    );
+    let last = format!("(seq {})", events.len());
+    assert!(
+        found["message"].as_str().is_some_and(|m| m.contains(&last)),
+        "{past}"
+    );
+    events
+}
+
 /// Writes `doc` to `file` and runs docs/audit/verify_chain.py on it with `key` and `options`:
 /// exit code, stdout, stderr.
 pub fn verify_chain(

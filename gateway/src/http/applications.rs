@@ -653,9 +653,9 @@ async fn events_page<L: EventLog>(
         let request_signatures = s.gateway.request_evidence(&page.events)?;
         Ok::<_, Problem>((page, request_signatures))
     };
-    // A page takes its turn as the whole history does: the log reads past the page (from event
-    // `after_seq` to the end on the embedded log, the whole subject on JetStream), so what a
-    // page costs to read grows with the history, not with `limit`.
+    // A page of a long history takes its turn as the whole history does: it holds up to 1,000
+    // events, and on JetStream its read goes from the subject's start to the page's end (the
+    // stream has no index by seq), so what it costs there grows with `after_seq`.
     super::histories::answer(&s, &principal, &id, read, |(page, request_signatures)| {
         #[derive(serde::Serialize)]
         struct Answer<'a, S> {

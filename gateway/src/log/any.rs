@@ -55,6 +55,19 @@ impl EventLog for AnyLog {
         }
     }
 
+    async fn read_page(
+        &self,
+        app: &str,
+        first: u64,
+        max: usize,
+        position: u64,
+    ) -> Result<Vec<Envelope>, LogError> {
+        match self {
+            AnyLog::Embedded(l) => l.read_page(app, first, max, position).await,
+            AnyLog::JetStream(l) => l.read_page(app, first, max, position).await,
+        }
+    }
+
     async fn entries(&self, from: u64, max: usize) -> Result<Vec<At>, LogError> {
         match self {
             AnyLog::Embedded(l) => l.entries(from, max).await,

@@ -55,6 +55,7 @@ pub async fn run_all<L: EventLog>(log: &L) {
     read_at_reads_given_positions(log).await;
     last_is_the_last_read(log).await;
     read_after_reads_the_rest_of_read(log).await;
+    read_page_reads_a_page_of_read(log).await;
     subscribers_see_the_head_move(log).await;
     concurrent_appends_have_one_winner(log).await;
 }
@@ -137,6 +138,87 @@ pub async fn read_after_reads_the_rest_of_read<L: EventLog>(log: &L) {
             .expect("none")
             .is_empty()
     );
+}
+
+/// `read_page` answers the events of `read` from a seq, at most so many of them, whatever
+/// position it is told the first is at: the right one, another event's, none; across the reads
+/// of a history a batch at a time (JetStream asks for 16 messages a batch in tests).
+pub async fn read_page_reads_a_page_of_read<L: EventLog>(log: &L) {
+    let app = fresh_app();
+    let mut written: Vec<Envelope> = Vec::new();
+    let mut positions = vec![0];
+    for seq in 1..=20 {
+        let prev = written.last().map(|e| e.hash.clone()).unwrap_or_default();
+        let e = event(&app, seq, &prev);
+        positions.push(log.append(e.clone(), seq - 1).await.expect("append"));
+        written.push(e);
+        if seq % 7 == 0 {
+            // Another application's events among this one's.
+            append_chain(log, &fresh_app(), 1).await;
+        }
+    }
+    assert_eq!(log.read(&app).await.expect("read"), written);
+    for first in [0u64, 1, 2, 7, 8, 16, 17, 19, 20, 21, 30] {
+        let right = positions.get(first as usize).copied().unwrap_or(0);
+        for max in [0usize, 1, 2, 5, 16, 40] {
+            let skip = (first.max(1) - 1) as usize;
+            let expected: Vec<Envelope> = written.iter().skip(skip).take(max).cloned().collect();
+            for (hint, what) in [
+                (right, "its position"),
+                (0, "none"),
+                (right + 1, "a wrong one"),
+            ] {
+                let page = log.read_page(&app, first, max, hint).await.expect("page");
+                assert_eq!(
+                    page, expected,
+                    "from seq {first}, {max} at most, told {what}"
+                );
+            }
+        }
+    }
+    assert!(
+        log.read_page(&fresh_app(), 1, 10, 0)
+            .await
+            .expect("none")
+            .is_empty()
+    );
+}
+
+/// Given an application of five events and, where its sixth belongs, something the whole read
+/// refuses (`spoil` puts it there: an event damaged in place, bytes on its subject that name it
+/// but are no event), when its history is read a page at a time, then a page that ends before
+/// the sixth (the page and the one event after it that says more follow) is answered, and one
+/// that reaches it is refused as the whole read is: a page reads no further than it goes, and
+/// answers for what it reads.
+pub async fn a_page_reads_no_further_than_it_goes<L, F, Fut>(log: &L, spoil: F)
+where
+    L: EventLog,
+    F: FnOnce(String, Vec<Envelope>) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let app = fresh_app();
+    let written = append_chain(log, &app, 5).await;
+    spoil(app.clone(), written.clone()).await;
+    assert!(
+        matches!(log.read(&app).await, Err(LogError::Corrupt { .. })),
+        "the whole read refuses it"
+    );
+    for (first, max) in [(1, 5), (0, 3), (3, 3), (5, 1)] {
+        let page = log.read_page(&app, first, max, 0).await.expect("before it");
+        let from = (first.max(1) - 1) as usize;
+        assert_eq!(
+            page,
+            written[from..from + max],
+            "from seq {first}, {max} at most"
+        );
+    }
+    for (first, max) in [(1, 6), (3, 4), (5, 2), (6, 1)] {
+        let page = log.read_page(&app, first, max, 0).await;
+        assert!(
+            matches!(page, Err(LogError::Corrupt { .. })),
+            "from seq {first}, {max} at most: {page:?}"
+        );
+    }
 }
 
 pub async fn stale_expectations_conflict<L: EventLog>(log: &L) {

@@ -342,6 +342,32 @@ pub trait EventLog: Send + Sync + 'static {
         }
     }
 
+    /// Up to `max` of the application's events from its seq `first` on (0 reads as 1), in seq
+    /// order: one page of its history ([`crate::service::Gateway::events_page`]), read as far as
+    /// the page goes and no further, so that a page of 50 costs 50 events' reads wherever it
+    /// lies in a history of thousands. What it reads is judged as [`EventLog::read`] judges it
+    /// (on JetStream, a copy of one of the application's events among it is refused too), so
+    /// that a page refuses what the whole read refuses among the events it covers. What lies
+    /// past them is neither read nor judged: the whole read, `tongban verify` and the evidence
+    /// page are where that is found. `position` is where event `first` is in the log when the
+    /// caller knows it (0: it does not): a backend without an index by seq (JetStream) reads
+    /// its subject from there rather than from its start; checked, not trusted. The default, for
+    /// a backend that cannot do better, reads the whole history and cuts the page from it.
+    fn read_page(
+        &self,
+        app: &str,
+        first: u64,
+        max: usize,
+        position: u64,
+    ) -> impl Future<Output = Result<Vec<Envelope>, LogError>> + Send {
+        let _ = position;
+        async move {
+            let all = self.read(app).await?;
+            let skip = usize::try_from(first.saturating_sub(1)).unwrap_or(usize::MAX);
+            Ok(all.into_iter().skip(skip).take(max).collect())
+        }
+    }
+
     /// Up to `max` entries at positions `>= from`, in position order: each an event, or a
     /// record whose bytes are read fine but are not one ([`At::Unreadable`], a fact about that
     /// position that the projections record and go on past). Positions holding nothing are

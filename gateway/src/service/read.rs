@@ -134,6 +134,12 @@ impl<L: EventLog> Gateway<L> {
     /// whose hash the page gives (`after_hash`) for the caller to compare with the one it holds,
     /// and which is checked with it. `after` 0 is the history's start. An `after` past the
     /// application's last event is refused, naming that seq.
+    ///
+    /// The log reads the page and no more ([`EventLog::read_page`]): event `after`, the page's
+    /// events, and the one after them, whose link to the page's last is checked and which says
+    /// that more follow. What lies past that is neither read nor checked: a break there (an
+    /// event rewritten, on JetStream a copy published on the subject later) is the whole
+    /// history's to name, and the pages that hold it are refused as it is.
     pub async fn events_page(
         &self,
         principal: &Principal,
@@ -141,44 +147,76 @@ impl<L: EventLog> Gateway<L> {
         after: u64,
         limit: usize,
     ) -> Result<EventsPage, ServiceError> {
-        // The embedded log reads from event `after` by its index. JetStream reads the subject
-        // from its start either way (and passes over copies stored on it, which the whole
-        // read refuses), so there the page is cut from the whole history's read and checks.
-        let view = match after {
-            0 => None,
-            _ if !self.log.is_local() => None,
-            _ => self.store.get(app)?,
-        };
-        // As are an application the projections do not hold yet, or hold before a seq they
-        // could not fold.
-        let Some(view) = view.filter(|v| v.state.seq >= after) else {
+        // An application the projections do not hold yet (or hold no more) is answered as its
+        // whole history's read answers it.
+        let Some(view) = self.store.get(app)? else {
             return self.page_of_whole(principal, app, after, limit).await;
         };
         Self::may_read(principal, &view)?;
-        // Event `after` and those since. Anything else than that (an error, a read that does
-        // not begin there, events that do not check) is answered as the whole history's read
-        // answers it: the breaks of a damaged history named, a log that lost the events the
-        // view holds said so, never another answer than the whole history's.
-        let Ok(mut events) = self.log.read_after(app, after - 1, 0).await else {
+        if view.state.seq < after {
+            return self
+                .page_past_view(principal, app, &view, after, limit)
+                .await;
+        }
+        // Where the view's last event is, for a page that begins there (a caller asking what
+        // came since the last event it holds): JetStream reads its subject from there.
+        let position = match view.position {
+            Some(position) if view.state.seq == after => position,
+            _ => 0,
+        };
+        // Event `after` (none for the history's start), the page, and the event after it.
+        let first = after.max(1);
+        let read = limit
+            .saturating_add(1)
+            .saturating_add(usize::from(after > 0));
+        // Anything else than that (an error, a read that does not begin at `first`, events that
+        // do not check) is answered as the whole history's read answers it: the breaks of a
+        // damaged history named, a log that lost the events the view holds said so, never
+        // another answer than the whole history's.
+        let Ok(mut events) = self.log.read_page(app, first, read, position).await else {
             return self.page_of_whole(principal, app, after, limit).await;
         };
         let Some(first_prev) = events
             .first()
-            .filter(|first| first.seq == after)
-            .map(|first| first.prev_hash.clone())
+            .filter(|e| e.seq == first)
+            .map(|e| e.prev_hash.clone())
         else {
             return self.page_of_whole(principal, app, after, limit).await;
         };
-        events.truncate(limit.saturating_add(2));
         let key = self.key.public();
         // Event `after` is judged on its own seal, its link to the one before taken as stored
         // (the caller holds that one); event 1's link is to nothing, checked as always.
-        let start = (after > 1).then_some((after - 1, first_prev.as_str()));
+        let start = after
+            .checked_sub(1)
+            .filter(|before| *before > 0)
+            .map(|before| (before, first_prev.as_str()));
         if unverified_after(&events, &key, folded_at(Some(&view)), start).is_some() {
             return self.page_of_whole(principal, app, after, limit).await;
         }
-        let after_hash = Some(events.remove(0).hash);
+        let after_hash = (after > 0).then(|| events.remove(0).hash);
         Ok(EventsPage::cut(events, after_hash, limit))
+    }
+
+    /// [`Gateway::events_page`] after a seq past the projections' last event of `app` (`view`):
+    /// beyond-history, from one read of the log's last event, when that is the event the
+    /// projections folded last, so that asking past the end costs no read of the history;
+    /// otherwise (the projections behind the log, or stopped at an event they could not fold)
+    /// as the whole history's read answers it.
+    async fn page_past_view(
+        &self,
+        principal: &Principal,
+        app: &str,
+        view: &ApplicationView,
+        after: u64,
+        limit: usize,
+    ) -> Result<EventsPage, ServiceError> {
+        if let Ok(Some(last)) = self.log.last(app).await
+            && last.seq == view.state.seq
+            && last.hash == view.last_hash
+        {
+            return Err(ServiceError::BeyondHistory { last: last.seq });
+        }
+        self.page_of_whole(principal, app, after, limit).await
     }
 
     /// [`Gateway::events_page`] cut from the whole history's read and checks

@@ -440,14 +440,20 @@ impl EmbeddedLog {
     }
 
     fn read_sync(&self, app: &str) -> Result<Vec<Envelope>, LogError> {
-        self.read_after_sync(app, 0)
+        self.read_after_sync(app, 0, usize::MAX)
     }
 
-    /// The application's durable events after its seq `after`, in order: a range of its index
-    /// from `after + 1` (0: the whole application), checked against the index's head as it goes
-    /// ([`agrees`]): an index that contradicts itself is refused, never answered as a
-    /// shorter or another history.
-    fn read_after_sync(&self, app: &str, after: u64) -> Result<Vec<Envelope>, LogError> {
+    /// Up to `max` of the application's durable events after its seq `after`, in order: a range
+    /// of its index from `after + 1` (0: the whole application), checked against the index's
+    /// head as it goes ([`agrees`]): an index that contradicts itself is refused, never answered
+    /// as a shorter or another history. A read that stops at `max` follows no entry past it, so
+    /// a page costs its own events' reads; the entries past it are the next page's to check.
+    fn read_after_sync(
+        &self,
+        app: &str,
+        after: u64,
+        max: usize,
+    ) -> Result<Vec<Envelope>, LogError> {
         let s = &self.stores;
         // The log's end before the head: an entry within that end was written, with its head,
         // before the head is read, so only an append that is not durable yet can show entries
@@ -468,7 +474,12 @@ impl EmbeddedLog {
             }
             return Ok(Vec::new());
         }
+        if max == 0 {
+            return Ok(Vec::new());
+        }
         let mut out: Vec<Envelope> = Vec::new();
+        // Whether the read stopped at `max` with entries perhaps left after it.
+        let mut stopped = false;
         // The first entry past the durable end of the log, if any: an append whose group commit
         // is under way, so it and every later seq are not answered yet. Only such a run ends the
         // index; an entry within the log after one is an edited index, which would otherwise
@@ -529,10 +540,18 @@ impl EmbeddedLog {
             }
             previous = Some(position);
             out.push(self.indexed_event(app, seq, position)?);
+            if out.len() >= max {
+                stopped = true;
+                break;
+            }
         }
         // Nothing read: nothing to hold against the head but the entries (a caller's `after`
         // past the head is its own).
         let read = out.last().map_or(after.min(head), |e| e.seq);
+        // Stopped at `max`: the entries after it were not followed, so only the events read are
+        // held against the head (none past it); a head past the entries is the next page's
+        // refusal.
+        let entries = if stopped { entries.max(head) } else { entries };
         agrees(app, head, read, entries)?;
         Ok(out)
     }
@@ -740,7 +759,21 @@ impl EventLog for EmbeddedLog {
         _position: u64,
     ) -> Result<Vec<Envelope>, LogError> {
         let app = app.to_string();
-        self.blocking(move |log| log.read_after_sync(&app, seq))
+        self.blocking(move |log| log.read_after_sync(&app, seq, usize::MAX))
+            .await
+    }
+
+    /// A range of the index from `first`, as long as the page: no position needed.
+    async fn read_page(
+        &self,
+        app: &str,
+        first: u64,
+        max: usize,
+        _position: u64,
+    ) -> Result<Vec<Envelope>, LogError> {
+        let app = app.to_string();
+        let after = first.saturating_sub(1);
+        self.blocking(move |log| log.read_after_sync(&app, after, max))
             .await
     }
 
@@ -922,6 +955,24 @@ mod tests {
             !damaged.contains("Io(") && !damaged.contains("Kind("),
             "{damaged}"
         );
+    }
+
+    /// The conformance suite's page read, with the sixth event's bytes damaged in place (its
+    /// index entry and head as the append left them).
+    #[tokio::test]
+    async fn a_page_reads_no_further_than_it_goes() {
+        let dir = TempDir::new("embedded-page-stops");
+        let log = EmbeddedLog::open(&dir.path().join("log")).expect("log");
+        conformance::a_page_reads_no_further_than_it_goes(&log, |app, written| {
+            let log = &log;
+            async move {
+                let prev = written.last().map(|e| e.hash.clone()).unwrap_or_default();
+                let sixth = conformance::event(&app, 6, &prev);
+                let position = log.append(sixth, 5).await.expect("append");
+                log.overwrite(position, format!("{{\"app\": \"{app}\"").as_bytes());
+            }
+        })
+        .await;
     }
 
     /// Given a log made by the embedded log and then copied without its `lock` (or its

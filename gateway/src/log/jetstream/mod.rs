@@ -510,6 +510,18 @@ impl JetStreamLog {
         self.inner.subject_of(app)
     }
 
+    /// The subject a read of application `app` reads (`None`: an id no subject can name, which
+    /// holds nothing), once the connection is up and the stream is the one this log opened:
+    /// what every read of one application checks first.
+    fn subject_to_read(&self, app: &str) -> Result<Option<String>, LogError> {
+        let Some(subject) = self.subject(app) else {
+            return Ok(None);
+        };
+        self.connected()?;
+        self.same_stream()?;
+        Ok(Some(subject))
+    }
+
     /// Fails at once while the client knows the connection is down, so nothing is queued for a
     /// server that is not there (a queued publish could land after we answered 503).
     fn connected(&self) -> Result<(), LogError> {
@@ -732,11 +744,29 @@ impl JetStreamLog {
         &self,
         app: &str,
         subject: &str,
-        mut from: u64,
+        from: u64,
         after: u64,
         copies: subject::Copies,
     ) -> Result<subject::Read, LogError> {
-        let mut reading = subject::Reading::new(app, after, copies);
+        let reading = subject::Reading::new(app, after, copies);
+        self.read_on(subject, from, reading, u64::MAX).await
+    }
+
+    /// [`JetStreamLog::read_positioned_from`] with `reading` as far as it has gone, stopping once
+    /// it holds the application's event `until`: a page's read, which reads no further than its
+    /// page. Stopped there, the events are taken without comparing the last one read with the
+    /// leader's: whoever answered a batch holds the stream's messages in the leader's order up
+    /// to where it is, so those it answered are the leader's too.
+    async fn read_on(
+        &self,
+        subject: &str,
+        mut from: u64,
+        mut reading: subject::Reading<'_>,
+        until: u64,
+    ) -> Result<subject::Read, LogError> {
+        if reading.holds(until) {
+            return Ok(reading.finish(subject));
+        }
         // The last message read, for the check against the leader's last.
         let mut last_read: Option<(u64, Bytes)> = None;
         let mut batching = self.batching();
@@ -770,6 +800,9 @@ impl JetStreamLog {
                     match reading.judge(batched.position, &batched.payload) {
                         Ok(next @ subject::Judged::Next(_)) => {
                             reading.accept(batched.position, next);
+                            if reading.holds(until) {
+                                return Ok(reading.finish(subject));
+                            }
                             from = batched.position + 1;
                             last_read = Some((batched.position, batched.payload));
                         }
@@ -812,6 +845,9 @@ impl JetStreamLog {
                 return Ok(reading.finish(subject));
             };
             reading.take(m.position, &m.payload)?;
+            if reading.holds(until) {
+                return Ok(reading.finish(subject));
+            }
             from = m.position + 1;
             // After a message the batches did not take, they go on (`batching` is still set);
             // after a batch behind the leader, or failed, the rest is read from the leader.
@@ -1530,11 +1566,9 @@ impl EventLog for JetStreamLog {
         &self,
         app: &str,
     ) -> Result<(Vec<Envelope>, crate::log::foreign::Passed), LogError> {
-        let Some(subject) = self.subject(app) else {
+        let Some(subject) = self.subject_to_read(app)? else {
             return Ok(Default::default());
         };
-        self.connected()?;
-        self.same_stream()?;
         let read = self
             .read_positioned(app, &subject, subject::Copies::Refused)
             .await?;
@@ -1550,11 +1584,9 @@ impl EventLog for JetStreamLog {
         seq: u64,
         position: u64,
     ) -> Result<Vec<Envelope>, LogError> {
-        let Some(subject) = self.subject(app) else {
+        let Some(subject) = self.subject_to_read(app)? else {
             return Ok(Vec::new());
         };
-        self.connected()?;
-        self.same_stream()?;
         let found = match position {
             0 => None,
             _ => self
@@ -1591,14 +1623,63 @@ impl EventLog for JetStreamLog {
         Ok(events.into_iter().map(|l| l.event).collect())
     }
 
+    /// The subject read from its start as [`EventLog::read`] reads it (a copy of one of the
+    /// application's events refused), stopping at the page's last event: a page near the
+    /// history's end still reads what comes before it, since the stream has no index by seq.
+    /// From `position` when it holds event `first` (the view's last event, for a caller that
+    /// asks what came after it): that event, then only what follows it, where nothing met on
+    /// the way is an event before `first` (a copy the read could not compare without them),
+    /// after which the page is read from the subject's start.
+    async fn read_page(
+        &self,
+        app: &str,
+        first: u64,
+        max: usize,
+        position: u64,
+    ) -> Result<Vec<Envelope>, LogError> {
+        let Some(subject) = self.subject_to_read(app)? else {
+            return Ok(Vec::new());
+        };
+        let Some(until) = (max as u64).checked_sub(1) else {
+            return Ok(Vec::new());
+        };
+        let first = first.max(1);
+        let until = first.saturating_add(until);
+        let found = match position {
+            0 => None,
+            _ => self.next_on(&subject, position).await?,
+        };
+        let at_first = found.filter(|m| {
+            m.position == position && m.event_of(app).is_some_and(|at| at.seq == first)
+        });
+        let from_there = match at_first {
+            Some(m) => {
+                let mut reading = subject::Reading::new(app, first - 1, subject::Copies::Refused);
+                reading.take(m.position, &m.payload)?;
+                let next = position.saturating_add(1);
+                let read = self.read_on(&subject, next, reading, until).await?;
+                (!read.unchecked).then_some(read.events)
+            }
+            None => None,
+        };
+        let events = match from_there {
+            Some(events) => events,
+            None => {
+                let reading = subject::Reading::new(app, 0, subject::Copies::Refused);
+                let mut events = self.read_on(&subject, 1, reading, until).await?.events;
+                let skip = usize::try_from(first - 1).map_or(events.len(), |s| s.min(events.len()));
+                events.split_off(skip)
+            }
+        };
+        Ok(events.into_iter().map(|l| l.event).collect())
+    }
+
     /// One request for the subject's last message, where [`EventLog::read`] makes one per
     /// event.
     async fn last(&self, app: &str) -> Result<Option<Envelope>, LogError> {
-        let Some(subject) = self.subject(app) else {
+        let Some(subject) = self.subject_to_read(app)? else {
             return Ok(None);
         };
-        self.connected()?;
-        self.same_stream()?;
         Ok(self
             .last_on(app, &subject)
             .await?
@@ -1724,11 +1805,9 @@ impl EventLog for JetStreamLog {
 
     /// The subject's last message, from the leader: its own position, not the head's.
     async fn last_position(&self, app: &str) -> Result<Option<u64>, LogError> {
-        let Some(subject) = self.subject(app) else {
+        let Some(subject) = self.subject_to_read(app)? else {
             return Ok(None);
         };
-        self.connected()?;
-        self.same_stream()?;
         Ok(self.last_raw(&subject).await?.map(|last| last.position))
     }
 

@@ -265,6 +265,11 @@ impl<'a> Reading<'a> {
         }
     }
 
+    /// Whether the events read reach the application's seq `seq`.
+    pub fn holds(&self, seq: u64) -> bool {
+        self.events.last().is_some_and(|l| l.seq >= seq)
+    }
+
     /// Takes the message at `position`: the application's next event, or passed over.
     pub fn take(&mut self, position: u64, payload: &[u8]) -> Result<(), LogError> {
         let judged = self.judge(position, payload)?;

@@ -49,6 +49,62 @@ async fn passes_the_conformance_suite() {
     conformance::run_all(&log).await;
 }
 
+/// The conformance suite's page read, with bytes that name the application but are no event
+/// published on its subject where its sixth event belongs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_reads_no_further_than_it_goes() {
+    let server = NatsServer::start();
+    let log = open(&server).await;
+    conformance::a_page_reads_no_further_than_it_goes(&log, |app, _| {
+        let log = &log;
+        async move {
+            let subject = log.subject(&app).expect("subject");
+            let garbage = format!("{{\"app\": \"{app}\", \"seq\": 6}}");
+            log.inner
+                .js
+                .publish(subject, garbage.into())
+                .await
+                .expect("publish")
+                .await
+                .expect("stored");
+        }
+    })
+    .await;
+}
+
+/// Given an application of five events on a stream to which a copy of its second was then
+/// published from outside, when its history is read a page at a time, then a page that ends
+/// before the copy is answered (from the subject's start, or from its fifth event's position)
+/// and one that reaches it is refused at the copy's position, as the whole read refuses it; a
+/// page read from a later event's position that meets the copy of an earlier one, which it
+/// cannot compare, is read from the subject's start instead, and refused the same way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_refuses_a_copy_it_reaches_as_the_whole_read_does() {
+    let server = NatsServer::start();
+    let log = open(&server).await;
+    let app = crate::ids::new_v7();
+    let written = conformance::append_chain(&log, &app, 5).await;
+    let fifth = log.last_position(&app).await.expect("last").expect("some");
+    let copy = publish_onto(&log, &app, &written[1]).await;
+    let refused_at = |read: Result<Vec<Envelope>, LogError>| match read {
+        Err(LogError::Corrupt { position, .. }) => position,
+        other => panic!("expected the copy refused, got {other:?}"),
+    };
+    assert_eq!(refused_at(log.read(&app).await), copy);
+    assert_eq!(
+        log.read_page(&app, 1, 5, 0).await.expect("before the copy"),
+        written
+    );
+    assert_eq!(
+        log.read_page(&app, 5, 1, fifth)
+            .await
+            .expect("the fifth alone"),
+        written[4..]
+    );
+    assert_eq!(refused_at(log.read_page(&app, 1, 6, 0).await), copy);
+    assert_eq!(refused_at(log.read_page(&app, 5, 2, fifth).await), copy);
+}
+
 /// Another gateway's appends move the head: the stream's consumer pushes their positions (the
 /// poll, at an hour here, cannot be what moves it).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
