@@ -3445,6 +3445,68 @@ fn a_provinces_serial_finds_its_applications() {
     assert_eq!(gw.terminate().code(), Some(0));
 }
 
+/// Given an application submitted under an Idempotency-Key that is a 公民身份号码 ending in `X`
+/// (a window keying its cases by the applicant's number), when an operator looks it up as people
+/// type it (a lowercase `x`, full-width characters), then `GET /v1/applications?serial=` and
+/// `tongban find` both name it, as they do for the `X`, while a province's serial of letters is
+/// matched in its own case only. (Found by a walkthrough: the lowercase `x` named nothing.)
+#[test]
+fn an_id_number_typed_with_a_lowercase_x_finds_the_one_keyed_with_x() {
+    let dir = TempDir::new("find-x");
+    let data = dir.0.join("data");
+    common::register_regions(&data);
+    let tokens = tokens(&data);
+    let mut gw = Gateway::start(&data, false);
+    let (body, origin, _) = parties(&gw, &data, "proxy");
+    let origin_code = body["origin"].as_str().expect("origin").to_string();
+    let r = origin.post_with(
+        "/v1/applications",
+        &[("Idempotency-Key", "11010519491231002X")],
+        &body,
+    );
+    let id = common::created_id(&r);
+    let r = origin.post_with(
+        "/v1/applications",
+        &[("Idempotency-Key", "GD-2026-0001")],
+        &body,
+    );
+    let lettered = common::created_id(&r);
+    let typed = [
+        "11010519491231002x",
+        "11010519491231002X",
+        "１１０１０５１９４９１２３１００２ｘ",
+    ];
+    let operator = gw.client(Some(&tokens["operator"]));
+    let found = |serial: &str| -> Vec<String> {
+        let query: String = serial.bytes().map(|b| format!("%{b:02X}")).collect();
+        let r = operator.get(&format!("/v1/applications?serial={query}"));
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        r.json()["applications"]
+            .as_array()
+            .expect("applications")
+            .iter()
+            .map(|m| m["id"].as_str().expect("id").to_string())
+            .collect()
+    };
+    for serial in typed {
+        assert_eq!(found(serial), vec![id.clone()], "{serial}");
+    }
+    assert_eq!(found("GD-2026-0001"), vec![lettered.clone()]);
+    assert_eq!(found("gd-2026-0001"), Vec::<String>::new());
+    assert_eq!(gw.terminate().code(), Some(0));
+    for serial in typed {
+        let (code, out, err) = tongban(&["find", "--serial", serial], &data);
+        assert_eq!(code, 0, "{serial}: {err}");
+        assert_eq!(
+            out.trim(),
+            format!("{id}\t{origin_code}\tidempotency-key"),
+            "{serial}"
+        );
+    }
+    let (code, out, err) = tongban(&["find", "--serial", "gd-2026-0001"], &data);
+    assert_eq!((code, out.as_str()), (1, ""), "{err}");
+}
+
 /// Given an event sealed before requests were held to ±(2^53 − 1), whose material size is
 /// 2^60 + 1, when the independent script checks it, and a copy where the size was rewritten to
 /// 2^60 + 23 (which rounds to the same double), then both chains verify, and the script says of
