@@ -19,7 +19,7 @@ use super::output::outln;
 use super::{Args, CliError, offline};
 
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
-    let source = offline::Source::from_args(&mut args)?;
+    let source = offline::Source::from_args(&mut args, offline::Tool::Find)?;
     let serial = args.value("serial").unwrap_or_default();
     let serial = serial.trim().to_string();
     if serial.is_empty() {
