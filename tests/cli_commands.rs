@@ -782,8 +782,10 @@ fn regions_list_shows_every_token_with_its_times_kind_and_label() {
 
 /// Given a gateway serving on a data directory, when the offline tools are pointed at the same
 /// directory (every one docs/operations.md, "Checking the log", names), then each says that a
-/// running gateway holds it and what to do (stop it, or read a JetStream log with --nats), exit
-/// 2; once the gateway stops they read it.
+/// running gateway holds it, which of the gateway's routes answers the same while it runs (the
+/// serial lookup for find, the reconcile route for reconcile …), and how to run it itself (stop
+/// the gateway, or read a JetStream log with --nats), exit 2; once the gateway stops they read
+/// it.
 #[test]
 fn offline_tools_name_a_directory_held_by_a_running_gateway() {
     let dir = TempDir::new("cli-in-use");
@@ -803,26 +805,48 @@ fn offline_tools_name_a_directory_held_by_a_running_gateway() {
         heads.to_str().expect("path"),
         records.to_str().expect("path"),
     );
-    for args in [
-        vec!["verify", "--data", d],
-        vec!["verify", "--heads", heads, "--data", d],
-        vec!["replay", id.as_str(), "--data", d],
-        vec!["dispute", id.as_str(), "--data", d],
-        vec!["find", "--serial", "gd-1", "--data", d],
-        vec![
-            "reconcile",
-            "--region",
-            "440000",
-            "--records",
-            records,
-            "--data",
-            d,
-        ],
-        vec!["statistics", "--region", "440000", "--data", d],
-        vec!["rebuild", "--data", d],
+    // Each with what the running gateway answers instead (none for a rebuild).
+    for (args, instead) in [
+        (vec!["verify", "--data", d], Some("GET /v1/log/head")),
+        (
+            vec!["verify", "--heads", heads, "--data", d],
+            Some("GET /v1/log/head"),
+        ),
+        (
+            vec!["replay", id.as_str(), "--data", d],
+            Some("GET /v1/applications/<id>/replay"),
+        ),
+        (
+            vec!["dispute", id.as_str(), "--data", d],
+            Some("GET /ui/applications/<id>"),
+        ),
+        (
+            vec!["find", "--serial", "gd-1", "--data", d],
+            Some("GET /v1/applications?serial=<serial>"),
+        ),
+        (
+            vec![
+                "reconcile",
+                "--region",
+                "440000",
+                "--records",
+                records,
+                "--data",
+                d,
+            ],
+            Some("POST the export to /v1/regions/<code>/reconcile"),
+        ),
+        (
+            vec!["statistics", "--region", "440000", "--data", d],
+            Some("GET /v1/regions/<code>/statistics"),
+        ),
+        (vec!["rebuild", "--data", d], None),
         // Refused before it connects: a rebuild onto a stream would replace the projections
         // the running gateway serves.
-        vec!["rebuild", "--nats", "nats://127.0.0.1:9", "--data", d],
+        (
+            vec!["rebuild", "--nats", "nats://127.0.0.1:9", "--data", d],
+            None,
+        ),
     ] {
         let out = run(&args);
         let err = text(&out.stderr);
@@ -833,6 +857,13 @@ fn offline_tools_name_a_directory_held_by_a_running_gateway() {
                 && err.contains("--nats"),
             "{args:?}: {err}"
         );
+        match instead {
+            Some(route) => assert!(
+                err.contains(&format!("While it runs, ask it instead: {route}")),
+                "{args:?}: {err}"
+            ),
+            None => assert!(!err.contains("While it runs"), "{args:?}: {err}"),
+        }
         assert!(!err.contains("FjallError"), "{args:?}: {err}");
     }
     assert_eq!(gw.terminate().code(), Some(0));

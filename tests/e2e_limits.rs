@@ -588,6 +588,20 @@ fn query_parameters_are_named_with_what_they_take() {
             "type",
             "limit must be a whole number from 1 to 1000",
         ),
+        // A parameter the route takes, in another case: which one it means is said.
+        (
+            format!("{feed}?LIMIT=10"),
+            "query:LIMIT",
+            "unknown",
+            "unknown query parameter LIMIT: did you mean limit? this route takes only",
+        ),
+        (
+            format!("{inbox}?After=x"),
+            "query:After",
+            "unknown",
+            "unknown query parameter After: did you mean after? this route takes only limit or \
+             after",
+        ),
         (
             format!("{feed}?cursor=1"),
             "query:cursor",

@@ -294,7 +294,7 @@ pub fn personal_kind(key: &str) -> Option<PersonalKind> {
 /// and is described, by its shape alone: a serial the log holds as an application's own is
 /// judged by that application's submission instead ([`quotable_own_serial`]).
 pub fn quotable_serial(serial: &str) -> bool {
-    crate::shown::serial_form(serial) && !held_numbers(&typed_number(serial)).any()
+    crate::shown::serial_form(serial) && !held_numbers(serial).any()
 }
 
 /// [`quotable_serial`] for a serial the event log holds as one application's own number (its
@@ -326,7 +326,7 @@ pub fn quotable_own_serial(serial: &str, own: &crate::domain::personal::OwnNumbe
 /// Shared by reconciliation's quoting ([`quotable_own_serial`]) and `tongban find`'s.
 pub fn own_serial_clear(number: &str, own: &crate::domain::personal::OwnNumbers) -> bool {
     let typed = typed_number(number);
-    let held = held_numbers(&typed);
+    let held = held_numbers(number);
     // Each run of 15 digits of a legacy ID number's shape dated by the application itself:
     // not one dated and another a birth date (`440300261206001/110105491231002`).
     let dated = || {
@@ -373,20 +373,23 @@ pub fn holds_personal_data(text: &str) -> bool {
     text.chars()
         .map(tongban_adapters::transform::text::halfwidth_char)
         .any(|c| c == '@')
-        || held_numbers(&typed_number(text)).any()
+        || held_numbers(text).any()
 }
 
 /// The kinds of personal number a text holds by shape ([`held_numbers`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Held {
-    /// A 公民身份号码 of a known region and a real birth date, 15 or 18 characters.
+    /// A 公民身份号码 of a known region and a real birth date, 15 or 18 characters, or the
+    /// first 17 of 18.
     id: bool,
-    /// Of them, one of 18 characters: the form every number issued since 1999 has.
+    /// Of them, one of 18 characters, the form every number issued since 1999 has, or its
+    /// first 17 digits alone, which give the 18th (the check character is computed from them).
     id18: bool,
     /// A phone number, or a mobile's eleven digits.
     phone: bool,
-    /// Of them, a mobile number written as one (a run of digits that is one, not eleven of a
-    /// longer run, which a region code and a date give by accident: `441300…`, `130100…`).
+    /// Of them, a mobile number written as one (a run of digits that is one, or whole groups
+    /// of digits that make one, `138 0013 8000`; not eleven of a longer run, which a region
+    /// code and a date give by accident: `441300…`, `130100…`).
     mobile: bool,
 }
 
@@ -396,12 +399,15 @@ impl Held {
     }
 }
 
-/// What a number in [`typed_number`]'s form holds, whole or embedded among letters
-/// (`GD-440106197707077771`, `SL-13912345678`): a phone number, a mobile's eleven digits, or a
-/// 公民身份号码 of a known region and a real birth date, 15 or 18 characters, its check
-/// character right or not.
-fn held_numbers(typed: &str) -> Held {
+/// What `text` holds by shape, whole or embedded among letters (`GD-440106197707077771`,
+/// `SL-13912345678`), however typed ([`typed_number`]): a phone number, a mobile's eleven
+/// digits, a 公民身份号码 of a known region and a real birth date, 15 or 18 characters, its
+/// check character right or not, or the first 17 characters of one (17 digits that end a run:
+/// the check character is computed from them, so they are the number); and a phone written in
+/// groups among other numbers ([`grouped_phone`]: `020-87654321-123`, with its extension).
+fn held_numbers(text: &str) -> Held {
     use tongban_schemas::ids::phone;
+    let typed = typed_number(text);
     let is_id = reads_as_id;
     let chars: Vec<char> = typed.chars().collect();
     // Each run of digits (with the X an 18-character ID number may end in).
@@ -423,11 +429,92 @@ fn held_numbers(typed: &str) -> Held {
         held.phone |= kind.is_some()
             || windows(11).any(|i| b[i] == b'1' && (b'3'..=b'9').contains(&b[i + 1]));
         let id = |n: usize| windows(n).any(|i| run.get(i..i + n).is_some_and(is_id));
-        let id18 = id(18);
+        // An 18-character number's first 17 digits, written without its check character.
+        let first17 = windows(17).any(|i| {
+            run.get(i..i + 17)
+                .filter(|w| w.bytes().all(|c| c.is_ascii_digit()))
+                .is_some_and(|w| is_id(&format!("{w}0")))
+        });
+        let id18 = id(18) || first17;
         held.id18 |= id18;
         held.id |= id18 || id(15);
     }
+    match grouped_phone(text) {
+        Some(phone::PhoneKind::Mobile) => {
+            held.mobile = true;
+            held.phone = true;
+        }
+        Some(phone::PhoneKind::Landline) => held.phone = true,
+        None => {}
+    }
     held
+}
+
+/// The phone number `text` holds written in groups, as people write one among other words and
+/// numbers: a landline's area code and number (`020-87654321`, `(020)87654321`,
+/// `0755 8765 4321`, `020 - 87654321`) or a mobile (`138 0013 8000`), in up to three groups of
+/// digits joined by spaces, hyphens, dots, slashes or brackets, full-width ones too, whatever
+/// follows or precedes them: an extension (`020-87654321-123`, `0755-8765432-8001`), a date
+/// (`2026-12-05 020-87654321`). [`typed_number`] drops the grouping, and a number run into
+/// what is written beside it (`02087654321123`) reads as no phone: here the writer's groups are
+/// kept, and a phone is one made of whole groups, so an extension or a date is never read into
+/// the number.
+fn grouped_phone(text: &str) -> Option<tongban_schemas::ids::phone::PhoneKind> {
+    use tongban_schemas::ids::phone::{self, PhoneKind};
+    let mut found = None;
+    // The last three groups of the stretch of digits and grouping characters read so far, and
+    // the group being read.
+    let (mut last, mut group) = (Vec::<String>::new(), String::new());
+    let chars = text
+        .chars()
+        .map(tongban_adapters::transform::text::halfwidth_char);
+    // A character that ends the text ends the last group.
+    for c in chars.chain(std::iter::once('\0')) {
+        if c.is_ascii_digit() {
+            group.push(c);
+            continue;
+        }
+        if !group.is_empty() {
+            if last.len() == 3 {
+                last.remove(0);
+            }
+            last.push(std::mem::take(&mut group));
+            // Each number of whole groups that ends with this one.
+            for from in (0..last.len()).rev() {
+                let parts = &last[from..];
+                if parts.iter().map(String::len).sum::<usize>() > 12 {
+                    break;
+                }
+                match phone::classify(&parts.concat()) {
+                    Some(PhoneKind::Mobile) => return Some(PhoneKind::Mobile),
+                    Some(kind) => found = Some(kind),
+                    None => {}
+                }
+            }
+        }
+        if !matches!(c, ' ' | '-' | '.' | '/' | '(' | ')' | '–' | '—') {
+            last.clear();
+        }
+    }
+    found
+}
+
+/// The landline a phone number written with an extension (`020-87654321-123`,
+/// `0755-8765432 转 8001`, full-width too) is, without the extension; `None` for any other
+/// number (of `0571-8765432-1`, which may be `0571-87654321` too, `05718765432`). A
+/// submission's contact phone given so is the same line as a number that names the
+/// landline alone ([`crate::domain::personal::OwnNumbers`]).
+pub fn landline_without_extension(phone: &str) -> Option<String> {
+    use tongban_schemas::ids::phone::{self, PhoneKind};
+    let half = tongban_adapters::transform::text::halfwidth(phone);
+    let groups: Vec<&str> = half
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|g| !g.is_empty())
+        .collect();
+    let (extension, line) = groups.split_last()?;
+    let line = line.concat();
+    ((1..=6).contains(&extension.len()) && phone::classify(&line) == Some(PhoneKind::Landline))
+        .then_some(line)
 }
 
 /// A number as a person types it, in the one form its shape is judged in: full-width ASCII
@@ -754,6 +841,68 @@ mod tests {
             "GD-2026-01",
         ] {
             assert!(!holds_personal_data(fine), "{fine}");
+        }
+    }
+
+    /// Given a landline as a province's free text writes one (its extension after a hyphen,
+    /// full-width, spaces around the hyphens, no hyphen, a space for it, the area code in
+    /// brackets, after a date or a word), a mobile in groups after a date, and an ID number's
+    /// first 17 digits (which give its check character), when judged for personal data, then
+    /// each holds a number and none is quoted; while an 8-digit 受理编号, dates and times, and
+    /// serials of letters, date and sequence do not, nor 17 digits of no real date or region.
+    /// (Found by a review: a landline's extension ran into its number, and `020-87654321-123`
+    /// was quoted back.)
+    #[test]
+    fn a_landline_with_its_extension_and_an_id_numbers_first_17_digits_are_personal_data() {
+        for personal in [
+            "020-87654321-123",
+            "02087654321-123",
+            "0755-8765432-8001",
+            "０２０－８７６５４３２１－１２３",
+            "020 - 87654321 - 123",
+            "02087654321",
+            "020 87654321",
+            "(020)87654321",
+            "（０２０）８７６５４３２１",
+            "2026-12-05 020-87654321",
+            "SL-2026-0001 0755-8765432-8001",
+            "联系电话020-87654321转123",
+            "2026-12-05 138 0013 8000",
+            "11010520150610002",
+            "GD-11010520150610002",
+        ] {
+            assert!(holds_personal_data(personal), "{personal}");
+            assert!(!quotable_serial(personal), "{personal}");
+        }
+        for fine in [
+            "20261206",
+            "SL-20261206",
+            "SL-2026-1206-0001",
+            "2026-12-05",
+            "2026/12/05",
+            "2026-12-05 16:24:58",
+            "2026-12-05 16:24:58.1234",
+            "ZJ-SL-0001-0002",
+            "HBZW20261206000005",
+            "No.0001234",
+            "办结(2026-12-05)",
+            "11010520151310002",
+            "99010520150610002",
+            "1101052015061000",
+        ] {
+            assert!(!holds_personal_data(fine), "{fine}");
+            assert!(quotable_serial(fine) || !fine.is_ascii(), "{fine}");
+        }
+        assert_eq!(
+            landline_without_extension("020-87654321-123").as_deref(),
+            Some("02087654321")
+        );
+        assert_eq!(
+            landline_without_extension("０７５５－８７６５４３２ 转 ８００１").as_deref(),
+            Some("07558765432")
+        );
+        for none in ["020-87654321", "138-0013-8000", "0755-8765-4321", "SL-1"] {
+            assert_eq!(landline_without_extension(none), None, "{none}");
         }
     }
 

@@ -379,6 +379,12 @@ pub enum Category {
     /// and the status comparison does not explain it: the statuses are the same, or the province is
     /// behind yet counts as many events as the log or more, or ahead yet as many or fewer.
     SeqDiffers,
+    /// Two or more applications of the region's submissions under one Idempotency-Key: one
+    /// submission the log took more than once, by gateways that derived its id differently
+    /// (a rollback to a version before keyed application ids, a retry through it: the log then
+    /// holds the unkeyed id and the keyed one). Named by the first in the log, the others
+    /// listed; found whatever the export says.
+    DuplicateSubmission,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -424,7 +430,34 @@ pub struct Discrepancy {
     /// this application as its `probable_app`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probable_line: Option<usize>,
+    /// `duplicate-submission`: the applications after the first (`app`) that the region's one
+    /// submission made, in log order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub duplicates: Vec<String>,
     pub detail: String,
+}
+
+impl Discrepancy {
+    /// A finding of `category` that says `detail` and names nothing else yet: each finding
+    /// fills in what it names (its application, line, statuses …).
+    fn of(category: Category, detail: String) -> Discrepancy {
+        Discrepancy {
+            category,
+            app: None,
+            serial: None,
+            line: None,
+            log_status: None,
+            province_status: None,
+            log_at: None,
+            province_at: None,
+            log_seq: None,
+            province_seq: None,
+            probable_app: None,
+            probable_line: None,
+            duplicates: Vec::new(),
+            detail,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -518,6 +551,10 @@ struct LogSide {
     /// When the application's latest event (that this build read) happened: the `updated_at`
     /// the gateway's API shows for it, which a province may mirror.
     latest_at: Timestamp,
+    /// The place of its submission among the region's applications' submissions as the log was
+    /// read, in log order: which of the applications one submission made twice came first
+    /// ([`Category::DuplicateSubmission`]).
+    order: usize,
 }
 
 /// Where a bad byte is, for people: `line 3, column 7 (byte 0xFF)`, the column counted in
@@ -974,6 +1011,9 @@ pub struct LogIndex {
     key: Option<PublicKey>,
     /// The records of the log the read passed over ([`LogIndex::passed_over`]).
     passed_over: PassedOver,
+    /// How many of the region's applications' submissions were read: the next one's
+    /// [`LogSide::order`].
+    submissions: usize,
 }
 
 impl LogIndex {
@@ -984,6 +1024,7 @@ impl LogIndex {
             undecodable: Vec::new(),
             key: None,
             passed_over: PassedOver::default(),
+            submissions: 0,
         }
     }
 
@@ -1065,8 +1106,10 @@ impl LogIndex {
                     received: s.origin == self.region,
                     last_seq: e.seq,
                     latest_at: at,
+                    order: self.submissions,
                 },
             );
+            self.submissions += 1;
             return;
         }
         if !self.apps.contains_key(&e.app) {
@@ -1128,6 +1171,14 @@ impl LogIndex {
                     .push((id.as_str(), true));
             }
         }
+        // One submission of the region's that made several applications (each group in log
+        // order), and each of those applications' group.
+        let duplicated = self.duplicate_submissions();
+        let duplicate_of: HashMap<&str, usize> = duplicated
+            .iter()
+            .enumerate()
+            .flat_map(|(g, sides)| sides.iter().map(move |s| (s.state.id.as_str(), g)))
+            .collect();
         let mut seen: std::collections::HashSet<String> = Default::default();
         // Each application (or, where none is found, serial) recorded, and the line of its first
         // record; the applications whose records agree. Agreement is counted per application.
@@ -1177,28 +1228,39 @@ impl LogIndex {
                 (None, Some(serial)) => match self.resolve(serial, &by_reference) {
                     Ok(app) => app,
                     Err(candidates) => {
+                        // Where the candidates are the applications one submission made.
+                        let one_submission = candidates
+                            .first()
+                            .and_then(|c| duplicate_of.get(c.as_str()))
+                            .filter(|&&g| {
+                                candidates
+                                    .iter()
+                                    .all(|c| duplicate_of.get(c.as_str()) == Some(&g))
+                            })
+                            .map(|&g| {
+                                format!(
+                                    "; they are one submission taken more than once, the first \
+                                     in the log {} (duplicate-submission)",
+                                    duplicated[g][0].state.id
+                                )
+                            })
+                            .unwrap_or_default();
                         report.discrepancies.push(Discrepancy {
-                            category: Category::AmbiguousSerial,
-                            app: None,
                             serial: shown_serial(Some(serial), None),
                             line: Some(line),
-                            log_status: None,
                             province_status: Some(record.status.clone()),
-                            log_at: None,
-                            province_at: None,
-                            log_seq: None,
-                            province_seq: None,
-                            probable_app: None,
-                            probable_line: None,
-                            detail: format!(
-                                "serial {} names {} applications in the log ({}), and not \
-                                 exactly one of them by {}'s own numbering: give the record its \
-                                 app id",
-                                written_serial(serial, None),
-                                candidates.len(),
-                                candidates.join(", "),
-                                self.region
-                            ),
+                            ..Discrepancy::of(
+                                Category::AmbiguousSerial,
+                                format!(
+                                    "serial {} names {} applications in the log ({}), and not \
+                                     exactly one of them by {}'s own numbering: give the record \
+                                     its app id{one_submission}",
+                                    written_serial(serial, None),
+                                    candidates.len(),
+                                    candidates.join(", "),
+                                    self.region
+                                ),
+                            )
                         });
                         continue;
                     }
@@ -1216,40 +1278,24 @@ impl LogIndex {
             if let Some(&first) = first_line.get(&key) {
                 agreeing.remove(&key);
                 report.discrepancies.push(Discrepancy {
-                    category: Category::DuplicateRecord,
                     app: app_id.clone(),
                     serial: shown_serial(record.serial.as_deref(), side),
                     line: Some(line),
-                    log_status: None,
                     province_status: Some(record.status.clone()),
-                    log_at: None,
-                    province_at: None,
-                    log_seq: None,
-                    province_seq: None,
-                    probable_app: None,
-                    probable_line: None,
-                    detail: format!(
+                    ..Discrepancy::of(Category::DuplicateRecord, format!(
                         "a second record of this application: the first is on line {first}, and \
                          only that one is compared"
-                    ),
+                    ))
                 });
                 continue;
             }
             first_line.insert(key.clone(), line);
             let mut d = Discrepancy {
-                category: Category::MissingInLog,
                 app: app_id.clone(),
                 serial: shown_serial(record.serial.as_deref(), side),
                 line: Some(line),
-                log_status: None,
                 province_status: Some(record.status.clone()),
-                log_at: None,
-                province_at: None,
-                log_seq: None,
-                province_seq: None,
-                probable_app: None,
-                probable_line: None,
-                detail: String::new(),
+                ..Discrepancy::of(Category::MissingInLog, String::new())
             };
             let Some(side) = side else {
                 d.detail =
@@ -1305,20 +1351,13 @@ impl LogIndex {
                 ),
             };
             report.discrepancies.push(Discrepancy {
-                category: Category::UndecodableEvent,
                 app: Some(app.clone()),
-                serial: None,
-                line: None,
                 log_status: side.map(|s| s.state.status.as_str().to_string()),
-                province_status: None,
-                log_at: None,
-                province_at: None,
-                log_seq: None,
-                province_seq: None,
-                probable_app: None,
-                probable_line: None,
-                detail,
+                ..Discrepancy::of(Category::UndecodableEvent, detail)
             });
+        }
+        for sides in &duplicated {
+            report.discrepancies.push(self.duplicate_submission(sides));
         }
         // A record whose serial names nothing and an application missing at the province whose
         // own serial is one typing slip from it: each finding names the other.
@@ -1350,6 +1389,13 @@ impl LogIndex {
             let own = side.own_serial(&self.region);
             let mut detail =
                 String::from("the log has this application; the province's records do not");
+            if let Some(&g) = duplicate_of.get(side.state.id.as_str()) {
+                detail.push_str(&format!(
+                    "; it is one of the applications one submission made, the first in the log \
+                     {} (duplicate-submission)",
+                    duplicated[g][0].state.id
+                ));
+            }
             let linked = probable.get(&m).and_then(|&u| unmatched.get(u));
             if let (Some((_, serial, line)), Some(own)) = (linked, own) {
                 detail.push_str(&format!(
@@ -1360,21 +1406,13 @@ impl LogIndex {
                 ));
             }
             report.discrepancies.push(Discrepancy {
-                category: Category::MissingAtProvince,
                 app: Some(side.state.id.clone()),
                 // Only the region's own number: another party's (the handler's 受理编号 to the
                 // origin or a co-handler) is not one its records would hold.
                 serial: shown_serial(own, Some(side)),
-                line: None,
                 log_status: Some(side.state.status.as_str().to_string()),
-                province_status: None,
-                log_at: None,
-                province_at: None,
-                log_seq: None,
-                province_seq: None,
-                probable_app: None,
                 probable_line: linked.map(|(_, _, line)| *line),
-                detail,
+                ..Discrepancy::of(Category::MissingAtProvince, detail)
             });
         }
         for d in &report.discrepancies {
@@ -1575,19 +1613,84 @@ impl LogIndex {
             ));
         }
         Discrepancy {
-            category: Category::InvalidRecord,
             app: side.map(|s| s.state.id.clone()).or(app),
             serial: shown_serial(serial.as_deref(), side),
             line: Some(line),
             log_status: side.map(|s| s.state.status.as_str().to_string()),
             province_status,
-            log_at: None,
-            province_at: None,
-            log_seq: None,
-            province_seq: None,
-            probable_app: None,
-            probable_line: None,
-            detail: reason,
+            ..Discrepancy::of(Category::InvalidRecord, reason)
+        }
+    }
+
+    /// The applications the region's submissions under one Idempotency-Key made, where they
+    /// made more than one ([`Category::DuplicateSubmission`]): each group in log order, the
+    /// groups in the order of their first. On a log of one derivation of application ids a key
+    /// names one application; two are one submission taken again.
+    fn duplicate_submissions(&self) -> Vec<Vec<&LogSide>> {
+        let mut by_key: HashMap<&str, Vec<&LogSide>> = HashMap::new();
+        for side in self.apps.values() {
+            if side.state.origin == self.region
+                && let Some(key) = &side.idempotency_key
+            {
+                by_key.entry(key.as_str()).or_default().push(side);
+            }
+        }
+        let mut groups: Vec<Vec<&LogSide>> = by_key
+            .into_values()
+            .filter(|sides| sides.len() > 1)
+            .map(|mut sides| {
+                sides.sort_by_key(|s| s.order);
+                sides
+            })
+            .collect();
+        groups.sort_by_key(|sides| sides.first().map(|s| s.order));
+        groups
+    }
+
+    /// The `duplicate-submission` finding of the applications one submission made (`sides`, in
+    /// log order): named by the first, the others in `duplicates`, each with its status and
+    /// when it was submitted. The key is quoted only where every one of them may quote it as
+    /// its own number ([`quotable`]); ids and codes otherwise.
+    fn duplicate_submission(&self, sides: &[&LogSide]) -> Discrepancy {
+        let first = sides[0];
+        let key = first.idempotency_key.as_deref().unwrap_or_default();
+        let quoted = sides.iter().all(|side| quotable(key, Some(side)));
+        let written = match quoted {
+            true => format!("{key:?}"),
+            false => format!("({})", shape(key)),
+        };
+        let each: Vec<String> = sides
+            .iter()
+            .enumerate()
+            .map(|(i, side)| {
+                let submitted = side.entered.first().map(|(_, at)| beijing_text(*at));
+                format!(
+                    "{} ({}{}{})",
+                    side.state.id,
+                    side.state.status,
+                    submitted
+                        .map(|at| format!(", submitted {at}"))
+                        .unwrap_or_default(),
+                    if i == 0 { ", the first in the log" } else { "" }
+                )
+            })
+            .collect();
+        let detail = format!(
+            "one submission of {}'s made {} applications, under the one Idempotency-Key \
+             {written}: {}. A retry was taken as another application by a gateway that derived \
+             its id another way (a rollback to a version before keyed application ids: \
+             docs/operations.md, \"Application ids\"); settle with the province which \
+             application its case follows",
+            self.region,
+            sides.len(),
+            each.join(", ")
+        );
+        Discrepancy {
+            app: Some(first.state.id.clone()),
+            serial: quoted.then(|| key.to_string()),
+            log_status: Some(first.state.status.as_str().to_string()),
+            duplicates: sides[1..].iter().map(|s| s.state.id.clone()).collect(),
+            ..Discrepancy::of(Category::DuplicateSubmission, detail)
         }
     }
 
@@ -2608,6 +2711,147 @@ pub(crate) mod tests {
                 ),
             ],
             "{report:#?}"
+        );
+    }
+
+    /// The history of a Guangdong submission under `key`, forwarded to Zhejiang, as application
+    /// `app` (the id one gateway or another derived for it), submitted at `at`.
+    fn submitted_as(app: &str, key: &str, at: &str) -> Vec<Envelope> {
+        let steps = vec![
+            (GD, submit(key), at.to_string()),
+            (
+                GD,
+                Command::Forward(ev::Forwarded::checked()),
+                "2026-11-02T02:00:00Z".to_string(),
+            ),
+        ];
+        tongban_gateway::sample::sealed(app, steps, "t", &GatewayKey::from_seed([5; 32]))
+            .expect("legal")
+    }
+
+    /// Given a log holding two applications of one Guangdong submission (the unkeyed id a
+    /// version before keyed ids derived, then the keyed one a retry through a later version
+    /// made), when Guangdong's export is reconciled, then one `duplicate-submission` names the
+    /// first in the log by `app` and the other in `duplicates`, its detail naming both and which
+    /// is first, and the key quoted as the applications' own number may be; the application
+    /// missing at the province and a record by the serial say they are one submission; read in
+    /// the other order, the other is first; and a key that is an ID number is not quoted.
+    /// (Found by a review: the two were reported as unrelated lines.)
+    #[test]
+    fn applications_one_submission_made_are_named_duplicates_of_it() {
+        use tongban_gateway::ids::{AppIds, Derivation, app_id_for_key};
+        let gateway = GatewayKey::from_seed([5; 32]);
+        let key = "GD-2026-0007";
+        let unkeyed = app_id_for_key(GD, key);
+        let keyed = AppIds::new(Derivation::Keyed, &gateway).for_key(GD, key);
+        let first = submitted_as(&unkeyed, key, "2026-11-02T01:00:00Z");
+        let retry = submitted_as(&keyed, key, "2026-11-02T01:05:00Z");
+        let single = to_accepted("GD-1", "ZJ-SL-1");
+        let reconciled = |log: &[&Vec<Envelope>], csv: &str| {
+            let mut index = LogIndex::new(GD).verifying(gateway.public());
+            log.iter().copied().flatten().for_each(|e| index.add(e));
+            index.reconcile(parse_records(csv).expect("an export"), 5 * 60 * 1000)
+        };
+        let csv = format!(
+            "app,serial,status,updated_at\n\
+             {unkeyed},,forwarded,2026-11-02T02:00:00Z\n\
+             ,GD-2026-0007,forwarded,2026-11-02T02:00:00Z\n\
+             ,GD-1,accepted,2026-11-03T02:00:00Z\n"
+        );
+        let report = reconciled(&[&first, &single, &retry], &csv);
+        let found = |report: &ReconcileReport, category: Category| -> Vec<Discrepancy> {
+            report
+                .discrepancies
+                .iter()
+                .filter(|d| d.category == category)
+                .cloned()
+                .collect()
+        };
+        let duplicates = found(&report, Category::DuplicateSubmission);
+        assert_eq!(duplicates.len(), 1, "{:#?}", report.discrepancies);
+        let d = &duplicates[0];
+        assert_eq!(d.app.as_deref(), Some(unkeyed.as_str()));
+        assert_eq!(d.duplicates, vec![keyed.clone()]);
+        assert_eq!(d.serial.as_deref(), Some(key));
+        assert_eq!(d.line, None);
+        for said in [
+            "one submission of 440000's made 2 applications, under the one Idempotency-Key \
+             \"GD-2026-0007\"",
+            &format!("{unkeyed} (forwarded, submitted 2026-11-02 09:00"),
+            "the first in the log",
+            &format!("{keyed} (forwarded, submitted 2026-11-02 09:05"),
+            "\"Application ids\"",
+        ] {
+            assert!(d.detail.contains(said), "{said}: {}", d.detail);
+        }
+        assert!(
+            d.detail.find(&unkeyed) < d.detail.find(&keyed),
+            "{}",
+            d.detail
+        );
+        let json = serde_json::to_value(&report).expect("json");
+        let shown = json["discrepancies"]
+            .as_array()
+            .expect("discrepancies")
+            .iter()
+            .find(|d| d["category"] == "duplicate-submission")
+            .expect("in the JSON");
+        assert_eq!(shown["app"], json!(unkeyed));
+        assert_eq!(shown["duplicates"], json!([keyed]));
+        assert_eq!(report.counts.get("duplicate-submission"), Some(&1));
+        assert!(!report.agrees());
+        // The retry's application, missing at the province, and the record by the serial,
+        // which names both, say what they are.
+        let missing = found(&report, Category::MissingAtProvince);
+        assert_eq!(missing.len(), 1, "{missing:#?}");
+        assert_eq!(missing[0].app.as_deref(), Some(keyed.as_str()));
+        assert!(
+            missing[0].detail.contains(&format!(
+                "one of the applications one submission made, the first in the log {unkeyed} \
+                 (duplicate-submission)"
+            )),
+            "{}",
+            missing[0].detail
+        );
+        let ambiguous = found(&report, Category::AmbiguousSerial);
+        assert_eq!(ambiguous.len(), 1, "{ambiguous:#?}");
+        assert!(
+            ambiguous[0]
+                .detail
+                .contains("they are one submission taken more than once"),
+            "{}",
+            ambiguous[0].detail
+        );
+        // By log position, not by id or time: read the other way round, the retry is first.
+        let report = reconciled(&[&retry, &first], "app,status,updated_at\n");
+        let d = &found(&report, Category::DuplicateSubmission)[0];
+        assert_eq!(d.app.as_deref(), Some(keyed.as_str()));
+        assert_eq!(d.duplicates, vec![unkeyed.clone()]);
+        // One application per key: no such finding.
+        let report = reconciled(&[&first, &single], "app,status,updated_at\n");
+        assert!(found(&report, Category::DuplicateSubmission).is_empty());
+        // A key that is a person's number: described, ids only.
+        let personal = "440106197707077771";
+        let ids = [
+            app_id_for_key(GD, personal),
+            AppIds::new(Derivation::Keyed, &gateway).for_key(GD, personal),
+        ];
+        let (a, b) = (
+            submitted_as(&ids[0], personal, "2026-11-02T01:00:00Z"),
+            submitted_as(&ids[1], personal, "2026-11-02T01:05:00Z"),
+        );
+        let report = reconciled(&[&a, &b], "app,status,updated_at\n");
+        let d = &found(&report, Category::DuplicateSubmission)[0];
+        assert_eq!(d.serial, None);
+        let json = serde_json::to_string(&report).expect("json");
+        assert!(
+            !json.contains(personal) && !json.contains("197707"),
+            "{json}"
+        );
+        assert!(
+            d.detail.contains("(18 characters: 18 digits)"),
+            "{}",
+            d.detail
         );
     }
 

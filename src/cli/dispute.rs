@@ -12,7 +12,7 @@ use super::{Args, CliError, offline};
 
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let app = args.required_positional("app-id")?;
-    let source = offline::Source::from_args(&mut args)?;
+    let source = offline::Source::from_args(&mut args, offline::Tool::Dispute)?;
     let named = args.value("out");
     let force = args.flag("force");
     args.finish()?;

@@ -1,7 +1,9 @@
 //! `tongban find --serial S [--region R] [--data DIR | --nats URL]`: the applications a province's
 //! own serial names, read from the log without a gateway (as replay and reconcile read it): the
 //! origin's `Idempotency-Key` of a submission, or a handler's 受理编号 (`reference` of an
-//! acceptance), the same serials `GET /v1/applications?serial=` answers from the projections.
+//! acceptance), the same serials `GET /v1/applications?serial=` answers from the projections,
+//! matched as it matches them ([`serials::typed_forms`]: an ID number typed with a lowercase `x`
+//! finds the one keyed with `X`).
 //! Prints one line per application, `<app id>\t<region that gave it>\t<idempotency-key|reference>`
 //! (ids and codes only); exit 1 when the serial names none.
 
@@ -17,7 +19,7 @@ use super::output::outln;
 use super::{Args, CliError, offline};
 
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
-    let source = offline::Source::from_args(&mut args)?;
+    let source = offline::Source::from_args(&mut args, offline::Tool::Find)?;
     let serial = args.value("serial").unwrap_or_default();
     let serial = serial.trim().to_string();
     if serial.is_empty() {
@@ -45,6 +47,9 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     // personal number's shape or the log's own serial of applications (of other regions than
     // `--region`) whose submissions tell it is none of their people's ([`holders_clear`]).
     let (form, shape_clean) = (form(&serial), shape_clean(&serial));
+    // As the gateway's index looks a serial up: an ID number's `x` as its `X`, full-width
+    // characters as their ASCII.
+    let forms = serials::typed_forms(&serial);
     let mut named = false;
     let (found, quotable) = runtime.block_on(async {
         let log = source.open().await?;
@@ -60,7 +65,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                 named = true;
             }
             if let Some((kind, given)) = serials::of_event(e)
-                && given == serial
+                && forms.contains(&given)
             {
                 if !holders.contains(&e.app) {
                     holders.push(e.app.clone());

@@ -37,7 +37,7 @@ const NOT_VOUCHED: &str = "no file that does not hold it has a head of its own (
 const FETCH_SHOWN: usize = 5;
 
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
-    let source = super::offline::Source::from_args(&mut args)?;
+    let source = super::offline::Source::from_args(&mut args, super::offline::Tool::Heads)?;
     if source.nats.is_some() {
         return Err(CliError(
             "heads compares heads files among themselves and reads no log: drop --nats (to \

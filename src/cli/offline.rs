@@ -25,9 +25,62 @@ pub fn data_dir(args: &mut Args) -> DataDir {
     ))
 }
 
+/// The offline command a [`Source`] reads for: what its refusal of a data directory a running
+/// gateway holds names as the way to the same answer while the gateway runs ([`Source::in_use`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    Verify,
+    /// Reads no log: named for the key only, never refused for a held directory.
+    Heads,
+    Replay,
+    Dispute,
+    Find,
+    Rebuild,
+    Reconcile,
+    Statistics,
+}
+
+impl Tool {
+    /// How the running gateway answers what this command would, as its refusal says it; `None`
+    /// for a rebuild, which replaces the projections the gateway serves and so waits for it
+    /// to stop.
+    fn while_served(self) -> Option<&'static str> {
+        Some(match self {
+            Tool::Verify | Tool::Heads => {
+                "GET /v1/log/head (keep its signed head) and GET /v1/log/records after it \
+                 (`tongban heads --records`) check its live log, as each region's feed does \
+                 with docs/audit/verify_chain.py"
+            }
+            Tool::Replay => {
+                "GET /v1/applications/<id>/replay (?at=, ?seq=) answers the same timeline, as \
+                 --format json prints it"
+            }
+            Tool::Dispute => {
+                "GET /ui/applications/<id> (?at=, ?seq=), its evidence page, is the same report"
+            }
+            Tool::Find => {
+                "GET /v1/applications?serial=<serial>[&region=<code>] answers the same from its \
+                 projections (an operator's token sees every application)"
+            }
+            Tool::Reconcile => {
+                "POST the export to /v1/regions/<code>/reconcile[?tolerance_seconds=N] with an \
+                 operator's token and Content-Type text/csv or application/x-ndjson (a charset \
+                 parameter for GBK): it answers the report --format json prints, for an export \
+                 of up to 64 MiB (docs/operators.md, \"Reconciliation over HTTP\")"
+            }
+            Tool::Statistics => {
+                "GET /v1/regions/<code>/statistics?at=<RFC 3339> answers the same figures"
+            }
+            Tool::Rebuild => return None,
+        })
+    }
+}
+
 /// Where the events come from, and the key they are checked against.
 pub struct Source {
     pub dir: DataDir,
+    /// The command reading, which a refusal of a held directory names the way around for.
+    tool: Tool,
     pub nats: Option<JetStreamConfig>,
     /// `--public-key HEX`: the gateway's public key as the checker holds it.
     pub public_key: Option<PublicKey>,
@@ -39,7 +92,7 @@ pub struct Source {
 impl Source {
     /// `--data DIR`, optionally `--nats URL [--nats-creds FILE]` and `--public-key HEX`, which
     /// is checked here, before anything is opened: a mistyped key is a usage error.
-    pub fn from_args(args: &mut Args) -> Result<Source, CliError> {
+    pub fn from_args(args: &mut Args, tool: Tool) -> Result<Source, CliError> {
         let dir = data_dir(args);
         let creds = args.value("nats-creds").map(PathBuf::from);
         let nats = match (args.value("nats"), creds) {
@@ -67,6 +120,7 @@ impl Source {
             .transpose()?;
         Ok(Source {
             dir,
+            tool,
             nats,
             public_key,
             copy: std::sync::Mutex::new(None),
@@ -104,15 +158,7 @@ impl Source {
         }
         // The one place every offline tool opens the embedded log: say what holds it and what
         // to do, in the tools' own terms.
-        let in_use = || {
-            CliError(format!(
-                "{} is in use by a running gateway (its embedded log is locked while it \
-                 serves): stop that gateway first, or, when the log is a JetStream stream, \
-                 read it with --nats URL",
-                self.dir.0.display()
-            ))
-        };
-        let copy = super::log_copy::LogCopy::of(&self.dir.log(), in_use)?;
+        let copy = super::log_copy::LogCopy::of(&self.dir.log(), || self.in_use())?;
         let log = EmbeddedLog::open(&copy.log()).map_err(|e| match e {
             // The copy's messages name the copy; the operator knows the directory.
             LogError::Storage(why) => CliError(why.replace(
@@ -131,6 +177,15 @@ impl Source {
         }
         super::log_copy::test_pause().await;
         Ok(AnyLog::Embedded(log))
+    }
+
+    /// The refusal of a data directory a running gateway holds (its embedded log, or its
+    /// projections), written once for every offline command: what holds it, how the running
+    /// gateway answers the same question ([`Tool::while_served`]), and the ways to run the
+    /// command itself (stop the gateway; a snapshot of the directory; a JetStream log read with
+    /// --nats).
+    pub fn in_use(&self) -> CliError {
+        in_use(&self.dir.0, self.tool)
     }
 
     /// Where the data directory's projections were applied up to (their checkpoint), and their
@@ -172,11 +227,7 @@ impl Source {
                 );
                 return Ok(None);
             }
-            None => {
-                return Err(CliError(format!(
-                    "{shown} is in use by a running gateway: stop that gateway first"
-                )));
-            }
+            None => return Err(self.in_use()),
         };
         let checkpoint =
             tongban_gateway::projections::ProjectionStore::open_any_layout(&copy.log())
@@ -300,6 +351,23 @@ impl Source {
             CalendarSource::of(&calendar, &path.display().to_string(), Some(path.exists()));
         Ok((calendar, source))
     }
+}
+
+/// [`Source::in_use`] of data directory `dir`, for `tool`.
+pub fn in_use(dir: &Path, tool: Tool) -> CliError {
+    let dir = dir.display();
+    CliError(match tool.while_served() {
+        Some(while_served) => format!(
+            "{dir} is in use by a running gateway (its embedded log is locked while it serves). \
+             While it runs, ask it instead: {while_served}. To run this command, stop that \
+             gateway first, or give --data a snapshot of the directory (docs/operations.md, \
+             \"Checking the log\"); when the log is a JetStream stream, read it with --nats URL"
+        ),
+        None => format!(
+            "{dir} is in use by a running gateway: stop that gateway first (a rebuild replaces \
+             the projections it serves, with or without --nats)"
+        ),
+    })
 }
 
 /// The refusal of the copy of `log` made in `copy` ([`super::log_copy`]), which fjall could not
@@ -573,6 +641,41 @@ pub fn load(source: &Source, app: &str) -> Result<Evidence, CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Given each offline command refused a directory a running gateway holds, when the refusal
+    /// is written, then it names the directory and what to do instead while the gateway runs,
+    /// each its own route (find the serial lookup, reconcile the reconcile route), and how to
+    /// run the command itself; a rebuild, which has no such route, says to stop the gateway.
+    #[test]
+    fn a_held_directory_is_refused_naming_what_answers_while_the_gateway_runs() {
+        let dir = Path::new("/srv/tongban-data");
+        for (tool, route) in [
+            (Tool::Find, "GET /v1/applications?serial=<serial>"),
+            (
+                Tool::Reconcile,
+                "POST the export to /v1/regions/<code>/reconcile",
+            ),
+            (Tool::Replay, "GET /v1/applications/<id>/replay"),
+            (Tool::Dispute, "GET /ui/applications/<id>"),
+            (Tool::Statistics, "GET /v1/regions/<code>/statistics?at="),
+            (Tool::Verify, "GET /v1/log/head"),
+        ] {
+            let said = in_use(dir, tool).0;
+            assert!(
+                said.starts_with("/srv/tongban-data is in use by a running gateway")
+                    && said.contains(&format!("While it runs, ask it instead: {route}"))
+                    && said.contains("stop that gateway first")
+                    && said.contains("--nats URL"),
+                "{tool:?}: {said}"
+            );
+        }
+        let said = in_use(dir, Tool::Rebuild).0;
+        assert!(
+            said.contains("stop that gateway first") && !said.contains("While it runs"),
+            "{said}"
+        );
+        assert!(!said.contains("  "), "{said}");
+    }
 
     /// Given the copy an offline tool made that fjall could not write, when refused, then the
     /// refusal names the copy and the log, says the log was not changed, and does not send the

@@ -33,7 +33,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     // The rebuild's warnings are the operator's to read: a feed cursor moved back names the
     // regions that had taken events the log no longer holds.
     super::init_tracing();
-    let source = super::offline::Source::from_args(&mut args)?;
+    let source = super::offline::Source::from_args(&mut args, super::offline::Tool::Rebuild)?;
     let dir = source.dir.clone();
     let accept_lost = args.flag("accept-lost");
     let trust_log = args.flag("trust-log");
@@ -44,12 +44,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     // to the checks below to name.
     let _held = match DirLock::take(&dir.0) {
         Ok(held) => Some(held),
-        Err(DirLockError::Held) => {
-            return Err(CliError(format!(
-                "{} is in use by a running gateway: stop that gateway first (a rebuild replaces                  the projections it serves, with or without --nats)",
-                dir.0.display()
-            )));
-        }
+        Err(DirLockError::Held) => return Err(source.in_use()),
         Err(DirLockError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(DirLockError::Io(e)) => return Err(CliError(format!("{}: {e}", dir.0.display()))),
     };

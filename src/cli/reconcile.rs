@@ -14,7 +14,7 @@ use super::output::outln;
 use super::{Args, CliError, offline};
 
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
-    let source = offline::Source::from_args(&mut args)?;
+    let source = offline::Source::from_args(&mut args, offline::Tool::Reconcile)?;
     let region = args
         .value("region")
         .ok_or_else(|| CliError("--region <code> is required".into()))?;

@@ -13,7 +13,7 @@ use super::{Args, CliError, offline};
 
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let app = args.required_positional("app-id")?;
-    let source = offline::Source::from_args(&mut args)?;
+    let source = offline::Source::from_args(&mut args, offline::Tool::Replay)?;
     // The same rules as `?at=` / `?seq=` over HTTP, in the command line's terms.
     let refused = |e: PointError| match e {
         PointError::Both => CliError("give --at or --seq, not both".into()),

@@ -16,7 +16,7 @@ use super::progress::Progress;
 use super::{Args, CliError, offline};
 
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
-    let source = offline::Source::from_args(&mut args)?;
+    let source = offline::Source::from_args(&mut args, offline::Tool::Statistics)?;
     let region = args
         .value("region")
         .ok_or_else(|| CliError("--region <code> is required".into()))?;

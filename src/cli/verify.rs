@@ -27,7 +27,7 @@ use super::progress::Progress;
 use super::{Args, CliError};
 
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
-    let source = super::offline::Source::from_args(&mut args)?;
+    let source = super::offline::Source::from_args(&mut args, super::offline::Tool::Verify)?;
     let app = args.value("app");
     // One heads file per party, each given with its own --heads.
     let heads_files = args.values("heads");

@@ -75,18 +75,47 @@ fn on_stored(
 /// by `tamper` (nothing: what a newer build would have written; a zeroed `sig`: an event planted
 /// without the key); returns its position.
 pub fn append(data: &Path, app: &str, content: Content, tamper: impl FnOnce(&mut Envelope)) -> u64 {
+    with_log(data, async |log, key| {
+        let history = log.read(app).await.expect("read");
+        let last = history.last().expect("a history");
+        let mut event = Envelope::sealed_after(Some(last), app, content, key);
+        tamper(&mut event);
+        log.append(event, last.seq).await.expect("append")
+    })
+}
+
+/// `what`, given the log of the data directory `data` (opened through its own writer) and the
+/// gateway's own key, run to its end.
+fn with_log<T>(data: &Path, what: impl AsyncFnOnce(&EmbeddedLog, &GatewayKey) -> T) -> T {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
     runtime.block_on(async {
         let log = EmbeddedLog::open(&data.join("log")).expect("open the log");
-        let history = log.read(app).await.expect("read");
-        let last = history.last().expect("a history");
         let key = GatewayKey::load_or_create(&data.join("gateway.key")).expect("key");
-        let mut event = Envelope::sealed_after(Some(last), app, content, &key);
-        tamper(&mut event);
-        log.append(event, last.seq).await.expect("append")
+        what(&log, &key).await
+    })
+}
+
+/// Appends to the log of the data directory `data` the submission of application `app` again,
+/// sealed with the gateway's own key as the first event of application `as_app`: what a
+/// gateway deriving application ids another way (a version before keyed ids, after a rollback)
+/// writes for a retry of that submission. Returns its position.
+pub fn resubmitted_as(data: &Path, app: &str, as_app: &str) -> u64 {
+    with_log(data, async |log, key| {
+        let history = log.read(app).await.expect("read");
+        let submitted = history.first().expect("a submission");
+        let content = Content {
+            kind: submitted.kind.clone(),
+            schema: submitted.schema.clone(),
+            region: submitted.region.clone(),
+            actor: submitted.actor.clone(),
+            at: submitted.at.clone(),
+            data: submitted.data.clone(),
+        };
+        let event = Envelope::sealed_after(None, as_app, content, key);
+        log.append(event, 0).await.expect("append")
     })
 }
 

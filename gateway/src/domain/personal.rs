@@ -80,6 +80,11 @@ impl OwnNumbers {
                         }
                         Some(s) if name.ends_with("phone") => {
                             self.phones.insert(phone_form(s));
+                            // A landline with its extension is that landline too, as another
+                            // number names it (`020-87654321` of `020-87654321-123`).
+                            if let Some(line) = crate::ids::landline_without_extension(s) {
+                                self.phones.insert(phone_form(&line));
+                            }
                         }
                         _ => self.add(v),
                     }
@@ -97,7 +102,7 @@ impl OwnNumbers {
         if typed_number(value).is_empty() {
             return None;
         }
-        if self.ids.contains(&id_form(value)) {
+        if self.ids.contains(&id_form(value)) || self.first17_of_id(&typed_number(value)) {
             return Some(PersonalKind::ResidentId);
         }
         let phone = phone_form(value);
@@ -118,14 +123,27 @@ impl OwnNumbers {
         !self.ids.is_empty()
     }
 
+    /// Whether `typed` ([`typed_number`]'s form) is the first 17 digits of one of the ID numbers
+    /// (the number written without its check character, which they give).
+    fn first17_of_id(&self, typed: &str) -> bool {
+        typed.len() == 17
+            && typed.bytes().all(|b| b.is_ascii_digit())
+            && self
+                .ids
+                .iter()
+                .any(|id| id.len() == 18 && id.starts_with(typed))
+    }
+
     /// Whether the submission names a phone number (as [`OwnNumbers::has_ids`] for phones).
     pub fn has_phones(&self) -> bool {
         !self.phones.is_empty()
     }
 
     /// Whether `value` holds one of these numbers, whole or among other characters
-    /// (`SL-13712345678`, `GD-330106580301002`), read as typed ([`typed_number`]): an ID number
-    /// in its 18 characters or its legacy 15-digit form, a phone in its national digits. A
+    /// (`SL-13712345678`, `GD-330106580301002`), read as typed ([`typed_number`]: an `x` as
+    /// `X`, full-width characters as their ASCII): an ID number in its 18 characters, its first
+    /// 17 (which give the 18th) or its legacy 15-digit form, a phone in its national digits, a
+    /// landline also without the extension the submission gave it. A
     /// serial that embeds the applicant's number is the applicant's number to whoever reads it.
     pub fn held_in(&self, value: &str) -> bool {
         let typed = typed_number(value).to_ascii_uppercase();
@@ -138,14 +156,18 @@ impl OwnNumbers {
                 .filter(|_| id.get(6..8) == Some("19"))
                 .and_then(|_| Some(format!("{}{}", id.get(..6)?, id.get(8..17)?)))
         };
-        self.ids
+        // An 18-character number by its first 17 digits, which give the check character: the
+        // number written without it, or with a wrong one, is the number still.
+        let first17 = |id: &str| match ResidentId::parse(id) {
+            Ok(_) => id.get(..17).unwrap_or(id).to_string(),
+            Err(_) => id.to_string(),
+        };
+        self.ids.iter().filter(|id| !id.is_empty()).any(|id| {
+            typed.contains(&first17(id)) || legacy(id).is_some_and(|l| typed.contains(&l))
+        }) || self
+            .phones
             .iter()
-            .filter(|id| !id.is_empty())
-            .any(|id| typed.contains(id.as_str()) || legacy(id).is_some_and(|l| typed.contains(&l)))
-            || self
-                .phones
-                .iter()
-                .any(|p| !p.is_empty() && typed.contains(p.as_str()))
+            .any(|p| !p.is_empty() && typed.contains(p.as_str()))
     }
 }
 
@@ -227,6 +249,33 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// Given a submission whose contact landline has an extension, when numbers are judged
+    /// against it, then the landline alone, in any grouping, and with its extension, is its
+    /// number, and another extension of it too (the line is the person's); another landline
+    /// is not. (Found by a review: `SL-020-87654321` was quoted for an application whose
+    /// contact phone is `020-87654321-123`.)
+    #[test]
+    fn a_landline_given_with_its_extension_is_the_landline_too() {
+        let own = OwnNumbers::of(&json!({
+            "applicant": {"id_number": "33010619580301002X"},
+            "form": {"contact_phone": "020-87654321-123"}
+        }));
+        for held in [
+            "SL-020-87654321",
+            "(020)8765-4321",
+            "020-87654321-123",
+            "020-87654321-9",
+        ] {
+            assert!(own.held_in(held), "{held}");
+        }
+        assert_eq!(own.kind_of("02087654321"), Some(PersonalKind::Phone));
+        assert!(!own.held_in("SL-020-87654322"));
+        assert!(!crate::ids::quotable_own_serial(
+            "SL-020-87654321",
+            &own.clone().submitted_at("2026-12-05T02:00:00Z")
+        ));
+    }
+
     /// Given a submission naming the applicant's 18-character ID number and mobile, a
     /// companion's legacy 15-digit number and a contact's landline, when numbers are judged
     /// against it, then each of them is found however it is written (case, legacy form,
@@ -269,6 +318,10 @@ mod tests {
         }
         assert_eq!(own.kind_of("330106.19580301.002Ｘ"), id);
         assert_eq!(own.kind_of("-()"), None);
+        // The 18-character number written without its check character; a lowercase x.
+        assert_eq!(own.kind_of("33010619580301002"), id);
+        assert!(own.held_in("GD-33010619580301002") && own.held_in("SL-33010619580301002x"));
+        assert!(!own.held_in("GD-3301061958030100"));
         for other in ["440300261206001", "330000202612060007", "13612345678", ""] {
             assert_eq!(own.kind_of(other), None, "{other}");
         }

@@ -381,7 +381,7 @@ fn operation(route: &Route) -> Value {
             responses.insert("503".into(), problem_response("The application's view is held at an event that does not fold (`application-held`; `held` names the event, its position and the reason), or the event log cannot be read now (`log-unavailable`, with `Retry-After`)"));
         }
         Op::Find => {
-            params.push(json!({"name": "serial", "in": "query", "required": true, "description": "the province's own serial of the application: the origin's Idempotency-Key, or the handler's 受理编号 (`reference` of application.accepted); 1 to 255 characters", "schema": {"type": "string", "minLength": 1, "maxLength": 255}}));
+            params.push(json!({"name": "serial", "in": "query", "required": true, "description": "the province's own serial of the application: the origin's Idempotency-Key, or the handler's 受理编号 (`reference` of application.accepted); 1 to 255 characters. Matched as written, but for full-width characters, read as their ASCII, and the check character of a 公民身份号码 (17 digits and `x` or `X`), read in either case", "schema": {"type": "string", "minLength": 1, "maxLength": 255}}));
             params.push(json!({"name": "region", "in": "query", "required": false, "description": "only the serials this region gave (6-digit GB/T 2260 code, see /v1/regions)", "schema": {"type": "string", "pattern": "^[1-9][0-9]{5}$"}}));
             responses.insert("200".into(), json!({"description": "The applications the serial names that the caller may read (operators: all; a region: those it is a party to), with no personal data; empty when none", "content": json_content(schema_of::<super::find::SerialMatches<'static>>())}));
             responses.insert(

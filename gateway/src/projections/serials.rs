@@ -72,6 +72,35 @@ pub fn of_event(e: &Envelope) -> Option<(SerialKind, String)> {
     (!serial.is_empty()).then(|| (kind, serial.to_string()))
 }
 
+/// The serials the log may hold that a serial typed to look one up (`serial`, as an operator or
+/// a window typed it: `GET /v1/applications?serial=`, `tongban find --serial`) names: itself,
+/// its half-width form (full-width digits and letters, as an input method in full-width mode
+/// types them, and the ideographic space, as their ASCII), and, where that form is a
+/// 公民身份号码's (17 digits and a check character `x` or `X`: a province that keys its cases
+/// by the applicant's number), the same number with the check character in either case: people
+/// type the `X` in lower case as often as not, and GB 11643 reads both as one. Any other serial
+/// is a province's own text, matched as written (`gd-1` is not `GD-1`). A serial the log holds
+/// in full-width characters is found only as typed so. Shared by the projections' index and
+/// `tongban find`, so the two name the same applications.
+pub fn typed_forms(serial: &str) -> Vec<String> {
+    let mut forms = vec![serial.to_string()];
+    let half = tongban_adapters::transform::text::halfwidth(serial);
+    let b = half.as_bytes();
+    let id_number =
+        b.len() == 18 && b[..17].iter().all(u8::is_ascii_digit) && matches!(b[17], b'x' | b'X');
+    let mut more = vec![half.clone()];
+    if id_number {
+        let first17 = &half[..17];
+        more = vec![format!("{first17}X"), format!("{first17}x")];
+    }
+    for form in more {
+        if !forms.contains(&form) {
+            forms.push(form);
+        }
+    }
+    forms
+}
+
 /// The prefix every entry of `serial` starts with.
 pub(super) fn prefix(serial: &str) -> Vec<u8> {
     let mut h = Sha256::new();
@@ -106,6 +135,34 @@ pub(super) fn hit(key: &[u8], value: &[u8]) -> Option<SerialHit> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Given serials as people type them, when their forms are looked up, then an ID number's
+    /// check character is matched in either case and full-width characters as their ASCII,
+    /// while any other serial keeps its letter case.
+    #[test]
+    fn a_typed_serial_names_its_id_numbers_either_check_character() {
+        let forms = |s: &str| {
+            let mut f = typed_forms(s);
+            f.sort();
+            f
+        };
+        let id = ["11010519491231002X", "11010519491231002x"];
+        assert_eq!(forms("11010519491231002x"), id);
+        assert_eq!(forms("11010519491231002X"), id);
+        assert_eq!(
+            forms("１１０１０５１９４９１２３１００２ｘ"),
+            [
+                "11010519491231002X",
+                "11010519491231002x",
+                "１１０１０５１９４９１２３１００２ｘ"
+            ]
+        );
+        assert_eq!(forms("ＧＤ-1"), ["GD-1", "ＧＤ-1"]);
+        assert_eq!(forms("gd-1"), ["gd-1"]);
+        assert_eq!(forms("110105194912310021"), ["110105194912310021"]);
+        // Seventeen digits and another letter: no ID number, matched as written.
+        assert_eq!(forms("11010519491231002y"), ["11010519491231002y"]);
+    }
 
     #[test]
     fn keys_hold_a_hash_of_the_serial_and_read_back() {

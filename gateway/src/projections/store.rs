@@ -907,13 +907,22 @@ impl ProjectionStore {
     }
 
     /// The applications a province's serial names, as the region that gave it and as what
-    /// ([`super::serials`]), in region and id order.
+    /// ([`super::serials`]), in region and id order: under any of the forms it is typed in
+    /// ([`serials::typed_forms`]: an ID number's check character in either case, full-width
+    /// characters as their ASCII).
     pub fn by_serial(&self, serial: &str) -> Result<Vec<SerialHit>, ProjectionError> {
-        let mut out = Vec::new();
-        for guard in self.serials.prefix(serials::prefix(serial)) {
-            let (key, value) = guard.into_inner().map_err(storage)?;
-            out.extend(serials::hit(&key, &value));
+        let mut out: Vec<SerialHit> = Vec::new();
+        for form in serials::typed_forms(serial) {
+            for guard in self.serials.prefix(serials::prefix(&form)) {
+                let (key, value) = guard.into_inner().map_err(storage)?;
+                if let Some(hit) = serials::hit(&key, &value)
+                    && !out.contains(&hit)
+                {
+                    out.push(hit);
+                }
+            }
         }
+        out.sort_by(|a, b| (&a.region, &a.app).cmp(&(&b.region, &b.app)));
         Ok(out)
     }
 
