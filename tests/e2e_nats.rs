@@ -1001,6 +1001,16 @@ fn verify_on_jetstream_reports_a_removed_message_as_a_gap() {
         stdout.contains(&format!("BROKEN application {id} seq 2")),
         "{stdout}"
     );
+    // Read with the NATS protocol alone, the stream says the same: the position holds no
+    // message, and the dump lacks it (exit 1).
+    let (code, said) = stream_dump(&nats.url(), &dir.0.join("stream.json"));
+    assert_eq!(code, Some(1), "{said}");
+    assert!(
+        said.contains(&format!(
+            "position {removed}: no message (no message found): removed from the stream"
+        )),
+        "{said}"
+    );
 }
 
 /// Given an application forwarded on a stream and another submitted after it, when the
@@ -1555,6 +1565,49 @@ fn two_gateways_on_one_stream_sign_the_same_head() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
+
+    // An auditor reads the stream with the NATS protocol alone (docs/audit/stream_dump.py), and
+    // rechecks its chains and both heads with verify_chain.py: no tongban code in either.
+    let dump = dir.0.join("stream.json");
+    let (code, said) = stream_dump(&nats.url(), &dump);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.contains(&format!("wrote {position} events")), "{said}");
+    let key = via_a.get("/v1/keys").json()["keys"][0]["public_key_hex"]
+        .as_str()
+        .expect("key")
+        .to_string();
+    let dumped: Value = serde_json::from_slice(&std::fs::read(&dump).expect("dump")).expect("json");
+    let last = usize::try_from(position).expect("position") - 1;
+    assert_eq!(dumped["events"][last]["position"], json!(position));
+    let (code, out, err) = common::verify_chain(
+        &dump,
+        &dumped,
+        &key,
+        &["--heads", heads.to_str().expect("path")],
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        out.contains(&format!("OK: {position} events of")) && out.contains("reproduced"),
+        "{out}"
+    );
+}
+
+/// Runs docs/audit/stream_dump.py against the server at `url`, writing `out`: its exit code and
+/// stderr (what it says of the stream).
+fn stream_dump(url: &str, out: &std::path::Path) -> (Option<i32>, String) {
+    let run = std::process::Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/docs/audit/stream_dump.py"
+        ))
+        .arg(url)
+        .arg(out)
+        .output()
+        .expect("python3");
+    (
+        run.status.code(),
+        String::from_utf8_lossy(&run.stderr).into_owned(),
+    )
 }
 
 /// What a gateway on a stream answers after a message that is no application's event was
