@@ -788,6 +788,12 @@ fn a_history_on_a_stream_is_read_a_page_at_a_time() {
     assert_eq!(common::refused(&last_page, 500, "log-corrupt"), whole);
     let first_page = success(&origin.get(&format!("/v1/applications/{id}/events?limit=5")));
     assert_eq!(first_page["events"], json!(events[..5]));
+    // Asked past the last event (a province saying it holds an event the log does not), the
+    // answer is not beyond-history read past the copy stored after that event (a review found
+    // it was, from the log's read of its last event, which passes copies over): the same
+    // refusal as the whole history's.
+    let past = origin.get(&format!("/v1/applications/{id}/events?after_seq=24"));
+    assert_eq!(common::refused(&past, 500, "log-corrupt"), whole);
 }
 
 /// An application submitted (under Idempotency-Key `key`) and forwarded by the example's origin

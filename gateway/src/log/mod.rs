@@ -348,7 +348,8 @@ pub trait EventLog: Send + Sync + 'static {
     /// lies in a history of thousands. What it reads is judged as [`EventLog::read`] judges it
     /// (on JetStream, a copy of one of the application's events among it is refused too), so
     /// that a page refuses what the whole read refuses among the events it covers. What lies
-    /// past them is neither read nor judged: the whole read, `tongban verify` and the evidence
+    /// past them is neither read nor judged, nor, where the read starts at `position` or by an
+    /// index, what lies before event `first`: the whole read, `tongban verify` and the evidence
     /// page are where that is found. `position` is where event `first` is in the log when the
     /// caller knows it (0: it does not): a backend without an index by seq (JetStream) reads
     /// its subject from there rather than from its start; checked, not trusted. The default, for

@@ -137,9 +137,11 @@ impl<L: EventLog> Gateway<L> {
     ///
     /// The log reads the page and no more ([`EventLog::read_page`]): event `after`, the page's
     /// events, and the one after them, whose link to the page's last is checked and which says
-    /// that more follow. What lies past that is neither read nor checked: a break there (an
-    /// event rewritten, on JetStream a copy published on the subject later) is the whole
-    /// history's to name, and the pages that hold it are refused as it is.
+    /// that more follow. What lies past that is neither read nor checked, nor what lies before
+    /// event `after` (the embedded log reads by its index; JetStream reads a page that begins
+    /// at the projections' last event from there, the polling page a province asks most): a
+    /// break there (an event rewritten, on JetStream a copy published on the subject) is the
+    /// whole history's to name, and the pages that hold it are refused as it is.
     pub async fn events_page(
         &self,
         principal: &Principal,
@@ -173,8 +175,12 @@ impl<L: EventLog> Gateway<L> {
         // do not check) is answered as the whole history's read answers it: the breaks of a
         // damaged history named, a log that lost the events the view holds said so, never
         // another answer than the whole history's.
-        let Ok(mut events) = self.log.read_page(app, first, read, position).await else {
-            return self.page_of_whole(principal, app, after, limit).await;
+        // A log that cannot be read now (unavailable, a store failing) says so, as the whole
+        // history's read would: reading the whole history next would cost more and fail alike.
+        let mut events = match self.log.read_page(app, first, read, position).await {
+            Ok(events) => events,
+            Err(e @ (LogError::Unavailable(_) | LogError::Storage(_))) => return Err(e.into()),
+            Err(_) => return self.page_of_whole(principal, app, after, limit).await,
         };
         let Some(first_prev) = events
             .first()
@@ -198,10 +204,12 @@ impl<L: EventLog> Gateway<L> {
     }
 
     /// [`Gateway::events_page`] after a seq past the projections' last event of `app` (`view`):
-    /// beyond-history, from one read of the log's last event, when that is the event the
-    /// projections folded last, so that asking past the end costs no read of the history;
-    /// otherwise (the projections behind the log, or stopped at an event they could not fold)
-    /// as the whole history's read answers it.
+    /// beyond-history when the log holds nothing after the event the projections folded last,
+    /// read as a page from that event (it and the one after it, a page's read: a copy of an
+    /// earlier event stored after it is refused there, not passed over as the log's read of its
+    /// last event passes over it, a review found), so that asking past the end costs no read of
+    /// the history; otherwise (the projections behind the log, or stopped at an event they could
+    /// not fold, or a log that does not read as a page) as the whole history's read answers it.
     async fn page_past_view(
         &self,
         principal: &Principal,
@@ -210,11 +218,19 @@ impl<L: EventLog> Gateway<L> {
         after: u64,
         limit: usize,
     ) -> Result<EventsPage, ServiceError> {
-        if let Ok(Some(last)) = self.log.last(app).await
-            && last.seq == view.state.seq
-            && last.hash == view.last_hash
-        {
-            return Err(ServiceError::BeyondHistory { last: last.seq });
+        let position = view.position.unwrap_or(0);
+        match self.log.read_page(app, view.state.seq, 2, position).await {
+            Ok(events)
+                if events.len() == 1
+                    && events[0].seq == view.state.seq
+                    && events[0].hash == view.last_hash =>
+            {
+                return Err(ServiceError::BeyondHistory {
+                    last: view.state.seq,
+                });
+            }
+            Err(e @ (LogError::Unavailable(_) | LogError::Storage(_))) => return Err(e.into()),
+            _ => {}
         }
         self.page_of_whole(principal, app, after, limit).await
     }
