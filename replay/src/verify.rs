@@ -536,6 +536,28 @@ impl Report {
     /// One line per finding: `BROKEN …` for broken links and removed events, `UNREADABLE …`
     /// for events this build cannot read, `FOREIGN …` for messages among one application's
     /// events that are not its history (no break).
+    /// Where `finding`'s event belongs when the event found there belongs where `finding`'s
+    /// is: two events stored in each other's places (of two applications, which no chain
+    /// shows, or of one), said as such beside the two index findings (an auditor read the pair
+    /// of lines as two separate faults).
+    fn swapped_with(&self, finding: &IndexFinding) -> Option<u64> {
+        let IndexFinding::Unindexed {
+            position,
+            indexed: Some(q),
+            ..
+        } = finding
+        else {
+            return None;
+        };
+        self.index
+            .iter()
+            .any(|other| {
+                matches!(other, IndexFinding::Unindexed { position: p, indexed: Some(o), .. }
+                    if p == q && o == position)
+            })
+            .then_some(*q)
+    }
+
     pub fn findings(&self) -> Vec<String> {
         let broken = self
             .broken
@@ -549,7 +571,13 @@ impl Report {
             .garbled
             .iter()
             .map(|g| format!("BROKEN {}", self.garbled_line(g)));
-        let index = self.index.iter().map(|i| format!("BROKEN {i}"));
+        let index = self.index.iter().map(|i| match self.swapped_with(i) {
+            Some(other) => format!(
+                "BROKEN {i}, and the event at log position {other} is the one the index \
+                 places here: the two were stored in each other's places"
+            ),
+            None => format!("BROKEN {i}"),
+        });
         let unreadable = self.unreadable.iter().map(|u| format!("UNREADABLE {u}"));
         let inexact = self.inexact.iter().map(|i| format!("INEXACT {i}"));
         let unsaid = self.backdated.len().saturating_sub(TIME_LINES);
@@ -1754,6 +1782,50 @@ mod tests {
             "{r:?}"
         );
         assert_ne!(r.verdict(), Verdict::Intact);
+    }
+
+    /// Given two events of two applications stored in each other's places (no chain shows it:
+    /// each application's events are in seq order), when the log is verified, then each index
+    /// finding says that the two were stored in each other's places, naming the other position.
+    #[test]
+    fn two_events_of_two_applications_in_each_others_places_are_said_swapped() {
+        let mut log = chain();
+        for p in &mut log.events {
+            p.position = match p.position {
+                3 => 4,
+                4 => 3,
+                other => other,
+            };
+        }
+        log.events.sort_by_key(|p| p.position);
+        let r = verify_fixed(&log);
+        let findings = r.findings();
+        for (app, seq, at, there) in [("app-b", 1, 3, 4), ("app-a", 3, 4, 3)] {
+            let said = format!(
+                "BROKEN application {app} seq {seq} (log position {at}): the log's index places \
+                 this seq at log position {there} instead, and the event at log position {there} \
+                 is the one the index places here: the two were stored in each other's places"
+            );
+            assert!(findings.contains(&said), "{said}\n{findings:#?}");
+        }
+        // An event the index places elsewhere with nothing stored in its own place is said alone.
+        let mut log = chain();
+        log.events.retain(|p| p.position != 3);
+        log.events.push(tongban_gateway::log::Positioned::read(
+            5,
+            chain().events[2].event.clone(),
+        ));
+        let findings = verify_fixed(&log).findings();
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.ends_with("places this seq at log position 3 instead")),
+            "{findings:#?}"
+        );
+        assert!(
+            !findings.iter().any(|f| f.contains("each other's places")),
+            "{findings:#?}"
+        );
     }
 
     /// Given an index entry left behind for an event that was removed, and a head that names a
