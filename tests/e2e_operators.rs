@@ -3643,6 +3643,92 @@ fn a_provinces_serial_finds_its_applications() {
     assert_eq!(gw.terminate().code(), Some(0));
 }
 
+/// Given a real gateway's log with one application accepted under 受理编号 `ZJ-SL-0042` and
+/// another under a 受理编号 that embeds its applicant's mobile (`GD-SL-<mobile>`), when
+/// `tongban find --serial` is given each in lower case, then no application is found (serials
+/// are matched in their own letter case, exit 1), and stderr says that one differs only in
+/// letter case: the first quoted as the log holds it, with its application and the region that
+/// gave it; the second named by its application and region alone, no digit of the mobile shown.
+/// Asked among another region's serials (`--region` the origin), the hint names none.
+/// (An auditor's walkthrough: `zj-sl-0042` said only that nothing had that serial.)
+#[test]
+fn find_says_a_serial_that_differs_only_in_letter_case() {
+    let dir = TempDir::new("find-case");
+    let data = dir.0.join("data");
+    common::register_regions(&data);
+    let mut gw = Gateway::start(&data, false);
+    let (body, origin, handlers) = parties(&gw, &data, "proxy");
+    let origin_code = body["origin"].as_str().expect("origin").to_string();
+    let lead_code = body["handlers"][0].as_str().expect("lead").to_string();
+    let phone = body["applicant"]["phone"]
+        .as_str()
+        .expect("phone")
+        .to_string();
+    let accepted = |reference: &str| {
+        application(
+            &origin,
+            &body,
+            &[
+                (&origin, "forward", json!({"materials_checked": true})),
+                (&handlers[0], "accept", json!({"reference": reference})),
+            ],
+        )
+    };
+    let plain = accepted("ZJ-SL-0042");
+    let personal = accepted(&format!("GD-SL-{phone}"));
+    // The route matches the letter case as given, as find does.
+    let operator = gw.client(Some(&tokens(&data)["operator"]));
+    let r = operator.get("/v1/applications?serial=zj-sl-0042");
+    assert_eq!(r.json()["applications"], json!([]));
+    assert_eq!(gw.terminate().code(), Some(0));
+
+    let (code, out, err) = tongban(&["find", "--serial", "zj-sl-0042"], &data);
+    assert_eq!((code, out.as_str()), (1, ""), "{err}");
+    assert_eq!(
+        err.trim(),
+        format!(
+            "no application in the log has the serial \"zj-sl-0042\"; one differs only in \
+             letter case: \"ZJ-SL-0042\", application {plain}, given by region {lead_code} as \
+             its reference. Province serials are matched in their own letter case: search for \
+             it as the log holds it"
+        )
+    );
+    // Typed in full-width characters, as an input method types them: the same.
+    let (code, _, err) = tongban(&["find", "--serial", "ｚｊ-ｓｌ-0042"], &data);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!("\"ZJ-SL-0042\", application {plain}")),
+        "{err}"
+    );
+    // As the log holds it, it is found.
+    let (code, out, err) = tongban(&["find", "--serial", "ZJ-SL-0042"], &data);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), format!("{plain}\t{lead_code}\treference"));
+
+    let (code, out, err) = tongban(&["find", "--serial", &format!("gd-sl-{phone}")], &data);
+    assert_eq!((code, out.as_str()), (1, ""), "{err}");
+    assert!(
+        err.contains(&format!(
+            "; one differs only in letter case: application {personal}, given by region \
+             {lead_code} as its reference (the serial is not shown: it may hold personal data)"
+        )),
+        "{err}"
+    );
+    let digits: Vec<char> = phone.chars().collect();
+    for four in digits.windows(4) {
+        let four: String = four.iter().collect();
+        assert!(!err.contains(&four), "{four}: {err}");
+    }
+
+    let (code, _, err) = tongban(
+        &["find", "--serial", "zj-sl-0042", "--region", &origin_code],
+        &data,
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(!err.contains("letter case"), "{err}");
+    assert!(!err.contains(&plain), "{err}");
+}
+
 /// Given a submission the gateway took under an Idempotency-Key, and the same submission taken
 /// again as another application by a gateway deriving ids the way versions before keyed ids did
 /// (a retry after a rollback: the log holds the keyed id, then the unkeyed one), when the origin
