@@ -1309,12 +1309,20 @@ fn reconcile_refuses_what_it_cannot_read() {
         .collect();
     assert!(!shown.is_empty());
     for out in &shown {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(&format!("{id}: ")))
+            .unwrap_or_else(|| panic!("{out}"));
+        // Said with the region's part in it and the event by which it received it, when and
+        // where in the log: the origin, its submission.
         assert!(
-            out.contains(&format!(
-                "{id}: the log has this application; the province's records do not (log status \
-                 submitted"
-            )),
-            "{out}"
+            line.starts_with(&format!(
+                "{id}: the log has this application; the province's records do not; "
+            )) && line.contains(
+                " is its origin (收件地), and received it with its submission \
+                 (application.submitted, seq 1, log position "
+            ) && line.contains(" 北京时间 (log status submitted"),
+            "{line}"
         );
     }
 }

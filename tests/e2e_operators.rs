@@ -605,19 +605,36 @@ fn numbers_that_are_the_applications_personal_data_are_warned_of_and_left_out_of
              application {other} (approved), which has no record in the export: both 15 \
              characters, first differing at character 14"
         ),
-        format!(
-            "{other}: the log has this application; the province's records do not; perhaps the \
-             record on line 2 means it, whose serial (15 characters: 15 digits) names nothing in \
-             the log: both 15 characters, first differing at character 14 (log status \
-             approved, serial {realistic})"
-        ),
         "line 3: ZJ-0001: status \"办结\" is not a canonical status".to_string(),
-        format!(
-            "{id}: the log has this application; the province's records do not (log status \
-             delivered)"
-        ),
     ] {
         assert!(out.contains(&line), "want {line:?} in {out}");
+    }
+    // Each application missing at the province says the region's part in it and the event by
+    // which it received it (its position and time vary): the origin's forwarding.
+    for (app, ends) in [
+        (
+            &other,
+            format!(
+                "; perhaps the record on line 2 means it, whose serial (15 characters: 15 \
+                 digits) names nothing in the log: both 15 characters, first differing at \
+                 character 14 (log status approved, serial {realistic})"
+            ),
+        ),
+        (&id, " (log status delivered)".to_string()),
+    ] {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(&format!("{app}: ")))
+            .unwrap_or_else(|| panic!("{app} in {out}"));
+        let starts = format!(
+            "{app}: the log has this application; the province's records do not; {handler} is \
+             its lead handler (主办地), and received it when {origin_code} forwarded it \
+             (application.forwarded, seq 2, log position "
+        );
+        assert!(
+            line.starts_with(&starts) && line.ends_with(&ends) && line.contains(" 北京时间"),
+            "{line}"
+        );
     }
     assert!(!out.contains("440300261206010"), "{out}");
     for value in &personal {
@@ -2763,6 +2780,164 @@ fn reconcile_over_http_for_operators() {
     }
 }
 
+/// An event's `at` as reconcile shows it: RFC 3339 at Beijing's offset (the JSON), and Beijing
+/// time for people (the detail).
+fn in_beijing(at: &str) -> (String, String) {
+    let t = tongban_gateway::time::Timestamp::parse_rfc3339(at).expect("an event's time");
+    let local = tongban_gateway::time::Timestamp(t.0 + 8 * 3_600_000).to_rfc3339();
+    let local = local.strip_suffix('Z').expect("UTC").to_string();
+    let text = format!("{} 北京时间", local.replace('T', " "));
+    (format!("{local}+08:00"), text)
+}
+
+/// Given a real gateway whose log has a proxy application accepted by its lead handler under
+/// 受理编号 YS-2026-0777, then denied and the denial delivered, and a second application only
+/// forwarded to that handler, when the handler's export says the first is still accepted, on
+/// 2026-12-10 09:30, and has no record of the second, then over HTTP and on the command line
+/// the `province-behind` finding says when the log reached accepted (the acceptance's time, in
+/// Beijing time) against the province's time, which disagree (`at_agrees` false), and the
+/// `missing-at-province` finding says the handler is the lead handler and received it by the
+/// origin's forwarding, with that event's seq, its position in the handler's feed and its time.
+/// (An auditor's walkthrough: the province's date was silently ignored, and a province saying
+/// it never received an application was told neither its part nor when it was handed over.)
+#[test]
+fn reconcile_says_when_the_log_reached_a_status_and_when_the_region_received_its_work() {
+    let dir = TempDir::new("reconcile-when");
+    let data = dir.0.join("data");
+    common::register_regions(&data);
+    let tokens = tokens(&data);
+    let mut gw = Gateway::start(&data, false);
+    let (body, origin, handlers) = parties(&gw, &data, "proxy");
+    let (origin_code, handler) = (
+        body["origin"].as_str().expect("origin").to_string(),
+        body["handlers"][0].as_str().expect("lead").to_string(),
+    );
+    let lead = &handlers[0];
+    let behind = application(
+        &origin,
+        &body,
+        &[
+            (&origin, "forward", json!({"materials_checked": true})),
+            (lead, "accept", json!({"reference": "YS-2026-0777"})),
+            (lead, "deny", json!({"reason": "不符合条件"})),
+            (&origin, "deliver", json!({"channel": "window"})),
+        ],
+    );
+    let unheard = application(
+        &origin,
+        &body,
+        &[(&origin, "forward", json!({"materials_checked": true}))],
+    );
+    let operator = gw.client(Some(&tokens["operator"]));
+    let event_at = |id: &str, kind: &str| -> String {
+        let events = operator
+            .get(&format!("/v1/applications/{id}/events"))
+            .json();
+        events["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .find(|e| e["type"] == json!(kind))
+            .and_then(|e| e["at"].as_str())
+            .unwrap_or_else(|| panic!("{kind} in {events}"))
+            .to_string()
+    };
+    let (accepted_at, accepted_text) = in_beijing(&event_at(&behind, "application.accepted"));
+    let (forwarded_at, forwarded_text) = in_beijing(&event_at(&unheard, "application.forwarded"));
+    // The forwarding's position, as the handler's own feed gives it.
+    let feed = whole_feed(lead, &handler);
+    let position = feed
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|page| page["events"].as_array().cloned().unwrap_or_default())
+        .find(|item| {
+            item["event"]["app"] == json!(unheard)
+                && item["event"]["type"] == json!("application.forwarded")
+        })
+        .and_then(|item| item["position"].as_u64())
+        .expect("the forwarding in the handler's feed");
+    let export = "serial,status,updated_at\nYS-2026-0777,accepted,2026-12-10 09:30\n";
+    let r = operator
+        .send(
+            "POST",
+            &format!("/v1/regions/{handler}/reconcile"),
+            &[("Content-Type", "text/csv")],
+            Some(export.as_bytes()),
+        )
+        .expect("post");
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let report = r.json();
+    let finding = |category: &str| -> Value {
+        report["discrepancies"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|d| d["category"] == json!(category))
+            .cloned()
+            .unwrap_or_else(|| panic!("{category} in {report:#}"))
+    };
+    let d = finding("province-behind");
+    assert_eq!(d["app"], json!(behind));
+    assert_eq!(d["log_status"], json!("delivered"));
+    assert_eq!(d["log_at"], json!(accepted_at));
+    assert_eq!(d["province_at"], json!("2026-12-10T09:30:00.000+08:00"));
+    assert_eq!(d["at_agrees"], json!(false));
+    let behind_detail = format!(
+        "the province still shows accepted (at 2026-12-10 09:30:00.000 北京时间 at the province; \
+         it writes \"2026-12-10 09:30\"); the log reached accepted at {accepted_text}, not when \
+         the province says, further apart than the tolerance, and has moved on to delivered"
+    );
+    assert_eq!(d["detail"], json!(behind_detail));
+    let d = finding("missing-at-province");
+    assert_eq!(d["app"], json!(unheard));
+    assert_eq!(d["role"], json!("lead-handler"));
+    assert_eq!(
+        d["received"],
+        json!({"type": "application.forwarded", "seq": 2, "position": position,
+               "at": forwarded_at})
+    );
+    let missing_detail = format!(
+        "the log has this application; the province's records do not; {handler} is its lead \
+         handler (主办地), and received it when {origin_code} forwarded it \
+         (application.forwarded, seq 2, log position {position}) at {forwarded_text}"
+    );
+    assert_eq!(d["detail"], json!(missing_detail));
+
+    // The auditor's loop over every region's feed lists the regions with the operator token
+    // (docs/operators.md, "The whole log"); without a token the list is refused.
+    assert_eq!(gw.client(None).get("/v1/regions").status, 401);
+    let listed = operator.get("/v1/regions").json();
+    assert!(
+        listed["regions"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|r| r["code"] == json!(handler))),
+        "{listed}"
+    );
+
+    // The command line, on the same log once the gateway has stopped, says the same.
+    gw.terminate();
+    let records = dir.0.join("export.csv");
+    std::fs::write(&records, export).expect("export");
+    let (code, out, err) = tongban(
+        &[
+            "reconcile",
+            "--region",
+            &handler,
+            "--records",
+            records.to_str().expect("path"),
+        ],
+        &data,
+    );
+    assert_eq!(code, 1, "{err}");
+    for line in [
+        format!("line 2: {behind}: {behind_detail}"),
+        format!("{unheard}: {missing_detail} (log status forwarded)"),
+    ] {
+        assert!(out.lines().any(|l| l == line), "want {line:?} in {out}");
+    }
+}
+
 /// Given an export larger than every other route's 1 MiB (a month of a province's records, here
 /// one record whose 备注 runs on over many lines), when an operator posts it to the reconcile
 /// route, then it is reconciled; a body declared over 64 MiB is refused with 413 before it is
@@ -3466,6 +3641,92 @@ fn a_provinces_serial_finds_its_applications() {
     let mut gw = Gateway::start(&data, false);
     check(&gw);
     assert_eq!(gw.terminate().code(), Some(0));
+}
+
+/// Given a real gateway's log with one application accepted under 受理编号 `ZJ-SL-0042` and
+/// another under a 受理编号 that embeds its applicant's mobile (`GD-SL-<mobile>`), when
+/// `tongban find --serial` is given each in lower case, then no application is found (serials
+/// are matched in their own letter case, exit 1), and stderr says that one differs only in
+/// letter case: the first quoted as the log holds it, with its application and the region that
+/// gave it; the second named by its application and region alone, no digit of the mobile shown.
+/// Asked among another region's serials (`--region` the origin), the hint names none.
+/// (An auditor's walkthrough: `zj-sl-0042` said only that nothing had that serial.)
+#[test]
+fn find_says_a_serial_that_differs_only_in_letter_case() {
+    let dir = TempDir::new("find-case");
+    let data = dir.0.join("data");
+    common::register_regions(&data);
+    let mut gw = Gateway::start(&data, false);
+    let (body, origin, handlers) = parties(&gw, &data, "proxy");
+    let origin_code = body["origin"].as_str().expect("origin").to_string();
+    let lead_code = body["handlers"][0].as_str().expect("lead").to_string();
+    let phone = body["applicant"]["phone"]
+        .as_str()
+        .expect("phone")
+        .to_string();
+    let accepted = |reference: &str| {
+        application(
+            &origin,
+            &body,
+            &[
+                (&origin, "forward", json!({"materials_checked": true})),
+                (&handlers[0], "accept", json!({"reference": reference})),
+            ],
+        )
+    };
+    let plain = accepted("ZJ-SL-0042");
+    let personal = accepted(&format!("GD-SL-{phone}"));
+    // The route matches the letter case as given, as find does.
+    let operator = gw.client(Some(&tokens(&data)["operator"]));
+    let r = operator.get("/v1/applications?serial=zj-sl-0042");
+    assert_eq!(r.json()["applications"], json!([]));
+    assert_eq!(gw.terminate().code(), Some(0));
+
+    let (code, out, err) = tongban(&["find", "--serial", "zj-sl-0042"], &data);
+    assert_eq!((code, out.as_str()), (1, ""), "{err}");
+    assert_eq!(
+        err.trim(),
+        format!(
+            "no application in the log has the serial \"zj-sl-0042\"; one differs only in \
+             letter case: \"ZJ-SL-0042\", application {plain}, given by region {lead_code} as \
+             its reference. Province serials are matched in their own letter case: search for \
+             it as the log holds it"
+        )
+    );
+    // Typed in full-width characters, as an input method types them: the same.
+    let (code, _, err) = tongban(&["find", "--serial", "ｚｊ-ｓｌ-0042"], &data);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!("\"ZJ-SL-0042\", application {plain}")),
+        "{err}"
+    );
+    // As the log holds it, it is found.
+    let (code, out, err) = tongban(&["find", "--serial", "ZJ-SL-0042"], &data);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), format!("{plain}\t{lead_code}\treference"));
+
+    let (code, out, err) = tongban(&["find", "--serial", &format!("gd-sl-{phone}")], &data);
+    assert_eq!((code, out.as_str()), (1, ""), "{err}");
+    assert!(
+        err.contains(&format!(
+            "; one differs only in letter case: application {personal}, given by region \
+             {lead_code} as its reference (the serial is not shown: it may hold personal data)"
+        )),
+        "{err}"
+    );
+    let digits: Vec<char> = phone.chars().collect();
+    for four in digits.windows(4) {
+        let four: String = four.iter().collect();
+        assert!(!err.contains(&four), "{four}: {err}");
+    }
+
+    let (code, _, err) = tongban(
+        &["find", "--serial", "zj-sl-0042", "--region", &origin_code],
+        &data,
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(!err.contains("letter case"), "{err}");
+    assert!(!err.contains(&plain), "{err}");
 }
 
 /// Given a submission the gateway took under an Idempotency-Key, and the same submission taken

@@ -32,9 +32,9 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 use tongban_adapters::transform::date::{Layout, Parts};
 use tongban_gateway::domain::personal::OwnNumbers;
-use tongban_gateway::domain::{Application, Event, Status};
+use tongban_gateway::domain::{Application, Event, Role, Status};
 use tongban_gateway::envelope::{Envelope, PublicKey};
-use tongban_gateway::log::PassedOver;
+use tongban_gateway::log::{PassedOver, Positioned};
 use tongban_gateway::shown::shape;
 use tongban_gateway::time::{CivilDate, Timestamp};
 
@@ -405,13 +405,19 @@ pub struct Discrepancy {
     pub log_status: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub province_status: Option<String>,
-    /// `timestamps-disagree`: when the log reached the status (RFC 3339, Beijing's offset).
+    /// `timestamps-disagree`: when the log reached the status; `province-behind`: when the log
+    /// reached the province's (earlier) status. RFC 3339, Beijing's offset.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_at: Option<String>,
-    /// `timestamps-disagree`: when the province says it did, as RFC 3339 at Beijing's offset,
-    /// or a `full-date` (`2026-12-05`) where it wrote a date alone.
+    /// `timestamps-disagree` and `province-behind`: when the province says it reached its
+    /// status, as RFC 3339 at Beijing's offset, or a `full-date` (`2026-12-05`) where it wrote a
+    /// date alone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub province_at: Option<String>,
+    /// `province-behind`: whether the province's time for its status (`province_at`) is when
+    /// the log reached that status (`log_at`), within the tolerance. Absent elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at_agrees: Option<bool>,
     /// `seq-differs`: the seq of the application's last event in the log.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_seq: Option<u64>,
@@ -430,6 +436,14 @@ pub struct Discrepancy {
     /// this application as its `probable_app`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probable_line: Option<usize>,
+    /// `missing-at-province`: the region's part in the application (`origin`, `lead-handler`,
+    /// `handler`), as the domain names it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// `missing-at-province`: the event by which the region received the application, which
+    /// made it the region's work: the question a province that says it never received it asks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received: Option<Received>,
     /// `duplicate-submission`: the applications after the first (`app`) that the region's one
     /// submission made, in log order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -450,10 +464,13 @@ impl Discrepancy {
             province_status: None,
             log_at: None,
             province_at: None,
+            at_agrees: None,
             log_seq: None,
             province_seq: None,
             probable_app: None,
             probable_line: None,
+            role: None,
+            received: None,
             duplicates: Vec::new(),
             detail,
         }
@@ -542,9 +559,9 @@ struct LogSide {
     /// The seq of the first event this build could not read: the side stops before it, since
     /// what follows cannot be applied without it.
     stopped_at: Option<u64>,
-    /// Whether the region has received the application: the origin at its submission, a
-    /// handler once it is forwarded (see the module's doc).
-    received: bool,
+    /// The event by which the region received the application, if it has: the origin its
+    /// submission, a handler the origin's forwarding (see the module's doc).
+    received: Option<Received>,
     /// The seq of the application's last event in the log, readable or not: a province counts
     /// every event it was sent, and the envelope's seq reads whether or not its data does.
     last_seq: u64,
@@ -555,6 +572,60 @@ struct LogSide {
     /// read, in log order: which of the applications one submission made twice came first
     /// ([`Category::DuplicateSubmission`]).
     order: usize,
+}
+
+/// The event by which a region received an application: its submission, for the origin; the
+/// origin's forwarding, for a handler (lead or co-handler, in every mode). A province asked why
+/// it has no record of an application ("we never received it") is shown the event that made it
+/// the region's work, when, and where in the log, to look for it in its own intake by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Received {
+    /// The event's type: `application.submitted` or `application.forwarded`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub seq: u64,
+    /// The event's position in the log (what `tongban verify` and the log's records name).
+    pub position: u64,
+    /// When it happened, RFC 3339 at Beijing's offset.
+    pub at: String,
+    /// `at` as read, for the finding's sentence.
+    #[serde(skip)]
+    instant: Timestamp,
+}
+
+impl Received {
+    /// Event `p`, which happened `at`.
+    fn of(p: &Positioned, at: Timestamp) -> Received {
+        Received {
+            kind: p.event.kind.clone(),
+            seq: p.event.seq,
+            position: p.position,
+            at: beijing_rfc3339(at),
+            instant: at,
+        }
+    }
+
+    /// How `region`, of `role` in `app`, received it, for a finding's sentence: `330000 is
+    /// its lead handler (主办地), and received it when 440000 forwarded it
+    /// (application.forwarded, seq 2, log position 7) at … 北京时间`.
+    fn said(&self, region: &str, role: Role, app: &Application) -> String {
+        let role = match role {
+            Role::Origin => "its origin (收件地)",
+            Role::LeadHandler => "its lead handler (主办地)",
+            Role::Handler => "one of its handlers (协办地)",
+        };
+        let how = match self.kind.as_str() {
+            "application.forwarded" => format!("when {} forwarded it", app.origin),
+            _ => "with its submission".to_string(),
+        };
+        format!(
+            "{region} is {role}, and received it {how} ({}, seq {}, log position {}) at {}",
+            self.kind,
+            self.seq,
+            self.position,
+            beijing_text(self.instant)
+        )
+    }
 }
 
 /// Where a bad byte is, for people: `line 3, column 7 (byte 0xFF)`, the column counted in
@@ -730,6 +801,37 @@ enum ProvinceTime {
     At(Timestamp),
     /// A date alone, a day in Beijing time.
     Day(CivilDate),
+}
+
+impl ProvinceTime {
+    /// Whether the log's time `log_t` is the one the province gives, within `tolerance_ms`: an
+    /// instant either side, a date alone the day in Beijing time widened by the tolerance each
+    /// side.
+    fn agrees(self, log_t: Timestamp, tolerance_ms: i64) -> bool {
+        match self {
+            ProvinceTime::At(t) => (log_t.0 - t.0).abs() <= tolerance_ms,
+            ProvinceTime::Day(day) => (day.0 * DAY_MS - BEIJING_MS - tolerance_ms
+                ..(day.0 + 1) * DAY_MS - BEIJING_MS + tolerance_ms)
+                .contains(&log_t.0),
+        }
+    }
+
+    /// As a finding's `province_at`: RFC 3339 at Beijing's offset, or the date alone.
+    fn json(self) -> String {
+        match self {
+            ProvinceTime::At(t) => beijing_rfc3339(t),
+            ProvinceTime::Day(day) => day.to_string(),
+        }
+    }
+
+    /// As a finding's detail says it: `at 2026-12-05 16:24:58.000 北京时间`, or `on 2026-12-05
+    /// (a date alone)`.
+    fn text(self) -> String {
+        match self {
+            ProvinceTime::At(t) => format!("at {}", beijing_text(t)),
+            ProvinceTime::Day(day) => format!("on {day} (a date alone)"),
+        }
+    }
 }
 
 /// China Standard Time's offset, in milliseconds: provinces' local times are Beijing time.
@@ -1056,8 +1158,10 @@ impl LogIndex {
         !self.apps.is_empty() || !self.undecodable.is_empty()
     }
 
-    /// Feeds one event (any application; others' are skipped once known not to involve the region).
-    pub fn add(&mut self, e: &Envelope) {
+    /// Feeds one event (any application; others' are skipped once known not to involve the
+    /// region), with its position in the log, which a `missing-at-province` finding names.
+    pub fn add(&mut self, p: &Positioned) {
+        let e = &p.event;
         if let Some(side) = self.apps.get_mut(&e.app) {
             side.last_seq = side.last_seq.max(e.seq);
             if side.stopped_at.is_some() {
@@ -1103,7 +1207,7 @@ impl LogIndex {
                     idempotency_key: s.idempotency_key.clone(),
                     own: OwnNumbers::of(&e.data).submitted_at(&e.at),
                     stopped_at: None,
-                    received: s.origin == self.region,
+                    received: (s.origin == self.region).then(|| Received::of(p, at)),
                     last_seq: e.seq,
                     latest_at: at,
                     order: self.submissions,
@@ -1127,8 +1231,8 @@ impl LogIndex {
         };
         side.state = Application::apply_from(Some(side.state.clone()), &e.app, &e.region, &event);
         side.latest_at = at;
-        if matches!(event, Event::Forward(_)) {
-            side.received = true;
+        if matches!(event, Event::Forward(_)) && side.received.is_none() {
+            side.received = Some(Received::of(p, at));
         }
         if let Event::Accept(a) = &event {
             side.reference = a.reference.clone().map(|r| (r, e.region.clone()));
@@ -1145,7 +1249,7 @@ impl LogIndex {
         let mut report = ReconcileReport {
             region: self.region.clone(),
             records: records.lines.len(),
-            log_applications: self.apps.values().filter(|s| s.received).count(),
+            log_applications: self.apps.values().filter(|s| s.received.is_some()).count(),
             not_compared: records.not_compared,
             passed_over: std::mem::take(&mut self.passed_over),
             ..Default::default()
@@ -1333,7 +1437,7 @@ impl LogIndex {
         let mut missing: Vec<&LogSide> = self
             .apps
             .values()
-            .filter(|s| s.received && !seen.contains(&s.state.id))
+            .filter(|s| s.received.is_some() && !seen.contains(&s.state.id))
             .collect();
         missing.sort_by(|a, b| a.state.id.cmp(&b.state.id));
         for (app, seq, why) in &self.undecodable {
@@ -1389,6 +1493,13 @@ impl LogIndex {
             let own = side.own_serial(&self.region);
             let mut detail =
                 String::from("the log has this application; the province's records do not");
+            let role = side.state.role_of(&self.region);
+            if let (Some(role), Some(received)) = (role, &side.received) {
+                detail.push_str(&format!(
+                    "; {}",
+                    received.said(&self.region, role, &side.state)
+                ));
+            }
             if let Some(&g) = duplicate_of.get(side.state.id.as_str()) {
                 detail.push_str(&format!(
                     "; it is one of the applications one submission made, the first in the log \
@@ -1412,6 +1523,8 @@ impl LogIndex {
                 serial: shown_serial(own, Some(side)),
                 log_status: Some(side.state.status.as_str().to_string()),
                 probable_line: linked.map(|(_, _, line)| *line),
+                role,
+                received: side.received.clone(),
                 ..Discrepancy::of(Category::MissingAtProvince, detail)
             });
         }
@@ -1517,17 +1630,8 @@ fn compare_status(
                 Some(_) => None,
             };
         };
-        let agrees = |log_t: Timestamp| match province_t {
-            ProvinceTime::At(t) => (log_t.0 - t.0).abs() <= tolerance_ms,
-            // A date alone: the day in Beijing time, widened by the tolerance each side.
-            ProvinceTime::Day(day) => (day.0 * DAY_MS - BEIJING_MS - tolerance_ms
-                ..(day.0 + 1) * DAY_MS - BEIJING_MS + tolerance_ms)
-                .contains(&log_t.0),
-        };
-        let (province_at, at_province) = match province_t {
-            ProvinceTime::At(t) => (beijing_rfc3339(t), format!("at {}", beijing_text(t))),
-            ProvinceTime::Day(day) => (day.to_string(), format!("on {day} (a date alone)")),
-        };
+        let agrees = |log_t: Timestamp| province_t.agrees(log_t, tolerance_ms);
+        let (province_at, at_province) = (province_t.json(), province_t.text());
         // The gateway's own `updated_at` (an application's view, a region's inbox) is the time
         // of the application's latest event, which moves on an event that keeps the status (an
         // extension): a province that mirrors it agrees as one that keeps when the status was
@@ -1553,12 +1657,7 @@ fn compare_status(
     }
     let earlier = side.entered.iter().any(|(s, _)| *s == province_status);
     if earlier {
-        found(
-            Category::ProvinceBehind,
-            format!(
-                "the province still shows {province_status}; the log has moved on to {log_status}"
-            ),
-        )
+        province_behind(side, record, tolerance_ms, base)
     } else if log_status.leads_to(province_status)
         // A joint part done ends the origin's right to withdraw, which the statuses alone
         // (part-completed, or suspended after it) cannot tell.
@@ -1577,6 +1676,62 @@ fn compare_status(
             format!("the province shows {province_status}, the log {log_status}"),
         )
     }
+}
+
+/// The `province-behind` finding of a record whose status (`record.status`) the log reached
+/// earlier and has moved past: besides both statuses, when the log reached the province's
+/// status (`log_at`) against when the province says it did (`province_at`), and whether the two
+/// agree within the tolerance (`at_agrees`). A province that accepted on another day than the
+/// log says is the question an operator settling a dispute asks, and the province's time was
+/// read only to be ignored. Where the log entered the status more than once (accepted again
+/// after a suspension), the province's time agrees with any of them; the one shown is the one
+/// it agrees with, else the latest.
+fn province_behind(
+    side: &LogSide,
+    record: &ProvinceRecord,
+    tolerance_ms: i64,
+    base: Discrepancy,
+) -> Option<Discrepancy> {
+    let log_status = side.state.status;
+    let province_status = parse_status(&record.status)?;
+    let entered: Vec<Timestamp> = side
+        .entered
+        .iter()
+        .filter(|(s, _)| *s == province_status)
+        .map(|(_, t)| *t)
+        .collect();
+    let (Some(province_t), Some(&latest)) = (record.at, entered.last()) else {
+        return Some(Discrepancy {
+            category: Category::ProvinceBehind,
+            detail: format!(
+                "the province still shows {province_status}; the log has moved on to {log_status}"
+            ),
+            ..base
+        });
+    };
+    let agreeing = entered
+        .iter()
+        .copied()
+        .find(|&t| province_t.agrees(t, tolerance_ms));
+    let log_t = agreeing.unwrap_or(latest);
+    let verdict = match agreeing {
+        Some(_) => "as the province says",
+        None => "not when the province says, further apart than the tolerance",
+    };
+    Some(Discrepancy {
+        category: Category::ProvinceBehind,
+        log_at: Some(beijing_rfc3339(log_t)),
+        province_at: Some(province_t.json()),
+        at_agrees: Some(agreeing.is_some()),
+        detail: format!(
+            "the province still shows {province_status} ({} at the province; it writes {}); the \
+             log reached {province_status} at {}, {verdict}, and has moved on to {log_status}",
+            province_t.text(),
+            record.written_updated_at(),
+            beijing_text(log_t)
+        ),
+        ..base
+    })
 }
 
 impl LogIndex {
@@ -2332,6 +2487,22 @@ pub(crate) mod tests {
     pub(crate) const GD: &str = "440000";
     pub(crate) const ZJ: &str = "330000";
 
+    /// `e` at `position` in the log.
+    pub(crate) fn positioned(position: u64, e: &Envelope) -> Positioned {
+        Positioned {
+            position,
+            event: e.clone(),
+            sealed_here: false,
+        }
+    }
+
+    impl LogIndex {
+        /// Feeds `e` at no position in particular (0), for the findings that name none.
+        pub(crate) fn add_event(&mut self, e: &Envelope) {
+            self.add(&positioned(0, e));
+        }
+    }
+
     /// The key the histories below are sealed with.
     pub(crate) fn key() -> tongban_gateway::envelope::PublicKey {
         GatewayKey::from_seed([5; 32]).public()
@@ -2576,18 +2747,14 @@ pub(crate) mod tests {
         }
     }
 
-    /// Given a joint application whose second handler completed its part (part-completed in the
-    /// log), when the lead's province shows it withdrawn, then that is a contradiction, not the
-    /// province being ahead: a part done ends the origin's right to withdraw, though the statuses
-    /// alone would lead there through a suspension.
-    #[test]
-    fn withdrawn_after_a_joint_part_is_status_differs() {
+    /// A joint application of Guangdong's (`key`), handled by Zhejiang (lead, 受理编号 `ZJ-J-1`)
+    /// and Anhui, whose part Anhui completed.
+    fn joint_part_completed(key: &str) -> Vec<Envelope> {
         let matter = tongban_schemas::matters::all()
             .iter()
             .find(|m| m.modes.contains(&tongban_schemas::Mode::Joint))
             .expect("joint matter");
-        let key = "GD-J1";
-        let events = history(
+        history(
             key,
             vec![
                 (
@@ -2624,10 +2791,19 @@ pub(crate) mod tests {
                     "2026-11-04T02:00:00Z",
                 ),
             ],
-        );
+        )
+    }
+
+    /// Given a joint application whose second handler completed its part (part-completed in the
+    /// log), when the lead's province shows it withdrawn, then that is a contradiction, not the
+    /// province being ahead: a part done ends the origin's right to withdraw, though the statuses
+    /// alone would lead there through a suspension.
+    #[test]
+    fn withdrawn_after_a_joint_part_is_status_differs() {
+        let events = joint_part_completed("GD-J1");
         let mut index = LogIndex::new(ZJ);
         for e in &events {
-            index.add(e);
+            index.add_event(e);
         }
         let csv = "serial,status,updated_at\nZJ-J-1,withdrawn,2026-11-10T02:00:00Z\n";
         let report = index.reconcile(parse_records(csv).expect("an export"), 1000);
@@ -2677,7 +2853,7 @@ pub(crate) mod tests {
         }
         let mut index = LogIndex::new(ZJ);
         for e in accepted.iter().chain(&approved).chain(&denied) {
-            index.add(e);
+            index.add_event(e);
         }
         let csv = "serial,status,updated_at\n\
                    ZJ-SL-1,not-accepted,2026-11-10T02:00:00Z\n\
@@ -2749,7 +2925,10 @@ pub(crate) mod tests {
         let single = to_accepted("GD-1", "ZJ-SL-1");
         let reconciled = |log: &[&Vec<Envelope>], csv: &str| {
             let mut index = LogIndex::new(GD).verifying(gateway.public());
-            log.iter().copied().flatten().for_each(|e| index.add(e));
+            log.iter()
+                .copied()
+                .flatten()
+                .for_each(|e| index.add_event(e));
             index.reconcile(parse_records(csv).expect("an export"), 5 * 60 * 1000)
         };
         let csv = format!(
@@ -2885,7 +3064,7 @@ pub(crate) mod tests {
         .into_iter()
         .flatten()
         {
-            index.add(e);
+            index.add_event(e);
         }
         // Another region's application is not ours to reconcile.
         let mut other = to_accepted("X", "Y");
@@ -2948,7 +3127,7 @@ pub(crate) mod tests {
         let ah = accepted_by("GD-2", AH, "SL-0001");
         let mut index = LogIndex::new(GD);
         for e in zj.iter().chain(&ah) {
-            index.add(e);
+            index.add_event(e);
         }
         let report = index.reconcile(
             parse_records(
@@ -3001,7 +3180,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         );
         let mut index = LogIndex::new(ZJ);
         for e in zj.iter().chain(&ah).chain(&third) {
-            index.add(e);
+            index.add_event(e);
         }
         let report = index.reconcile(
             parse_records("serial,status,updated_at\nSL-0001,accepted,2026-11-03T02:00:00Z\n")
@@ -3042,7 +3221,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         let index_for = |region: &str| {
             let mut index = LogIndex::new(region);
             for e in a.iter().chain(&b).chain(&c) {
-                index.add(e);
+                index.add_event(e);
             }
             index
         };
@@ -3142,7 +3321,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         let c = to_accepted("GD-3", "ZJ-SL-0346");
         let mut index = LogIndex::new(ZJ);
         for e in a.iter().chain(&b).chain(&c) {
-            index.add(e);
+            index.add_event(e);
         }
         let csv = "serial,status,updated_at\n\
                    ZJ-SL-0021,accepted,2026-11-03T02:00:00Z\n\
@@ -3204,7 +3383,9 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             .expect("x missing at the province");
         assert_eq!(
             missing_x.detail,
-            "the log has this application; the province's records do not; perhaps the record on \
+            "the log has this application; the province's records do not; 330000 is its lead \
+             handler (主办地), and received it when 440000 forwarded it (application.forwarded, \
+             seq 2, log position 0) at 2026-11-02 10:00:00.000 北京时间; perhaps the record on \
              line 2 means it, whose serial \"ZJ-SL-0021\" names nothing in the log: both 10 \
              characters, first differing at character 9"
         );
@@ -3258,7 +3439,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         let c = accepted_with("GD-3", ZJ, "440300261206003", json!({"name": "某公司"}));
         let mut index = LogIndex::new(ZJ);
         for e in a.iter().chain(&b).chain(&c) {
-            index.add(e);
+            index.add_event(e);
         }
         let csv = "serial,status,updated_at\n\
                    440300261206001,forwarded,2026-11-02T02:00:00Z\n\
@@ -3296,7 +3477,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         );
         let mut index = LogIndex::new(ZJ);
         for e in &a {
-            index.add(e);
+            index.add_event(e);
         }
         let report = index.reconcile(parse_records(&csv).expect("an export"), 1000);
         assert_eq!(
@@ -3332,7 +3513,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                 .chain(&ambiguous_2)
                 .chain(&missing)
             {
-                index.add(e);
+                index.add_event(e);
             }
             index
         };
@@ -3555,7 +3736,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         let a = to_accepted("GD-1", "ZJ-SL-1");
         let mut index = LogIndex::new(ZJ);
         for e in &a {
-            index.add(e);
+            index.add_event(e);
         }
         let text = format!(
             "{{\"status\":\"accepted\",\"updated_at\":\"2026-11-03T02:00:00Z\"}}\n\
@@ -3672,7 +3853,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         let report_for = |updated_at: &str, tolerance_ms: i64| {
             let mut index = LogIndex::new(ZJ);
             for e in &a {
-                index.add(e);
+                index.add_event(e);
             }
             let text = format!("serial,status,updated_at\nZJ-SL-1,accepted,{updated_at}\n");
             index.reconcile(parse_records(&text).expect("an export"), tolerance_ms)
@@ -3704,6 +3885,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         let json = serde_json::to_value(d).expect("json");
         assert_eq!(json["log_at"], json!("2026-11-03T10:00:00.000+08:00"));
         assert_eq!(json["province_at"], json!("2026-11-03T12:00:00.000+08:00"));
+        assert_eq!(json.get("at_agrees"), None, "{json}");
         let report = report_for("03/11/2026", 1000);
         assert_eq!(report.discrepancies[0].category, Category::InvalidRecord);
         assert!(
@@ -3712,6 +3894,104 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             "{}",
             report.discrepancies[0].detail
         );
+    }
+
+    /// Submitted by Guangdong, forwarded, accepted by Zhejiang at 2026-12-07 05:53:43 Beijing
+    /// time under `reference`, denied, and the denial delivered by Guangdong (proxy mode): a log
+    /// that has moved past acceptance.
+    fn denied_and_delivered(key: &str, reference: &str) -> Vec<Envelope> {
+        history(
+            key,
+            vec![
+                (GD, submit_to(key, ZJ), "2026-12-06T20:00:00Z"),
+                (
+                    GD,
+                    Command::Forward(ev::Forwarded::checked()),
+                    "2026-12-06T21:00:00Z",
+                ),
+                (
+                    ZJ,
+                    Command::Accept(ev::Accepted {
+                        reference: Some(reference.into()),
+                    }),
+                    "2026-12-06T21:53:43Z",
+                ),
+                (
+                    ZJ,
+                    Command::Deny(ev::Denied {
+                        reason: "不符合条件".into(),
+                        decision_number: None,
+                    }),
+                    "2026-12-12T02:00:00Z",
+                ),
+                (
+                    GD,
+                    Command::Deliver(ev::Delivered {
+                        channel: ev::DeliveryChannel::Window,
+                        tracking: None,
+                    }),
+                    "2026-12-14T02:00:00Z",
+                ),
+            ],
+        )
+    }
+
+    /// Given an application the log shows accepted at 2026-12-07 05:53:43 Beijing time, then
+    /// denied and delivered, when the province's record still shows it accepted, then the
+    /// `province-behind` finding says when the log reached accepted against when the province
+    /// says it did, and whether the two agree within the tolerance: a province that accepted on
+    /// another day (12-10) is told so, one that gives the log's time (or its day alone) is told
+    /// it agrees; `log_at`, `province_at` and `at_agrees` say the same in the JSON.
+    #[test]
+    fn a_province_behind_is_told_when_the_log_reached_its_status() {
+        let events = denied_and_delivered("GD-777", "YS-2026-0777");
+        let report_for = |updated_at: &str| {
+            let mut index = LogIndex::new(ZJ);
+            for e in &events {
+                index.add_event(e);
+            }
+            let text =
+                format!(",serial,status,updated_at,seq\n,YS-2026-0777,accepted,{updated_at},3\n");
+            let report = index.reconcile(parse_records(&text).expect("an export"), 300_000);
+            assert_eq!(report.discrepancies.len(), 1, "{report:#?}");
+            report.discrepancies[0].clone()
+        };
+        let d = report_for("2026-12-10 09:30");
+        assert_eq!(d.category, Category::ProvinceBehind);
+        assert_eq!(
+            d.detail,
+            "the province still shows accepted (at 2026-12-10 09:30:00.000 北京时间 at the \
+             province; it writes \"2026-12-10 09:30\"); the log reached accepted at 2026-12-07 \
+             05:53:43.000 北京时间, not when the province says, further apart than the \
+             tolerance, and has moved on to delivered"
+        );
+        let json = serde_json::to_value(&d).expect("json");
+        assert_eq!(json["log_at"], json!("2026-12-07T05:53:43.000+08:00"));
+        assert_eq!(json["province_at"], json!("2026-12-10T09:30:00.000+08:00"));
+        assert_eq!(json["at_agrees"], json!(false));
+        assert_eq!(json["log_status"], json!("delivered"));
+        assert_eq!(json["province_status"], json!("accepted"));
+
+        let d = report_for("2026-12-07 05:55");
+        assert_eq!(d.at_agrees, Some(true));
+        assert!(
+            d.detail.contains(
+                "the log reached accepted at 2026-12-07 05:53:43.000 北京时间, as the province \
+                 says, and has moved on to delivered"
+            ),
+            "{}",
+            d.detail
+        );
+        let d = report_for("2026-12-07");
+        assert_eq!(d.at_agrees, Some(true));
+        assert_eq!(d.province_at.as_deref(), Some("2026-12-07"));
+        assert!(
+            d.detail.contains("on 2026-12-07 (a date alone)"),
+            "{}",
+            d.detail
+        );
+        // The day before, in Beijing time, is another day.
+        assert_eq!(report_for("2026-12-06").at_agrees, Some(false));
     }
 
     /// Given five applications accepted by Zhejiang (last seq 3), when its export gives each a
@@ -3726,7 +4006,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             .collect();
         let mut index = LogIndex::new(ZJ);
         for e in apps.iter().flatten() {
-            index.add(e);
+            index.add_event(e);
         }
         let csv = "serial,status,updated_at,seq,name,phone\n\
                    ZJ-SL-1,accepted,2026-11-03T02:00:00Z,3,张三,13812345678\n\
@@ -3795,7 +4075,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         let b = to_accepted("GD-2", "ZJ-SL-2");
         let mut index = LogIndex::new(ZJ);
         for e in a.iter().chain(&b) {
-            index.add(e);
+            index.add_event(e);
         }
         let text = format!(
             "{{\"app\":\"{x}\",\"status\":\"accepted\",\"updated_at\":\"2026-11-03T02:00:00Z\",\"last_seq\":1,\"memo\":\"急\"}}\n\
@@ -3843,7 +4123,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         let index_for = || {
             let mut index = LogIndex::new(ZJ);
             for e in &a {
-                index.add(e);
+                index.add_event(e);
             }
             index
         };
@@ -3882,7 +4162,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         let report_for = |updated_at: &str| {
             let mut index = LogIndex::new(ZJ);
             for e in &a {
-                index.add(e);
+                index.add_event(e);
             }
             let text = format!(
                 "{{\"serial\":\"ZJ-SL-1\",\"status\":\"accepted\",\"updated_at\":{updated_at}}}\n"
@@ -3953,7 +4233,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         for (region, serial) in [(GD, "GD-1"), (ZJ, "ZJ-SL-1")] {
             let mut index = LogIndex::new(region);
             for e in &a {
-                index.add(e);
+                index.add_event(e);
             }
             let report = index.reconcile(Records::default(), 1000);
             assert_eq!(report.discrepancies.len(), 1, "{report:#?}");
@@ -3966,7 +4246,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         // Before the acceptance, Zhejiang has no number of its own for it.
         let mut index = LogIndex::new(ZJ);
         for e in &a[..2] {
-            index.add(e);
+            index.add_event(e);
         }
         let report = index.reconcile(Records::default(), 1000);
         assert_eq!(report.discrepancies[0].serial, None, "{report:#?}");
@@ -3993,11 +4273,70 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         for (region, missing) in [(ZJ, 1), (GD, 3)] {
             let mut index = LogIndex::new(region);
             for e in forwarded.iter().chain(&withdrawn).chain(&waiting) {
-                index.add(e);
+                index.add_event(e);
             }
             let report = index.reconcile(Records::default(), 1000);
             assert_eq!(report.discrepancies.len(), missing, "{region}: {report:#?}");
             assert_eq!(report.log_applications, missing, "{region}");
+        }
+    }
+
+    /// Given a joint application of Guangdong's handled by Zhejiang (lead) and Anhui, stored at
+    /// log positions 10, 12, 14 and 16 among other applications' events, when each region's empty
+    /// export is reconciled, then each `missing-at-province` finding says the region's part in
+    /// the application (origin, lead handler, handler) and the event by which it received it:
+    /// the origin its submission, each handler the origin's forwarding, with its seq, log
+    /// position and time in Beijing time; the JSON gives `role` and `received`. The province
+    /// that says it never received the application is shown what made it its work.
+    #[test]
+    fn missing_at_province_says_the_regions_part_and_when_it_received_it() {
+        let events = joint_part_completed("GD-J9");
+        for (region, role, received) in [
+            (
+                GD,
+                "origin",
+                "440000 is its origin (收件地), and received it with its submission \
+                 (application.submitted, seq 1, log position 10) at 2026-11-02 09:00:00.000 北京时间",
+            ),
+            (
+                ZJ,
+                "lead-handler",
+                "330000 is its lead handler (主办地), and received it when 440000 forwarded it \
+                 (application.forwarded, seq 2, log position 12) at 2026-11-02 10:00:00.000 北京时间",
+            ),
+            (
+                "340000",
+                "handler",
+                "340000 is one of its handlers (协办地), and received it when 440000 forwarded it \
+                 (application.forwarded, seq 2, log position 12) at 2026-11-02 10:00:00.000 北京时间",
+            ),
+        ] {
+            let mut index = LogIndex::new(region);
+            for (n, e) in (10..).step_by(2).zip(&events) {
+                index.add(&positioned(n, e));
+            }
+            let report = index.reconcile(Records::default(), 1000);
+            let [d] = report.discrepancies.as_slice() else {
+                panic!("{region}: {report:#?}");
+            };
+            assert_eq!(d.category, Category::MissingAtProvince);
+            assert_eq!(
+                d.detail,
+                format!("the log has this application; the province's records do not; {received}"),
+                "{region}"
+            );
+            let json = serde_json::to_value(d).expect("json");
+            assert_eq!(json["role"], json!(role), "{region}");
+            let seq = if region == GD { 1 } else { 2 };
+            let (kind, position, at) = match region {
+                GD => ("application.submitted", 10, "2026-11-02T09:00:00.000+08:00"),
+                _ => ("application.forwarded", 12, "2026-11-02T10:00:00.000+08:00"),
+            };
+            assert_eq!(
+                json["received"],
+                json!({"type": kind, "seq": seq, "position": position, "at": at}),
+                "{region}"
+            );
         }
     }
 
@@ -4009,7 +4348,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         let a = to_accepted("GD-1", "ZJ-SL-1");
         let mut index = LogIndex::new(ZJ);
         for e in &a {
-            index.add(e);
+            index.add_event(e);
         }
         let csv = "serial,status,updated_at\n\
                    ZJ-SL-1,已受理,2026-11-03T02:00:00Z\n\
@@ -4104,7 +4443,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         let b = to_accepted("GD-2", "ZJ-SL-2");
         let mut index = LogIndex::new(ZJ);
         for e in a.iter().chain(&b) {
-            index.add(e);
+            index.add_event(e);
         }
         let csv = format!(
             "app,serial,status,updated_at\n\
@@ -4156,7 +4495,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         ] {
             let mut index = LogIndex::new(region);
             for e in &a {
-                index.add(e);
+                index.add_event(e);
             }
             let report = index.reconcile(parse_records(&text).expect("an export"), 1000);
             assert!(report.agrees(), "{region}: {report:#?}");
@@ -4183,7 +4522,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         for passed in [PassedOver::default(), passed] {
             let mut index = LogIndex::new(ZJ);
             for e in &a {
-                index.add(e);
+                index.add_event(e);
             }
             index.passed_over(passed.clone());
             let report = index.reconcile(parse_records(text).expect("an export"), 1000);
@@ -4225,7 +4564,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         let index_for = || {
             let mut i = LogIndex::new(ZJ);
             for e in &a {
-                i.add(e);
+                i.add_event(e);
             }
             i
         };
@@ -4260,7 +4599,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         let index_for = || {
             let mut index = LogIndex::new(ZJ);
             for e in a.iter().chain(&b) {
-                index.add(e);
+                index.add_event(e);
             }
             index
         };
@@ -4348,7 +4687,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             .collect();
         let mut index = LogIndex::new(ZJ);
         for e in apps.iter().flatten() {
-            index.add(e);
+            index.add_event(e);
         }
         let id = |n: usize| apps[n][0].app.as_str();
         let csv = format!(
@@ -4446,7 +4785,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         let a = to_accepted("GD-1", "ZJ-SL-1");
         let mut index = LogIndex::new(ZJ);
         for e in &a {
-            index.add(e);
+            index.add_event(e);
         }
         let csv = "serial,status,updated_at\n\
                    ZJ-SL-1,approved,昨天下午\n\
@@ -4494,7 +4833,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             .collect();
         let mut index = LogIndex::new(ZJ);
         for e in apps.iter().flatten() {
-            index.add(e);
+            index.add_event(e);
         }
         let csv = format!(
             "app,serial,status,updated_at,seq\n\
@@ -4509,7 +4848,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         // JSON Lines alike.
         let mut index = LogIndex::new(ZJ);
         for e in &apps[0] {
-            index.add(e);
+            index.add_event(e);
         }
         let jsonl = format!(
             "{{\"app\":\"{}\",\"status\":\"ａｃｃｅｐｔｅｄ\",\"updated_at\":\"2026-11-03 10:00\"}}\n",
@@ -4543,7 +4882,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         let report_for = |updated_at: &str| {
             let mut index = LogIndex::new(ZJ);
             for e in &a {
-                index.add(e);
+                index.add_event(e);
             }
             let csv = format!("serial,status,updated_at\nZJ-SL-1,accepted,{updated_at}\n");
             index.reconcile(parse_records(&csv).expect("an export"), 1000)
@@ -4641,7 +4980,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         let a = to_accepted("GD-1", "ZJ-SL-1");
         let mut index = LogIndex::new(ZJ);
         for e in &a {
-            index.add(e);
+            index.add_event(e);
         }
         let csv = format!(
             ",,,\napp,status,updated_at,备注\n,,,\n{},accepted,2026-11-03T02:00:00Z,\n\n , ,\"\", \n,,,\n",
@@ -4676,7 +5015,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         a.push(extended);
         let mut index = LogIndex::new(ZJ);
         for e in &a {
-            index.add(e);
+            index.add_event(e);
         }
         let text = "serial,status,updated_at\nZJ-SL-1,accepted,2026-11-03T02:00:00Z\n";
         let report = index.reconcile(parse_records(text).expect("an export"), 1000);
@@ -4686,7 +5025,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         broken[1].data = json!({"materials_checked": "yes"});
         let mut index = LogIndex::new(ZJ);
         for e in &broken {
-            index.add(e);
+            index.add_event(e);
         }
         let report = index.reconcile(Records::default(), 1000);
         assert!(
@@ -4720,7 +5059,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         ours[1].data = json!({"materials_checked": "yes"});
         let mut index = LogIndex::new(GD);
         for e in theirs.iter().chain(&ours) {
-            index.add(e);
+            index.add_event(e);
         }
         let report = index.reconcile(Records::default(), 1000);
         let undecodable: Vec<&Discrepancy> = report

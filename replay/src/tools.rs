@@ -157,7 +157,7 @@ impl ReconcileSession for Session {
         Ok(())
     }
 
-    fn add(&mut self, event: &Envelope) {
+    fn add(&mut self, event: &tongban_gateway::log::Positioned) {
         self.index.add(event);
     }
 

@@ -64,8 +64,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                 LogIndex::new(&region)
             }
         };
-        let passed =
-            super::offline::each_event(&source.open().await?, |p| index.add(&p.event)).await?;
+        let passed = super::offline::each_event(&source.open().await?, |p| index.add(p)).await?;
         offline::say_passed_over(
             &passed,
             "this reconciliation",

@@ -38,7 +38,8 @@ pub trait ReconcileSession: Send {
     /// charset not accepted, a file that as a whole is no export (a JSON array, a header
     /// without the columns), in the export's own terms (its line, the column).
     fn read_records(&mut self, body: &[u8], charset: Option<&str>) -> Result<(), String>;
-    fn add(&mut self, event: &Envelope);
+    /// Feeds one event of the log with its position (a finding may name where an event is).
+    fn add(&mut self, event: &crate::log::Positioned);
     /// Returns whether the two agree and the report as JSON, which names the records of the log
     /// that are not events, `passed_over` by the read, as not taken into account.
     fn finish(
@@ -387,7 +388,7 @@ pub async fn reconcile<L: EventLog>(
     let mut whole = crate::log::Whole::new(&*s.gateway.log, 4096);
     while let Some(batch) = whole.next().await.map_err(|e| Problem::reading(e.into()))? {
         for p in &batch {
-            session.add(&p.event);
+            session.add(p);
         }
     }
     let (_, report) = session.finish(tolerance * 1000, whole.into_passed_over());
