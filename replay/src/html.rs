@@ -880,43 +880,19 @@ mod tests {
     /// page whose positions are not known shows a dash, never a number.
     #[test]
     fn a_result_is_named_by_what_was_issued_and_each_event_by_its_position() {
-        use crate::reconcile::tests::{GD, ZJ, history, submit_to};
-        use tongban_gateway::domain::Command;
         use tongban_schemas::events as ev;
-        let events = history(
+        let events = crate::reconcile::tests::issued(
             "GD-DOC",
-            vec![
-                (GD, submit_to("GD-DOC", ZJ), "2026-11-02T00:30:00Z"),
-                (
-                    GD,
-                    Command::Forward(ev::Forwarded::checked()),
-                    "2026-11-02T01:00:00Z",
-                ),
-                (
-                    ZJ,
-                    Command::Accept(ev::Accepted::default()),
-                    "2026-11-02T01:30:00Z",
-                ),
-                (
-                    ZJ,
-                    Command::Approve(ev::Approved::default()),
-                    "2026-11-02T02:00:00Z",
-                ),
-                (
-                    ZJ,
-                    Command::IssueResult(ev::ResultIssued {
-                        licence: None,
-                        document: Some(tongban_schemas::blocks::material::MaterialRef {
-                            name: "准予许可决定书".into(),
-                            kind: "decision".into(),
-                            sha256: "ab".repeat(32),
-                            size: 1024,
-                            format: None,
-                        }),
-                    }),
-                    "2026-11-06T02:00:00Z",
-                ),
-            ],
+            ev::ResultIssued {
+                licence: None,
+                document: Some(tongban_schemas::blocks::material::MaterialRef {
+                    name: "准予许可决定书".into(),
+                    kind: "decision".into(),
+                    sha256: "ab".repeat(32),
+                    size: 1024,
+                    format: None,
+                }),
+            },
         );
         let key = GatewayKey::from_seed([5; 32]).public();
         let verification = crate::verify::verify_events(&events[0].app, &events, &key);
