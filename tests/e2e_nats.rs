@@ -324,11 +324,32 @@ fn two_gateways_on_one_stream_serve_the_same_applications() {
     let timeline: Value = serde_json::from_str(&out).expect("timeline json");
     assert_eq!(timeline["status"], json!("forwarded"));
     assert_eq!(timeline["steps"].as_array().map(Vec::len), Some(2));
+    // Each event at its stream sequence: the forward where B's write said it was, which the
+    // feed above listed too (what "we never received it" compares with the acked cursor).
+    assert_eq!(
+        timeline["steps"][1]["position"],
+        json!(forwarded_at),
+        "{timeline}"
+    );
+    let over_http = via_a.get(&format!("/v1/applications/{id}/replay")).json();
+    assert_eq!(over_http["steps"], timeline["steps"], "{over_http}");
+    let (code, out) = run(&["replay", &id]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains(&format!("\n   2  {forwarded_at:>8}  ")),
+        "{out}"
+    );
     let (code, html) = run(&["dispute", &id]);
     assert_eq!(code, Some(0));
     assert!(
         html.contains("哈希链衔接与签名全部校验通过"),
         "the evidence page must show an intact chain"
+    );
+    assert!(
+        html.contains(&format!(
+            "<tr><td>2</td><td class=\"position\">{forwarded_at}</td>"
+        )),
+        "{html}"
     );
     let records = data_b.join("records.jsonl");
     let at = timeline["steps"][1]["at"].as_str().expect("at");
@@ -419,7 +440,8 @@ fn a_gateway_on_a_three_node_cluster_rides_out_losing_the_stream_leader() {
 /// Given an application on a stream to which a copy of its seq 2 was published from outside
 /// (a tampered stream: the application's own read refuses its messages), when an operator asks
 /// for its evidence page or its replay, then they are served from the messages as stored, the
-/// copy shown as such, instead of a 500; `tongban dispute` offline gives it too (exit 1).
+/// copy shown as such and at its own stream sequence (where an auditor finds it), the forward at
+/// its own, instead of a 500; `tongban dispute` offline gives it too (exit 1).
 #[test]
 fn the_evidence_page_of_a_tampered_stream_is_served() {
     let nats = NatsServer::start();
@@ -438,7 +460,7 @@ fn the_evidence_page_of_a_tampered_stream_is_served() {
         &format!("/v1/applications/{id}/forward"),
         &json!({"expected_seq": 1, "materials_checked": true}),
     ));
-    publish_after_last(&nats, |forward| {
+    let (forward_at, copy_at) = publish_after_last(&nats, |forward| {
         (forward.subject.to_string(), forward.payload.to_vec())
     });
     let operator = gw.client(Some(&tokens["operator"]));
@@ -446,6 +468,11 @@ fn the_evidence_page_of_a_tampered_stream_is_served() {
     let html = String::from_utf8_lossy(&page.body).into_owned();
     assert_eq!(page.status, 200, "{html}");
     assert!(html.contains("重复副本，未计入"), "{html}");
+    let row = |at: u64| format!("<tr><td>2</td><td class=\"position\">{at}</td>");
+    assert!(
+        html.contains(&row(forward_at)) && html.contains(&row(copy_at)),
+        "{html}"
+    );
     // The replay over HTTP reads them so too: the state of the chain, and its verdict broken.
     let replay = operator.get(&format!("/v1/applications/{id}/replay"));
     assert_eq!(
@@ -465,11 +492,19 @@ fn the_evidence_page_of_a_tampered_stream_is_served() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let html = String::from_utf8_lossy(&out.stdout);
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("重复副本，未计入"),
+        html.contains("重复副本，未计入") && html.contains(&row(copy_at)),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // replay offline reads the stream as the gateway did: each at its own position.
+    let out = on_stream(&nats.url(), &data, &["replay", &id, "--format", "json"]);
+    let offline: Value = serde_json::from_slice(&out.stdout).expect("json");
+    for t in [&replay, &offline] {
+        assert_eq!(t["steps"][1]["position"], json!(forward_at), "{t}");
+        assert_eq!(t["not_counted"][0]["position"], json!(copy_at), "{t}");
+    }
 }
 
 /// Given an application on a stream to which a copy of its seq 2 was published from outside

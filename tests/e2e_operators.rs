@@ -284,6 +284,142 @@ fn verify_replay_dispute_and_rebuild_work_on_a_real_log() {
     }
 }
 
+/// Given an application whose 补正告知 was appended at a log position its write answered
+/// (`X-Tongban-Position`), with another application's events around it, when an operator
+/// settling "we never received it" reads its history, then that position is shown beside the
+/// event everywhere the history is (`tongban replay` text and JSON, `tongban dispute`, the
+/// evidence page and `/replay` of the running gateway), and it is the position of the event's
+/// item in the handler's feed; the gateway's log ties the region's acknowledgement past it to
+/// the token and the time (`feed acknowledged`). A result issued as a document alone is named
+/// so on the page (出具结果（结果文书）), not as a licence; replay's text says once that the
+/// deadlines count Monday to Friday alone, not on every deadline of every line. (An auditor's
+/// walkthrough could not answer "never received" from the tools: none showed a position.)
+#[test]
+fn an_events_log_position_is_shown_wherever_its_history_is() {
+    let dir = TempDir::new("positions");
+    let data = dir.0.join("data");
+    let tokens = common::register_regions(&data);
+    let mut gw = Gateway::start(&data, false);
+    let (body, origin, handlers) = parties(&gw, &data, "proxy");
+    let lead = &handlers[0];
+    let handler = body["handlers"][0].as_str().expect("handler").to_string();
+    // Another application first and between: positions are not the seqs.
+    let other = |key: &str| {
+        let r = origin.post_with("/v1/applications", &[("Idempotency-Key", key)], &body);
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    };
+    other("positions-other-1");
+    let id = application(
+        &origin,
+        &body,
+        &[(&origin, "forward", json!({"materials_checked": true}))],
+    );
+    other("positions-other-2");
+    let asked = lead.post(
+        &format!("/v1/applications/{id}/request-supplement"),
+        &json!({"items": ["照片"]}),
+    );
+    assert_eq!(
+        asked.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&asked.body)
+    );
+    let position: u64 = asked
+        .header("x-tongban-position")
+        .and_then(|p| p.parse().ok())
+        .expect("the write's position");
+    assert!(position > 3, "{position}");
+    for (action, body) in [
+        ("supplement", json!({})),
+        ("accept", json!({})),
+        ("approve", json!({})),
+        (
+            "issue-result",
+            json!({"document": {"name": "准予许可决定书", "kind": "decision", "sha256": "ab".repeat(32), "size": 2048}}),
+        ),
+    ] {
+        let by = if action == "supplement" {
+            &origin
+        } else {
+            lead
+        };
+        let r = by.post(&format!("/v1/applications/{id}/{action}"), &body);
+        assert_eq!(
+            r.status,
+            200,
+            "{action}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+
+    // The handler's feed holds the event at that position; the handler acknowledges past it.
+    let op = gw.client(Some(&tokens["operator"]));
+    let feed = op
+        .get(&format!("/v1/regions/{handler}/feed?after=0&limit=100"))
+        .json();
+    let item = feed["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .find(|i| i["event"]["app"] == json!(id) && i["event"]["seq"] == json!(3))
+        .unwrap_or_else(|| panic!("{feed}"));
+    assert_eq!(item["position"], json!(position), "{item}");
+    let acked = lead.post(
+        &format!("/v1/regions/{handler}/feed/ack"),
+        &json!({"position": position}),
+    );
+    assert_eq!(acked.json()["acked"], json!(position));
+
+    // Over HTTP: the timeline and the evidence page.
+    let replay = op.get(&format!("/v1/applications/{id}/replay")).json();
+    assert_eq!(replay["steps"][2]["position"], json!(position), "{replay}");
+    let row = format!("<tr><td>3</td><td class=\"position\">{position}</td>");
+    let page =
+        String::from_utf8_lossy(&op.get(&format!("/ui/applications/{id}")).body).into_owned();
+    assert!(page.contains(&row), "{page}");
+    assert!(page.contains("<th>日志位置</th>"), "{page}");
+    assert!(page.contains("<td>出具结果（结果文书）<br>"), "{page}");
+    assert!(!page.contains("出具结果（证照）"), "{page}");
+    assert_eq!(gw.terminate().code(), Some(0));
+    // The acknowledgement, with the region's token and its time (the line's own).
+    let log = std::fs::read_to_string(&gw.stderr_log).expect("gateway log");
+    let said = log
+        .lines()
+        .find(|l| l.contains("feed acknowledged"))
+        .unwrap_or_else(|| panic!("{log}"));
+    assert!(
+        said.contains(&format!("region=\"{handler}\""))
+            && said.contains(&format!("position={position}"))
+            && said.contains(&format!("acked={position}"))
+            && said.contains(&format!("actor=\"{handler}/")),
+        "{said}"
+    );
+
+    // Offline: replay's text and JSON, and the dispute page, at the same position.
+    let (code, out, err) = tongban(&["replay", &id, "--format", "json"], &data);
+    assert_eq!(code, 0, "{err}");
+    let t: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(t["steps"][2]["position"], json!(position), "{t}");
+    assert_eq!(
+        t["steps"], replay["steps"],
+        "the gateway's and the command's agree"
+    );
+    let (code, out, err) = tongban(&["replay", &id], &data);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\n seq  position  at (UTC)"), "{out}");
+    assert!(
+        out.contains(&format!("\n   3  {position:>8}  ")),
+        "seq 3 at {position}: {out}"
+    );
+    // No holidays.json: said once, under the timeline.
+    assert_eq!(out.matches("Monday to Friday").count(), 1, "{out}");
+    let (code, html, err) = tongban(&["dispute", &id], &data);
+    assert_eq!(code, 0, "{err}");
+    assert!(html.contains(&row), "{html}");
+    assert!(html.contains("<td>出具结果（结果文书）<br>"), "{html}");
+}
+
 /// Given actions whose numbers are the applicant's personal data (a 受理编号 that is the
 /// applicant's mobile number, a 决定文书编号 that is the applicant's ID number in its 15-digit
 /// form, a 证照编号 and a 快递单号 that are the mobile written otherwise), when they are taken,
@@ -1812,8 +1948,9 @@ fn no_state_is_shown_past_an_event_that_does_not_verify() {
         assert_eq!(t["chain_stops"]["after"], json!(3), "{t}");
         assert_eq!(
             t["not_counted"],
+            // At its own position: the intact application's three events, then this one's.
             json!([{
-                "seq": 4, "at": denied_at, "type": "application.denied",
+                "seq": 4, "position": 7, "at": denied_at, "type": "application.denied",
                 "region": t["steps"][2]["region"], "actor": t["steps"][2]["actor"],
                 "hash": t["not_counted"][0]["hash"], "why": "breaks-here",
             }]),

@@ -11,8 +11,9 @@ use tongban_gateway::envelope::{Envelope, PublicKey};
 use tongban_gateway::time::Timestamp;
 
 pub use crate::provenance::{CalendarSource, KeyOrigin, KeySource, NoDates, Provenance};
-use crate::timeline::{DeadlineAt, Timeline, Unfolded, event_title_zh};
+use crate::timeline::{DeadlineAt, Timeline, Unfolded, event_label_zh, event_title_zh};
 use crate::verify::{Report, Verdict};
+use tongban_gateway::log::Placed;
 
 /// Escapes text for HTML element content and attribute values; [`isolated`] for text a party
 /// wrote. The registry pages' own, so the two kinds of page escape alike.
@@ -326,15 +327,19 @@ fn deadline_rows(
 /// events fold and verify under `key` ([`crate::timeline::build_readable`]). The verification,
 /// the key and every raw event are on it whatever this build makes of the events.
 pub fn evidence_page(
-    events: &[Envelope],
+    events: Placed<'_>,
     cal: &tongban_gateway::domain::calendar::Calendar,
     verification: &Report,
     key: &PublicKey,
     names: &BTreeMap<String, String>,
     provenance: &Provenance,
 ) -> String {
-    let (t, unfolded) =
-        crate::timeline::build_readable(events, key, cal, tongban_gateway::time::Timestamp::now());
+    let (t, unfolded) = crate::timeline::build_readable(
+        events.events,
+        key,
+        cal,
+        tongban_gateway::time::Timestamp::now(),
+    );
     render(
         t.as_ref(),
         unfolded.as_ref(),
@@ -347,18 +352,20 @@ pub fn evidence_page(
 }
 
 /// Renders the report: the timeline `t` (None when not even the first event folds or verifies),
-/// and, when the events fold no further, where and why (`unfolded`). `names` maps region codes
-/// to names where known; `public_key_hex` is the key the signatures were checked against,
-/// `provenance` where it and the calendar came from.
+/// and, when the events fold no further, where and why (`unfolded`). `placed` are the events the
+/// timeline was built from, each shown at its position in the log where known. `names` maps
+/// region codes to names where known; `public_key_hex` is the key the signatures were checked
+/// against, `provenance` where it and the calendar came from.
 pub fn render(
     t: Option<&Timeline>,
     unfolded: Option<&Unfolded>,
-    events: &[Envelope],
+    placed: Placed<'_>,
     verification: &Report,
     public_key_hex: &str,
     names: &BTreeMap<String, String>,
     provenance: &Provenance,
 ) -> String {
+    let events = placed.events;
     let mut out = String::new();
     let app = t.map_or_else(
         || events.first().map_or("", |e| e.app.as_str()),
@@ -421,7 +428,7 @@ ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-c
             _ => "无法解读",
         };
         let all: Vec<(usize, &Envelope)> = events.iter().enumerate().collect();
-        event_rows(&mut out, &all, &[], &[], fallback, names);
+        event_rows(&mut out, &all, placed, &[], &[], fallback, names);
         request_signatures(&mut out, &all, provenance);
         raw_events(&mut out, app, events);
         return out;
@@ -435,7 +442,7 @@ ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-c
             stop.after,
             escape(&stop.reason_zh),
             last.seq,
-            escape(event_title_zh(&last.kind)),
+            escape(label_of(events, last)),
             escape(&beijing(&last.at)),
         );
     }
@@ -454,7 +461,7 @@ ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-c
         (Some(_), Some(last)) => format!(
             "截至第 {} 号事件（{}），北京时间 {}；其后的事件未计入",
             last.seq,
-            event_title_zh(&last.kind),
+            label_of(events, last),
             beijing(&t.as_of)
         ),
         _ => format!("截至北京时间 {}", beijing(&t.as_of)),
@@ -526,6 +533,7 @@ ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-c
     event_rows(
         &mut out,
         &shown,
+        placed,
         &t.steps,
         &t.not_counted,
         "无法解读",
@@ -654,19 +662,32 @@ fn verdict(out: &mut String, verification: &Report, public_key_hex: &str, proven
     }
 }
 
-/// One row per event (each with its index in the events given), with its hash, previous hash
-/// and signature: what the timeline made of it where it was counted (`steps`), why not where it
-/// was not (`not_counted`), else `fallback` (the events past one that does not read).
+/// The 中文 name of the event a step was folded from ([`crate::timeline::event_label_zh`]), by
+/// its type where it is not among `events`.
+fn label_of(events: &[Envelope], step: &crate::timeline::Step) -> &'static str {
+    events
+        .get(step.index)
+        .map_or_else(|| event_title_zh(&step.kind), event_label_zh)
+}
+
+/// One row per event (each with its index in the events given), with its position in the log
+/// (`placed`), its hash, previous hash and signature: what the timeline made of it where it was
+/// counted (`steps`), why not where it was not (`not_counted`), else `fallback` (the events past
+/// one that does not read).
 fn event_rows(
     out: &mut String,
     events: &[(usize, &Envelope)],
+    placed: Placed<'_>,
     steps: &[crate::timeline::Step],
     not_counted: &[crate::timeline::NotCounted],
     fallback: &str,
     names: &BTreeMap<String, String>,
 ) {
+    // The position is what "we never received it" turns on: the same number as a write's
+    // answer, a region's feed items and the cursor the region acknowledged.
     out.push_str(
-        "<h2>事件经过</h2><div class=\"scroll\"><table><tr><th>序号</th><th>时间（北京时间）</th><th>地区</th><th>操作人</th><th>事件</th><th>办理后状态</th><th>哈希 / 上一哈希 / 签名</th></tr>",
+        "<h2>事件经过</h2><p id=\"positions\">日志位置：事件在网关事件日志中的位置（使用 JetStream 时为流序号），与写入应答头 X-Tongban-Position、地区事件流 /v1/regions/{地区代码}/feed 各条目的 position、该地区已确认的游标 acked 及签名日志头的 position 是同一编号。地区已确认的游标达到或超过某事件的日志位置，即表明该地区的系统已确认处理过含有该事件的一页。无法得知位置时显示“—”。</p>\
+<div class=\"scroll\"><table><tr><th>序号</th><th>日志位置</th><th>时间（北京时间）</th><th>地区</th><th>操作人</th><th>事件</th><th>办理后状态</th><th>哈希 / 上一哈希 / 签名</th></tr>",
     );
     for &(i, e) in events {
         // Each event's step is the one folded from it (the chain's order may not be the log's).
@@ -693,13 +714,16 @@ fn event_rows(
         };
         let _ = write!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}<br><small>{}</small>{}</td><td>{}</td>\
+            "<tr><td>{}</td><td class=\"position\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}<br><small>{}</small>{}</td><td>{}</td>\
 <td class=\"hash\">{}<br>← {}<br>✎ {}</td></tr>",
             e.seq,
+            placed
+                .position(i)
+                .map_or_else(|| "—".to_string(), |p| p.to_string()),
             escape(&beijing(&e.at)),
             region(names, &e.region),
             isolated(&e.actor),
-            escape(event_title_zh(&e.kind)),
+            escape(event_label_zh(e)),
             isolated(&e.kind),
             details,
             escape(after),
@@ -747,6 +771,7 @@ fn raw_events(out: &mut String, app: &str, events: &[Envelope]) {
 mod tests {
     use tongban_gateway::domain::calendar::Calendar;
     use tongban_gateway::envelope::GatewayKey;
+    use tongban_gateway::log::Placed;
     use tongban_gateway::time::Timestamp;
 
     use crate::timeline::{self, Point};
@@ -760,7 +785,7 @@ mod tests {
     ) -> String {
         let verification = crate::verify::verify_events(&events[0].app, events, key);
         super::evidence_page(
-            events,
+            Placed::unplaced(events),
             &Calendar::weekdays(),
             &verification,
             key,
@@ -802,6 +827,9 @@ mod tests {
                     "tongban", "verify", "Ed25519", "RFC", "JSON", "SHA", "hash", "sig",
                     // The scheme of the serving gateway's address.
                     "http",
+                    // The log a position is a stream sequence of, and the feed's JSON fields
+                    // the position is compared with.
+                    "JetStream", "position", "acked",
                 ]
                 .contains(&w)
                 // A status code, shown beside its Chinese name.
@@ -842,6 +870,71 @@ mod tests {
         assert!(!html.contains("recomputed"), "{html}");
         assert!(html.contains("<td>2026-11-02 10:00:00.000</td>"), "{html}");
         assert_chinese(&html);
+    }
+
+    /// Given an application whose result is a document alone (no licence), its events at log
+    /// positions 4, 7, 9, 10 and 15, when its evidence page is made, then the result is named by
+    /// what was issued, 出具结果（结果文书）, not 证照, and every event's row shows its position
+    /// in the 日志位置 column, which the page says is the number of the feed and its
+    /// acknowledged cursor; one whose result is a licence is still named 出具结果（证照）, and a
+    /// page whose positions are not known shows a dash, never a number.
+    #[test]
+    fn a_result_is_named_by_what_was_issued_and_each_event_by_its_position() {
+        use tongban_schemas::events as ev;
+        let events = crate::reconcile::tests::issued(
+            "GD-DOC",
+            ev::ResultIssued {
+                licence: None,
+                document: Some(tongban_schemas::blocks::material::MaterialRef {
+                    name: "准予许可决定书".into(),
+                    kind: "decision".into(),
+                    sha256: "ab".repeat(32),
+                    size: 1024,
+                    format: None,
+                }),
+            },
+        );
+        let key = GatewayKey::from_seed([5; 32]).public();
+        let verification = crate::verify::verify_events(&events[0].app, &events, &key);
+        let positions = [4, 7, 9, 10, 15];
+        let made = |placed| {
+            super::evidence_page(
+                placed,
+                &Calendar::weekdays(),
+                &verification,
+                &key,
+                &Default::default(),
+                &Default::default(),
+            )
+        };
+        let html = made(Placed::new(&events, &positions));
+        assert!(html.contains("<td>出具结果（结果文书）<br>"), "{html}");
+        assert!(!html.contains("出具结果（证照）"), "{html}");
+        assert!(html.contains("<th>序号</th><th>日志位置</th>"), "{html}");
+        for (seq, at) in [(1, 4), (3, 9), (5, 15)] {
+            assert!(
+                html.contains(&format!(
+                    "<tr><td>{seq}</td><td class=\"position\">{at}</td>"
+                )),
+                "seq {seq} at {at}: {html}"
+            );
+        }
+        assert!(
+            html.contains(
+                "地区事件流 /v1/regions/{地区代码}/feed 各条目的 position、该地区已确认的游标 acked"
+            ),
+            "{html}"
+        );
+        assert_chinese(&html);
+        let html = made(Placed::unplaced(&events));
+        assert!(
+            html.contains("<tr><td>1</td><td class=\"position\">—</td>"),
+            "{html}"
+        );
+        // A licence is a 证照.
+        let licensed = crate::reconcile::tests::delivered_by_origin("GD-LIC");
+        let html = page(&licensed, &key, &Default::default());
+        assert!(html.contains("<td>出具结果（证照）<br>"), "{html}");
     }
 
     /// Given an application's page, which showed 事项 as the bare code (`hukou-transfer`), when
@@ -970,7 +1063,7 @@ mod tests {
         let html = super::render(
             Some(&t),
             None,
-            &events,
+            Placed::unplaced(&events),
             &verification,
             "k",
             &Default::default(),
@@ -1050,7 +1143,7 @@ mod tests {
             let html = super::render(
                 Some(&t),
                 None,
-                &events,
+                Placed::unplaced(&events),
                 &verification,
                 "k",
                 &names,
@@ -1189,7 +1282,7 @@ mod tests {
             let html = super::render(
                 Some(&t),
                 None,
-                &events,
+                Placed::unplaced(&events),
                 &verification,
                 "k",
                 &Default::default(),

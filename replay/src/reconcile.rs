@@ -2614,46 +2614,51 @@ pub(crate) mod tests {
     /// issued by it on Friday 11-06 and delivered by Guangdong's window on 11-20, late: the issue
     /// clock handed from Zhejiang to Guangdong at the issue.
     pub(crate) fn delivered_by_origin(key: &str) -> Vec<Envelope> {
-        history(
-            key,
-            vec![
-                (GD, submit_to(key, ZJ), "2026-11-02T00:30:00Z"),
-                (
-                    GD,
-                    Command::Forward(ev::Forwarded::checked()),
-                    "2026-11-02T01:00:00Z",
-                ),
-                (
-                    ZJ,
-                    Command::Accept(ev::Accepted::default()),
-                    "2026-11-02T01:30:00Z",
-                ),
-                (
-                    ZJ,
-                    Command::Approve(ev::Approved::default()),
-                    "2026-11-02T02:00:00Z",
-                ),
-                (
-                    ZJ,
-                    Command::IssueResult(ev::ResultIssued {
-                        licence: Some(ev::LicenceRef {
-                            kind: "社会保障卡".into(),
-                            number: "SSC-0001".into(),
-                        }),
-                        document: None,
-                    }),
-                    "2026-11-06T02:00:00Z",
-                ),
-                (
-                    GD,
-                    Command::Deliver(ev::Delivered {
-                        channel: ev::DeliveryChannel::Window,
-                        tracking: None,
-                    }),
-                    "2026-11-20T02:00:00Z",
-                ),
-            ],
-        )
+        let licence = ev::ResultIssued {
+            licence: Some(ev::LicenceRef {
+                kind: "社会保障卡".into(),
+                number: "SSC-0001".into(),
+            }),
+            document: None,
+        };
+        let mut steps = to_issue(key, licence);
+        steps.push((
+            GD,
+            Command::Deliver(ev::Delivered {
+                channel: ev::DeliveryChannel::Window,
+                tracking: None,
+            }),
+            "2026-11-20T02:00:00Z",
+        ));
+        history(key, steps)
+    }
+
+    /// Approved by Zhejiang on Monday 2026-11-02, and `result` issued by it on Friday 11-06.
+    pub(crate) fn issued(key: &str, result: ev::ResultIssued) -> Vec<Envelope> {
+        history(key, to_issue(key, result))
+    }
+
+    /// The steps of [`issued`].
+    fn to_issue(key: &str, result: ev::ResultIssued) -> Vec<(&'static str, Command, &'static str)> {
+        vec![
+            (GD, submit_to(key, ZJ), "2026-11-02T00:30:00Z"),
+            (
+                GD,
+                Command::Forward(ev::Forwarded::checked()),
+                "2026-11-02T01:00:00Z",
+            ),
+            (
+                ZJ,
+                Command::Accept(ev::Accepted::default()),
+                "2026-11-02T01:30:00Z",
+            ),
+            (
+                ZJ,
+                Command::Approve(ev::Approved::default()),
+                "2026-11-02T02:00:00Z",
+            ),
+            (ZJ, Command::IssueResult(result), "2026-11-06T02:00:00Z"),
+        ]
     }
 
     fn accepted_by(key: &str, handler: &str, reference: &str) -> Vec<Envelope> {

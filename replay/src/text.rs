@@ -5,7 +5,53 @@ use std::fmt::Write;
 use crate::printable::printable as p;
 use crate::timeline::{DeadlineAt, NotCounted, Timeline};
 
-fn deadlines_line(ds: &[DeadlineAt]) -> String {
+/// How many of a timeline's deadlines were counted past the calendar (its last year, or with
+/// none): weekdays alone, perhaps too early. Said once under the timeline; each such deadline is
+/// marked only where some are and some are not, where every deadline of every line repeated
+/// `past the calendar: Monday to Friday` (an auditor's walkthrough).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PastCalendar {
+    None,
+    Some,
+    Every,
+}
+
+impl PastCalendar {
+    fn of(t: &Timeline) -> PastCalendar {
+        let all = || {
+            t.steps
+                .iter()
+                .flat_map(|s| &s.deadlines)
+                .chain(&t.deadlines)
+        };
+        match (
+            all().any(|d| !d.calendar_covers),
+            all().all(|d| !d.calendar_covers),
+        ) {
+            (false, _) => PastCalendar::None,
+            (true, false) => PastCalendar::Some,
+            (true, true) => PastCalendar::Every,
+        }
+    }
+
+    /// The line under the timeline that says how they were counted.
+    fn footer(self) -> Option<&'static str> {
+        match self {
+            PastCalendar::None => None,
+            PastCalendar::Some => Some(
+                "due dates marked past the calendar are counted Monday to Friday alone (it lists \
+                 no holidays or make-up working days for their year), so they may fall too early",
+            ),
+            PastCalendar::Every => Some(
+                "every due date above is counted past the calendar, Monday to Friday alone (it \
+                 lists no holidays or make-up working days for their year), so it may fall too \
+                 early",
+            ),
+        }
+    }
+}
+
+fn deadlines_line(ds: &[DeadlineAt], past: PastCalendar) -> String {
     if ds.is_empty() {
         return "—".into();
     }
@@ -45,10 +91,11 @@ fn deadlines_line(ds: &[DeadlineAt]) -> String {
                         .map(|to| format!(", paused {} to {to}", p.from))
                 })
                 .collect();
-            // Counted past the calendar's last year (or with none): weekdays alone.
-            let covers = match d.calendar_covers {
-                true => "",
-                false => ", past the calendar: Monday to Friday",
+            // Counted past the calendar's last year (or with none): weekdays alone, which the
+            // footer says ([`PastCalendar::footer`]).
+            let covers = match past == PastCalendar::Some && !d.calendar_covers {
+                true => ", past the calendar",
+                false => "",
             };
             // A clock handed on (the issue clock, to the region that delivers): who held it
             // before, from when to when.
@@ -67,12 +114,18 @@ fn deadlines_line(ds: &[DeadlineAt]) -> String {
         .join("; ")
 }
 
+/// The log position of an event, or `—` where the reader could not say.
+fn position(at: Option<u64>) -> String {
+    at.map_or_else(|| "—".to_string(), |p| p.to_string())
+}
+
 /// A row of an event not counted: who and when, and why instead of a status.
 fn not_counted_row(out: &mut String, n: &NotCounted) {
     let _ = writeln!(
         out,
-        "{:>4}  {:<24}  {:<6}  {:<18}  {:<34}  {}",
+        "{:>4}  {:>8}  {:<24}  {:<6}  {:<18}  {:<34}  {}",
         n.seq,
+        position(n.position),
         p(&n.at),
         p(&n.region),
         p(&n.actor),
@@ -92,10 +145,13 @@ pub fn render(t: &Timeline) -> String {
         p(&t.origin),
         p(&t.handlers.join(","))
     );
+    let past = PastCalendar::of(t);
+    // `position`: where the event is in the log, the number a region's feed and its
+    // acknowledged cursor speak in.
     let _ = writeln!(
         out,
-        "{:>4}  {:<24}  {:<6}  {:<18}  {:<34}  {:<20}  deadlines",
-        "seq", "at (UTC)", "region", "actor", "event", "status after"
+        "{:>4}  {:>8}  {:<24}  {:<6}  {:<18}  {:<34}  {:<20}  deadlines",
+        "seq", "position", "at (UTC)", "region", "actor", "event", "status after"
     );
     // The events not counted among those counted, by seq: each says why.
     let mut left = t.not_counted.iter().peekable();
@@ -105,14 +161,15 @@ pub fn render(t: &Timeline) -> String {
         }
         let _ = writeln!(
             out,
-            "{:>4}  {:<24}  {:<6}  {:<18}  {:<34}  {:<20}  {}",
+            "{:>4}  {:>8}  {:<24}  {:<6}  {:<18}  {:<34}  {:<20}  {}",
             s.seq,
+            position(s.position),
             p(&s.at),
             p(&s.region),
             p(&s.actor),
             p(&s.kind),
             p(&s.status_after),
-            deadlines_line(&s.deadlines)
+            deadlines_line(&s.deadlines, past)
         );
         // What was asked or done, under its event: `items: 照片、户口簿; note: …`, each on
         // this one line whatever it holds (a reason with line breaks would print rows of its
@@ -123,7 +180,7 @@ pub fn render(t: &Timeline) -> String {
                 .iter()
                 .map(|d| format!("{}: {}", d.field, p(&d.text())))
                 .collect();
-            let _ = writeln!(out, "      {}", facts.join("; "));
+            let _ = writeln!(out, "                {}", facts.join("; "));
         }
     }
     for n in left {
@@ -157,8 +214,11 @@ pub fn render(t: &Timeline) -> String {
         out,
         "deadlines as of {}: {}",
         p(&t.as_of),
-        deadlines_line(&t.deadlines)
+        deadlines_line(&t.deadlines, past)
     );
+    if let Some(footer) = past.footer() {
+        let _ = writeln!(out, "{footer}");
+    }
     out
 }
 
@@ -172,6 +232,8 @@ mod tests {
     /// Given a decision clock suspended, when the timeline is printed as of the pause, then the
     /// decision shows as paused since the suspension with the days used and the due date if it
     /// ran again then, not the date from before the pause; once resumed, the pause is listed.
+    /// With no calendar, that every due date was counted Monday to Friday alone is said once,
+    /// under the timeline, not on every deadline of every line.
     #[test]
     fn a_paused_clock_shows_the_pause_not_a_stale_due_date() {
         let events = crate::reconcile::tests::suspended("GD-5");
@@ -193,12 +255,28 @@ mod tests {
             last.contains(
                 "decision paused (started 2026-11-05T03:00:00.000Z, paused since \
                  2026-11-10T03:00:00.000Z, 3 of 20 days used, due 2026-12-09 (Beijing) if resumed \
-                 now, 330000, \
-                 past the calendar: Monday to Friday)"
+                 now, 330000)"
             ),
             "{last}"
         );
         assert!(!last.contains("due 2026-12-03"), "{last}");
+        assert!(
+            !text.contains("past the calendar: Monday to Friday"),
+            "{text}"
+        );
+        assert_eq!(
+            text.matches("past the calendar").count(),
+            1,
+            "said once: {text}"
+        );
+        assert!(
+            text.ends_with(
+                "\nevery due date above is counted past the calendar, Monday to Friday alone (it \
+                 lists no holidays or make-up working days for their year), so it may fall too \
+                 early\n"
+            ),
+            "{text}"
+        );
         let t = timeline::build(
             &events,
             &crate::reconcile::tests::key(),
@@ -272,10 +350,17 @@ mod tests {
             .expect("deadlines line");
         let parts: Vec<&str> = last.split("; ").collect();
         assert!(!parts[0].contains("past the calendar"), "{last}");
+        assert!(parts[1].ends_with(", past the calendar)"), "{last}");
+        // What that means, said once under the timeline.
         assert!(
-            parts[1].contains("past the calendar: Monday to Friday"),
-            "{last}"
+            text.ends_with(
+                "\ndue dates marked past the calendar are counted Monday to Friday alone (it \
+                 lists no holidays or make-up working days for their year), so they may fall too \
+                 early\n"
+            ),
+            "{text}"
         );
+        assert_eq!(text.matches("Monday to Friday").count(), 1, "{text}");
     }
 
     /// Given a supplement requested and supplied, when the timeline is printed, then the two
@@ -310,7 +395,7 @@ mod tests {
             "{last}"
         );
         // What was asked for is under its event.
-        assert!(text.contains("\n      items: 照片\n"), "{text}");
+        assert!(text.contains("\n                items: 照片\n"), "{text}");
         // The only clock of its kind has no round.
         let first = crate::reconcile::tests::to_accepted("GD-8", "SL-8");
         let t = timeline::build(
@@ -322,5 +407,70 @@ mod tests {
         )
         .expect("timeline");
         assert!(!super::render(&t).contains(" round "));
+    }
+
+    /// Given an application's four events at log positions 3, 5, 8 and 9 and a copy of its
+    /// forward stored again at position 20, when its timeline is printed and given as JSON,
+    /// then each event is shown at its own position, the copy too (where an auditor finds it);
+    /// read without positions, none is shown rather than a wrong one.
+    #[test]
+    fn each_event_is_shown_at_its_log_position() {
+        let mut events = crate::reconcile::tests::supplemented("GD-P");
+        events.push(events[1].clone());
+        let positions = [3, 5, 8, 9, 20];
+        let build = || {
+            timeline::build(
+                &events,
+                &crate::reconcile::tests::key(),
+                &Calendar::weekdays(),
+                Point::Now,
+                Timestamp::now(),
+            )
+            .expect("timeline")
+        };
+        let t = build().place(tongban_gateway::log::Placed::new(&events, &positions));
+        let text = super::render(&t);
+        let row = |seq: &str, kind: &str| {
+            text.lines()
+                .find(|l| l.starts_with(seq) && l.contains(kind))
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert!(
+            text.contains("\n seq  position  at (UTC)  "),
+            "the column is named: {text}"
+        );
+        assert!(
+            row("   3  ", "supplement-requested").starts_with("   3         8  2026-"),
+            "{text}"
+        );
+        // The copy of seq 2, not counted, at its own position.
+        let copy = text
+            .lines()
+            .find(|l| l.contains("not counted"))
+            .unwrap_or_default();
+        assert!(copy.starts_with("   2        20  "), "{text}");
+        let json = serde_json::to_value(&t).expect("json");
+        let at: Vec<&serde_json::Value> = json["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .map(|s| &s["position"])
+            .collect();
+        assert_eq!(at, [3, 5, 8, 9]);
+        assert_eq!(json["not_counted"][0]["position"], 20, "{json}");
+
+        // Not known: a dash and null, never a number.
+        let t = build().place(tongban_gateway::log::Placed::unplaced(&events));
+        assert!(
+            super::render(&t).contains("\n   1         —  2026-"),
+            "{}",
+            super::render(&t)
+        );
+        let json = serde_json::to_value(&t).expect("json");
+        assert_eq!(json["steps"][0]["position"], serde_json::Value::Null);
+        // Positions that do not match the events one for one are none.
+        let t = build().place(tongban_gateway::log::Placed::new(&events, &positions[..4]));
+        assert!(t.steps.iter().all(|s| s.position.is_none()));
     }
 }

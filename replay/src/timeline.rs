@@ -5,6 +5,7 @@ use serde::Serialize;
 use tongban_gateway::domain::calendar::Calendar;
 use tongban_gateway::domain::deadlines::{Deadline, DeadlineKind, Holding, Pause, Situation};
 use tongban_gateway::envelope::{Envelope, PublicKey};
+use tongban_gateway::log::Placed;
 
 pub use crate::chain::ChainStop;
 use crate::chain::{Left, in_chain_order};
@@ -232,6 +233,10 @@ pub struct DeadlineAt {
 #[derive(Debug, Clone, Serialize)]
 pub struct Step {
     pub seq: u64,
+    /// Where the event is in the log ([`Timeline::place`]): the number a write's
+    /// `X-Tongban-Position`, a region's feed items and its acknowledged cursor speak in, which
+    /// settles "we never received it". Null where the reader could not say.
+    pub position: Option<u64>,
     pub at: String,
     #[serde(rename = "type")]
     pub kind: String,
@@ -253,6 +258,9 @@ pub struct Step {
 #[derive(Debug, Clone, Serialize)]
 pub struct NotCounted {
     pub seq: u64,
+    /// Where this event is in the log, as [`Step::position`]: a copy or a rewritten event at its
+    /// own, which is how an auditor finds it.
+    pub position: Option<u64>,
     pub at: String,
     #[serde(rename = "type")]
     pub kind: String,
@@ -289,6 +297,20 @@ pub struct Timeline {
     /// under the seal of one counted), in seq order: shown as evidence, never folded.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub not_counted: Vec<NotCounted>,
+}
+
+impl Timeline {
+    /// Each step and each event not counted at its position in the log, as `events` (those the
+    /// timeline was built from) place it; none where they do not.
+    pub fn place(mut self, events: Placed<'_>) -> Timeline {
+        for s in &mut self.steps {
+            s.position = events.position(s.index);
+        }
+        for n in &mut self.not_counted {
+            n.position = events.position(n.index);
+        }
+        self
+    }
 }
 
 /// `view`'s deadlines as they stood at `when` ([`ApplicationView::deadlines_at`]: with the
@@ -379,6 +401,7 @@ pub fn build(
         let when = at.unwrap_or(now);
         steps.push(Step {
             seq: e.seq,
+            position: None,
             at: e.at.clone(),
             kind: e.kind.clone(),
             region: e.region.clone(),
@@ -428,6 +451,7 @@ pub fn build(
         })
         .map(|&(index, e, why)| NotCounted {
             seq: e.seq,
+            position: None,
             at: e.at.clone(),
             kind: e.kind.clone(),
             region: e.region.clone(),
@@ -500,6 +524,19 @@ pub fn build_readable(
 /// too ([`tongban_schemas::events::title_zh`]).
 pub fn event_title_zh(kind: &str) -> &'static str {
     tongban_schemas::events::title_zh(kind).unwrap_or("未知事件")
+}
+
+/// The 中文 name of one event, as the evidence page names it: its type's ([`event_title_zh`]),
+/// and a result's by what was issued
+/// ([`tongban_schemas::events::ResultIssued::title_zh`]): a document alone is no 证照.
+pub fn event_label_zh(event: &Envelope) -> &'static str {
+    use tongban_gateway::domain::lifecycle::Event;
+    if event.kind == tongban_schemas::events::ResultIssued::TYPE
+        && let Ok(Event::IssueResult(result)) = Event::from_envelope(event)
+    {
+        return result.title_zh();
+    }
+    event_title_zh(&event.kind)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use tongban_gateway::envelope::{Envelope, PublicKey};
 use tongban_gateway::http::operator::{
     AsOf, AsOfRefusal, OperatorTools, ReconcileSession, ServedBy,
 };
-use tongban_gateway::log::PassedOver;
+use tongban_gateway::log::{PassedOver, Placed};
 use tongban_gateway::time::Timestamp;
 
 use crate::provenance::{CalendarSource, KeyOrigin, KeySource, Provenance};
@@ -80,13 +80,14 @@ fn timeline_to(
 impl OperatorTools for ReplayTools {
     fn dispute_page(
         &self,
-        events: &[Envelope],
+        placed: Placed<'_>,
         key: &PublicKey,
         names: &BTreeMap<String, String>,
         cal: &Calendar,
         as_of: &AsOf,
         served_by: ServedBy<'_>,
     ) -> Result<String, AsOfRefusal> {
+        let events = placed.events;
         // The page is asked for by id and its events read by it; the log's read checks they are
         // that application's.
         let app = events.first().map_or("", |e| e.app.as_str());
@@ -102,7 +103,7 @@ impl OperatorTools for ReplayTools {
             // As of now: as far as the events fold, every raw event shown whatever this build
             // makes of them.
             Point::Now => Ok(crate::html::evidence_page(
-                events,
+                placed,
                 cal,
                 &verification,
                 key,
@@ -112,7 +113,7 @@ impl OperatorTools for ReplayTools {
             p => Ok(crate::html::render(
                 Some(&timeline_to(events, key, cal, p)?),
                 None,
-                events,
+                placed,
                 &verification,
                 &key.to_hex(),
                 names,
@@ -123,14 +124,15 @@ impl OperatorTools for ReplayTools {
 
     fn replay(
         &self,
-        events: &[Envelope],
+        placed: Placed<'_>,
         key: &PublicKey,
         cal: &Calendar,
         as_of: &AsOf,
     ) -> Result<serde_json::Value, AsOfRefusal> {
+        let events = placed.events;
         let app = events.first().map_or("", |e| e.app.as_str());
         let verification = verify::verify_events(app, events, key);
-        let t = timeline_to(events, key, cal, point(events, as_of)?)?;
+        let t = timeline_to(events, key, cal, point(events, as_of)?)?.place(placed);
         Ok(crate::json::document(
             &t,
             &verification,

@@ -806,19 +806,24 @@ pub fn verify_events(app: &str, events: &[Envelope], key: &PublicKey) -> Report 
 /// Else (JetStream) by the log's read of the application, which names what it passed over on
 /// the application's subject ([`Report::passed`]); a copy of one of its events there is refused
 /// by that read, and the whole log is read as the embedded log's is: the copy is a break.
+///
+/// Besides the events, where each is in the log (the index's scan and the stream's read both
+/// know it: `positions[i]` is `events[i]`'s), which `replay` and `dispute` show beside it.
 pub async fn read_app<L: EventLog>(
     log: &L,
     app: &str,
     key: &PublicKey,
-) -> Result<(Vec<Envelope>, Report), LogError> {
+) -> Result<AppRead, LogError> {
     if log.index().is_some() {
         return scan_app(log, app, key).await;
     }
     match log.read_with_passed(app).await {
-        Ok((events, passed)) => {
+        Ok((read, passed)) => {
+            let (events, positions): (Vec<Envelope>, Vec<u64>) =
+                read.into_iter().map(|p| (p.event, p.position)).unzip();
             let mut report = verify_events(app, &events, key);
             report.passed = passed;
-            Ok((events, report))
+            Ok((events, positions, report))
         }
         // A stream whose messages of the application do not follow each other (a copy, one
         // removed, two swapped): its own read refuses them, and the dispute needs them most
@@ -834,8 +839,12 @@ pub async fn verify_app<L: EventLog>(
     app: &str,
     key: &PublicKey,
 ) -> Result<Report, LogError> {
-    Ok(read_app(log, app, key).await?.1)
+    Ok(read_app(log, app, key).await?.2)
 }
+
+/// One application's events, where each is in the log (`positions[i]` is `events[i]`'s), and
+/// their verification ([`read_app`]).
+pub type AppRead = (Vec<Envelope>, Vec<u64>, Report);
 
 /// The events of `app` found by reading the whole log, in position order, verified as one chain
 /// and against the log's index: what an application's history is by the signed events alone,
@@ -845,12 +854,12 @@ pub async fn scan_app<L: EventLog>(
     log: &L,
     app: &str,
     key: &PublicKey,
-) -> Result<(Vec<Envelope>, Report), LogError> {
+) -> Result<AppRead, LogError> {
     let scan = Scan::new(log, key, Some(app)).run(log, |_, _| {}).await?;
     let mut report = scan.report;
     report.applications = u64::from(report.events > 0);
     report.scope = Some(app.to_string());
-    Ok((scan.kept, report))
+    Ok((scan.kept, scan.kept_at, report))
 }
 
 /// What is remembered of an application's last event while streaming.
@@ -1255,6 +1264,7 @@ mod tests {
     use serde_json::{Value, json};
     use std::collections::BTreeMap;
     use tongban_gateway::envelope::{Content, GatewayKey};
+    use tongban_gateway::log::Positioned;
     use tongban_gateway::log::index::Holds;
 
     fn key() -> GatewayKey {
@@ -1511,19 +1521,26 @@ mod tests {
             Err(LogError::Unavailable("read-only".into()))
         }
         async fn read(&self, app: &str) -> Result<Vec<Envelope>, LogError> {
-            let events: Vec<Envelope> = self
+            let read = self.read_with_passed(app).await?.0;
+            Ok(read.into_iter().map(|p| p.event).collect())
+        }
+        async fn read_with_passed(
+            &self,
+            app: &str,
+        ) -> Result<(Vec<Positioned>, tongban_gateway::log::foreign::Passed), LogError> {
+            let events: Vec<Positioned> = self
                 .events
                 .iter()
                 .filter(|p| p.event.app == app)
-                .map(|p| p.event.clone())
+                .cloned()
                 .collect();
-            let follow = events.iter().zip(1..).all(|(e, seq)| e.seq == seq);
+            let follow = events.iter().zip(1..).all(|(p, seq)| p.event.seq == seq);
             match self.strict_read && !follow {
                 true => Err(LogError::Corrupt {
                     position: 0,
                     reason: "event on an application's subject has another seq".into(),
                 }),
-                false => Ok(events),
+                false => Ok((events, Default::default())),
             }
         }
         async fn entries(
@@ -1698,11 +1715,12 @@ mod tests {
     }
 
     fn scan(log: &Fixed) -> (Vec<Envelope>, Report) {
-        tokio::runtime::Builder::new_current_thread()
+        let (events, _, report) = tokio::runtime::Builder::new_current_thread()
             .build()
             .expect("runtime")
             .block_on(scan_app(log, "app-a", &key().public()))
-            .expect("scanned")
+            .expect("scanned");
+        (events, report)
     }
 
     /// Given a log whose index agrees with its events, when it is verified whole and by
@@ -1952,12 +1970,14 @@ mod tests {
             4,
         );
         log.strict_read = true;
-        let (kept, r) = tokio::runtime::Builder::new_current_thread()
+        let (kept, positions, r) = tokio::runtime::Builder::new_current_thread()
             .build()
             .expect("runtime")
             .block_on(read_app(&log, "app-a", &key().public()))
             .expect("read");
         assert_eq!(kept.len(), 4);
+        // Each at its own position, the copy too: that is where an auditor finds it.
+        assert_eq!(positions, [1, 2, 3, 4]);
         assert_eq!(
             r.findings(),
             vec![
@@ -2004,7 +2024,7 @@ mod tests {
 
         let mut log = Fixed::new(&stored, &[1, 2, 3, 4, 5], 5);
         log.strict_read = true;
-        let (kept, r) = tokio::runtime::Builder::new_current_thread()
+        let (kept, _, r) = tokio::runtime::Builder::new_current_thread()
             .build()
             .expect("runtime")
             .block_on(read_app(&log, "app-a", &key().public()))
@@ -2199,7 +2219,7 @@ mod tests {
             .expect("runtime")
             .block_on(read_app(&log, "app-z", &key().public()))
             .expect("scanned")
-            .1;
+            .2;
         assert_eq!(r.events, 0);
         assert_eq!(r.verdict(), Verdict::Broken);
         assert_eq!(

@@ -237,6 +237,20 @@ pub struct ResultIssued {
     pub document: Option<MaterialRef>,
 }
 
+impl ResultIssued {
+    /// This result's 中文 name, by what was issued: the type's own ([`title_zh`]) names the
+    /// licence (证照), the usual result, and a result that is a document alone is no licence (an
+    /// auditor found one labelled 证照 on an evidence page).
+    pub fn title_zh(&self) -> &'static str {
+        match (self.licence.is_some(), self.document.is_some()) {
+            (true, false) => "出具结果（证照）",
+            (false, true) => "出具结果（结果文书）",
+            (true, true) => "出具结果（证照及结果文书）",
+            (false, false) => "出具结果",
+        }
+    }
+}
+
 /// How a result reaches the applicant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]

@@ -9,7 +9,7 @@ use tongban_gateway::auth::RegionBook;
 use tongban_gateway::domain::calendar::Calendar;
 use tongban_gateway::envelope::{Envelope, GatewayKey, KeyRefusal, PublicKey};
 use tongban_gateway::log::{
-    AnyLog, EmbeddedLog, EventLog, JetStreamConfig, JetStreamLog, LogError, PassedOver,
+    AnyLog, EmbeddedLog, EventLog, JetStreamConfig, JetStreamLog, LogError, PassedOver, Placed,
 };
 use tongban_gateway::server::{DataDir, load_calendar};
 use tongban_replay::provenance::{CalendarSource, KeyOrigin, KeySource, Provenance};
@@ -516,6 +516,8 @@ pub fn verdict(report: &Report) -> std::process::ExitCode {
 
 pub struct Evidence {
     pub events: Vec<Envelope>,
+    /// Where each of `events` is in the log (the same index), shown beside it.
+    pub positions: Vec<u64>,
     pub calendar: Calendar,
     pub key: PublicKey,
     pub verification: Report,
@@ -533,10 +535,15 @@ impl Evidence {
         self
     }
 
+    /// The events, each at its position in the log.
+    pub fn placed(&self) -> Placed<'_> {
+        Placed::new(&self.events, &self.positions)
+    }
+
     /// The evidence page as of now, as far as the events fold.
     pub fn page(&self) -> String {
         tongban_replay::html::evidence_page(
-            &self.events,
+            self.placed(),
             &self.calendar,
             &self.verification,
             &self.key,
@@ -550,7 +557,7 @@ impl Evidence {
         tongban_replay::html::render(
             Some(t),
             None,
-            &self.events,
+            self.placed(),
             &self.verification,
             &self.key.to_hex(),
             &self.names,
@@ -600,11 +607,11 @@ pub fn load(source: &Source, app: &str) -> Result<Evidence, CliError> {
         .nats
         .is_none()
         .then(|| source.projections_checkpoint(None));
-    let (events, mut verification) = runtime.block_on(async {
+    let (events, positions, mut verification) = runtime.block_on(async {
         let log = source.open().await?;
-        let (events, mut verification) = verify::read_app(&log, app, &key).await?;
+        let (events, positions, mut verification) = verify::read_app(&log, app, &key).await?;
         verification.lost_end = lost_end_of(source, &log, checkpoint).await?;
-        Ok::<_, CliError>((events, verification))
+        Ok::<_, CliError>((events, positions, verification))
     })?;
     verification.given_key = source.public_key.is_some();
     // The events are in memory: the copy of the log (all of its personal data) goes now, not
@@ -630,6 +637,7 @@ pub fn load(source: &Source, app: &str) -> Result<Evidence, CliError> {
     };
     Ok(Evidence {
         events,
+        positions,
         calendar,
         key,
         verification,

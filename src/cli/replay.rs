@@ -73,6 +73,8 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         }
         Err(e) => return Err(e.into()),
     };
+    // Each event at its position in the log, which a region's feed cursor is compared with.
+    let t = t.place(evidence.placed());
     // A timeline from a log that does not verify is still shown as far as its chain verifies,
     // the events from the break on listed as not counted, and never without saying so: the
     // verdict goes with it in every format, and the exit code is 1.

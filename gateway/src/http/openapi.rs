@@ -400,7 +400,7 @@ fn operation(route: &Route) -> Value {
         }
         Op::Replay => {
             as_of(&mut params, &mut responses);
-            responses.insert("200".into(), json!({"description": "The timeline to the point (`steps`: each event with who acted, when, the status after it, every deadline then and what it asked for or recorded in `details`), the `status` and `deadlines` as of `as_of`, `verification` of the whole chain (`intact`, `summary`, `broken`, `unreadable`, `key`: `{id, public_key_hex, source: serving-gateway}`) and `calendar` (`source`: the file or `weekdays-only`, `covered_through`)", "content": json_content(json!({"type": "object", "required": ["app", "status", "as_of", "steps", "deadlines", "verification", "calendar"]}))}));
+            responses.insert("200".into(), json!({"description": "The timeline to the point (`steps`: each event with its `position` in the log (the number of `X-Tongban-Position`, the feed's items and its `acked` cursor), who acted, when, the status after it, every deadline then and what it asked for or recorded in `details`), the `status` and `deadlines` as of `as_of`, `verification` of the whole chain (`intact`, `summary`, `broken`, `unreadable`, `key`: `{id, public_key_hex, source: serving-gateway}`) and `calendar` (`source`: the file or `weekdays-only`, `covered_through`)", "content": json_content(json!({"type": "object", "required": ["app", "status", "as_of", "steps", "deadlines", "verification", "calendar"]}))}));
             responses.insert("503".into(), problem_response(LOG_UNREADABLE_OR_HISTORY));
         }
         Op::Metrics => {

@@ -18,7 +18,7 @@ use super::extract::{Path, Query};
 use super::problem::Problem;
 use crate::domain::calendar::Calendar;
 use crate::envelope::{Envelope, PublicKey};
-use crate::log::EventLog;
+use crate::log::{EventLog, Placed};
 
 /// The widest clock difference a reconciliation tolerates (`tolerance_seconds`, and the
 /// command line's `--tolerance-seconds`): 30 days.
@@ -110,10 +110,11 @@ pub struct ServedBy<'a> {
 pub trait OperatorTools: Send + Sync + 'static {
     /// The evidence page (HTML) for one application's events, as of `as_of`, served by the
     /// gateway at `gateway` (`http://host[:port]`, [`super::origin::from_host`]): the page says
-    /// so and its links to the registry lead there.
+    /// so and its links to the registry lead there. Each event is shown at its position in the
+    /// log.
     fn dispute_page(
         &self,
-        events: &[Envelope],
+        events: Placed<'_>,
         key: &PublicKey,
         names: &BTreeMap<String, String>,
         cal: &Calendar,
@@ -121,10 +122,10 @@ pub trait OperatorTools: Send + Sync + 'static {
         served: ServedBy<'_>,
     ) -> Result<String, AsOfRefusal>;
     /// The timeline as of `as_of` with its verification, key and calendar (JSON), as
-    /// `tongban replay --format json` prints it.
+    /// `tongban replay --format json` prints it, each event at its position in the log.
     fn replay(
         &self,
-        events: &[Envelope],
+        events: Placed<'_>,
         key: &PublicKey,
         cal: &Calendar,
         as_of: &AsOf,
@@ -174,8 +175,9 @@ pub async fn dispute_page<L: EventLog>(
         &principal,
         &id,
         as_stored(&s, &principal, &id),
-        |events| {
-            page(&s, tools, &events, &as_of, &gateway).map(|page| super::histories::Built {
+        |(events, positions)| {
+            let events = Placed::new(&events, &positions);
+            page(&s, tools, events, &as_of, &gateway).map(|page| super::histories::Built {
                 content_type: "text/html; charset=utf-8",
                 bytes: page.into_bytes(),
             })
@@ -185,23 +187,25 @@ pub async fn dispute_page<L: EventLog>(
 }
 
 /// The application's events as stored, for its parties and operators: the page and the
-/// timeline show what the log holds, broken links and all.
+/// timeline show what the log holds, broken links and all; and where each is in the log.
 async fn as_stored<L: EventLog>(
     s: &AppState<L>,
     principal: &crate::auth::Principal,
     id: &str,
-) -> Result<Vec<Envelope>, Problem> {
-    s.gateway
+) -> Result<(Vec<Envelope>, Vec<u64>), Problem> {
+    let stored = s
+        .gateway
         .events_as_stored(principal, id)
         .await
-        .map_err(Problem::reading)
+        .map_err(Problem::reading)?;
+    Ok(stored.into_iter().map(|p| (p.event, p.position)).unzip())
 }
 
 /// The evidence page of `events`, as of `as_of`, served by `gateway`.
 fn page<L: EventLog>(
     s: &AppState<L>,
     tools: &Arc<dyn OperatorTools>,
-    events: &[Envelope],
+    events: Placed<'_>,
     as_of: &AsOf,
     gateway: &str,
 ) -> Result<String, Problem> {
@@ -214,7 +218,7 @@ fn page<L: EventLog>(
         .collect();
     // The regions' own signatures over the requests behind the events, kept beside the log. A
     // store that does not read now costs the page that section, not the page.
-    let requests = s.gateway.request_evidence(events).map_err(|e| {
+    let requests = s.gateway.request_evidence(events.events).map_err(|e| {
         tracing::warn!(error = %e, "the dispute page could not read the request evidence");
         e.to_string()
     });
@@ -246,10 +250,10 @@ pub async fn replay<L: EventLog>(
         &principal,
         &id,
         as_stored(&s, &principal, &id),
-        |events| {
+        |(events, positions)| {
             tools
                 .replay(
-                    &events,
+                    Placed::new(&events, &positions),
                     &s.gateway.key.public(),
                     &s.gateway.calendar,
                     &as_of,

@@ -29,7 +29,7 @@ impl EventLog for AnyLog {
     async fn read_with_passed(
         &self,
         app: &str,
-    ) -> Result<(Vec<Envelope>, super::foreign::Passed), LogError> {
+    ) -> Result<(Vec<super::Positioned>, super::foreign::Passed), LogError> {
         match self {
             AnyLog::Embedded(l) => l.read_with_passed(app).await,
             AnyLog::JetStream(l) => l.read_with_passed(app).await,

@@ -54,6 +54,7 @@ pub async fn run_all<L: EventLog>(log: &L) {
     follow_reads_what_read_all_reads(log).await;
     read_at_reads_given_positions(log).await;
     last_is_the_last_read(log).await;
+    read_with_passed_places_each_event(log).await;
     read_after_reads_the_rest_of_read(log).await;
     read_page_reads_a_page_of_read(log).await;
     subscribers_see_the_head_move(log).await;
@@ -71,6 +72,32 @@ pub async fn appends_and_reads_in_seq_order<L: EventLog>(log: &L) {
             .await
             .expect("read unknown")
             .is_empty()
+    );
+}
+
+/// `read_with_passed` reads what `read` reads, each event at the position its append answered
+/// (what the operator tools show beside it, and a region's feed and acknowledged cursor speak
+/// in), another application's appends between them included.
+pub async fn read_with_passed_places_each_event<L: EventLog>(log: &L) {
+    let app = fresh_app();
+    let mut written = Vec::new();
+    let mut answered = Vec::new();
+    for seq in 1..=3 {
+        let prev = written.last().map(|e: &Envelope| e.hash.clone());
+        let e = event(&app, seq, &prev.unwrap_or_default());
+        answered.push(log.append(e.clone(), seq - 1).await.expect("append"));
+        written.push(e);
+        append_chain(log, &fresh_app(), 1).await;
+    }
+    let (read, passed) = log.read_with_passed(&app).await.expect("read");
+    assert_eq!(passed, Default::default());
+    let events: Vec<Envelope> = read.iter().map(|p| p.event.clone()).collect();
+    assert_eq!(events, written);
+    let positions: Vec<u64> = read.iter().map(|p| p.position).collect();
+    assert_eq!(positions, answered);
+    assert!(
+        positions.windows(2).all(|w| w[1] > w[0] + 1),
+        "{positions:?}"
     );
 }
 

@@ -61,6 +61,42 @@ impl Positioned {
     }
 }
 
+/// One application's events as read, each beside its position in the log: `positions[i]` is
+/// where `events[i]` is. Kept apart, not as [`Positioned`], so that the operator tools fold and
+/// check the events as the slice they take everywhere else, without a copy of a history that
+/// may be long. No positions (an empty `positions`) where the caller cannot say: the tools then
+/// show none, never a number guessed.
+#[derive(Debug, Clone, Copy)]
+pub struct Placed<'a> {
+    pub events: &'a [Envelope],
+    pub positions: &'a [u64],
+}
+
+impl<'a> Placed<'a> {
+    /// `events` at `positions` (as many, in the same order; any other count is taken as no
+    /// positions at all rather than a wrong one beside an event).
+    pub fn new(events: &'a [Envelope], positions: &'a [u64]) -> Placed<'a> {
+        let positions = match positions.len() == events.len() {
+            true => positions,
+            false => &[],
+        };
+        Placed { events, positions }
+    }
+
+    /// Events whose positions are not known.
+    pub fn unplaced(events: &'a [Envelope]) -> Placed<'a> {
+        Placed {
+            events,
+            positions: &[],
+        }
+    }
+
+    /// Where the `i`th event is in the log, when known.
+    pub fn position(&self, i: usize) -> Option<u64> {
+        self.positions.get(i).copied()
+    }
+}
+
 /// What the log holds at a position [`EventLog::read_at`] was asked for.
 ///
 /// A position that holds nothing is an answer, not an error: the read worked, and asking again
@@ -285,16 +321,18 @@ pub trait EventLog: Send + Sync + 'static {
     /// Every event of one application, in seq order.
     fn read(&self, app: &str) -> impl Future<Output = Result<Vec<Envelope>, LogError>> + Send;
 
-    /// [`EventLog::read`], and the messages stored among the application's events that are not
-    /// its history, which the read passed over ([`foreign`]: on JetStream, what something other
-    /// than a gateway published on its subject), for `tongban verify --app` to name. None where
-    /// nothing is stored among them (the embedded log: the default).
+    /// [`EventLog::read`], each event with its position in the log, and the messages stored
+    /// among the application's events that are not its history, which the read passed over
+    /// ([`foreign`]: on JetStream, what something other than a gateway published on its subject;
+    /// none on the embedded log), for `tongban verify --app` to name. The positions are what the
+    /// operator tools show beside each event (`tongban replay`, the evidence page): the number a
+    /// region's feed and its acknowledged cursor speak in, which settles "we never received it".
+    /// Every backend knows them as it reads (the embedded log from its index, JetStream from the
+    /// stream sequence), so none is guessed.
     fn read_with_passed(
         &self,
         app: &str,
-    ) -> impl Future<Output = Result<(Vec<Envelope>, foreign::Passed), LogError>> + Send {
-        async move { Ok((self.read(app).await?, foreign::Passed::default())) }
-    }
+    ) -> impl Future<Output = Result<(Vec<Positioned>, foreign::Passed), LogError>> + Send;
 
     /// Whether `event`, sealed and not yet appended, fits the largest message this log stores:
     /// `TooLarge`, as its append would answer, where the backend knows that limit without

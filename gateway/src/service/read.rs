@@ -99,11 +99,12 @@ impl<L: EventLog> Gateway<L> {
             // What the read checks (each event of the application, once, in seq order) is not
             // all an auditor would: an event rewritten in place keeps its seq and app. Its hash,
             // its signature and the next event's link say so, checked before it is served.
-            Ok(events) => match unverified(&events, &key, folded_at(self.store.get(app)?.as_ref()))
-            {
-                None => return Ok(events),
-                Some(refused) => refused,
-            },
+            Ok((events, _)) => {
+                match unverified(&events, &key, folded_at(self.store.get(app)?.as_ref())) {
+                    None => return Ok(events),
+                    Some(refused) => refused,
+                }
+            }
             Err(ServiceError::Log(refused @ (LogError::Corrupt { .. } | LogError::Index(_)))) => {
                 refused
             }
@@ -260,13 +261,16 @@ impl<L: EventLog> Gateway<L> {
     }
 
     /// The application's events through the log's read of one application, which refuses them
-    /// when they do not follow each other.
+    /// when they do not follow each other, each with its position in the log (which the
+    /// evidence page shows; the API's envelopes do not carry it).
     async fn events_read(
         &self,
         principal: &Principal,
         app: &str,
-    ) -> Result<Vec<Envelope>, ServiceError> {
-        let events = self.log.read(app).await?;
+    ) -> Result<(Vec<Envelope>, Vec<u64>), ServiceError> {
+        let (read, _) = self.log.read_with_passed(app).await?;
+        let (events, positions): (Vec<Envelope>, Vec<u64>) =
+            read.into_iter().map(|p| (p.event, p.position)).unzip();
         if events.is_empty() {
             return Err(ServiceError::NotFound(app.to_string()));
         }
@@ -278,23 +282,28 @@ impl<L: EventLog> Gateway<L> {
                 return Err(not_a_party(app, region));
             }
         }
-        Ok(events)
+        Ok((events, positions))
     }
 
     /// [`Gateway::events`] for the evidence page: the application's events as the log stores
     /// them, also where its own read refuses them because they do not follow each other (a copy,
     /// one removed, two swapped: a tampered stream), when they are found by reading the whole
     /// log, in the log's order. The page checks and shows them as they are; a dispute needs it
-    /// most then. The parties are those of the submission among them.
+    /// most then. The parties are those of the submission among them. Each with its position in
+    /// the log, which the page and the timeline show: a copy or a rewritten event at its own.
     pub async fn events_as_stored(
         &self,
         principal: &Principal,
         app: &str,
-    ) -> Result<Vec<Envelope>, ServiceError> {
+    ) -> Result<Vec<Positioned>, ServiceError> {
         let index_refused = match self.events_read(principal, app).await {
             Err(ServiceError::Log(LogError::Corrupt { .. })) => None,
             Err(ServiceError::Log(refused @ LogError::Index(_))) => Some(refused),
-            other => return other,
+            Err(e) => return Err(e),
+            Ok((events, positions)) => {
+                let read = positions.into_iter().zip(events);
+                return Ok(read.map(|(at, e)| Positioned::read(at, e)).collect());
+            }
         };
         let stored = self.stored(principal, app).await?;
         // The index contradicts the events: shown as stored where the events themselves are
@@ -306,7 +315,7 @@ impl<L: EventLog> Gateway<L> {
         {
             return Err(refused.into());
         }
-        Ok(stored.into_iter().map(|p| p.event).collect())
+        Ok(stored)
     }
 
     /// The application's events found by reading the whole log, in the log's order, with their

@@ -443,17 +443,29 @@ impl EmbeddedLog {
         self.read_after_sync(app, 0, usize::MAX)
     }
 
-    /// Up to `max` of the application's durable events after its seq `after`, in order: a range
-    /// of its index from `after + 1` (0: the whole application), checked against the index's
-    /// head as it goes ([`agrees`]): an index that contradicts itself is refused, never answered
-    /// as a shorter or another history. A read that stops at `max` follows no entry past it, so
-    /// a page costs its own events' reads; the entries past it are the next page's to check.
+    /// [`EmbeddedLog::read_after_sync`]'s events, each without its position.
     fn read_after_sync(
         &self,
         app: &str,
         after: u64,
         max: usize,
     ) -> Result<Vec<Envelope>, LogError> {
+        let read = self.read_positioned_sync(app, after, max)?;
+        Ok(read.into_iter().map(|p| p.event).collect())
+    }
+
+    /// Up to `max` of the application's durable events after its seq `after`, in order, each
+    /// at the position its index entry gives: a range of its index from `after + 1` (0: the
+    /// whole application), checked against the index's head as it goes ([`agrees`]): an index
+    /// that contradicts itself is refused, never answered as a shorter or another history. A
+    /// read that stops at `max` follows no entry past it, so a page costs its own events' reads;
+    /// the entries past it are the next page's to check.
+    fn read_positioned_sync(
+        &self,
+        app: &str,
+        after: u64,
+        max: usize,
+    ) -> Result<Vec<Positioned>, LogError> {
         let s = &self.stores;
         // The log's end before the head: an entry within that end was written, with its head,
         // before the head is read, so only an append that is not durable yet can show entries
@@ -477,7 +489,7 @@ impl EmbeddedLog {
         if max == 0 {
             return Ok(Vec::new());
         }
-        let mut out: Vec<Envelope> = Vec::new();
+        let mut out: Vec<Positioned> = Vec::new();
         // Whether the read stopped at `max` with entries perhaps left after it.
         let mut stopped = false;
         // The first entry past the durable end of the log, if any: an append whose group commit
@@ -539,7 +551,10 @@ impl EmbeddedLog {
                 .into());
             }
             previous = Some(position);
-            out.push(self.indexed_event(app, seq, position)?);
+            out.push(Positioned::read(
+                position,
+                self.indexed_event(app, seq, position)?,
+            ));
             if out.len() >= max {
                 stopped = true;
                 break;
@@ -547,7 +562,7 @@ impl EmbeddedLog {
         }
         // Nothing read: nothing to hold against the head but the entries (a caller's `after`
         // past the head is its own).
-        let read = out.last().map_or(after.min(head), |e| e.seq);
+        let read = out.last().map_or(after.min(head), |p| p.event.seq);
         // Stopped at `max`: the entries after it were not followed, so only the events read are
         // held against the head (none past it); a head past the entries is the next page's
         // refusal.
@@ -744,6 +759,19 @@ impl EventLog for EmbeddedLog {
     async fn read(&self, app: &str) -> Result<Vec<Envelope>, LogError> {
         let app = app.to_string();
         self.blocking(move |log| log.read_sync(&app)).await
+    }
+
+    /// The index's read, each event at the position its entry gives; nothing else is stored
+    /// among an application's events here, so nothing is passed over.
+    async fn read_with_passed(
+        &self,
+        app: &str,
+    ) -> Result<(Vec<Positioned>, super::foreign::Passed), LogError> {
+        let app = app.to_string();
+        let read = self
+            .blocking(move |log| log.read_positioned_sync(&app, 0, usize::MAX))
+            .await?;
+        Ok((read, super::foreign::Passed::default()))
     }
 
     async fn last(&self, app: &str) -> Result<Option<Envelope>, LogError> {

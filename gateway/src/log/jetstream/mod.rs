@@ -1558,21 +1558,27 @@ impl EventLog for JetStreamLog {
     /// API's events, the evidence page, disputes, `verify --app`) show it as found
     /// ([`subject::Copies`]).
     async fn read(&self, app: &str) -> Result<Vec<Envelope>, LogError> {
-        Ok(self.read_with_passed(app).await?.0)
+        let read = self.read_with_passed(app).await?.0;
+        Ok(read.into_iter().map(|p| p.event).collect())
     }
 
-    /// [`EventLog::read`], with what it passed over on the application's subject.
+    /// [`EventLog::read`], each event at its stream sequence, with what it passed over on the
+    /// application's subject.
     async fn read_with_passed(
         &self,
         app: &str,
-    ) -> Result<(Vec<Envelope>, crate::log::foreign::Passed), LogError> {
+    ) -> Result<(Vec<Positioned>, crate::log::foreign::Passed), LogError> {
         let Some(subject) = self.subject_to_read(app)? else {
             return Ok(Default::default());
         };
         let read = self
             .read_positioned(app, &subject, subject::Copies::Refused)
             .await?;
-        let events = read.events.into_iter().map(|l| l.event).collect();
+        let events = read
+            .events
+            .into_iter()
+            .map(|l| Positioned::read(l.position, l.event))
+            .collect();
         Ok((events, read.passed))
     }
 
