@@ -1056,7 +1056,7 @@ fn page(anon: &common::Client, path: &str) -> String {
 /// field's title is not repeated at the start of its description (`材料格式材料格式: …`), nor
 /// the punctuation after it (`；第一个为牵头办理地…`); the applicant's `kind` has a Chinese
 /// label; an event has one name, the same on the index and as its page's heading (`出证 (办结)`
-/// beside `出具结果（证照）`); result-issued's `document/format` names that event's own
+/// beside `出具结果（证照或结果文书）`); result-issued's `document/format` names that event's own
 /// versions, not "matter schemas version 1"; `?q=社保卡` finds the social security card, and
 /// `?q=出证` (`挂起`, `申请提交`: an event's own words in its description) the event; and a
 /// field with an identifier check lists the rules that check names on its own row, as the
@@ -1112,13 +1112,13 @@ fn registry_pages_name_fields_and_events_once_and_rightly() {
         .find(|r| r.contains("application.result-issued"))
         .expect("the result-issued row");
     assert!(
-        event.contains("<td>出具结果（证照）: the result document"),
+        event.contains("<td>出具结果（证照或结果文书）: the result document"),
         "{event}"
     );
     assert!(!index.contains("出证 (办结)"), "one name per event");
     let issued = page("/registry/application.result-issued");
     assert!(
-        issued.contains("<h1 id=\"title\">出具结果（证照） "),
+        issued.contains("<h1 id=\"title\">出具结果（证照或结果文书） "),
         "{issued}"
     );
     assert!(!issued.contains("出证 (办结)"), "one name per event");

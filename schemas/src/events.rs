@@ -238,9 +238,9 @@ pub struct ResultIssued {
 }
 
 impl ResultIssued {
-    /// This result's 中文 name, by what was issued: the type's own ([`title_zh`]) names the
-    /// licence (证照), the usual result, and a result that is a document alone is no licence (an
-    /// auditor found one labelled 证照 on an evidence page).
+    /// This result's 中文 name, by what was issued: the type's own ([`title_zh`]) names either
+    /// (证照或结果文书), and one result is a licence, a document or both (an auditor found a
+    /// document alone labelled 证照 on an evidence page).
     pub fn title_zh(&self) -> &'static str {
         match (self.licence.is_some(), self.document.is_some()) {
             (true, false) => "出具结果（证照）",
@@ -300,7 +300,7 @@ pub fn title_zh(kind: &str) -> Option<&'static str> {
         "part-completed" => "联办环节完成",
         "approved" => "准予许可",
         "denied" => "不予许可",
-        "result-issued" => "出具结果（证照）",
+        "result-issued" => "出具结果（证照或结果文书）",
         "delivered" => "送达",
         "withdrawn" => "撤回申请",
         _ => return None,

@@ -87,7 +87,7 @@ fn first_version_with(reg: &Registry, subject: &str, path: &str) -> Option<u32> 
 
 /// An event's name, from the one table of them (`events::title_zh`, as the evidence page's
 /// timeline names it), and what its document's description says beside its own name for it:
-/// `出证 (办结): the result document …` is shown as 出具结果（证照） and `the result document …`.
+/// `出证 (办结): the result document …` is shown as 出具结果（证照或结果文书） and `the result document …`.
 pub fn event(subject: &str, description: &str) -> Option<(&'static str, String)> {
     let name = tongban_schemas::events::title_zh(subject)?;
     let d = description.trim();
