@@ -1894,3 +1894,74 @@ fn the_dry_run_refuses_a_submission_over_the_streams_largest_message() {
     );
     assert_eq!(submit(&region, "under-no-cap", &body).status, 201);
 }
+
+/// Given two gateways on one stream, each holding every region to 1 MiB of writes a day, when
+/// a region's lead handler spends its day's bytes through A, then its next write through B,
+/// which admitted none of them, is refused 429 `write-quota-exceeded` once B's projector has
+/// folded A's events; both gateways count the same bytes for the region in `/metrics`, and
+/// another region still writes through B. (Found by a red team: behind a load balancer each
+/// gateway held its own buckets, so a region wrote its quota once through each.)
+#[test]
+fn a_region_that_spent_its_write_quota_through_one_gateway_is_refused_by_another() {
+    let nats = NatsServer::start();
+    let dir = TempDir::new("nats-quota");
+    let (data_a, data_b) = (dir.0.join("a"), dir.0.join("b"));
+    let url = nats.url();
+    let args = ["--nats", &url, "--write-quota", "1MiB"];
+    let a = Gateway::start_with(&data_a, true, &args);
+    std::fs::create_dir_all(&data_b).expect("data b");
+    for file in ["gateway.key", "regions.json"] {
+        std::fs::copy(data_a.join(file), data_b.join(file)).expect("copy");
+    }
+    let b = Gateway::start_with(&data_b, false, &args);
+    let toks = tokens(&data_a);
+    let (body, origin, handlers) = common::parties(&a, &data_a, "online");
+    let lead_code = body["handlers"][0].as_str().expect("lead").to_string();
+    let id = common::application(
+        &origin,
+        &body,
+        &[
+            (&origin, "forward", json!({"materials_checked": true})),
+            (&handlers[0], "accept", json!({})),
+        ],
+    );
+    let (last, refused) = common::write_until_refused(&handlers[0], &id, 40);
+    common::refused(
+        &refused.expect("refused within 40 writes"),
+        429,
+        "write-quota-exceeded",
+    );
+
+    // Each gateway's projections hold A's last write once a read after it answers.
+    let (lead_a, lead_b) = (
+        a.client(Some(&toks[&lead_code])),
+        b.client(Some(&toks[&lead_code])),
+    );
+    for lead in [&lead_a, &lead_b] {
+        let r = lead
+            .send(
+                "GET",
+                &format!("/v1/applications/{id}"),
+                &[("X-Tongban-Read-After", &last)],
+                None,
+            )
+            .expect("read");
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    }
+    let r = lead_b.post(
+        &format!("/v1/applications/{id}/suspend"),
+        &json!({"kind": "hearing", "reason": "理".repeat(20_000)}),
+    );
+    common::refused(&r, 429, "write-quota-exceeded");
+    let series = format!("tongban_region_written_bytes{{region=\"{lead_code}\"}}");
+    let on_a = common::metric(&a, &series).expect("A counts the lead's bytes");
+    assert!(on_a > (1 << 20) as f64 - 61_000.0, "{on_a}");
+    assert_eq!(common::metric(&b, &series), Some(on_a));
+
+    let r = b.client(origin.token.as_deref()).post_with(
+        "/v1/applications",
+        &[("Idempotency-Key", "through-b")],
+        &body,
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+}

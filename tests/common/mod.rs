@@ -763,3 +763,35 @@ pub fn refused(r: &Response, status: u16, slug: &str) -> Value {
     assert_eq!(p["status"], serde_json::json!(status), "{p}");
     p
 }
+
+/// Suspends and resumes application `id` (accepted) through its lead handler `lead`, each
+/// suspension with a 60 KB reason, until a write is refused 429 or `tries` writes went through.
+/// Returns the log position the last write went to and the refusal, if any: a way to spend a
+/// region's write quota (`--write-quota 1MiB` takes about 17 suspensions).
+pub fn write_until_refused(lead: &Client, id: &str, tries: usize) -> (String, Option<Response>) {
+    let reason = "理".repeat(20_000);
+    let mut position = String::new();
+    for i in 0..tries {
+        let (action, body) = match i % 2 {
+            0 => ("suspend", json!({"kind": "hearing", "reason": reason})),
+            _ => ("resume", json!({})),
+        };
+        let r = lead.post(&format!("/v1/applications/{id}/{action}"), &body);
+        if r.status == 429 {
+            return (position, Some(r));
+        }
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        position = r
+            .header("x-tongban-position")
+            .unwrap_or_default()
+            .to_string();
+    }
+    (position, None)
+}
+
+/// The value of `/metrics`' sample `series` (its name and labels as rendered), if present.
+pub fn metric(gw: &Gateway, series: &str) -> Option<f64> {
+    let text = String::from_utf8_lossy(&gw.client(None).get("/metrics").body).to_string();
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
