@@ -1914,54 +1914,17 @@ fn a_region_that_spent_its_write_quota_through_one_gateway_is_refused_by_another
         std::fs::copy(data_a.join(file), data_b.join(file)).expect("copy");
     }
     let b = Gateway::start_with(&data_b, false, &args);
-    let toks = tokens(&data_a);
-    let (body, origin, handlers) = common::parties(&a, &data_a, "online");
-    let lead_code = body["handlers"][0].as_str().expect("lead").to_string();
-    let id = common::application(
-        &origin,
-        &body,
-        &[
-            (&origin, "forward", json!({"materials_checked": true})),
-            (&handlers[0], "accept", json!({})),
-        ],
-    );
-    let (last, refused) = common::write_until_refused(&handlers[0], &id, 40);
-    common::refused(
-        &refused.expect("refused within 40 writes"),
-        429,
-        "write-quota-exceeded",
-    );
-
+    let spent = common::quota_spent(&a, &data_a);
     // Each gateway's projections hold A's last write once a read after it answers.
-    let (lead_a, lead_b) = (
-        a.client(Some(&toks[&lead_code])),
-        b.client(Some(&toks[&lead_code])),
-    );
-    for lead in [&lead_a, &lead_b] {
-        let r = lead
-            .send(
-                "GET",
-                &format!("/v1/applications/{id}"),
-                &[("X-Tongban-Read-After", &last)],
-                None,
-            )
-            .expect("read");
-        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    }
-    let r = lead_b.post(
-        &format!("/v1/applications/{id}/suspend"),
-        &json!({"kind": "hearing", "reason": "理".repeat(20_000)}),
-    );
-    common::refused(&r, 429, "write-quota-exceeded");
-    let series = format!("tongban_region_written_bytes{{region=\"{lead_code}\"}}");
-    let on_a = common::metric(&a, &series).expect("A counts the lead's bytes");
-    assert!(on_a > (1 << 20) as f64 - 61_000.0, "{on_a}");
-    assert_eq!(common::metric(&b, &series), Some(on_a));
+    spent.caught_up(&a);
+    spent.caught_up(&b);
+    common::refused(&spent.suspend(&b), 429, "write-quota-exceeded");
+    assert_eq!(spent.counted(&b), spent.counted(&a));
 
-    let r = b.client(origin.token.as_deref()).post_with(
+    let r = b.client(spent.origin.token.as_deref()).post_with(
         "/v1/applications",
         &[("Idempotency-Key", "through-b")],
-        &body,
+        &spent.body,
     );
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
 }

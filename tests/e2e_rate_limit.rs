@@ -92,38 +92,24 @@ fn a_region_past_its_write_quota_gets_429_and_others_still_write() {
     let tokens = common::tokens(&data);
     let operator = gw.client(Some(&tokens["operator"]));
     let position = || operator.get("/healthz").json()["log_position"].clone();
-    let (body, origin, handlers) = common::parties(&gw, &data, "online");
-    let lead = &handlers[0];
-    let id = common::application(
-        &origin,
-        &body,
-        &[
-            (&origin, "forward", json!({"materials_checked": true})),
-            (lead, "accept", json!({})),
-        ],
-    );
-    let (last, refused) = common::write_until_refused(lead, &id, 40);
+    let spent = common::quota_spent(&gw, &data);
     assert_eq!(
         position().to_string(),
-        last,
+        spent.last,
         "a refused write appends nothing"
     );
-    let r = refused.expect("refused within 40 actions of 60 KB each");
-    common::refused(&r, 429, "write-quota-exceeded");
-    let retry: u64 = r
+    let retry: u64 = spent
+        .refused
         .header("retry-after")
         .and_then(|v| v.parse().ok())
         .expect("Retry-After in seconds");
     assert!(retry > 60, "Retry-After {retry}");
-    let lead_code = body["handlers"][0].as_str().expect("lead");
-    assert_eq!(
-        lead.get(&format!("/v1/regions/{lead_code}/inbox")).status,
-        200
-    );
-    let r = origin.post_with(
+    let inbox = format!("/v1/regions/{}/inbox", spent.lead_code);
+    assert_eq!(spent.lead.get(&inbox).status, 200);
+    let r = spent.origin.post_with(
         "/v1/applications",
         &[("Idempotency-Key", "after-the-flood")],
-        &body,
+        &spent.body,
     );
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
 
@@ -155,56 +141,20 @@ fn a_region_past_its_write_quota_is_still_refused_after_a_restart_and_a_rebuild(
     let data = tmp.0.join("data");
     let quota = ["--write-quota", "1MiB"];
     let mut gw = Gateway::start_with(&data, true, &quota);
-    let (body, origin, handlers) = common::parties(&gw, &data, "online");
-    let lead_code = body["handlers"][0].as_str().expect("lead").to_string();
-    let id = common::application(
-        &origin,
-        &body,
-        &[
-            (&origin, "forward", json!({"materials_checked": true})),
-            (&handlers[0], "accept", json!({})),
-        ],
-    );
-    let (last, refused) = common::write_until_refused(&handlers[0], &id, 40);
-    common::refused(
-        &refused.expect("refused within 40 writes"),
-        429,
-        "write-quota-exceeded",
-    );
+    let spent = common::quota_spent(&gw, &data);
     // Read once the projections hold the last write: /metrics reads them as they are.
-    let caught_up = |gw: &Gateway| {
-        let tokens = common::tokens(&data);
-        let r = gw.client(Some(&tokens[&lead_code])).send(
-            "GET",
-            &format!("/v1/applications/{id}"),
-            &[("X-Tongban-Read-After", &last)],
-            None,
-        );
-        assert_eq!(r.expect("read").status, 200);
-    };
-    caught_up(&gw);
-    let series = format!("tongban_region_written_bytes{{region=\"{lead_code}\"}}");
-    let counted = common::metric(&gw, &series).expect("the lead's bytes");
-    // Its accepted writes: at least the day's bytes less the one refused (60 KB), in events.
-    assert!(counted > (1 << 20) as f64 - 61_000.0, "{counted}");
+    spent.caught_up(&gw);
+    let counted = spent.counted(&gw);
     assert_eq!(gw.terminate().code(), Some(0));
 
-    let suspend = |gw: &Gateway| {
-        let tokens = common::tokens(&data);
-        gw.client(Some(&tokens[&lead_code])).post(
-            &format!("/v1/applications/{id}/suspend"),
-            &json!({"kind": "hearing", "reason": "理".repeat(20_000)}),
-        )
-    };
     let mut gw = Gateway::start_with(&data, false, &quota);
-    common::refused(&suspend(&gw), 429, "write-quota-exceeded");
-    caught_up(&gw);
-    assert_eq!(common::metric(&gw, &series), Some(counted));
-    let origin = gw.client(origin.token.as_deref());
-    let r = origin.post_with(
+    common::refused(&spent.suspend(&gw), 429, "write-quota-exceeded");
+    spent.caught_up(&gw);
+    assert_eq!(spent.counted(&gw), counted);
+    let r = gw.client(spent.origin.token.as_deref()).post_with(
         "/v1/applications",
         &[("Idempotency-Key", "after-the-restart")],
-        &body,
+        &spent.body,
     );
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(gw.terminate().code(), Some(0));
@@ -212,7 +162,7 @@ fn a_region_past_its_write_quota_is_still_refused_after_a_restart_and_a_rebuild(
     let (code, out, err) = common::tongban(&["rebuild"], &data);
     assert_eq!(code, 0, "{out}{err}");
     let gw = Gateway::start_with(&data, false, &quota);
-    caught_up(&gw);
-    assert_eq!(common::metric(&gw, &series), Some(counted));
-    common::refused(&suspend(&gw), 429, "write-quota-exceeded");
+    spent.caught_up(&gw);
+    assert_eq!(spent.counted(&gw), counted);
+    common::refused(&spent.suspend(&gw), 429, "write-quota-exceeded");
 }
