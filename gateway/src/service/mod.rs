@@ -267,11 +267,10 @@ impl<L: EventLog> Gateway<L> {
         let kind = envelope.kind.clone();
         let region = envelope.region.clone();
         // Its bytes were charged when its body was admitted: its fold charges nothing more.
-        let id = envelope.id.clone();
-        self.written.appending(&id);
+        let own = self.written.appending(&envelope.id);
         let appended = self.log.append(envelope, seq - 1).await;
         if appended.is_err() {
-            self.written.not_appended(&id);
+            self.written.not_appended(own);
         }
         let position = match appended {
             Ok(position) => position,

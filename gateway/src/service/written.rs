@@ -48,6 +48,10 @@ struct Inner {
     told_to: u64,
 }
 
+/// An event being appended by this process, known by its id's hash (no copy of the id).
+#[derive(Debug, Clone, Copy)]
+pub struct Appending(u64);
+
 fn id_hash(id: &str) -> u64 {
     let mut h = DefaultHasher::new();
     id.hash(&mut h);
@@ -77,19 +81,21 @@ impl Written {
     }
 
     /// The event `id` is about to be appended by this process: its bytes were charged when its
-    /// body was admitted.
-    pub fn appending(&self, id: &str) {
+    /// body was admitted. Returns what [`Written::not_appended`] takes if the append fails.
+    pub fn appending(&self, id: &str) -> Appending {
+        let hash = id_hash(id);
         let mut inner = self.inner();
         if inner.own.len() < OWN_MAX {
-            inner.own.insert(id_hash(id));
+            inner.own.insert(hash);
         }
+        Appending(hash)
     }
 
-    /// The append of `id` failed: it is not this process's to pass over. (An append that
+    /// The append failed: the event is not this process's to pass over. (An append that
     /// failed after the log took it, a lost acknowledgement, is then charged again at its
     /// fold: strict, and rare.)
-    pub fn not_appended(&self, id: &str) {
-        self.inner().own.remove(&id_hash(id));
+    pub fn not_appended(&self, appending: Appending) {
+        self.inner().own.remove(&appending.0);
     }
 
     /// The projector folds `p` (its seal holds): another writer's event is counted for its
@@ -138,8 +144,8 @@ mod tests {
     fn other_writers_events_are_counted_once_and_own_ones_not_at_all() {
         let written = Written::new(Hours::new(), 10);
         written.appending("own");
-        written.appending("failed");
-        written.not_appended("failed");
+        let failed = written.appending("failed");
+        written.not_appended(failed);
         written.folded(&Positioned::stored(11, event("own", "310000"), 5_000));
         written.folded(&Positioned::stored(12, event("other", "310000"), 700));
         written.folded(&Positioned::stored(12, event("other", "310000"), 700));
