@@ -831,3 +831,111 @@ pub fn refused(r: &Response, status: u16, slug: &str) -> Value {
     assert_eq!(p["status"], serde_json::json!(status), "{p}");
     p
 }
+
+/// An online application accepted through `gw` (serving `data` with `--write-quota 1MiB`), whose
+/// lead handler then spent its day's bytes ([`write_until_refused`]).
+pub struct QuotaSpent {
+    pub body: Value,
+    pub origin: Client,
+    pub lead: Client,
+    pub lead_code: String,
+    pub id: String,
+    /// The log position of the lead's last write that went through.
+    pub last: String,
+    /// The write refused 429 `write-quota-exceeded` (asserted).
+    pub refused: Response,
+}
+
+pub fn quota_spent(gw: &Gateway, data: &Path) -> QuotaSpent {
+    let (body, origin, mut handlers) = parties(gw, data, "online");
+    let lead = handlers.remove(0);
+    let lead_code = body["handlers"][0].as_str().expect("lead").to_string();
+    let id = application(
+        &origin,
+        &body,
+        &[
+            (&origin, "forward", json!({"materials_checked": true})),
+            (&lead, "accept", json!({})),
+        ],
+    );
+    let (last, refused) = write_until_refused(&lead, &id, 40);
+    let refused = refused.expect("refused within 40 writes of 60 KB each");
+    self::refused(&refused, 429, "write-quota-exceeded");
+    QuotaSpent {
+        body,
+        origin,
+        lead,
+        lead_code,
+        id,
+        last,
+        refused,
+    }
+}
+
+impl QuotaSpent {
+    /// Waits until `gw`'s projections hold the lead's last write: a read after it answers.
+    pub fn caught_up(&self, gw: &Gateway) {
+        let r = gw
+            .client(self.lead.token.as_deref())
+            .send(
+                "GET",
+                &format!("/v1/applications/{}", self.id),
+                &[("X-Tongban-Read-After", &self.last)],
+                None,
+            )
+            .expect("read");
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    }
+
+    /// One more 60 KB suspension by the lead, through `gw`.
+    pub fn suspend(&self, gw: &Gateway) -> Response {
+        gw.client(self.lead.token.as_deref()).post(
+            &format!("/v1/applications/{}/suspend", self.id),
+            &json!({"kind": "hearing", "reason": "理".repeat(20_000)}),
+        )
+    }
+
+    /// What `/metrics` says the lead's region got appended, in bytes, asserting it is at least
+    /// the day's bytes less the one write refused (60 KB).
+    pub fn counted(&self, gw: &Gateway) -> f64 {
+        let series = format!(
+            "tongban_region_written_bytes{{region=\"{}\"}}",
+            self.lead_code
+        );
+        let counted = metric(gw, &series).expect("the lead's bytes");
+        assert!(counted > (1 << 20) as f64 - 61_000.0, "{counted}");
+        counted
+    }
+}
+
+/// Suspends and resumes application `id` (accepted) through its lead handler `lead`, each
+/// suspension with a 60 KB reason, until a write is refused 429 or `tries` writes went through.
+/// Returns the log position the last write went to and the refusal, if any: a way to spend a
+/// region's write quota (`--write-quota 1MiB` takes about 17 suspensions).
+pub fn write_until_refused(lead: &Client, id: &str, tries: usize) -> (String, Option<Response>) {
+    let reason = "理".repeat(20_000);
+    let mut position = String::new();
+    for i in 0..tries {
+        let (action, body) = match i % 2 {
+            0 => ("suspend", json!({"kind": "hearing", "reason": reason})),
+            _ => ("resume", json!({})),
+        };
+        let r = lead.post(&format!("/v1/applications/{id}/{action}"), &body);
+        if r.status == 429 {
+            return (position, Some(r));
+        }
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        position = r
+            .header("x-tongban-position")
+            .unwrap_or_default()
+            .to_string();
+    }
+    (position, None)
+}
+
+/// The value of `/metrics`' sample `series` (its name and labels as rendered), if present.
+pub fn metric(gw: &Gateway, series: &str) -> Option<f64> {
+    let text = String::from_utf8_lossy(&gw.client(None).get("/metrics").body).to_string();
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}

@@ -573,6 +573,7 @@ pub fn router_with<L: EventLog>(
     let http_metrics = Arc::new(crate::metrics::HttpMetrics::new(
         table.iter().map(|r| (r.method.as_str(), r.path.as_str())),
     ));
+    let quotas = quota::WriteQuotas::for_log(limits.writes, Arc::clone(&gateway.written));
     let state = AppState(Arc::new(Shared {
         gateway,
         book,
@@ -581,7 +582,7 @@ pub fn router_with<L: EventLog>(
         replay: Arc::new(crate::auth::ReplayCache::default()),
         metrics: Arc::clone(&http_metrics),
         histories: histories::Histories::default(),
-        quotas: quota::WriteQuotas::new(limits.writes),
+        quotas,
     }));
     let mut by_path: BTreeMap<String, MethodRouter<AppState<L>>> = BTreeMap::new();
     for route in &table {
