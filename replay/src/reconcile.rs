@@ -2489,11 +2489,7 @@ pub(crate) mod tests {
 
     /// `e` at `position` in the log.
     pub(crate) fn positioned(position: u64, e: &Envelope) -> Positioned {
-        Positioned {
-            position,
-            event: e.clone(),
-            sealed_here: false,
-        }
+        Positioned::read(position, e.clone())
     }
 
     impl LogIndex {
