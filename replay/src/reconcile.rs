@@ -405,8 +405,10 @@ pub struct Discrepancy {
     pub log_status: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub province_status: Option<String>,
-    /// `timestamps-disagree`: when the log reached the status; `province-behind`: when the log
-    /// reached the province's (earlier) status. RFC 3339, Beijing's offset.
+    /// `timestamps-disagree`: when the log reached the status; `province-behind`: the log's time
+    /// for the province's (earlier) status that the province's agrees with (when the log reached
+    /// it, or its last event while it held it), else when the log last reached it. RFC 3339,
+    /// Beijing's offset.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_at: Option<String>,
     /// `timestamps-disagree` and `province-behind`: when the province says it reached its
@@ -414,8 +416,9 @@ pub struct Discrepancy {
     /// date alone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub province_at: Option<String>,
-    /// `province-behind`: whether the province's time for its status (`province_at`) is when
-    /// the log reached that status (`log_at`), within the tolerance. Absent elsewhere.
+    /// `province-behind`: whether the province's time for its status (`province_at`) is one the
+    /// log gives that status (`log_at`: when it reached it, or its last event while it held it),
+    /// within the tolerance. Absent elsewhere.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub at_agrees: Option<bool>,
     /// `seq-differs`: the seq of the application's last event in the log.
@@ -548,8 +551,9 @@ impl ReconcileReport {
 #[derive(Debug, Clone)]
 struct LogSide {
     state: Application,
-    /// When each status was (last) entered.
-    entered: Vec<(Status, Timestamp)>,
+    /// Each status the log entered, in order, with when, and when its last event while in it
+    /// happened.
+    entered: Vec<Entered>,
     /// The 受理编号 the accepting handler gave, and that handler.
     reference: Option<(String, String)>,
     idempotency_key: Option<String>,
@@ -565,13 +569,41 @@ struct LogSide {
     /// The seq of the application's last event in the log, readable or not: a province counts
     /// every event it was sent, and the envelope's seq reads whether or not its data does.
     last_seq: u64,
-    /// When the application's latest event (that this build read) happened: the `updated_at`
-    /// the gateway's API shows for it, which a province may mirror.
-    latest_at: Timestamp,
     /// The place of its submission among the region's applications' submissions as the log was
     /// read, in log order: which of the applications one submission made twice came first
     /// ([`Category::DuplicateSubmission`]).
     order: usize,
+}
+
+/// A status the log entered (`status`), when (`at`), and when the last event while the log held
+/// it happened (`last_at`; `at` until an event that keeps the status, such as an extension). A
+/// province keeps the time its status was reached, or mirrors the gateway's `updated_at`, the
+/// time of the application's latest event, which such an event moves: its time agrees with
+/// either, whether the log still holds the status or has moved past it.
+#[derive(Debug, Clone, Copy)]
+struct Entered {
+    status: Status,
+    at: Timestamp,
+    last_at: Timestamp,
+}
+
+impl Entered {
+    /// The log's time the province's (`province_t`) agrees with within `tolerance_ms`: when the
+    /// status was entered, else the last event while it was held; `None` when neither does.
+    fn agreeing(&self, province_t: ProvinceTime, tolerance_ms: i64) -> Option<Timestamp> {
+        [self.at, self.last_at]
+            .into_iter()
+            .find(|&t| province_t.agrees(t, tolerance_ms))
+    }
+
+    /// ` (its latest event at …)` where an event kept the status after it was entered, for a
+    /// finding that names when it was entered; empty otherwise.
+    fn later_event(&self, latest: &str) -> String {
+        match self.last_at == self.at {
+            true => String::new(),
+            false => format!(" ({latest} at {})", beijing_text(self.last_at)),
+        }
+    }
 }
 
 /// The event by which a region received an application: its submission, for the origin; the
@@ -1201,7 +1233,11 @@ impl LogIndex {
             self.apps.insert(
                 e.app.clone(),
                 LogSide {
-                    entered: vec![(state.status, at)],
+                    entered: vec![Entered {
+                        status: state.status,
+                        at,
+                        last_at: at,
+                    }],
                     state,
                     reference: None,
                     idempotency_key: s.idempotency_key.clone(),
@@ -1209,7 +1245,6 @@ impl LogIndex {
                     stopped_at: None,
                     received: (s.origin == self.region).then(|| Received::of(p, at)),
                     last_seq: e.seq,
-                    latest_at: at,
                     order: self.submissions,
                 },
             );
@@ -1230,7 +1265,6 @@ impl LogIndex {
             return;
         };
         side.state = Application::apply_from(Some(side.state.clone()), &e.app, &e.region, &event);
-        side.latest_at = at;
         if matches!(event, Event::Forward(_)) && side.received.is_none() {
             side.received = Some(Received::of(p, at));
         }
@@ -1238,9 +1272,14 @@ impl LogIndex {
             side.reference = a.reference.clone().map(|r| (r, e.region.clone()));
         }
         // Only a change of status enters one: an extension or a note leaves the time the
-        // status was reached where it was.
-        if side.entered.last().map(|(s, _)| *s) != Some(side.state.status) {
-            side.entered.push((side.state.status, at));
+        // status was reached where it was, and is the last event while it is held.
+        match side.entered.last_mut() {
+            Some(last) if last.status == side.state.status => last.last_at = at,
+            _ => side.entered.push(Entered {
+                status: side.state.status,
+                at,
+                last_at: at,
+            }),
         }
     }
 
@@ -1617,32 +1656,23 @@ fn compare_status(
         return found(Category::InvalidRecord, not_canonical(&record.status));
     };
     if province_status == log_status {
-        let reached = side
-            .entered
-            .iter()
-            .rev()
-            .find(|(s, _)| *s == log_status)
-            .map(|(_, t)| *t);
+        let reached = side.entered.last().filter(|e| e.status == log_status);
         let written = record.written_updated_at();
-        let (Some(log_t), Some(province_t)) = (reached, record.at) else {
+        let (Some(reached), Some(province_t)) = (reached, record.at) else {
             return match record.at {
                 None => found(Category::InvalidRecord, unreadable_time(record)),
                 Some(_) => None,
             };
         };
-        let agrees = |log_t: Timestamp| province_t.agrees(log_t, tolerance_ms);
         let (province_at, at_province) = (province_t.json(), province_t.text());
         // The gateway's own `updated_at` (an application's view, a region's inbox) is the time
         // of the application's latest event, which moves on an event that keeps the status (an
         // extension): a province that mirrors it agrees as one that keeps when the status was
         // reached does.
-        if agrees(log_t) || agrees(side.latest_at) {
+        if reached.agreeing(province_t, tolerance_ms).is_some() {
             return None;
         }
-        let latest = match side.latest_at == log_t {
-            true => String::new(),
-            false => format!(" (its latest event at {})", beijing_text(side.latest_at)),
-        };
+        let (log_t, latest) = (reached.at, reached.later_event("its latest event"));
         return Some(Discrepancy {
             category: Category::TimestampsDisagree,
             log_at: Some(beijing_rfc3339(log_t)),
@@ -1655,7 +1685,7 @@ fn compare_status(
             ..base
         });
     }
-    let earlier = side.entered.iter().any(|(s, _)| *s == province_status);
+    let earlier = side.entered.iter().any(|e| e.status == province_status);
     if earlier {
         province_behind(side, record, tolerance_ms, base)
     } else if log_status.leads_to(province_status)
@@ -1683,9 +1713,12 @@ fn compare_status(
 /// status (`log_at`) against when the province says it did (`province_at`), and whether the two
 /// agree within the tolerance (`at_agrees`). A province that accepted on another day than the
 /// log says is the question an operator settling a dispute asks, and the province's time was
-/// read only to be ignored. Where the log entered the status more than once (accepted again
-/// after a suspension), the province's time agrees with any of them; the one shown is the one
-/// it agrees with, else the latest.
+/// read only to be ignored. The province's time agrees, as for a status both sides hold
+/// ([`compare_status`]), with when the log entered the status or with its last event while it
+/// held it (the `updated_at` the gateway showed then, which a province may mirror: an extension
+/// keeps the status and moves it); where the log entered the status more than once (accepted
+/// again after a suspension), with any of those. The time shown is the one it agrees with, else
+/// when the log last entered the status.
 fn province_behind(
     side: &LogSide,
     record: &ProvinceRecord,
@@ -1694,11 +1727,10 @@ fn province_behind(
 ) -> Option<Discrepancy> {
     let log_status = side.state.status;
     let province_status = parse_status(&record.status)?;
-    let entered: Vec<Timestamp> = side
+    let entered: Vec<&Entered> = side
         .entered
         .iter()
-        .filter(|(s, _)| *s == province_status)
-        .map(|(_, t)| *t)
+        .filter(|e| e.status == province_status)
         .collect();
     let (Some(province_t), Some(&latest)) = (record.at, entered.last()) else {
         return Some(Discrepancy {
@@ -1711,12 +1743,33 @@ fn province_behind(
     };
     let agreeing = entered
         .iter()
-        .copied()
-        .find(|&t| province_t.agrees(t, tolerance_ms));
-    let log_t = agreeing.unwrap_or(latest);
-    let verdict = match agreeing {
-        Some(_) => "as the province says",
-        None => "not when the province says, further apart than the tolerance",
+        .find_map(|e| e.agreeing(province_t, tolerance_ms).map(|t| (*e, t)));
+    let (log_t, when) = match agreeing {
+        Some((e, t)) if t != e.at => (
+            t,
+            format!(
+                "the log reached {province_status} at {} and its last event while \
+                 {province_status} was at {}, as the province says",
+                beijing_text(e.at),
+                beijing_text(t)
+            ),
+        ),
+        Some((_, t)) => (
+            t,
+            format!(
+                "the log reached {province_status} at {}, as the province says",
+                beijing_text(t)
+            ),
+        ),
+        None => (
+            latest.at,
+            format!(
+                "the log reached {province_status} at {}{}, not when the province says, \
+                 further apart than the tolerance",
+                beijing_text(latest.at),
+                latest.later_event(&format!("its last event while {province_status}"))
+            ),
+        ),
     };
     Some(Discrepancy {
         category: Category::ProvinceBehind,
@@ -1724,11 +1777,10 @@ fn province_behind(
         province_at: Some(province_t.json()),
         at_agrees: Some(agreeing.is_some()),
         detail: format!(
-            "the province still shows {province_status} ({} at the province; it writes {}); the \
-             log reached {province_status} at {}, {verdict}, and has moved on to {log_status}",
+            "the province still shows {province_status} ({} at the province; it writes {}); \
+             {when}, and has moved on to {log_status}",
             province_t.text(),
             record.written_updated_at(),
-            beijing_text(log_t)
         ),
         ..base
     })
@@ -1818,7 +1870,7 @@ impl LogIndex {
             .iter()
             .enumerate()
             .map(|(i, side)| {
-                let submitted = side.entered.first().map(|(_, at)| beijing_text(*at));
+                let submitted = side.entered.first().map(|e| beijing_text(e.at));
                 format!(
                     "{} ({}{}{})",
                     side.state.id,
@@ -3997,6 +4049,95 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         );
         // The day before, in Beijing time, is another day.
         assert_eq!(report_for("2026-12-06").at_agrees, Some(false));
+    }
+
+    /// Given a log that accepted an application at 2026-12-07 05:53:43 Beijing time, extended
+    /// its deadline at 2026-12-20 10:00 (the status stays accepted; the gateway's `updated_at`
+    /// moves) and denied it on 12-28, when a province that mirrors the gateway's `updated_at`
+    /// still shows it accepted at 2026-12-20 10:00:00, then the `province-behind` finding says
+    /// the times agree (as the same record, before the denial, gives no finding at all), naming
+    /// the extension's time as the one it agrees with; a time that is neither disagrees, naming
+    /// both the log's. (Found by a review: the mirrored time was told it was not when the
+    /// province says.)
+    #[test]
+    fn a_province_behind_that_mirrors_the_gateways_updated_at_agrees() {
+        let key = "GD-778";
+        let mut steps = vec![
+            (GD, submit_to(key, ZJ), "2026-12-06T20:00:00Z"),
+            (
+                GD,
+                Command::Forward(ev::Forwarded::checked()),
+                "2026-12-06T21:00:00Z",
+            ),
+            (
+                ZJ,
+                Command::Accept(ev::Accepted {
+                    reference: Some("YS-2026-0778".into()),
+                }),
+                "2026-12-06T21:53:43Z",
+            ),
+            (
+                ZJ,
+                Command::ExtendDeadline(ev::DeadlineExtended {
+                    reason: "需要实地核查".into(),
+                }),
+                "2026-12-20T02:00:00Z",
+            ),
+        ];
+        let extended = history(key, steps.clone());
+        steps.push((
+            ZJ,
+            Command::Deny(ev::Denied {
+                reason: "不符合条件".into(),
+                decision_number: None,
+            }),
+            "2026-12-28T02:00:00Z",
+        ));
+        let denied = history(key, steps);
+        let report_for = |events: &[Envelope], updated_at: &str| {
+            let mut index = LogIndex::new(ZJ);
+            events.iter().for_each(|e| index.add_event(e));
+            let text = format!("serial,status,updated_at\nYS-2026-0778,accepted,{updated_at}\n");
+            index.reconcile(parse_records(&text).expect("an export"), 300_000)
+        };
+        // Before the denial the mirrored time agrees outright.
+        let report = report_for(&extended, "2026-12-20 10:00:00");
+        assert!(report.agrees(), "{report:#?}");
+
+        let report = report_for(&denied, "2026-12-20 10:00:00");
+        assert_eq!(report.discrepancies.len(), 1, "{report:#?}");
+        let d = &report.discrepancies[0];
+        assert_eq!(d.category, Category::ProvinceBehind);
+        assert_eq!(d.at_agrees, Some(true));
+        assert_eq!(d.log_at.as_deref(), Some("2026-12-20T10:00:00.000+08:00"));
+        assert_eq!(
+            d.detail,
+            "the province still shows accepted (at 2026-12-20 10:00:00.000 北京时间 at the \
+             province; it writes \"2026-12-20 10:00:00\"); the log reached accepted at \
+             2026-12-07 05:53:43.000 北京时间 and its last event while accepted was at \
+             2026-12-20 10:00:00.000 北京时间, as the province says, and has moved on to denied"
+        );
+        // When the status was entered still agrees, and is the time shown.
+        let d = &report_for(&denied, "2026-12-07 05:55").discrepancies[0];
+        assert_eq!(d.at_agrees, Some(true));
+        assert_eq!(d.log_at.as_deref(), Some("2026-12-07T05:53:43.000+08:00"));
+
+        // A time between the two is neither.
+        let d = &report_for(&denied, "2026-12-15 10:00").discrepancies[0];
+        assert_eq!(d.category, Category::ProvinceBehind);
+        assert_eq!(d.at_agrees, Some(false));
+        assert_eq!(d.log_at.as_deref(), Some("2026-12-07T05:53:43.000+08:00"));
+        assert_eq!(
+            d.detail,
+            "the province still shows accepted (at 2026-12-15 10:00:00.000 北京时间 at the \
+             province; it writes \"2026-12-15 10:00\"); the log reached accepted at 2026-12-07 \
+             05:53:43.000 北京时间 (its last event while accepted at 2026-12-20 10:00:00.000 \
+             北京时间), not when the province says, further apart than the tolerance, and has \
+             moved on to denied"
+        );
+        // Nor is the denial's own time a time the log held accepted.
+        let d = &report_for(&denied, "2026-12-28 10:00").discrepancies[0];
+        assert_eq!(d.at_agrees, Some(false));
     }
 
     /// Given five applications accepted by Zhejiang (last seq 3), when its export gives each a
