@@ -379,8 +379,9 @@ pub enum Category {
     /// and the status comparison does not explain it: the statuses are the same, or the province is
     /// behind yet counts as many events as the log or more, or ahead yet as many or fewer.
     SeqDiffers,
-    /// Two or more applications of the region's submissions under one Idempotency-Key: one
-    /// submission the log took more than once, by gateways that derived its id differently
+    /// Two or more applications the region takes part in (as origin or handler) that one
+    /// origin's submissions under one Idempotency-Key made: one submission the log took more
+    /// than once, by gateways that derived its id differently
     /// (a rollback to a version before keyed application ids, a retry through it: the log then
     /// holds the unkeyed id and the keyed one). Named by the first in the log, the others
     /// listed; found whatever the export says.
@@ -641,11 +642,7 @@ impl Received {
     /// its lead handler (主办地), and received it when 440000 forwarded it
     /// (application.forwarded, seq 2, log position 7) at … 北京时间`.
     fn said(&self, region: &str, role: Role, app: &Application) -> String {
-        let role = match role {
-            Role::Origin => "its origin (收件地)",
-            Role::LeadHandler => "its lead handler (主办地)",
-            Role::Handler => "one of its handlers (协办地)",
-        };
+        let role = role_named(role);
         let how = match self.kind.as_str() {
             "application.forwarded" => format!("when {} forwarded it", app.origin),
             _ => "with its submission".to_string(),
@@ -657,6 +654,15 @@ impl Received {
             self.position,
             beijing_text(self.instant)
         )
+    }
+}
+
+/// A region's part in an application, as a finding names it: `its lead handler (主办地)`.
+fn role_named(role: Role) -> &'static str {
+    match role {
+        Role::Origin => "its origin (收件地)",
+        Role::LeadHandler => "its lead handler (主办地)",
+        Role::Handler => "one of its handlers (协办地)",
     }
 }
 
@@ -1540,11 +1546,7 @@ impl LogIndex {
                 ));
             }
             if let Some(&g) = duplicate_of.get(side.state.id.as_str()) {
-                detail.push_str(&format!(
-                    "; it is one of the applications one submission made, the first in the log \
-                     {} (duplicate-submission)",
-                    duplicated[g][0].state.id
-                ));
+                detail.push_str(&format!("; {}", among_duplicates(side, &duplicated[g])));
             }
             let linked = probable.get(&m).and_then(|&u| unmatched.get(u));
             if let (Some((_, serial, line)), Some(own)) = (linked, own) {
@@ -1576,6 +1578,35 @@ impl LogIndex {
         }
         report.agrees = report.agrees();
         report
+    }
+}
+
+/// Where `side` stands among the applications one submission made (`sides`, in log order), for
+/// its `missing-at-province` finding: the first in the log, naming the others, or one of them,
+/// naming the first and any others. A province that has a record of another of them (the later
+/// one, say) reads there which of the applications its record and this one are.
+fn among_duplicates(side: &LogSide, sides: &[&LogSide]) -> String {
+    let id = side.state.id.as_str();
+    let first = sides.first().map_or(id, |s| s.state.id.as_str());
+    let others: Vec<&str> = sides
+        .iter()
+        .map(|s| s.state.id.as_str())
+        .filter(|&o| o != id && o != first)
+        .collect();
+    let others = match others.as_slice() {
+        [] => String::new(),
+        [other] => format!("; the other is {other}"),
+        _ => format!("; the others are {}", others.join(", ")),
+    };
+    match first == id {
+        true => format!(
+            "it is the first in the log of the applications one submission made{others} \
+             (duplicate-submission)"
+        ),
+        false => format!(
+            "it is one of the applications one submission made, the first in the log \
+             {first}{others} (duplicate-submission)"
+        ),
     }
 }
 
@@ -1829,17 +1860,21 @@ impl LogIndex {
         }
     }
 
-    /// The applications the region's submissions under one Idempotency-Key made, where they
-    /// made more than one ([`Category::DuplicateSubmission`]): each group in log order, the
-    /// groups in the order of their first. On a log of one derivation of application ids a key
-    /// names one application; two are one submission taken again.
+    /// The applications the region takes part in that one origin's submissions under one
+    /// Idempotency-Key made, where they made more than one ([`Category::DuplicateSubmission`]):
+    /// each group in log order, the groups in the order of their first. On a log of one
+    /// derivation of application ids a key names one application of its origin; two are one
+    /// submission taken again. Keys are the origin's to give, so they are grouped by origin:
+    /// a handler, forwarded both, is told they are one submission as the origin is, rather than
+    /// seeing two unrelated applications (one often missing from its records).
     fn duplicate_submissions(&self) -> Vec<Vec<&LogSide>> {
-        let mut by_key: HashMap<&str, Vec<&LogSide>> = HashMap::new();
+        let mut by_key: HashMap<(&str, &str), Vec<&LogSide>> = HashMap::new();
         for side in self.apps.values() {
-            if side.state.origin == self.region
-                && let Some(key) = &side.idempotency_key
-            {
-                by_key.entry(key.as_str()).or_default().push(side);
+            if let Some(key) = &side.idempotency_key {
+                by_key
+                    .entry((side.state.origin.as_str(), key.as_str()))
+                    .or_default()
+                    .push(side);
             }
         }
         let mut groups: Vec<Vec<&LogSide>> = by_key
@@ -1856,12 +1891,15 @@ impl LogIndex {
 
     /// The `duplicate-submission` finding of the applications one submission made (`sides`, in
     /// log order): named by the first, the others in `duplicates`, each with its status and
-    /// when it was submitted. The key is quoted only where every one of them may quote it as
-    /// its own number ([`quotable`]); ids and codes otherwise.
+    /// when it was submitted. The key is the origin's own number: quoted only where the region
+    /// is the origin and every one of them may quote it as its own number ([`quotable`]); to a
+    /// handler it is another party's number, as it is for `missing-at-province`, and is
+    /// described.
     fn duplicate_submission(&self, sides: &[&LogSide]) -> Discrepancy {
         let first = sides[0];
+        let origin = first.state.origin.as_str();
         let key = first.idempotency_key.as_deref().unwrap_or_default();
-        let quoted = sides.iter().all(|side| quotable(key, Some(side)));
+        let quoted = origin == self.region && sides.iter().all(|side| quotable(key, Some(side)));
         let written = match quoted {
             true => format!("{key:?}"),
             false => format!("({})", shape(key)),
@@ -1882,13 +1920,21 @@ impl LogIndex {
                 )
             })
             .collect();
+        // A handler is told its part, as it takes part in each: it was forwarded them (or is
+        // to be), from another region's one submission.
+        let (part, settle) = match first.state.role_of(&self.region) {
+            Some(Role::Origin) | None => (String::new(), "the province".to_string()),
+            Some(role) => (
+                format!(", {} being {} in each", self.region, role_named(role)),
+                format!("the province and {origin}, whose submission it was,"),
+            ),
+        };
         let detail = format!(
-            "one submission of {}'s made {} applications, under the one Idempotency-Key \
-             {written}: {}. A retry was taken as another application by a gateway that derived \
-             its id another way (a rollback to a version before keyed application ids: \
-             docs/operations.md, \"Application ids\"); settle with the province which \
+            "one submission of {origin}'s made {} applications, under the one Idempotency-Key \
+             {written}{part}: {}. A retry was taken as another application by a gateway that \
+             derived its id another way (a rollback to a version before keyed application ids: \
+             docs/operations.md, \"Application ids\"); settle with {settle} which \
              application its case follows",
-            self.region,
             sides.len(),
             each.join(", ")
         );
@@ -3089,6 +3135,114 @@ pub(crate) mod tests {
             "{}",
             d.detail
         );
+    }
+
+    /// Given a log holding the applications one Guangdong submission made (under one key, the
+    /// unkeyed id first), when Guangdong's export has a record of the later one alone, then the
+    /// first, missing at the province, says it is the first in the log and names the other, not
+    /// itself as the first. Given three such applications, each forwarded to Zhejiang, when
+    /// Zhejiang (their lead handler) reconciles with a record of the second, then it too is told
+    /// they are one submission of Guangdong's, its part named and the key (Guangdong's number,
+    /// not Zhejiang's) described, never quoted; and each missing one says where it stands among
+    /// them. (Found by a review: the first named itself as the first, and a handler saw two
+    /// unrelated applications.)
+    #[test]
+    fn a_duplicate_says_where_it_stands_and_a_handler_is_told_of_them_too() {
+        use tongban_gateway::ids::{AppIds, Derivation, app_id_for_key};
+        let gateway = GatewayKey::from_seed([5; 32]);
+        let key = "GD-2026-0007";
+        let unkeyed = app_id_for_key(GD, key);
+        let keyed = AppIds::new(Derivation::Keyed, &gateway).for_key(GD, key);
+        // A third, as a gateway with another secret derived it.
+        let third =
+            AppIds::new(Derivation::Keyed, &GatewayKey::from_seed([6; 32])).for_key(GD, key);
+        let first = submitted_as(&unkeyed, key, "2026-11-02T01:00:00Z");
+        let retry = submitted_as(&keyed, key, "2026-11-02T01:05:00Z");
+        let again = submitted_as(&third, key, "2026-11-02T01:10:00Z");
+        let reconciled = |region: &str, log: &[&Vec<Envelope>], csv: &str| {
+            let mut index = LogIndex::new(region).verifying(gateway.public());
+            log.iter()
+                .copied()
+                .flatten()
+                .for_each(|e| index.add_event(e));
+            index.reconcile(parse_records(csv).expect("an export"), 5 * 60 * 1000)
+        };
+        let missing = |report: &ReconcileReport, app: &str| -> String {
+            report
+                .discrepancies
+                .iter()
+                .find(|d| {
+                    d.category == Category::MissingAtProvince && d.app.as_deref() == Some(app)
+                })
+                .map(|d| d.detail.clone())
+                .unwrap_or_else(|| panic!("{app} missing: {:#?}", report.discrepancies))
+        };
+
+        let csv = format!("app,status,updated_at\n{keyed},forwarded,2026-11-02T02:00:00Z\n");
+        let report = reconciled(GD, &[&first, &retry], &csv);
+        let detail = missing(&report, &unkeyed);
+        assert!(
+            detail.contains(&format!(
+                "; it is the first in the log of the applications one submission made; the \
+                 other is {keyed} (duplicate-submission)"
+            )),
+            "{detail}"
+        );
+        assert!(
+            !detail.contains(&format!("the first in the log {unkeyed}")),
+            "{detail}"
+        );
+
+        let csv = format!("app,status,updated_at\n{keyed},forwarded,2026-11-02T02:00:00Z\n");
+        let report = reconciled(ZJ, &[&first, &retry, &again], &csv);
+        let duplicates: Vec<&Discrepancy> = report
+            .discrepancies
+            .iter()
+            .filter(|d| d.category == Category::DuplicateSubmission)
+            .collect();
+        assert_eq!(duplicates.len(), 1, "{:#?}", report.discrepancies);
+        let d = duplicates[0];
+        assert_eq!(d.app.as_deref(), Some(unkeyed.as_str()));
+        assert_eq!(d.duplicates, vec![keyed.clone(), third.clone()]);
+        assert_eq!(d.serial, None);
+        assert!(
+            d.detail.starts_with(
+                "one submission of 440000's made 3 applications, under the one \
+                 Idempotency-Key (12 characters: "
+            ) && d
+                .detail
+                .contains(", 330000 being its lead handler (主办地) in each: ")
+                && d.detail.ends_with(
+                    "settle with the province and 440000, whose submission it was, which \
+                     application its case follows"
+                ),
+            "{}",
+            d.detail
+        );
+        let json = serde_json::to_string(&report).expect("json");
+        assert!(!json.contains(key), "{json}");
+        assert!(
+            missing(&report, &unkeyed).contains(&format!(
+                "; it is the first in the log of the applications one submission made; the \
+                 others are {keyed}, {third} (duplicate-submission)"
+            )),
+            "{report:#?}"
+        );
+        assert!(
+            missing(&report, &third).contains(&format!(
+                "; it is one of the applications one submission made, the first in the log \
+                 {unkeyed}; the other is {keyed} (duplicate-submission)"
+            )),
+            "{report:#?}"
+        );
+        assert_eq!(report.counts.get("missing-at-province"), Some(&2));
+        // A region in none of them is told nothing of them.
+        let report = reconciled(
+            "320000",
+            &[&first, &retry, &again],
+            "app,status,updated_at\n",
+        );
+        assert!(report.discrepancies.is_empty(), "{report:#?}");
     }
 
     #[test]
