@@ -4107,44 +4107,46 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         );
     }
 
-    /// Submitted by Guangdong, forwarded, accepted by Zhejiang at 2026-12-07 05:53:43 Beijing
-    /// time under `reference`, denied, and the denial delivered by Guangdong (proxy mode): a log
+    /// The steps of an application submitted by Guangdong, forwarded, and accepted by Zhejiang
+    /// at 2026-12-07 05:53:43 Beijing time under `reference`.
+    fn accepted_0553(key: &str, reference: &str) -> Vec<(&'static str, Command, &'static str)> {
+        vec![
+            (GD, submit_to(key, ZJ), "2026-12-06T20:00:00Z"),
+            (
+                GD,
+                Command::Forward(ev::Forwarded::checked()),
+                "2026-12-06T21:00:00Z",
+            ),
+            (
+                ZJ,
+                Command::Accept(ev::Accepted {
+                    reference: Some(reference.into()),
+                }),
+                "2026-12-06T21:53:43Z",
+            ),
+        ]
+    }
+
+    /// A denial by Zhejiang at `at`.
+    fn denial(at: &'static str) -> (&'static str, Command, &'static str) {
+        let denied = ev::Denied {
+            reason: "不符合条件".into(),
+            decision_number: None,
+        };
+        (ZJ, Command::Deny(denied), at)
+    }
+
+    /// [`accepted_0553`], then denied, and the denial delivered by Guangdong (proxy mode): a log
     /// that has moved past acceptance.
     fn denied_and_delivered(key: &str, reference: &str) -> Vec<Envelope> {
-        history(
-            key,
-            vec![
-                (GD, submit_to(key, ZJ), "2026-12-06T20:00:00Z"),
-                (
-                    GD,
-                    Command::Forward(ev::Forwarded::checked()),
-                    "2026-12-06T21:00:00Z",
-                ),
-                (
-                    ZJ,
-                    Command::Accept(ev::Accepted {
-                        reference: Some(reference.into()),
-                    }),
-                    "2026-12-06T21:53:43Z",
-                ),
-                (
-                    ZJ,
-                    Command::Deny(ev::Denied {
-                        reason: "不符合条件".into(),
-                        decision_number: None,
-                    }),
-                    "2026-12-12T02:00:00Z",
-                ),
-                (
-                    GD,
-                    Command::Deliver(ev::Delivered {
-                        channel: ev::DeliveryChannel::Window,
-                        tracking: None,
-                    }),
-                    "2026-12-14T02:00:00Z",
-                ),
-            ],
-        )
+        let mut steps = accepted_0553(key, reference);
+        steps.push(denial("2026-12-12T02:00:00Z"));
+        let delivered = ev::Delivered {
+            channel: ev::DeliveryChannel::Window,
+            tracking: None,
+        };
+        steps.push((GD, Command::Deliver(delivered), "2026-12-14T02:00:00Z"));
+        history(key, steps)
     }
 
     /// Given an application the log shows accepted at 2026-12-07 05:53:43 Beijing time, then
@@ -4216,37 +4218,17 @@ SL-0001,accepted,2026-11-03T02:00:00Z
     #[test]
     fn a_province_behind_that_mirrors_the_gateways_updated_at_agrees() {
         let key = "GD-778";
-        let mut steps = vec![
-            (GD, submit_to(key, ZJ), "2026-12-06T20:00:00Z"),
-            (
-                GD,
-                Command::Forward(ev::Forwarded::checked()),
-                "2026-12-06T21:00:00Z",
-            ),
-            (
-                ZJ,
-                Command::Accept(ev::Accepted {
-                    reference: Some("YS-2026-0778".into()),
-                }),
-                "2026-12-06T21:53:43Z",
-            ),
-            (
-                ZJ,
-                Command::ExtendDeadline(ev::DeadlineExtended {
-                    reason: "需要实地核查".into(),
-                }),
-                "2026-12-20T02:00:00Z",
-            ),
-        ];
-        let extended = history(key, steps.clone());
+        let mut steps = accepted_0553(key, "YS-2026-0778");
+        let extension = ev::DeadlineExtended {
+            reason: "需要实地核查".into(),
+        };
         steps.push((
             ZJ,
-            Command::Deny(ev::Denied {
-                reason: "不符合条件".into(),
-                decision_number: None,
-            }),
-            "2026-12-28T02:00:00Z",
+            Command::ExtendDeadline(extension),
+            "2026-12-20T02:00:00Z",
         ));
+        let extended = history(key, steps.clone());
+        steps.push(denial("2026-12-28T02:00:00Z"));
         let denied = history(key, steps);
         let report_for = |events: &[Envelope], updated_at: &str| {
             let mut index = LogIndex::new(ZJ);
