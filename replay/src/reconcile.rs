@@ -379,8 +379,9 @@ pub enum Category {
     /// and the status comparison does not explain it: the statuses are the same, or the province is
     /// behind yet counts as many events as the log or more, or ahead yet as many or fewer.
     SeqDiffers,
-    /// Two or more applications of the region's submissions under one Idempotency-Key: one
-    /// submission the log took more than once, by gateways that derived its id differently
+    /// Two or more applications the region takes part in (as origin or handler) that one
+    /// origin's submissions under one Idempotency-Key made: one submission the log took more
+    /// than once, by gateways that derived its id differently
     /// (a rollback to a version before keyed application ids, a retry through it: the log then
     /// holds the unkeyed id and the keyed one). Named by the first in the log, the others
     /// listed; found whatever the export says.
@@ -405,8 +406,10 @@ pub struct Discrepancy {
     pub log_status: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub province_status: Option<String>,
-    /// `timestamps-disagree`: when the log reached the status; `province-behind`: when the log
-    /// reached the province's (earlier) status. RFC 3339, Beijing's offset.
+    /// `timestamps-disagree`: when the log reached the status; `province-behind`: the log's time
+    /// for the province's (earlier) status that the province's agrees with (when the log reached
+    /// it, or its last event while it held it), else when the log last reached it. RFC 3339,
+    /// Beijing's offset.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_at: Option<String>,
     /// `timestamps-disagree` and `province-behind`: when the province says it reached its
@@ -414,8 +417,9 @@ pub struct Discrepancy {
     /// date alone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub province_at: Option<String>,
-    /// `province-behind`: whether the province's time for its status (`province_at`) is when
-    /// the log reached that status (`log_at`), within the tolerance. Absent elsewhere.
+    /// `province-behind`: whether the province's time for its status (`province_at`) is one the
+    /// log gives that status (`log_at`: when it reached it, or its last event while it held it),
+    /// within the tolerance. Absent elsewhere.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub at_agrees: Option<bool>,
     /// `seq-differs`: the seq of the application's last event in the log.
@@ -548,8 +552,9 @@ impl ReconcileReport {
 #[derive(Debug, Clone)]
 struct LogSide {
     state: Application,
-    /// When each status was (last) entered.
-    entered: Vec<(Status, Timestamp)>,
+    /// Each status the log entered, in order, with when, and when its last event while in it
+    /// happened.
+    entered: Vec<Entered>,
     /// The 受理编号 the accepting handler gave, and that handler.
     reference: Option<(String, String)>,
     idempotency_key: Option<String>,
@@ -565,13 +570,41 @@ struct LogSide {
     /// The seq of the application's last event in the log, readable or not: a province counts
     /// every event it was sent, and the envelope's seq reads whether or not its data does.
     last_seq: u64,
-    /// When the application's latest event (that this build read) happened: the `updated_at`
-    /// the gateway's API shows for it, which a province may mirror.
-    latest_at: Timestamp,
     /// The place of its submission among the region's applications' submissions as the log was
     /// read, in log order: which of the applications one submission made twice came first
     /// ([`Category::DuplicateSubmission`]).
     order: usize,
+}
+
+/// A status the log entered (`status`), when (`at`), and when the last event while the log held
+/// it happened (`last_at`; `at` until an event that keeps the status, such as an extension). A
+/// province keeps the time its status was reached, or mirrors the gateway's `updated_at`, the
+/// time of the application's latest event, which such an event moves: its time agrees with
+/// either, whether the log still holds the status or has moved past it.
+#[derive(Debug, Clone, Copy)]
+struct Entered {
+    status: Status,
+    at: Timestamp,
+    last_at: Timestamp,
+}
+
+impl Entered {
+    /// The log's time the province's (`province_t`) agrees with within `tolerance_ms`: when the
+    /// status was entered, else the last event while it was held; `None` when neither does.
+    fn agreeing(&self, province_t: ProvinceTime, tolerance_ms: i64) -> Option<Timestamp> {
+        [self.at, self.last_at]
+            .into_iter()
+            .find(|&t| province_t.agrees(t, tolerance_ms))
+    }
+
+    /// ` (its latest event at …)` where an event kept the status after it was entered, for a
+    /// finding that names when it was entered; empty otherwise.
+    fn later_event(&self, latest: &str) -> String {
+        match self.last_at == self.at {
+            true => String::new(),
+            false => format!(" ({latest} at {})", beijing_text(self.last_at)),
+        }
+    }
 }
 
 /// The event by which a region received an application: its submission, for the origin; the
@@ -609,11 +642,7 @@ impl Received {
     /// its lead handler (主办地), and received it when 440000 forwarded it
     /// (application.forwarded, seq 2, log position 7) at … 北京时间`.
     fn said(&self, region: &str, role: Role, app: &Application) -> String {
-        let role = match role {
-            Role::Origin => "its origin (收件地)",
-            Role::LeadHandler => "its lead handler (主办地)",
-            Role::Handler => "one of its handlers (协办地)",
-        };
+        let role = role_named(role);
         let how = match self.kind.as_str() {
             "application.forwarded" => format!("when {} forwarded it", app.origin),
             _ => "with its submission".to_string(),
@@ -625,6 +654,15 @@ impl Received {
             self.position,
             beijing_text(self.instant)
         )
+    }
+}
+
+/// A region's part in an application, as a finding names it: `its lead handler (主办地)`.
+fn role_named(role: Role) -> &'static str {
+    match role {
+        Role::Origin => "its origin (收件地)",
+        Role::LeadHandler => "its lead handler (主办地)",
+        Role::Handler => "one of its handlers (协办地)",
     }
 }
 
@@ -1201,7 +1239,11 @@ impl LogIndex {
             self.apps.insert(
                 e.app.clone(),
                 LogSide {
-                    entered: vec![(state.status, at)],
+                    entered: vec![Entered {
+                        status: state.status,
+                        at,
+                        last_at: at,
+                    }],
                     state,
                     reference: None,
                     idempotency_key: s.idempotency_key.clone(),
@@ -1209,7 +1251,6 @@ impl LogIndex {
                     stopped_at: None,
                     received: (s.origin == self.region).then(|| Received::of(p, at)),
                     last_seq: e.seq,
-                    latest_at: at,
                     order: self.submissions,
                 },
             );
@@ -1230,7 +1271,6 @@ impl LogIndex {
             return;
         };
         side.state = Application::apply_from(Some(side.state.clone()), &e.app, &e.region, &event);
-        side.latest_at = at;
         if matches!(event, Event::Forward(_)) && side.received.is_none() {
             side.received = Some(Received::of(p, at));
         }
@@ -1238,9 +1278,14 @@ impl LogIndex {
             side.reference = a.reference.clone().map(|r| (r, e.region.clone()));
         }
         // Only a change of status enters one: an extension or a note leaves the time the
-        // status was reached where it was.
-        if side.entered.last().map(|(s, _)| *s) != Some(side.state.status) {
-            side.entered.push((side.state.status, at));
+        // status was reached where it was, and is the last event while it is held.
+        match side.entered.last_mut() {
+            Some(last) if last.status == side.state.status => last.last_at = at,
+            _ => side.entered.push(Entered {
+                status: side.state.status,
+                at,
+                last_at: at,
+            }),
         }
     }
 
@@ -1501,11 +1546,7 @@ impl LogIndex {
                 ));
             }
             if let Some(&g) = duplicate_of.get(side.state.id.as_str()) {
-                detail.push_str(&format!(
-                    "; it is one of the applications one submission made, the first in the log \
-                     {} (duplicate-submission)",
-                    duplicated[g][0].state.id
-                ));
+                detail.push_str(&format!("; {}", among_duplicates(side, &duplicated[g])));
             }
             let linked = probable.get(&m).and_then(|&u| unmatched.get(u));
             if let (Some((_, serial, line)), Some(own)) = (linked, own) {
@@ -1537,6 +1578,35 @@ impl LogIndex {
         }
         report.agrees = report.agrees();
         report
+    }
+}
+
+/// Where `side` stands among the applications one submission made (`sides`, in log order), for
+/// its `missing-at-province` finding: the first in the log, naming the others, or one of them,
+/// naming the first and any others. A province that has a record of another of them (the later
+/// one, say) reads there which of the applications its record and this one are.
+fn among_duplicates(side: &LogSide, sides: &[&LogSide]) -> String {
+    let id = side.state.id.as_str();
+    let first = sides.first().map_or(id, |s| s.state.id.as_str());
+    let others: Vec<&str> = sides
+        .iter()
+        .map(|s| s.state.id.as_str())
+        .filter(|&o| o != id && o != first)
+        .collect();
+    let others = match others.as_slice() {
+        [] => String::new(),
+        [other] => format!("; the other is {other}"),
+        _ => format!("; the others are {}", others.join(", ")),
+    };
+    match first == id {
+        true => format!(
+            "it is the first in the log of the applications one submission made{others} \
+             (duplicate-submission)"
+        ),
+        false => format!(
+            "it is one of the applications one submission made, the first in the log \
+             {first}{others} (duplicate-submission)"
+        ),
     }
 }
 
@@ -1617,32 +1687,23 @@ fn compare_status(
         return found(Category::InvalidRecord, not_canonical(&record.status));
     };
     if province_status == log_status {
-        let reached = side
-            .entered
-            .iter()
-            .rev()
-            .find(|(s, _)| *s == log_status)
-            .map(|(_, t)| *t);
+        let reached = side.entered.last().filter(|e| e.status == log_status);
         let written = record.written_updated_at();
-        let (Some(log_t), Some(province_t)) = (reached, record.at) else {
+        let (Some(reached), Some(province_t)) = (reached, record.at) else {
             return match record.at {
                 None => found(Category::InvalidRecord, unreadable_time(record)),
                 Some(_) => None,
             };
         };
-        let agrees = |log_t: Timestamp| province_t.agrees(log_t, tolerance_ms);
         let (province_at, at_province) = (province_t.json(), province_t.text());
         // The gateway's own `updated_at` (an application's view, a region's inbox) is the time
         // of the application's latest event, which moves on an event that keeps the status (an
         // extension): a province that mirrors it agrees as one that keeps when the status was
         // reached does.
-        if agrees(log_t) || agrees(side.latest_at) {
+        if reached.agreeing(province_t, tolerance_ms).is_some() {
             return None;
         }
-        let latest = match side.latest_at == log_t {
-            true => String::new(),
-            false => format!(" (its latest event at {})", beijing_text(side.latest_at)),
-        };
+        let (log_t, latest) = (reached.at, reached.later_event("its latest event"));
         return Some(Discrepancy {
             category: Category::TimestampsDisagree,
             log_at: Some(beijing_rfc3339(log_t)),
@@ -1655,7 +1716,7 @@ fn compare_status(
             ..base
         });
     }
-    let earlier = side.entered.iter().any(|(s, _)| *s == province_status);
+    let earlier = side.entered.iter().any(|e| e.status == province_status);
     if earlier {
         province_behind(side, record, tolerance_ms, base)
     } else if log_status.leads_to(province_status)
@@ -1683,9 +1744,12 @@ fn compare_status(
 /// status (`log_at`) against when the province says it did (`province_at`), and whether the two
 /// agree within the tolerance (`at_agrees`). A province that accepted on another day than the
 /// log says is the question an operator settling a dispute asks, and the province's time was
-/// read only to be ignored. Where the log entered the status more than once (accepted again
-/// after a suspension), the province's time agrees with any of them; the one shown is the one
-/// it agrees with, else the latest.
+/// read only to be ignored. The province's time agrees, as for a status both sides hold
+/// ([`compare_status`]), with when the log entered the status or with its last event while it
+/// held it (the `updated_at` the gateway showed then, which a province may mirror: an extension
+/// keeps the status and moves it); where the log entered the status more than once (accepted
+/// again after a suspension), with any of those. The time shown is the one it agrees with, else
+/// when the log last entered the status.
 fn province_behind(
     side: &LogSide,
     record: &ProvinceRecord,
@@ -1694,11 +1758,10 @@ fn province_behind(
 ) -> Option<Discrepancy> {
     let log_status = side.state.status;
     let province_status = parse_status(&record.status)?;
-    let entered: Vec<Timestamp> = side
+    let entered: Vec<&Entered> = side
         .entered
         .iter()
-        .filter(|(s, _)| *s == province_status)
-        .map(|(_, t)| *t)
+        .filter(|e| e.status == province_status)
         .collect();
     let (Some(province_t), Some(&latest)) = (record.at, entered.last()) else {
         return Some(Discrepancy {
@@ -1711,12 +1774,33 @@ fn province_behind(
     };
     let agreeing = entered
         .iter()
-        .copied()
-        .find(|&t| province_t.agrees(t, tolerance_ms));
-    let log_t = agreeing.unwrap_or(latest);
-    let verdict = match agreeing {
-        Some(_) => "as the province says",
-        None => "not when the province says, further apart than the tolerance",
+        .find_map(|e| e.agreeing(province_t, tolerance_ms).map(|t| (*e, t)));
+    let (log_t, when) = match agreeing {
+        Some((e, t)) if t != e.at => (
+            t,
+            format!(
+                "the log reached {province_status} at {} and its last event while \
+                 {province_status} was at {}, as the province says",
+                beijing_text(e.at),
+                beijing_text(t)
+            ),
+        ),
+        Some((_, t)) => (
+            t,
+            format!(
+                "the log reached {province_status} at {}, as the province says",
+                beijing_text(t)
+            ),
+        ),
+        None => (
+            latest.at,
+            format!(
+                "the log reached {province_status} at {}{}, not when the province says, \
+                 further apart than the tolerance",
+                beijing_text(latest.at),
+                latest.later_event(&format!("its last event while {province_status}"))
+            ),
+        ),
     };
     Some(Discrepancy {
         category: Category::ProvinceBehind,
@@ -1724,11 +1808,10 @@ fn province_behind(
         province_at: Some(province_t.json()),
         at_agrees: Some(agreeing.is_some()),
         detail: format!(
-            "the province still shows {province_status} ({} at the province; it writes {}); the \
-             log reached {province_status} at {}, {verdict}, and has moved on to {log_status}",
+            "the province still shows {province_status} ({} at the province; it writes {}); \
+             {when}, and has moved on to {log_status}",
             province_t.text(),
             record.written_updated_at(),
-            beijing_text(log_t)
         ),
         ..base
     })
@@ -1777,17 +1860,21 @@ impl LogIndex {
         }
     }
 
-    /// The applications the region's submissions under one Idempotency-Key made, where they
-    /// made more than one ([`Category::DuplicateSubmission`]): each group in log order, the
-    /// groups in the order of their first. On a log of one derivation of application ids a key
-    /// names one application; two are one submission taken again.
+    /// The applications the region takes part in that one origin's submissions under one
+    /// Idempotency-Key made, where they made more than one ([`Category::DuplicateSubmission`]):
+    /// each group in log order, the groups in the order of their first. On a log of one
+    /// derivation of application ids a key names one application of its origin; two are one
+    /// submission taken again. Keys are the origin's to give, so they are grouped by origin:
+    /// a handler, forwarded both, is told they are one submission as the origin is, rather than
+    /// seeing two unrelated applications (one often missing from its records).
     fn duplicate_submissions(&self) -> Vec<Vec<&LogSide>> {
-        let mut by_key: HashMap<&str, Vec<&LogSide>> = HashMap::new();
+        let mut by_key: HashMap<(&str, &str), Vec<&LogSide>> = HashMap::new();
         for side in self.apps.values() {
-            if side.state.origin == self.region
-                && let Some(key) = &side.idempotency_key
-            {
-                by_key.entry(key.as_str()).or_default().push(side);
+            if let Some(key) = &side.idempotency_key {
+                by_key
+                    .entry((side.state.origin.as_str(), key.as_str()))
+                    .or_default()
+                    .push(side);
             }
         }
         let mut groups: Vec<Vec<&LogSide>> = by_key
@@ -1804,12 +1891,15 @@ impl LogIndex {
 
     /// The `duplicate-submission` finding of the applications one submission made (`sides`, in
     /// log order): named by the first, the others in `duplicates`, each with its status and
-    /// when it was submitted. The key is quoted only where every one of them may quote it as
-    /// its own number ([`quotable`]); ids and codes otherwise.
+    /// when it was submitted. The key is the origin's own number: quoted only where the region
+    /// is the origin and every one of them may quote it as its own number ([`quotable`]); to a
+    /// handler it is another party's number, as it is for `missing-at-province`, and is
+    /// described.
     fn duplicate_submission(&self, sides: &[&LogSide]) -> Discrepancy {
         let first = sides[0];
+        let origin = first.state.origin.as_str();
         let key = first.idempotency_key.as_deref().unwrap_or_default();
-        let quoted = sides.iter().all(|side| quotable(key, Some(side)));
+        let quoted = origin == self.region && sides.iter().all(|side| quotable(key, Some(side)));
         let written = match quoted {
             true => format!("{key:?}"),
             false => format!("({})", shape(key)),
@@ -1818,7 +1908,7 @@ impl LogIndex {
             .iter()
             .enumerate()
             .map(|(i, side)| {
-                let submitted = side.entered.first().map(|(_, at)| beijing_text(*at));
+                let submitted = side.entered.first().map(|e| beijing_text(e.at));
                 format!(
                     "{} ({}{}{})",
                     side.state.id,
@@ -1830,13 +1920,21 @@ impl LogIndex {
                 )
             })
             .collect();
+        // A handler is told its part, as it takes part in each: it was forwarded them (or is
+        // to be), from another region's one submission.
+        let (part, settle) = match first.state.role_of(&self.region) {
+            Some(Role::Origin) | None => (String::new(), "the province".to_string()),
+            Some(role) => (
+                format!(", {} being {} in each", self.region, role_named(role)),
+                format!("the province and {origin}, whose submission it was,"),
+            ),
+        };
         let detail = format!(
-            "one submission of {}'s made {} applications, under the one Idempotency-Key \
-             {written}: {}. A retry was taken as another application by a gateway that derived \
-             its id another way (a rollback to a version before keyed application ids: \
-             docs/operations.md, \"Application ids\"); settle with the province which \
+            "one submission of {origin}'s made {} applications, under the one Idempotency-Key \
+             {written}{part}: {}. A retry was taken as another application by a gateway that \
+             derived its id another way (a rollback to a version before keyed application ids: \
+             docs/operations.md, \"Application ids\"); settle with {settle} which \
              application its case follows",
-            self.region,
             sides.len(),
             each.join(", ")
         );
@@ -3035,6 +3133,114 @@ pub(crate) mod tests {
         );
     }
 
+    /// Given a log holding the applications one Guangdong submission made (under one key, the
+    /// unkeyed id first), when Guangdong's export has a record of the later one alone, then the
+    /// first, missing at the province, says it is the first in the log and names the other, not
+    /// itself as the first. Given three such applications, each forwarded to Zhejiang, when
+    /// Zhejiang (their lead handler) reconciles with a record of the second, then it too is told
+    /// they are one submission of Guangdong's, its part named and the key (Guangdong's number,
+    /// not Zhejiang's) described, never quoted; and each missing one says where it stands among
+    /// them. (Found by a review: the first named itself as the first, and a handler saw two
+    /// unrelated applications.)
+    #[test]
+    fn a_duplicate_says_where_it_stands_and_a_handler_is_told_of_them_too() {
+        use tongban_gateway::ids::{AppIds, Derivation, app_id_for_key};
+        let gateway = GatewayKey::from_seed([5; 32]);
+        let key = "GD-2026-0007";
+        let unkeyed = app_id_for_key(GD, key);
+        let keyed = AppIds::new(Derivation::Keyed, &gateway).for_key(GD, key);
+        // A third, as a gateway with another secret derived it.
+        let third =
+            AppIds::new(Derivation::Keyed, &GatewayKey::from_seed([6; 32])).for_key(GD, key);
+        let first = submitted_as(&unkeyed, key, "2026-11-02T01:00:00Z");
+        let retry = submitted_as(&keyed, key, "2026-11-02T01:05:00Z");
+        let again = submitted_as(&third, key, "2026-11-02T01:10:00Z");
+        let reconciled = |region: &str, log: &[&Vec<Envelope>], csv: &str| {
+            let mut index = LogIndex::new(region).verifying(gateway.public());
+            log.iter()
+                .copied()
+                .flatten()
+                .for_each(|e| index.add_event(e));
+            index.reconcile(parse_records(csv).expect("an export"), 5 * 60 * 1000)
+        };
+        let missing = |report: &ReconcileReport, app: &str| -> String {
+            report
+                .discrepancies
+                .iter()
+                .find(|d| {
+                    d.category == Category::MissingAtProvince && d.app.as_deref() == Some(app)
+                })
+                .map(|d| d.detail.clone())
+                .unwrap_or_else(|| panic!("{app} missing: {:#?}", report.discrepancies))
+        };
+
+        let csv = format!("app,status,updated_at\n{keyed},forwarded,2026-11-02T02:00:00Z\n");
+        let report = reconciled(GD, &[&first, &retry], &csv);
+        let detail = missing(&report, &unkeyed);
+        assert!(
+            detail.contains(&format!(
+                "; it is the first in the log of the applications one submission made; the \
+                 other is {keyed} (duplicate-submission)"
+            )),
+            "{detail}"
+        );
+        assert!(
+            !detail.contains(&format!("the first in the log {unkeyed}")),
+            "{detail}"
+        );
+
+        let csv = format!("app,status,updated_at\n{keyed},forwarded,2026-11-02T02:00:00Z\n");
+        let report = reconciled(ZJ, &[&first, &retry, &again], &csv);
+        let duplicates: Vec<&Discrepancy> = report
+            .discrepancies
+            .iter()
+            .filter(|d| d.category == Category::DuplicateSubmission)
+            .collect();
+        assert_eq!(duplicates.len(), 1, "{:#?}", report.discrepancies);
+        let d = duplicates[0];
+        assert_eq!(d.app.as_deref(), Some(unkeyed.as_str()));
+        assert_eq!(d.duplicates, vec![keyed.clone(), third.clone()]);
+        assert_eq!(d.serial, None);
+        assert!(
+            d.detail.starts_with(
+                "one submission of 440000's made 3 applications, under the one \
+                 Idempotency-Key (12 characters: "
+            ) && d
+                .detail
+                .contains(", 330000 being its lead handler (主办地) in each: ")
+                && d.detail.ends_with(
+                    "settle with the province and 440000, whose submission it was, which \
+                     application its case follows"
+                ),
+            "{}",
+            d.detail
+        );
+        let json = serde_json::to_string(&report).expect("json");
+        assert!(!json.contains(key), "{json}");
+        assert!(
+            missing(&report, &unkeyed).contains(&format!(
+                "; it is the first in the log of the applications one submission made; the \
+                 others are {keyed}, {third} (duplicate-submission)"
+            )),
+            "{report:#?}"
+        );
+        assert!(
+            missing(&report, &third).contains(&format!(
+                "; it is one of the applications one submission made, the first in the log \
+                 {unkeyed}; the other is {keyed} (duplicate-submission)"
+            )),
+            "{report:#?}"
+        );
+        assert_eq!(report.counts.get("missing-at-province"), Some(&2));
+        // A region in none of them is told nothing of them.
+        let report = reconciled(
+            "320000",
+            &[&first, &retry, &again],
+            "app,status,updated_at\n",
+        );
+        assert!(report.discrepancies.is_empty(), "{report:#?}");
+    }
+
     #[test]
     fn every_category_is_found() {
         let agree = to_accepted("GD-1", "ZJ-SL-1");
@@ -3897,44 +4103,46 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         );
     }
 
-    /// Submitted by Guangdong, forwarded, accepted by Zhejiang at 2026-12-07 05:53:43 Beijing
-    /// time under `reference`, denied, and the denial delivered by Guangdong (proxy mode): a log
+    /// The steps of an application submitted by Guangdong, forwarded, and accepted by Zhejiang
+    /// at 2026-12-07 05:53:43 Beijing time under `reference`.
+    fn accepted_0553(key: &str, reference: &str) -> Vec<(&'static str, Command, &'static str)> {
+        vec![
+            (GD, submit_to(key, ZJ), "2026-12-06T20:00:00Z"),
+            (
+                GD,
+                Command::Forward(ev::Forwarded::checked()),
+                "2026-12-06T21:00:00Z",
+            ),
+            (
+                ZJ,
+                Command::Accept(ev::Accepted {
+                    reference: Some(reference.into()),
+                }),
+                "2026-12-06T21:53:43Z",
+            ),
+        ]
+    }
+
+    /// A denial by Zhejiang at `at`.
+    fn denial(at: &'static str) -> (&'static str, Command, &'static str) {
+        let denied = ev::Denied {
+            reason: "不符合条件".into(),
+            decision_number: None,
+        };
+        (ZJ, Command::Deny(denied), at)
+    }
+
+    /// [`accepted_0553`], then denied, and the denial delivered by Guangdong (proxy mode): a log
     /// that has moved past acceptance.
     fn denied_and_delivered(key: &str, reference: &str) -> Vec<Envelope> {
-        history(
-            key,
-            vec![
-                (GD, submit_to(key, ZJ), "2026-12-06T20:00:00Z"),
-                (
-                    GD,
-                    Command::Forward(ev::Forwarded::checked()),
-                    "2026-12-06T21:00:00Z",
-                ),
-                (
-                    ZJ,
-                    Command::Accept(ev::Accepted {
-                        reference: Some(reference.into()),
-                    }),
-                    "2026-12-06T21:53:43Z",
-                ),
-                (
-                    ZJ,
-                    Command::Deny(ev::Denied {
-                        reason: "不符合条件".into(),
-                        decision_number: None,
-                    }),
-                    "2026-12-12T02:00:00Z",
-                ),
-                (
-                    GD,
-                    Command::Deliver(ev::Delivered {
-                        channel: ev::DeliveryChannel::Window,
-                        tracking: None,
-                    }),
-                    "2026-12-14T02:00:00Z",
-                ),
-            ],
-        )
+        let mut steps = accepted_0553(key, reference);
+        steps.push(denial("2026-12-12T02:00:00Z"));
+        let delivered = ev::Delivered {
+            channel: ev::DeliveryChannel::Window,
+            tracking: None,
+        };
+        steps.push((GD, Command::Deliver(delivered), "2026-12-14T02:00:00Z"));
+        history(key, steps)
     }
 
     /// Given an application the log shows accepted at 2026-12-07 05:53:43 Beijing time, then
@@ -3993,6 +4201,75 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         );
         // The day before, in Beijing time, is another day.
         assert_eq!(report_for("2026-12-06").at_agrees, Some(false));
+    }
+
+    /// Given a log that accepted an application at 2026-12-07 05:53:43 Beijing time, extended
+    /// its deadline at 2026-12-20 10:00 (the status stays accepted; the gateway's `updated_at`
+    /// moves) and denied it on 12-28, when a province that mirrors the gateway's `updated_at`
+    /// still shows it accepted at 2026-12-20 10:00:00, then the `province-behind` finding says
+    /// the times agree (as the same record, before the denial, gives no finding at all), naming
+    /// the extension's time as the one it agrees with; a time that is neither disagrees, naming
+    /// both the log's. (Found by a review: the mirrored time was told it was not when the
+    /// province says.)
+    #[test]
+    fn a_province_behind_that_mirrors_the_gateways_updated_at_agrees() {
+        let key = "GD-778";
+        let mut steps = accepted_0553(key, "YS-2026-0778");
+        let extension = ev::DeadlineExtended {
+            reason: "需要实地核查".into(),
+        };
+        steps.push((
+            ZJ,
+            Command::ExtendDeadline(extension),
+            "2026-12-20T02:00:00Z",
+        ));
+        let extended = history(key, steps.clone());
+        steps.push(denial("2026-12-28T02:00:00Z"));
+        let denied = history(key, steps);
+        let report_for = |events: &[Envelope], updated_at: &str| {
+            let mut index = LogIndex::new(ZJ);
+            events.iter().for_each(|e| index.add_event(e));
+            let text = format!("serial,status,updated_at\nYS-2026-0778,accepted,{updated_at}\n");
+            index.reconcile(parse_records(&text).expect("an export"), 300_000)
+        };
+        // Before the denial the mirrored time agrees outright.
+        let report = report_for(&extended, "2026-12-20 10:00:00");
+        assert!(report.agrees(), "{report:#?}");
+
+        let report = report_for(&denied, "2026-12-20 10:00:00");
+        assert_eq!(report.discrepancies.len(), 1, "{report:#?}");
+        let d = &report.discrepancies[0];
+        assert_eq!(d.category, Category::ProvinceBehind);
+        assert_eq!(d.at_agrees, Some(true));
+        assert_eq!(d.log_at.as_deref(), Some("2026-12-20T10:00:00.000+08:00"));
+        assert_eq!(
+            d.detail,
+            "the province still shows accepted (at 2026-12-20 10:00:00.000 北京时间 at the \
+             province; it writes \"2026-12-20 10:00:00\"); the log reached accepted at \
+             2026-12-07 05:53:43.000 北京时间 and its last event while accepted was at \
+             2026-12-20 10:00:00.000 北京时间, as the province says, and has moved on to denied"
+        );
+        // When the status was entered still agrees, and is the time shown.
+        let d = &report_for(&denied, "2026-12-07 05:55").discrepancies[0];
+        assert_eq!(d.at_agrees, Some(true));
+        assert_eq!(d.log_at.as_deref(), Some("2026-12-07T05:53:43.000+08:00"));
+
+        // A time between the two is neither.
+        let d = &report_for(&denied, "2026-12-15 10:00").discrepancies[0];
+        assert_eq!(d.category, Category::ProvinceBehind);
+        assert_eq!(d.at_agrees, Some(false));
+        assert_eq!(d.log_at.as_deref(), Some("2026-12-07T05:53:43.000+08:00"));
+        assert_eq!(
+            d.detail,
+            "the province still shows accepted (at 2026-12-15 10:00:00.000 北京时间 at the \
+             province; it writes \"2026-12-15 10:00\"); the log reached accepted at 2026-12-07 \
+             05:53:43.000 北京时间 (its last event while accepted at 2026-12-20 10:00:00.000 \
+             北京时间), not when the province says, further apart than the tolerance, and has \
+             moved on to denied"
+        );
+        // Nor is the denial's own time a time the log held accepted.
+        let d = &report_for(&denied, "2026-12-28 10:00").discrepancies[0];
+        assert_eq!(d.at_agrees, Some(false));
     }
 
     /// Given five applications accepted by Zhejiang (last seq 3), when its export gives each a
