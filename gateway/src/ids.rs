@@ -419,13 +419,10 @@ fn held_numbers(text: &str) -> Held {
     for run in runs {
         let b = run.as_bytes();
         let windows = |n: usize| (0..=b.len().saturating_sub(n)).filter(move |_| b.len() >= n);
-        let kind = phone::classify(&run);
-        // With its country code (`+86 139…`, `0086139…`) too.
-        let national = ["0086", "86"]
-            .iter()
-            .find_map(|p| run.strip_prefix(p).filter(|rest| rest.len() == 11))
-            .unwrap_or(&run);
-        held.mobile |= phone::classify(national) == Some(phone::PhoneKind::Mobile);
+        // With its country code (`+86 139…`, `0086139…`, `+86 20 8765 4321`) too.
+        let national = national_number(&run);
+        let kind = phone::classify(national.as_deref().unwrap_or(&run));
+        held.mobile |= kind == Some(phone::PhoneKind::Mobile);
         held.phone |= kind.is_some()
             || windows(11).any(|i| b[i] == b'1' && (b'3'..=b'9').contains(&b[i + 1]));
         let id = |n: usize| windows(n).any(|i| run.get(i..i + n).is_some_and(is_id));
@@ -452,51 +449,112 @@ fn held_numbers(text: &str) -> Held {
 
 /// The phone number `text` holds written in groups, as people write one among other words and
 /// numbers: a landline's area code and number (`020-87654321`, `(020)87654321`,
-/// `0755 8765 4321`, `020 - 87654321`) or a mobile (`138 0013 8000`), in up to three groups of
-/// digits joined by spaces, hyphens, dots, slashes or brackets, full-width ones too, whatever
-/// follows or precedes them: an extension (`020-87654321-123`, `0755-8765432-8001`), a date
-/// (`2026-12-05 020-87654321`). [`typed_number`] drops the grouping, and a number run into
-/// what is written beside it (`02087654321123`) reads as no phone: here the writer's groups are
-/// kept, and a phone is one made of whole groups, so an extension or a date is never read into
-/// the number.
+/// `0755 8765 4321`, `020 - 87654321`) or a mobile (`138 0013 8000`), with or without the
+/// country code (`+86 755 8765 4321`, `0086-20-87654321`), in groups of digits joined by what
+/// joins them ([`joins_groups`]: white space of any kind, a line break among it, dashes, dots,
+/// slashes, brackets), whatever follows or precedes them: an extension (`020-87654321-123`,
+/// `0755-8765432-8001`), a date (`2026-12-05 020-87654321`). [`typed_number`] drops the
+/// grouping, and a number run into what is written beside it (`02087654321123`) reads as no
+/// phone: here the writer's groups are kept, and a phone is one made of whole groups
+/// ([`joined_phone`]), so an extension or a date is never read into the number.
 fn grouped_phone(text: &str) -> Option<tongban_schemas::ids::phone::PhoneKind> {
-    use tongban_schemas::ids::phone::{self, PhoneKind};
+    use tongban_schemas::ids::phone::PhoneKind;
     let mut found = None;
-    // The last three groups of the stretch of digits and grouping characters read so far, and
-    // the group being read.
-    let (mut last, mut group) = (Vec::<String>::new(), String::new());
+    // The groups of the stretch of digits and joining characters read so far, and the group
+    // being read.
+    let (mut groups, mut group) = (Vec::<String>::new(), String::new());
     let chars = text
         .chars()
         .map(tongban_adapters::transform::text::halfwidth_char);
-    // A character that ends the text ends the last group.
+    // A character that ends the text ends the last stretch.
     for c in chars.chain(std::iter::once('\0')) {
         if c.is_ascii_digit() {
             group.push(c);
             continue;
         }
         if !group.is_empty() {
-            if last.len() == 3 {
-                last.remove(0);
-            }
-            last.push(std::mem::take(&mut group));
-            // Each number of whole groups that ends with this one.
-            for from in (0..last.len()).rev() {
-                let parts = &last[from..];
-                if parts.iter().map(String::len).sum::<usize>() > 12 {
+            groups.push(std::mem::take(&mut group));
+        }
+        if joins_groups(c) {
+            continue;
+        }
+        // Each number of whole groups of the stretch.
+        for from in 0..groups.len() {
+            for to in from + 1..=groups.len().min(from + 4) {
+                let parts = &groups[from..to];
+                if parts.iter().map(String::len).sum::<usize>() > 15 {
                     break;
                 }
-                match phone::classify(&parts.concat()) {
+                match joined_phone(parts) {
                     Some(PhoneKind::Mobile) => return Some(PhoneKind::Mobile),
                     Some(kind) => found = Some(kind),
                     None => {}
                 }
             }
         }
-        if !matches!(c, ' ' | '-' | '.' | '/' | '(' | ')' | '–' | '—') {
-            last.clear();
-        }
+        groups.clear();
     }
     found
+}
+
+/// Whether `c` (full-width characters already folded to ASCII) joins two groups of digits of
+/// one number as people and their tools write them: any white space (a line break, a tab, a
+/// no-break space, the ideographic space), a hyphen, dash or minus of any kind (U+2010–U+2015,
+/// U+2212, U+FE63; a text pasted from a word processor or a PDF has them for `-`), a dot or
+/// middle dot, a slash, an underscore, a tilde or a bracket, and the invisible characters
+/// (zero-width space and joiners, the word joiner, the byte-order mark). Anything else (a
+/// letter, a colon, a word such as 转) ends the number: a phone hidden by a character read as
+/// none of these would be quoted back.
+fn joins_groups(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '-' | '.'
+                | '/'
+                | '('
+                | ')'
+                | '_'
+                | '~'
+                | '\u{b7}'
+                | '\u{30fb}'
+                | '\u{301c}'
+                | '\u{2010}'..='\u{2015}'
+                | '\u{2212}'
+                | '\u{fe63}'
+                | '\u{200b}'..='\u{200d}'
+                | '\u{2060}'
+                | '\u{feff}'
+        )
+}
+
+/// What whole groups of digits (`parts`, one after another in a text) make as one phone
+/// number, read in its national form ([`national_number`]: `+86 20 8765 4321` is
+/// `020 8765 4321`).
+fn joined_phone(parts: &[String]) -> Option<tongban_schemas::ids::phone::PhoneKind> {
+    use tongban_schemas::ids::phone;
+    let digits = parts.concat();
+    let national = national_number(&digits).unwrap_or(digits);
+    phone::classify(&national)
+}
+
+/// The national form of `digits` written after China's country code (`+86`, `0086`, `86`,
+/// leading; no number dialled inside China begins with 8 or 00): a mobile's digits as they
+/// are, a landline's with the trunk `0` it is dialled with inside China (`+86 20 8765 4321` is
+/// `020 8765 4321`, `+86 10 …` Beijing's `010 …`; a `0` written after the code kept as it is); `None` without the code, or
+/// nothing after it. So a landline with the country code is judged as one without, as a
+/// mobile's is.
+fn national_number(digits: &str) -> Option<String> {
+    use tongban_schemas::ids::phone;
+    let digits = digits.strip_prefix('+').unwrap_or(digits);
+    let rest = digits
+        .strip_prefix("0086")
+        .or_else(|| digits.strip_prefix("86"))
+        .filter(|rest| !rest.is_empty())?;
+    let mobile = phone::classify(rest) == Some(phone::PhoneKind::Mobile);
+    Some(match mobile || rest.starts_with('0') {
+        true => rest.to_string(),
+        false => format!("0{rest}"),
+    })
 }
 
 /// The landline a phone number written with an extension (`020-87654321-123`,
@@ -551,10 +609,8 @@ fn shaped(typed: &str, id_lengths: &[usize], check: Check) -> Option<PersonalKin
         gb11643::{Gb11643Error, ResidentId},
         phone,
     };
-    let national = ["+86", "0086", "86"]
-        .iter()
-        .find_map(|prefix| typed.strip_prefix(prefix).filter(|rest| rest.len() == 11))
-        .unwrap_or(typed);
+    let national = national_number(typed);
+    let national = national.as_deref().unwrap_or(typed);
     // The region of an ID number of this shape: a checked one's, or under `Check::Any` that of
     // 18 characters failing only their check (17 digits, a digit or X, a real birth date).
     let region = match ResidentId::parse(typed) {
@@ -904,6 +960,61 @@ mod tests {
         for none in ["020-87654321", "138-0013-8000", "0755-8765-4321", "SL-1"] {
             assert_eq!(landline_without_extension(none), None, "{none}");
         }
+    }
+
+    /// Given a landline written with the country code (`+86`, `0086`, `86`, as its own group or
+    /// run into the area code), or with its groups joined by a line break, a tab, a no-break
+    /// space, a Unicode dash or minus, a middle dot, an underscore or a tilde, in a province's
+    /// status words, when judged for personal data, then each holds a phone and none is quoted;
+    /// while the same characters among dates and serials, and groups of the country code's
+    /// digits that make no landline, do not. (Found by a review: `已退回 联系电话:+86-20-87654321`
+    /// and `已退回 020−87654321−123` were quoted back as status words.)
+    #[test]
+    fn a_landline_with_the_country_code_or_joined_by_any_dash_or_space_is_personal_data() {
+        for personal in [
+            "已退回 联系电话:+86-20-87654321",
+            "+86-20-87654321",
+            "+86 755 8765 4321",
+            "+86 10 6234 5678",
+            "+8620 87654321",
+            "待补正 0086 755 87654321",
+            "0086-20-87654321-123",
+            "86 (20) 8765 4321",
+            "＋８６ ２０ ８７６５ ４３２１",
+            "已退回，请联系020-\n87654321-123",
+            "待补正 020\u{a0}8765 4321-123",
+            "已退回 020\u{2212}87654321\u{2212}123",
+            "已退回 020\u{2010}87654321\u{2010}123",
+            "已退回 020\u{2013}87654321\u{2013}123",
+            "已退回 020\u{fe63}87654321\u{fe63}123",
+            "已退回 020·87654321·123",
+            "已退回 020_87654321_123",
+            "已退回 020~87654321~123",
+            "已退回 020\t87654321\t123",
+            "已退回 020\u{200b}87654321-123",
+            "已退回 0755\u{3000}8765\u{3000}4321 转 8001",
+            "+86 138 0013 8000",
+        ] {
+            assert!(holds_personal_data(personal), "{personal:?}");
+            assert!(!quotable_serial(personal), "{personal:?}");
+        }
+        for fine in [
+            "已退回",
+            "待补正 2026·12·05",
+            "办结_2026-12-05",
+            "已退回 2026\u{2212}12\u{2212}05 16:24",
+            "SL~0001~0002",
+            "ZJ\u{2010}SL\u{2010}0001",
+            "86",
+            "+86",
+            "86-2026-1206",
+            "+86 20 8765 432",
+            "+86 11 8765 4321",
+            "第86号 020:87654321:123",
+        ] {
+            assert!(!holds_personal_data(fine), "{fine:?}");
+        }
+        assert!(quotable_serial("SL~0001~0002") && quotable_serial("86-2026-1206"));
     }
 
     /// A whole key that is an ID number of a known region or a mobile number reads as personal
