@@ -456,19 +456,26 @@ fn held_numbers(text: &str) -> Held {
 /// `0755-8765432-8001`), a date (`2026-12-05 020-87654321`). [`typed_number`] drops the
 /// grouping, and a number run into what is written beside it (`02087654321123`) reads as no
 /// phone: here the writer's groups are kept, and a phone is one made of whole groups
-/// ([`joined_phone`]), so an extension or a date is never read into the number.
+/// ([`joined_phone`]), so an extension or a date is never read into the number, nor a serial's
+/// groups read as a phone (`SL-150-20261206-001`, `0512-20261206-001`).
 fn grouped_phone(text: &str) -> Option<tongban_schemas::ids::phone::PhoneKind> {
     use tongban_schemas::ids::phone::PhoneKind;
     let mut found = None;
-    // The groups of the stretch of digits and joining characters read so far, and the group
-    // being read.
-    let (mut groups, mut group) = (Vec::<String>::new(), String::new());
+    // The groups of the stretch of digits and joining characters read so far, each with
+    // whether it is joined to the one before by more than white space (a `-`, a `.` …: a
+    // serial's groups are; words are spaced), and the group being read.
+    let (mut groups, mut tight, mut group) = (Vec::<String>::new(), Vec::new(), String::new());
+    // Whether the characters since the last group joined it by more than white space.
+    let mut joined_tight = false;
     let chars = text
         .chars()
         .map(tongban_adapters::transform::text::halfwidth_char);
     // A character that ends the text ends the last stretch.
     for c in chars.chain(std::iter::once('\0')) {
         if c.is_ascii_digit() {
+            if group.is_empty() {
+                tight.push(std::mem::take(&mut joined_tight));
+            }
             group.push(c);
             continue;
         }
@@ -476,16 +483,19 @@ fn grouped_phone(text: &str) -> Option<tongban_schemas::ids::phone::PhoneKind> {
             groups.push(std::mem::take(&mut group));
         }
         if joins_groups(c) {
+            joined_tight |= !c.is_whitespace();
             continue;
         }
-        // Each number of whole groups of the stretch.
+        // Each number of whole groups of the stretch, and whether a group is joined to it
+        // before or after.
         for from in 0..groups.len() {
             for to in from + 1..=groups.len().min(from + 4) {
                 let parts = &groups[from..to];
                 if parts.iter().map(String::len).sum::<usize>() > 15 {
                     break;
                 }
-                match joined_phone(parts) {
+                let beside = (from > 0 && tight[from]) || tight.get(to) == Some(&true);
+                match joined_phone(parts, beside) {
                     Some(PhoneKind::Mobile) => return Some(PhoneKind::Mobile),
                     Some(kind) => found = Some(kind),
                     None => {}
@@ -493,6 +503,8 @@ fn grouped_phone(text: &str) -> Option<tongban_schemas::ids::phone::PhoneKind> {
             }
         }
         groups.clear();
+        tight.clear();
+        joined_tight = false;
     }
     found
 }
@@ -529,27 +541,80 @@ fn joins_groups(c: char) -> bool {
 
 /// What whole groups of digits (`parts`, one after another in a text) make as one phone
 /// number, read in its national form ([`national_number`]: `+86 20 8765 4321` is
-/// `020 8765 4321`).
-fn joined_phone(parts: &[String]) -> Option<tongban_schemas::ids::phone::PhoneKind> {
-    use tongban_schemas::ids::phone;
+/// `020 8765 4321`); `beside`: a group is joined to them, before or after, by more than white
+/// space. A province's serials are groups of region or area code, date and sequence, and
+/// whole groups of them make a phone's digits by accident, so a number of joined groups
+/// counts only in a phone's own groupings:
+/// - a mobile as eleven digits whole, or grouped 3-4-4 or 3-3-5 as people write one, with no
+///   group joined to it (`138-0013-8000`, `+86 138 0013 8000`; not `SL-150-20261206-001` nor
+///   `SL-139-2026-1206-01`, whose digits `typed_number`'s runs still count as a phone's);
+/// - a landline whose subscriber number is not a date of 2000–2099 as `yyyyMMdd`
+///   (`0571-8765-4321`, `020-87654321-123`; not `0512-20261206-001`: a subscriber number that
+///   reads as a date is rare, an area code, date and sequence is a 受理编号's making; written as
+///   one run of digits, `020 20261206`, the number is still read as one).
+fn joined_phone(parts: &[String], beside: bool) -> Option<tongban_schemas::ids::phone::PhoneKind> {
+    use tongban_schemas::ids::phone::{self, PhoneKind};
     let digits = parts.concat();
+    // The groups' lengths, the country code's digits left out.
+    let mut code = country_code_len(&digits);
+    let lengths: Vec<usize> = parts
+        .iter()
+        .filter_map(|p| {
+            let left = p.len().saturating_sub(code);
+            code = code.saturating_sub(p.len());
+            (left > 0).then_some(left)
+        })
+        .collect();
     let national = national_number(&digits).unwrap_or(digits);
-    phone::classify(&national)
+    match phone::classify(&national)? {
+        PhoneKind::Mobile => (!beside && matches!(lengths[..], [11] | [3, 4, 4] | [3, 3, 5]))
+            .then_some(PhoneKind::Mobile),
+        PhoneKind::Landline => {
+            // 010 and 02x are the three-digit area codes, 0[3-9]xx the others.
+            let area = if national.get(1..2).is_some_and(|d| d == "1" || d == "2") {
+                3
+            } else {
+                4
+            };
+            let subscriber = national.get(area..).unwrap_or_default();
+            (!dated_2000s(subscriber)).then_some(PhoneKind::Landline)
+        }
+    }
+}
+
+/// Whether `digits` are a date of 2000–2099 written `yyyyMMdd` (`20261206`), as a 受理编号
+/// carries its intake's.
+fn dated_2000s(digits: &str) -> bool {
+    digits.len() == 8
+        && crate::time::CivilDate::parse_compact(digits)
+            .is_some_and(|d| (2000..=2099).contains(&d.ymd().0))
+}
+
+/// How many leading digits of `digits` are China's country code: 4 of `0086`, 2 of `86`, none
+/// otherwise (no number dialled inside China begins with 8 or 00).
+fn country_code_len(digits: &str) -> usize {
+    if digits.starts_with("0086") {
+        4
+    } else if digits.starts_with("86") {
+        2
+    } else {
+        0
+    }
 }
 
 /// The national form of `digits` written after China's country code (`+86`, `0086`, `86`,
-/// leading; no number dialled inside China begins with 8 or 00): a mobile's digits as they
-/// are, a landline's with the trunk `0` it is dialled with inside China (`+86 20 8765 4321` is
-/// `020 8765 4321`, `+86 10 …` Beijing's `010 …`; a `0` written after the code kept as it is); `None` without the code, or
-/// nothing after it. So a landline with the country code is judged as one without, as a
+/// leading: [`country_code_len`]): a mobile's digits as they are, a landline's with the trunk
+/// `0` it is dialled with inside China (`+86 20 8765 4321` is `020 8765 4321`, `+86 10 …`
+/// Beijing's `010 …`; a `0` written after the code kept as it is); `None` without the code,
+/// or nothing after it. So a landline with the country code is judged as one without, as a
 /// mobile's is.
 fn national_number(digits: &str) -> Option<String> {
     use tongban_schemas::ids::phone;
     let digits = digits.strip_prefix('+').unwrap_or(digits);
+    let code = country_code_len(digits);
     let rest = digits
-        .strip_prefix("0086")
-        .or_else(|| digits.strip_prefix("86"))
-        .filter(|rest| !rest.is_empty())?;
+        .get(code..)
+        .filter(|rest| code > 0 && !rest.is_empty())?;
     let mobile = phone::classify(rest) == Some(phone::PhoneKind::Mobile);
     Some(match mobile || rest.starts_with('0') {
         true => rest.to_string(),
@@ -1015,6 +1080,73 @@ mod tests {
             assert!(!holds_personal_data(fine), "{fine:?}");
         }
         assert!(quotable_serial("SL~0001~0002") && quotable_serial("86-2026-1206"));
+    }
+
+    /// Given serials of letters, area code or a mobile's first digits, date and sequence, whose
+    /// groups joined make a phone's digits (`150`+`20261206`, `0512`+`20261206`), when judged,
+    /// then those with an area code are quoted by shape, and those with a mobile's eleven digits
+    /// among more are quoted as an application's own serial where its submission names a phone
+    /// (and not by shape, nor where it names none); while a mobile grouped as people write one,
+    /// alone or spaced from a date, and a landline whose subscriber number is no date, are
+    /// still phones. (Found by a review: `SL-150-20261206-001` was refused even as the
+    /// application's own serial.)
+    #[test]
+    fn a_serials_groups_of_code_date_and_sequence_are_no_phone() {
+        use crate::domain::personal::OwnNumbers;
+        let own = OwnNumbers::of(&serde_json::json!({
+            "applicant": {"id_number": "33010619580301002X", "phone": "13712345678"}
+        }))
+        .submitted_at("2026-12-05T02:00:00Z");
+        let no_phone =
+            OwnNumbers::of(&serde_json::json!({"applicant": {"id_number": "33010619580301002X"}}))
+                .submitted_at("2026-12-05T02:00:00Z");
+        for serial in [
+            "0512-20261206-001",
+            "HZ-0571-20261206-0001",
+            "0571-2026-1206-01",
+        ] {
+            assert!(!holds_personal_data(serial), "{serial}");
+            assert!(quotable_serial(serial), "{serial}");
+            assert!(quotable_own_serial(serial, &no_phone), "{serial}");
+        }
+        for serial in [
+            "SL-150-20261206-001",
+            "SL-139-2026-1206-01",
+            "SL-138-0013-8000-1",
+        ] {
+            assert!(!quotable_serial(serial), "{serial}");
+            assert!(quotable_own_serial(serial, &own), "{serial}");
+            assert!(!quotable_own_serial(serial, &no_phone), "{serial}");
+        }
+        // A mobile as people group one, alone, after a word or spaced from a date, is one.
+        for mobile in [
+            "SL-139-2026-1206",
+            "139 2026 1206",
+            "150-2026-1206",
+            "138 001 38000",
+            "+86 138-0013-8000",
+            "2026-12-05 138 0013 8000",
+            "办结 138-0013-8000 转 1",
+        ] {
+            assert_eq!(
+                grouped_phone(mobile),
+                Some(tongban_schemas::ids::phone::PhoneKind::Mobile),
+                "{mobile}"
+            );
+            assert!(!quotable_own_serial(mobile, &own), "{mobile}");
+        }
+        // A landline whose subscriber number is no date, or written as one run, is one.
+        for landline in [
+            "0512-6512-3456-001",
+            "HZ-0571-87654321-0001",
+            "0571-2026-1306-01",
+            "020 20261206",
+            "SL-02020261206",
+        ] {
+            assert!(holds_personal_data(landline), "{landline}");
+            assert!(!quotable_serial(landline), "{landline}");
+            assert!(!quotable_own_serial(landline, &no_phone), "{landline}");
+        }
     }
 
     /// A whole key that is an ID number of a known region or a mobile number reads as personal
