@@ -313,26 +313,29 @@ pub fn quotable_own_serial(serial: &str, own: &crate::domain::personal::OwnNumbe
 
 /// Whether a number the log holds as an application's own is no personal data of it, by what
 /// its submission names (`own`): it holds none of the submission's ID numbers (the legacy
-/// 15-digit form too) or phone numbers, whole or among other characters, as
-/// [`typed_number`] reads them; no 18-character ID number or mobile number by shape at all
-/// (another person's: an agent's, named only in a material, is the number a window keys a 代办
-/// case by, and these shapes are a province's serials' only by accident); where its shape
-/// reads as a legacy 15-digit ID number, the submission names an ID number (which it then is
-/// not) and the yyMMdd of each such run lies within 45 days of the application's submission
+/// 15-digit form and an 18-character one's first 17 too) or phone numbers, whole or among
+/// other characters, as [`typed_number`] reads them; no 18-character ID number or mobile number
+/// by shape at all (another person's: an agent's, named only in a material, is the number a
+/// window keys a 代办 case by, and these shapes are a province's serials' only by accident);
+/// where its shape reads as an ID number a 受理编号 of region code, date and sequence is made
+/// like (the legacy 15 digits, region + yyMMdd + 3; the first 17 of 18, region + yyyyMMdd + 3),
+/// the submission names an ID number (which it then is not) and the date of each such run lies
+/// within 45 days of the application's submission
 /// ([`crate::domain::personal::OwnNumbers::dated_near`]: a 受理编号's date is its intake's, a
-/// person's birth date decades before, so another person's legacy number is not quoted); and
-/// where it reads as a phone otherwise (a landline, a mobile's eleven digits among more), the
-/// submission names a phone. So a 受理编号 of region code, date and sequence is quoted.
+/// person's birth date decades before, so another person's number is not quoted; a child born
+/// within those days whose number the submission does not name cannot be told from one by
+/// the shape); and where it reads as a phone otherwise (a landline, a mobile's eleven digits
+/// among more), the submission names a phone. So a 受理编号 of region code, date and sequence
+/// (`440300261206001`, `44030020261206001`) is quoted.
 /// Shared by reconciliation's quoting ([`quotable_own_serial`]) and `tongban find`'s.
 pub fn own_serial_clear(number: &str, own: &crate::domain::personal::OwnNumbers) -> bool {
-    let typed = typed_number(number);
     let held = held_numbers(number);
-    // Each run of 15 digits of a legacy ID number's shape dated by the application itself:
-    // not one dated and another a birth date (`440300261206001/110105491231002`).
+    // Each run of an ID number's shape dated by the application itself: not one dated and
+    // another a birth date (`440300261206001/110105491231002`).
     let dated = || {
-        legacy_id_windows(&typed)
+        id_shaped_dates(&typed_number(number))
             .iter()
-            .all(|w| w.get(6..12).is_some_and(|d| own.dated_near(d)))
+            .all(|date| own.dated_near(date))
     };
     !own.held_in(number)
         && !held.id18
@@ -341,14 +344,30 @@ pub fn own_serial_clear(number: &str, own: &crate::domain::personal::OwnNumbers)
         && (!held.phone || own.has_phones())
 }
 
-/// The runs of 15 digits in `typed` ([`typed_number`]'s form) that read as a legacy
-/// 公民身份号码: a known region and a real birth date.
-fn legacy_id_windows(typed: &str) -> Vec<&str> {
-    let b = typed.as_bytes();
-    (0..b.len().saturating_sub(14))
-        .filter_map(|i| typed.get(i..i + 15))
-        .filter(|w| w.bytes().all(|c| c.is_ascii_digit()) && reads_as_id(w))
-        .collect()
+/// The dates of the runs of digits in `typed` ([`typed_number`]'s form) that read as a
+/// 公民身份号码 of a known region and a real birth date, as a 受理编号 of region code, date and
+/// sequence may too: 15 digits of the legacy form (their yyMMdd) and 17 that are the first of
+/// 18 (their yyyyMMdd), which give the check character, so are the number written without it.
+fn id_shaped_dates(typed: &str) -> Vec<&str> {
+    let mut dates = Vec::new();
+    for (n, date) in [(15, 6..12), (17, 6..14)] {
+        for i in 0..typed.len().saturating_sub(n - 1) {
+            let Some(w) = typed
+                .get(i..i + n)
+                .filter(|w| w.bytes().all(|c| c.is_ascii_digit()))
+            else {
+                continue;
+            };
+            let id = match n {
+                15 => reads_as_id(w),
+                _ => reads_as_id(&format!("{w}0")),
+            };
+            if id && let Some(d) = w.get(date.clone()) {
+                dates.push(d);
+            }
+        }
+    }
+    dates
 }
 
 /// Whether `w` is a 公民身份号码 of a known region and a real birth date, 15 or 18 characters,
@@ -380,10 +399,11 @@ pub fn holds_personal_data(text: &str) -> bool {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Held {
     /// A 公民身份号码 of a known region and a real birth date, 15 or 18 characters, or the
-    /// first 17 of 18.
+    /// first 17 of 18 (which give the 18th: the check character is computed from them).
     id: bool,
-    /// Of them, one of 18 characters, the form every number issued since 1999 has, or its
-    /// first 17 digits alone, which give the 18th (the check character is computed from them).
+    /// Of them, one of 18 characters, the form every number issued since 1999 has. Its first
+    /// 17 digits alone are a 受理编号's making too (region code, yyyyMMdd, a 3-digit sequence),
+    /// and judged by their date as the legacy 15 are ([`own_serial_clear`]).
     id18: bool,
     /// A phone number, or a mobile's eleven digits.
     phone: bool,
@@ -402,8 +422,8 @@ impl Held {
 /// What `text` holds by shape, whole or embedded among letters (`GD-440106197707077771`,
 /// `SL-13912345678`), however typed ([`typed_number`]): a phone number, a mobile's eleven
 /// digits, a 公民身份号码 of a known region and a real birth date, 15 or 18 characters, its
-/// check character right or not, or the first 17 characters of one (17 digits that end a run:
-/// the check character is computed from them, so they are the number); and a phone written in
+/// check character right or not, or the first 17 digits of one (the check character is
+/// computed from them, so they are the number: [`id_shaped_dates`]); and a phone written in
 /// groups among other numbers ([`grouped_phone`]: `020-87654321-123`, with its extension).
 fn held_numbers(text: &str) -> Held {
     use tongban_schemas::ids::phone;
@@ -425,17 +445,13 @@ fn held_numbers(text: &str) -> Held {
         held.mobile |= kind == Some(phone::PhoneKind::Mobile);
         held.phone |= kind.is_some()
             || windows(11).any(|i| b[i] == b'1' && (b'3'..=b'9').contains(&b[i + 1]));
-        let id = |n: usize| windows(n).any(|i| run.get(i..i + n).is_some_and(is_id));
-        // An 18-character number's first 17 digits, written without its check character.
-        let first17 = windows(17).any(|i| {
-            run.get(i..i + 17)
-                .filter(|w| w.bytes().all(|c| c.is_ascii_digit()))
-                .is_some_and(|w| is_id(&format!("{w}0")))
-        });
-        let id18 = id(18) || first17;
+        let id18 = windows(18).any(|i| run.get(i..i + 18).is_some_and(is_id));
         held.id18 |= id18;
-        held.id |= id18 || id(15);
+        held.id |= id18;
     }
+    // The legacy 15 digits, and an 18-character number's first 17 written without its check
+    // character.
+    held.id |= !id_shaped_dates(&typed).is_empty();
     match grouped_phone(text) {
         Some(phone::PhoneKind::Mobile) => {
             held.mobile = true;
@@ -934,6 +950,60 @@ mod tests {
         assert!(quotable_own_serial("440300261206001", &no_phone));
         // Huizhou's 441300 reads as a mobile's 13… too: no phone named, nothing tells it apart.
         assert!(!quotable_own_serial("441300261206001", &no_phone));
+    }
+
+    /// Given 17-digit serials of region code, yyyyMMdd and a 3-digit sequence (the first 17
+    /// digits of an 18-character ID number's shape), when judged as an application's own
+    /// serial, then one dated within 45 days of the submission (45 before, to the day) is quoted where the submission
+    /// names ID numbers none of which it begins, as a legacy 15-digit one is; while one that
+    /// begins the applicant's number, one dated far from the submission (a birth date), one
+    /// of an application whose submission names no ID number or whose day is unknown, one
+    /// beside another person's number, and any of them by its shape alone, are not. (Found by
+    /// a review: `44030020261206001` was refused even as the application's own serial.)
+    #[test]
+    fn a_17_digit_serial_of_code_date_and_sequence_is_judged_by_its_date() {
+        use crate::domain::personal::OwnNumbers;
+        // A newborn's number, dated 2026-12-01, beside the applicant's.
+        let data = serde_json::json!({
+            "applicant": {"id_number": "33010619580301002X", "phone": "13712345678"},
+            "form": {"child": {"id_number": "44030020261201001X"}}
+        });
+        let own = OwnNumbers::of(&data).submitted_at("2026-12-05T02:00:00Z");
+        for quoted in [
+            "44030020261206001",
+            "440300-20261206-001",
+            "GD-44030020261206001",
+            "44030020261021001",
+        ] {
+            assert!(quotable_own_serial(quoted, &own), "{quoted}");
+            assert!(!quotable_serial(quoted), "{quoted}");
+            assert!(holds_personal_data(quoted), "{quoted}");
+        }
+        for hidden in [
+            // The child's number without its check character, and with it.
+            "44030020261201001",
+            "GD-44030020261201001X",
+            // Dated 46 days before the submission, and a birth date.
+            "44030020261020002",
+            "11010519491231002",
+            "GD-11010519491231002",
+            // One dated run beside another person's.
+            "44030020261206001/11010519491231002",
+            "44030020261206001/110105491231002",
+            // Eighteen characters of the same making: an ID number by shape, whatever its date.
+            "440300202612060017",
+        ] {
+            assert!(!quotable_own_serial(hidden, &own), "{hidden}");
+        }
+        let no_id = OwnNumbers::of(&serde_json::json!({"applicant": {"phone": "13712345678"}}))
+            .submitted_at("2026-12-05T02:00:00Z");
+        assert!(!quotable_own_serial("44030020261206001", &no_id));
+        assert!(!quotable_own_serial(
+            "44030020261206001",
+            &OwnNumbers::of(&data)
+        ));
+        // Seventeen digits of no region or no real date are no ID number's.
+        assert!(quotable_serial("99030020261206001") && quotable_serial("44030020261306001"));
     }
 
     /// Given numbers typed to search for a serial the log knows nothing of (`tongban find`),
