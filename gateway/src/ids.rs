@@ -639,10 +639,13 @@ fn national_number(digits: &str) -> Option<String> {
 }
 
 /// The landline a phone number written with an extension (`020-87654321-123`,
-/// `0755-8765432 转 8001`, full-width too) is, without the extension; `None` for any other
-/// number (of `0571-8765432-1`, which may be `0571-87654321` too, `05718765432`). A
-/// submission's contact phone given so is the same line as a number that names the
-/// landline alone ([`crate::domain::personal::OwnNumbers`]).
+/// `0755-8765432 转 8001`, full-width too) is, without the extension: the last group of digits
+/// (1 to 6) is taken for the extension wherever the groups before it make a landline, so
+/// `0571-8765432-1` gives `05718765432` (a 7-digit number and extension 1), though it may be
+/// `0571-87654321` grouped oddly: the submission keeps the number as given too, so both lines
+/// count as its own. `None` where no landline is left (`020-87654321`, whose `87654321` is no
+/// extension of `020`; a mobile; a serial). A submission's contact phone given so is the same
+/// line as a number that names the landline alone ([`crate::domain::personal::OwnNumbers`]).
 pub fn landline_without_extension(phone: &str) -> Option<String> {
     use tongban_schemas::ids::phone::{self, PhoneKind};
     let half = tongban_adapters::transform::text::halfwidth(phone);
@@ -1091,6 +1094,11 @@ mod tests {
         assert_eq!(
             landline_without_extension("０７５５－８７６５４３２ 转 ８００１").as_deref(),
             Some("07558765432")
+        );
+        // A 7-digit line and a 1-digit extension, though it may be 0571-87654321 as well.
+        assert_eq!(
+            landline_without_extension("0571-8765432-1").as_deref(),
+            Some("05718765432")
         );
         for none in ["020-87654321", "138-0013-8000", "0755-8765-4321", "SL-1"] {
             assert_eq!(landline_without_extension(none), None, "{none}");

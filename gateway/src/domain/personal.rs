@@ -265,6 +265,11 @@ mod tests {
         }
         assert_eq!(own.kind_of("02087654321"), Some(PersonalKind::Phone));
         assert!(!own.held_in("SL-020-87654322"));
+        // Of `0571-8765432-1`, a 7-digit line and its extension, or an 8-digit line grouped
+        // oddly: both are its own.
+        let odd = OwnNumbers::of(&json!({"form": {"contact_phone": "0571-8765432-1"}}));
+        assert!(odd.held_in("0571-87654321") && odd.held_in("SL-0571-8765432"));
+        assert!(!odd.held_in("0571-8765433"));
         assert!(!crate::ids::quotable_own_serial(
             "SL-020-87654321",
             &own.clone().submitted_at("2026-12-05T02:00:00Z")
