@@ -875,6 +875,27 @@ mod tests {
 
     use super::*;
 
+    /// Asserts that each of `values` holds personal data by its shape, and is not quoted so.
+    fn assert_held(values: &[&str]) {
+        for value in values {
+            assert!(holds_personal_data(value), "{value:?}");
+            assert!(!quotable_serial(value), "{value:?}");
+        }
+    }
+
+    /// Asserts that none of `values` is quoted as an application's own serial, the
+    /// application's submission naming `own`.
+    fn assert_hidden_as_own(own: &crate::domain::personal::OwnNumbers, values: &[&str]) {
+        for value in values {
+            assert!(!quotable_own_serial(value, own), "{value:?}");
+        }
+    }
+
+    /// The numbers of a submission of `payload` made on 2026-12-05, Beijing time.
+    fn submitted(payload: serde_json::Value) -> crate::domain::personal::OwnNumbers {
+        crate::domain::personal::OwnNumbers::of(&payload).submitted_at("2026-12-05T02:00:00Z")
+    }
+
     /// Given a province's free words (local status words, step codes) and words that hold an ID
     /// number, a phone or an address, when judged for personal data, then only a number or an
     /// address is, however it is typed.
@@ -912,40 +933,38 @@ mod tests {
     #[test]
     fn the_applications_own_serial_is_judged_by_what_its_submission_names() {
         use crate::domain::personal::OwnNumbers;
-        let own = OwnNumbers::of(&serde_json::json!({
+        let own = submitted(serde_json::json!({
             "applicant": {"id_number": "33010619580301002X", "phone": "13712345678"}
-        }))
-        .submitted_at("2026-12-05T02:00:00Z");
+        }));
         for quoted in ["440300261206001", "441300261206001", "ZJ-SL-1"] {
             assert!(!quotable_serial(quoted) || quoted == "ZJ-SL-1", "{quoted}");
             assert!(quotable_own_serial(quoted, &own), "{quoted}");
         }
-        for hidden in [
-            "33010619580301002X",
-            // Another person's numbers, by shape alone: an agent's ID number, a mobile, a legacy
-            // 15-digit number dated decades from the submission (a birth date, not an intake's).
-            "11010519491231002X",
-            "110105491231002",
-            // One run dated by the application and another a birth date: not quoted.
-            "440300261206001/110105491231002",
-            "SL-13900139000",
-            "+86 139 0013 9000",
-            "330106580301002",
-            "GD-330106580301002",
-            "SL-137-1234-5678",
-            "+86 137 1234 5678",
-            "440300261206001@x",
-            "受理-1",
-        ] {
-            assert!(!quotable_own_serial(hidden, &own), "{hidden}");
-        }
-        let no_id = OwnNumbers::of(&serde_json::json!({"applicant": {"phone": "13712345678"}}))
-            .submitted_at("2026-12-05T02:00:00Z");
+        assert_hidden_as_own(
+            &own,
+            &[
+                "33010619580301002X",
+                // Another person's numbers, by shape alone: an agent's ID number, a mobile, a legacy
+                // 15-digit number dated decades from the submission (a birth date, not an intake's).
+                "11010519491231002X",
+                "110105491231002",
+                // One run dated by the application and another a birth date: not quoted.
+                "440300261206001/110105491231002",
+                "SL-13900139000",
+                "+86 139 0013 9000",
+                "330106580301002",
+                "GD-330106580301002",
+                "SL-137-1234-5678",
+                "+86 137 1234 5678",
+                "440300261206001@x",
+                "受理-1",
+            ],
+        );
+        let no_id = submitted(serde_json::json!({"applicant": {"phone": "13712345678"}}));
         assert!(!quotable_own_serial("440300261206001", &no_id));
         assert!(!quotable_own_serial("SL-13900139000", &no_id));
         let no_phone =
-            OwnNumbers::of(&serde_json::json!({"applicant": {"id_number": "33010619580301002X"}}))
-                .submitted_at("2026-12-05T02:00:00Z");
+            submitted(serde_json::json!({"applicant": {"id_number": "33010619580301002X"}}));
         // Of its own date only: the day of the submission not known, nothing dates it.
         let undated =
             OwnNumbers::of(&serde_json::json!({"applicant": {"id_number": "33010619580301002X"}}));
@@ -971,7 +990,7 @@ mod tests {
             "applicant": {"id_number": "33010619580301002X", "phone": "13712345678"},
             "form": {"child": {"id_number": "44030020261201001X"}}
         });
-        let own = OwnNumbers::of(&data).submitted_at("2026-12-05T02:00:00Z");
+        let own = submitted(data.clone());
         for quoted in [
             "44030020261206001",
             "440300-20261206-001",
@@ -982,29 +1001,33 @@ mod tests {
             assert!(!quotable_serial(quoted), "{quoted}");
             assert!(holds_personal_data(quoted), "{quoted}");
         }
-        for hidden in [
-            // The child's number without its check character, and with it.
-            "44030020261201001",
-            "GD-44030020261201001X",
-            // Dated 46 days before the submission, and a birth date.
-            "44030020261020002",
-            "11010519491231002",
-            "GD-11010519491231002",
-            // One dated run beside another person's.
-            "44030020261206001/11010519491231002",
-            "44030020261206001/110105491231002",
-            // Eighteen characters of the same making: an ID number by shape, whatever its date.
-            "440300202612060017",
+        assert_hidden_as_own(
+            &own,
+            &[
+                // The child's number without its check character, and with it.
+                "44030020261201001",
+                "GD-44030020261201001X",
+                // Dated 46 days before the submission, and a birth date.
+                "44030020261020002",
+                "11010519491231002",
+                "GD-11010519491231002",
+                // One dated run beside another person's.
+                "44030020261206001/11010519491231002",
+                "44030020261206001/110105491231002",
+                // Eighteen characters of the same making: an ID number by shape, whatever its date.
+                "440300202612060017",
+            ],
+        );
+        // Nor where the submission names no ID number, or its day is not known.
+        for (what, other) in [
+            (
+                "no ID number",
+                submitted(serde_json::json!({"applicant": {"phone": "13712345678"}})),
+            ),
+            ("no day", OwnNumbers::of(&data)),
         ] {
-            assert!(!quotable_own_serial(hidden, &own), "{hidden}");
+            assert!(!quotable_own_serial("44030020261206001", &other), "{what}");
         }
-        let no_id = OwnNumbers::of(&serde_json::json!({"applicant": {"phone": "13712345678"}}))
-            .submitted_at("2026-12-05T02:00:00Z");
-        assert!(!quotable_own_serial("44030020261206001", &no_id));
-        assert!(!quotable_own_serial(
-            "44030020261206001",
-            &OwnNumbers::of(&data)
-        ));
         // Seventeen digits of no region or no real date are no ID number's.
         assert!(quotable_serial("99030020261206001") && quotable_serial("44030020261306001"));
     }
@@ -1048,7 +1071,7 @@ mod tests {
     /// was quoted back.)
     #[test]
     fn a_landline_with_its_extension_and_an_id_numbers_first_17_digits_are_personal_data() {
-        for personal in [
+        assert_held(&[
             "020-87654321-123",
             "02087654321-123",
             "0755-8765432-8001",
@@ -1064,10 +1087,7 @@ mod tests {
             "2026-12-05 138 0013 8000",
             "11010520150610002",
             "GD-11010520150610002",
-        ] {
-            assert!(holds_personal_data(personal), "{personal}");
-            assert!(!quotable_serial(personal), "{personal}");
-        }
+        ]);
         for fine in [
             "20261206",
             "SL-20261206",
@@ -1114,7 +1134,7 @@ mod tests {
     /// and `已退回 020−87654321−123` were quoted back as status words.)
     #[test]
     fn a_landline_with_the_country_code_or_joined_by_any_dash_or_space_is_personal_data() {
-        for personal in [
+        assert_held(&[
             "已退回 联系电话:+86-20-87654321",
             "+86-20-87654321",
             "+86 755 8765 4321",
@@ -1137,10 +1157,7 @@ mod tests {
             "已退回 020\u{200b}87654321-123",
             "已退回 0755\u{3000}8765\u{3000}4321 转 8001",
             "+86 138 0013 8000",
-        ] {
-            assert!(holds_personal_data(personal), "{personal:?}");
-            assert!(!quotable_serial(personal), "{personal:?}");
-        }
+        ]);
         for fine in [
             "已退回",
             "待补正 2026·12·05",
@@ -1170,14 +1187,11 @@ mod tests {
     /// application's own serial.)
     #[test]
     fn a_serials_groups_of_code_date_and_sequence_are_no_phone() {
-        use crate::domain::personal::OwnNumbers;
-        let own = OwnNumbers::of(&serde_json::json!({
+        let own = submitted(serde_json::json!({
             "applicant": {"id_number": "33010619580301002X", "phone": "13712345678"}
-        }))
-        .submitted_at("2026-12-05T02:00:00Z");
+        }));
         let no_phone =
-            OwnNumbers::of(&serde_json::json!({"applicant": {"id_number": "33010619580301002X"}}))
-                .submitted_at("2026-12-05T02:00:00Z");
+            submitted(serde_json::json!({"applicant": {"id_number": "33010619580301002X"}}));
         for serial in [
             "0512-20261206-001",
             "HZ-0571-20261206-0001",
@@ -1214,15 +1228,15 @@ mod tests {
             assert!(!quotable_own_serial(mobile, &own), "{mobile}");
         }
         // A landline whose subscriber number is no date, or written as one run, is one.
-        for landline in [
+        let landlines = [
             "0512-6512-3456-001",
             "HZ-0571-87654321-0001",
             "0571-2026-1306-01",
             "020 20261206",
             "SL-02020261206",
-        ] {
-            assert!(holds_personal_data(landline), "{landline}");
-            assert!(!quotable_serial(landline), "{landline}");
+        ];
+        assert_held(&landlines);
+        for landline in landlines {
             assert!(!quotable_own_serial(landline, &no_phone), "{landline}");
         }
     }
