@@ -313,26 +313,29 @@ pub fn quotable_own_serial(serial: &str, own: &crate::domain::personal::OwnNumbe
 
 /// Whether a number the log holds as an application's own is no personal data of it, by what
 /// its submission names (`own`): it holds none of the submission's ID numbers (the legacy
-/// 15-digit form too) or phone numbers, whole or among other characters, as
-/// [`typed_number`] reads them; no 18-character ID number or mobile number by shape at all
-/// (another person's: an agent's, named only in a material, is the number a window keys a 代办
-/// case by, and these shapes are a province's serials' only by accident); where its shape
-/// reads as a legacy 15-digit ID number, the submission names an ID number (which it then is
-/// not) and the yyMMdd of each such run lies within 45 days of the application's submission
+/// 15-digit form and an 18-character one's first 17 too) or phone numbers, whole or among
+/// other characters, as [`typed_number`] reads them; no 18-character ID number or mobile number
+/// by shape at all (another person's: an agent's, named only in a material, is the number a
+/// window keys a 代办 case by, and these shapes are a province's serials' only by accident);
+/// where its shape reads as an ID number a 受理编号 of region code, date and sequence is made
+/// like (the legacy 15 digits, region + yyMMdd + 3; the first 17 of 18, region + yyyyMMdd + 3),
+/// the submission names an ID number (which it then is not) and the date of each such run lies
+/// within 45 days of the application's submission
 /// ([`crate::domain::personal::OwnNumbers::dated_near`]: a 受理编号's date is its intake's, a
-/// person's birth date decades before, so another person's legacy number is not quoted); and
-/// where it reads as a phone otherwise (a landline, a mobile's eleven digits among more), the
-/// submission names a phone. So a 受理编号 of region code, date and sequence is quoted.
+/// person's birth date decades before, so another person's number is not quoted; a child born
+/// within those days whose number the submission does not name cannot be told from one by
+/// the shape); and where it reads as a phone otherwise (a landline, a mobile's eleven digits
+/// among more), the submission names a phone. So a 受理编号 of region code, date and sequence
+/// (`440300261206001`, `44030020261206001`) is quoted.
 /// Shared by reconciliation's quoting ([`quotable_own_serial`]) and `tongban find`'s.
 pub fn own_serial_clear(number: &str, own: &crate::domain::personal::OwnNumbers) -> bool {
-    let typed = typed_number(number);
     let held = held_numbers(number);
-    // Each run of 15 digits of a legacy ID number's shape dated by the application itself:
-    // not one dated and another a birth date (`440300261206001/110105491231002`).
+    // Each run of an ID number's shape dated by the application itself: not one dated and
+    // another a birth date (`440300261206001/110105491231002`).
     let dated = || {
-        legacy_id_windows(&typed)
+        id_shaped_dates(&typed_number(number))
             .iter()
-            .all(|w| w.get(6..12).is_some_and(|d| own.dated_near(d)))
+            .all(|date| own.dated_near(date))
     };
     !own.held_in(number)
         && !held.id18
@@ -341,14 +344,30 @@ pub fn own_serial_clear(number: &str, own: &crate::domain::personal::OwnNumbers)
         && (!held.phone || own.has_phones())
 }
 
-/// The runs of 15 digits in `typed` ([`typed_number`]'s form) that read as a legacy
-/// 公民身份号码: a known region and a real birth date.
-fn legacy_id_windows(typed: &str) -> Vec<&str> {
-    let b = typed.as_bytes();
-    (0..b.len().saturating_sub(14))
-        .filter_map(|i| typed.get(i..i + 15))
-        .filter(|w| w.bytes().all(|c| c.is_ascii_digit()) && reads_as_id(w))
-        .collect()
+/// The dates of the runs of digits in `typed` ([`typed_number`]'s form) that read as a
+/// 公民身份号码 of a known region and a real birth date, as a 受理编号 of region code, date and
+/// sequence may too: 15 digits of the legacy form (their yyMMdd) and 17 that are the first of
+/// 18 (their yyyyMMdd), which give the check character, so are the number written without it.
+fn id_shaped_dates(typed: &str) -> Vec<&str> {
+    let mut dates = Vec::new();
+    for (n, date) in [(15, 6..12), (17, 6..14)] {
+        for i in 0..typed.len().saturating_sub(n - 1) {
+            let Some(w) = typed
+                .get(i..i + n)
+                .filter(|w| w.bytes().all(|c| c.is_ascii_digit()))
+            else {
+                continue;
+            };
+            let id = match n {
+                15 => reads_as_id(w),
+                _ => reads_as_id(&format!("{w}0")),
+            };
+            if id && let Some(d) = w.get(date.clone()) {
+                dates.push(d);
+            }
+        }
+    }
+    dates
 }
 
 /// Whether `w` is a 公民身份号码 of a known region and a real birth date, 15 or 18 characters,
@@ -380,10 +399,11 @@ pub fn holds_personal_data(text: &str) -> bool {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Held {
     /// A 公民身份号码 of a known region and a real birth date, 15 or 18 characters, or the
-    /// first 17 of 18.
+    /// first 17 of 18 (which give the 18th: the check character is computed from them).
     id: bool,
-    /// Of them, one of 18 characters, the form every number issued since 1999 has, or its
-    /// first 17 digits alone, which give the 18th (the check character is computed from them).
+    /// Of them, one of 18 characters, the form every number issued since 1999 has. Its first
+    /// 17 digits alone are a 受理编号's making too (region code, yyyyMMdd, a 3-digit sequence),
+    /// and judged by their date as the legacy 15 are ([`own_serial_clear`]).
     id18: bool,
     /// A phone number, or a mobile's eleven digits.
     phone: bool,
@@ -402,8 +422,8 @@ impl Held {
 /// What `text` holds by shape, whole or embedded among letters (`GD-440106197707077771`,
 /// `SL-13912345678`), however typed ([`typed_number`]): a phone number, a mobile's eleven
 /// digits, a 公民身份号码 of a known region and a real birth date, 15 or 18 characters, its
-/// check character right or not, or the first 17 characters of one (17 digits that end a run:
-/// the check character is computed from them, so they are the number); and a phone written in
+/// check character right or not, or the first 17 digits of one (the check character is
+/// computed from them, so they are the number: [`id_shaped_dates`]); and a phone written in
 /// groups among other numbers ([`grouped_phone`]: `020-87654321-123`, with its extension).
 fn held_numbers(text: &str) -> Held {
     use tongban_schemas::ids::phone;
@@ -419,26 +439,19 @@ fn held_numbers(text: &str) -> Held {
     for run in runs {
         let b = run.as_bytes();
         let windows = |n: usize| (0..=b.len().saturating_sub(n)).filter(move |_| b.len() >= n);
-        let kind = phone::classify(&run);
-        // With its country code (`+86 139…`, `0086139…`) too.
-        let national = ["0086", "86"]
-            .iter()
-            .find_map(|p| run.strip_prefix(p).filter(|rest| rest.len() == 11))
-            .unwrap_or(&run);
-        held.mobile |= phone::classify(national) == Some(phone::PhoneKind::Mobile);
+        // With its country code (`+86 139…`, `0086139…`, `+86 20 8765 4321`) too.
+        let national = national_number(&run);
+        let kind = phone::classify(national.as_deref().unwrap_or(&run));
+        held.mobile |= kind == Some(phone::PhoneKind::Mobile);
         held.phone |= kind.is_some()
             || windows(11).any(|i| b[i] == b'1' && (b'3'..=b'9').contains(&b[i + 1]));
-        let id = |n: usize| windows(n).any(|i| run.get(i..i + n).is_some_and(is_id));
-        // An 18-character number's first 17 digits, written without its check character.
-        let first17 = windows(17).any(|i| {
-            run.get(i..i + 17)
-                .filter(|w| w.bytes().all(|c| c.is_ascii_digit()))
-                .is_some_and(|w| is_id(&format!("{w}0")))
-        });
-        let id18 = id(18) || first17;
+        let id18 = windows(18).any(|i| run.get(i..i + 18).is_some_and(is_id));
         held.id18 |= id18;
-        held.id |= id18 || id(15);
+        held.id |= id18;
     }
+    // The legacy 15 digits, and an 18-character number's first 17 written without its check
+    // character.
+    held.id |= !id_shaped_dates(&typed).is_empty();
     match grouped_phone(text) {
         Some(phone::PhoneKind::Mobile) => {
             held.mobile = true;
@@ -452,58 +465,187 @@ fn held_numbers(text: &str) -> Held {
 
 /// The phone number `text` holds written in groups, as people write one among other words and
 /// numbers: a landline's area code and number (`020-87654321`, `(020)87654321`,
-/// `0755 8765 4321`, `020 - 87654321`) or a mobile (`138 0013 8000`), in up to three groups of
-/// digits joined by spaces, hyphens, dots, slashes or brackets, full-width ones too, whatever
-/// follows or precedes them: an extension (`020-87654321-123`, `0755-8765432-8001`), a date
-/// (`2026-12-05 020-87654321`). [`typed_number`] drops the grouping, and a number run into
-/// what is written beside it (`02087654321123`) reads as no phone: here the writer's groups are
-/// kept, and a phone is one made of whole groups, so an extension or a date is never read into
-/// the number.
+/// `0755 8765 4321`, `020 - 87654321`) or a mobile (`138 0013 8000`), with or without the
+/// country code (`+86 755 8765 4321`, `0086-20-87654321`), in groups of digits joined by what
+/// joins them ([`joins_groups`]: white space of any kind, a line break among it, dashes, dots,
+/// slashes, brackets), whatever follows or precedes them: an extension (`020-87654321-123`,
+/// `0755-8765432-8001`), a date (`2026-12-05 020-87654321`). [`typed_number`] drops the
+/// grouping, and a number run into what is written beside it (`02087654321123`) reads as no
+/// phone: here the writer's groups are kept, and a phone is one made of whole groups
+/// ([`joined_phone`]), so an extension or a date is never read into the number, nor a serial's
+/// groups read as a phone (`SL-150-20261206-001`, `0512-20261206-001`).
 fn grouped_phone(text: &str) -> Option<tongban_schemas::ids::phone::PhoneKind> {
-    use tongban_schemas::ids::phone::{self, PhoneKind};
+    use tongban_schemas::ids::phone::PhoneKind;
     let mut found = None;
-    // The last three groups of the stretch of digits and grouping characters read so far, and
-    // the group being read.
-    let (mut last, mut group) = (Vec::<String>::new(), String::new());
+    // The groups of the stretch of digits and joining characters read so far, each with
+    // whether it is joined to the one before by more than white space (a `-`, a `.` …: a
+    // serial's groups are; words are spaced), and the group being read.
+    let (mut groups, mut tight, mut group) = (Vec::<String>::new(), Vec::new(), String::new());
+    // Whether the characters since the last group joined it by more than white space.
+    let mut joined_tight = false;
     let chars = text
         .chars()
         .map(tongban_adapters::transform::text::halfwidth_char);
-    // A character that ends the text ends the last group.
+    // A character that ends the text ends the last stretch.
     for c in chars.chain(std::iter::once('\0')) {
         if c.is_ascii_digit() {
+            if group.is_empty() {
+                tight.push(std::mem::take(&mut joined_tight));
+            }
             group.push(c);
             continue;
         }
         if !group.is_empty() {
-            if last.len() == 3 {
-                last.remove(0);
-            }
-            last.push(std::mem::take(&mut group));
-            // Each number of whole groups that ends with this one.
-            for from in (0..last.len()).rev() {
-                let parts = &last[from..];
-                if parts.iter().map(String::len).sum::<usize>() > 12 {
+            groups.push(std::mem::take(&mut group));
+        }
+        if joins_groups(c) {
+            joined_tight |= !c.is_whitespace();
+            continue;
+        }
+        // Each number of whole groups of the stretch, and whether a group is joined to it
+        // before or after.
+        for from in 0..groups.len() {
+            for to in from + 1..=groups.len().min(from + 4) {
+                let parts = &groups[from..to];
+                if parts.iter().map(String::len).sum::<usize>() > 15 {
                     break;
                 }
-                match phone::classify(&parts.concat()) {
+                let beside = (from > 0 && tight[from]) || tight.get(to) == Some(&true);
+                match joined_phone(parts, beside) {
                     Some(PhoneKind::Mobile) => return Some(PhoneKind::Mobile),
                     Some(kind) => found = Some(kind),
                     None => {}
                 }
             }
         }
-        if !matches!(c, ' ' | '-' | '.' | '/' | '(' | ')' | '–' | '—') {
-            last.clear();
-        }
+        groups.clear();
+        tight.clear();
+        joined_tight = false;
     }
     found
 }
 
+/// Whether `c` (full-width characters already folded to ASCII) joins two groups of digits of
+/// one number as people and their tools write them: any white space (a line break, a tab, a
+/// no-break space, the ideographic space), a hyphen, dash or minus of any kind (U+2010–U+2015,
+/// U+2212, U+FE63; a text pasted from a word processor or a PDF has them for `-`), a dot or
+/// middle dot, a slash, an underscore, a tilde or a bracket, and the invisible characters
+/// (zero-width space and joiners, the word joiner, the byte-order mark). Anything else (a
+/// letter, a colon, a word such as 转) ends the number: a phone hidden by a character read as
+/// none of these would be quoted back.
+fn joins_groups(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '-' | '.'
+                | '/'
+                | '('
+                | ')'
+                | '_'
+                | '~'
+                | '\u{b7}'
+                | '\u{30fb}'
+                | '\u{301c}'
+                | '\u{2010}'..='\u{2015}'
+                | '\u{2212}'
+                | '\u{fe63}'
+                | '\u{200b}'..='\u{200d}'
+                | '\u{2060}'
+                | '\u{feff}'
+        )
+}
+
+/// What whole groups of digits (`parts`, one after another in a text) make as one phone
+/// number, read in its national form ([`national_number`]: `+86 20 8765 4321` is
+/// `020 8765 4321`); `beside`: a group is joined to them, before or after, by more than white
+/// space. A province's serials are groups of region or area code, date and sequence, and
+/// whole groups of them make a phone's digits by accident, so a number of joined groups
+/// counts only in a phone's own groupings:
+/// - a mobile as eleven digits whole, or grouped 3-4-4 or 3-3-5 as people write one, with no
+///   group joined to it (`138-0013-8000`, `+86 138 0013 8000`; not `SL-150-20261206-001` nor
+///   `SL-139-2026-1206-01`, whose digits `typed_number`'s runs still count as a phone's);
+/// - a landline whose subscriber number is not a date of 2000–2099 as `yyyyMMdd`
+///   (`0571-8765-4321`, `020-87654321-123`; not `0512-20261206-001`: a subscriber number that
+///   reads as a date is rare, an area code, date and sequence is a 受理编号's making; written as
+///   one run of digits, `020 20261206`, the number is still read as one).
+fn joined_phone(parts: &[String], beside: bool) -> Option<tongban_schemas::ids::phone::PhoneKind> {
+    use tongban_schemas::ids::phone::{self, PhoneKind};
+    let digits = parts.concat();
+    // The groups' lengths, the country code's digits left out.
+    let mut code = country_code_len(&digits);
+    let lengths: Vec<usize> = parts
+        .iter()
+        .filter_map(|p| {
+            let left = p.len().saturating_sub(code);
+            code = code.saturating_sub(p.len());
+            (left > 0).then_some(left)
+        })
+        .collect();
+    let national = national_number(&digits).unwrap_or(digits);
+    match phone::classify(&national)? {
+        PhoneKind::Mobile => (!beside && matches!(lengths[..], [11] | [3, 4, 4] | [3, 3, 5]))
+            .then_some(PhoneKind::Mobile),
+        PhoneKind::Landline => {
+            // 010 and 02x are the three-digit area codes, 0[3-9]xx the others.
+            let area = if national.get(1..2).is_some_and(|d| d == "1" || d == "2") {
+                3
+            } else {
+                4
+            };
+            let subscriber = national.get(area..).unwrap_or_default();
+            (!dated_2000s(subscriber)).then_some(PhoneKind::Landline)
+        }
+    }
+}
+
+/// Whether `digits` are a date of 2000–2099 written `yyyyMMdd` (`20261206`), as a 受理编号
+/// carries its intake's.
+fn dated_2000s(digits: &str) -> bool {
+    digits.len() == 8
+        && crate::time::CivilDate::parse_compact(digits)
+            .is_some_and(|d| (2000..=2099).contains(&d.ymd().0))
+}
+
+/// How many leading digits of `digits` are China's country code: 4 of `0086`, 2 of `86`, none
+/// otherwise (no number dialled inside China begins with 8 or 00).
+fn country_code_len(digits: &str) -> usize {
+    if digits.starts_with("0086") {
+        4
+    } else if digits.starts_with("86") {
+        2
+    } else {
+        0
+    }
+}
+
+/// The national form of `digits` written after China's country code (`+86`, `0086`, `86`,
+/// leading: [`country_code_len`]): a mobile's digits as they are, a landline's with the trunk
+/// `0` it is dialled with inside China (`+86 20 8765 4321` is `020 8765 4321`, `+86 10 …`
+/// Beijing's `010 …`; a `0` written after the code kept as it is); `None` without the code,
+/// or nothing after it. So a landline with the country code is judged as one without, as a
+/// mobile's is.
+fn national_number(digits: &str) -> Option<String> {
+    use tongban_schemas::ids::phone;
+    let digits = digits.strip_prefix('+').unwrap_or(digits);
+    let code = country_code_len(digits);
+    let rest = digits
+        .get(code..)
+        .filter(|rest| code > 0 && !rest.is_empty())?;
+    let mobile = phone::classify(rest) == Some(phone::PhoneKind::Mobile);
+    Some(match mobile || rest.starts_with('0') {
+        true => rest.to_string(),
+        false => format!("0{rest}"),
+    })
+}
+
 /// The landline a phone number written with an extension (`020-87654321-123`,
-/// `0755-8765432 转 8001`, full-width too) is, without the extension; `None` for any other
-/// number (of `0571-8765432-1`, which may be `0571-87654321` too, `05718765432`). A
-/// submission's contact phone given so is the same line as a number that names the
-/// landline alone ([`crate::domain::personal::OwnNumbers`]).
+/// `0755-8765432 转 8001`, full-width too) is, without the extension: the last group of digits
+/// (1 to 6) is taken for the extension wherever the groups before it make a landline, so
+/// `0571-8765432-1` gives `05718765432` (a 7-digit number and extension 1), though it may be
+/// `0571-87654321` grouped oddly: the submission keeps the number as given too, so both lines
+/// count as its own. `None` where no landline is left (`020-87654321`, whose `87654321` is no
+/// extension of `020`; a mobile; a serial). A submission's contact phone given so is the same
+/// line as a number that names the landline alone ([`crate::domain::personal::OwnNumbers`]).
 pub fn landline_without_extension(phone: &str) -> Option<String> {
     use tongban_schemas::ids::phone::{self, PhoneKind};
     let half = tongban_adapters::transform::text::halfwidth(phone);
@@ -551,10 +693,8 @@ fn shaped(typed: &str, id_lengths: &[usize], check: Check) -> Option<PersonalKin
         gb11643::{Gb11643Error, ResidentId},
         phone,
     };
-    let national = ["+86", "0086", "86"]
-        .iter()
-        .find_map(|prefix| typed.strip_prefix(prefix).filter(|rest| rest.len() == 11))
-        .unwrap_or(typed);
+    let national = national_number(typed);
+    let national = national.as_deref().unwrap_or(typed);
     // The region of an ID number of this shape: a checked one's, or under `Check::Any` that of
     // 18 characters failing only their check (17 digits, a digit or X, a real birth date).
     let region = match ResidentId::parse(typed) {
@@ -735,6 +875,27 @@ mod tests {
 
     use super::*;
 
+    /// Asserts that each of `values` holds personal data by its shape, and is not quoted so.
+    fn assert_held(values: &[&str]) {
+        for value in values {
+            assert!(holds_personal_data(value), "{value:?}");
+            assert!(!quotable_serial(value), "{value:?}");
+        }
+    }
+
+    /// Asserts that none of `values` is quoted as an application's own serial, the
+    /// application's submission naming `own`.
+    fn assert_hidden_as_own(own: &crate::domain::personal::OwnNumbers, values: &[&str]) {
+        for value in values {
+            assert!(!quotable_own_serial(value, own), "{value:?}");
+        }
+    }
+
+    /// The numbers of a submission of `payload` made on 2026-12-05, Beijing time.
+    fn submitted(payload: serde_json::Value) -> crate::domain::personal::OwnNumbers {
+        crate::domain::personal::OwnNumbers::of(&payload).submitted_at("2026-12-05T02:00:00Z")
+    }
+
     /// Given a province's free words (local status words, step codes) and words that hold an ID
     /// number, a phone or an address, when judged for personal data, then only a number or an
     /// address is, however it is typed.
@@ -772,40 +933,38 @@ mod tests {
     #[test]
     fn the_applications_own_serial_is_judged_by_what_its_submission_names() {
         use crate::domain::personal::OwnNumbers;
-        let own = OwnNumbers::of(&serde_json::json!({
+        let own = submitted(serde_json::json!({
             "applicant": {"id_number": "33010619580301002X", "phone": "13712345678"}
-        }))
-        .submitted_at("2026-12-05T02:00:00Z");
+        }));
         for quoted in ["440300261206001", "441300261206001", "ZJ-SL-1"] {
             assert!(!quotable_serial(quoted) || quoted == "ZJ-SL-1", "{quoted}");
             assert!(quotable_own_serial(quoted, &own), "{quoted}");
         }
-        for hidden in [
-            "33010619580301002X",
-            // Another person's numbers, by shape alone: an agent's ID number, a mobile, a legacy
-            // 15-digit number dated decades from the submission (a birth date, not an intake's).
-            "11010519491231002X",
-            "110105491231002",
-            // One run dated by the application and another a birth date: not quoted.
-            "440300261206001/110105491231002",
-            "SL-13900139000",
-            "+86 139 0013 9000",
-            "330106580301002",
-            "GD-330106580301002",
-            "SL-137-1234-5678",
-            "+86 137 1234 5678",
-            "440300261206001@x",
-            "受理-1",
-        ] {
-            assert!(!quotable_own_serial(hidden, &own), "{hidden}");
-        }
-        let no_id = OwnNumbers::of(&serde_json::json!({"applicant": {"phone": "13712345678"}}))
-            .submitted_at("2026-12-05T02:00:00Z");
+        assert_hidden_as_own(
+            &own,
+            &[
+                "33010619580301002X",
+                // Another person's numbers, by shape alone: an agent's ID number, a mobile, a legacy
+                // 15-digit number dated decades from the submission (a birth date, not an intake's).
+                "11010519491231002X",
+                "110105491231002",
+                // One run dated by the application and another a birth date: not quoted.
+                "440300261206001/110105491231002",
+                "SL-13900139000",
+                "+86 139 0013 9000",
+                "330106580301002",
+                "GD-330106580301002",
+                "SL-137-1234-5678",
+                "+86 137 1234 5678",
+                "440300261206001@x",
+                "受理-1",
+            ],
+        );
+        let no_id = submitted(serde_json::json!({"applicant": {"phone": "13712345678"}}));
         assert!(!quotable_own_serial("440300261206001", &no_id));
         assert!(!quotable_own_serial("SL-13900139000", &no_id));
         let no_phone =
-            OwnNumbers::of(&serde_json::json!({"applicant": {"id_number": "33010619580301002X"}}))
-                .submitted_at("2026-12-05T02:00:00Z");
+            submitted(serde_json::json!({"applicant": {"id_number": "33010619580301002X"}}));
         // Of its own date only: the day of the submission not known, nothing dates it.
         let undated =
             OwnNumbers::of(&serde_json::json!({"applicant": {"id_number": "33010619580301002X"}}));
@@ -813,6 +972,64 @@ mod tests {
         assert!(quotable_own_serial("440300261206001", &no_phone));
         // Huizhou's 441300 reads as a mobile's 13… too: no phone named, nothing tells it apart.
         assert!(!quotable_own_serial("441300261206001", &no_phone));
+    }
+
+    /// Given 17-digit serials of region code, yyyyMMdd and a 3-digit sequence (the first 17
+    /// digits of an 18-character ID number's shape), when judged as an application's own
+    /// serial, then one dated within 45 days of the submission (45 before, to the day) is quoted where the submission
+    /// names ID numbers none of which it begins, as a legacy 15-digit one is; while one that
+    /// begins the applicant's number, one dated far from the submission (a birth date), one
+    /// of an application whose submission names no ID number or whose day is unknown, one
+    /// beside another person's number, and any of them by its shape alone, are not. (Found by
+    /// a review: `44030020261206001` was refused even as the application's own serial.)
+    #[test]
+    fn a_17_digit_serial_of_code_date_and_sequence_is_judged_by_its_date() {
+        use crate::domain::personal::OwnNumbers;
+        // A newborn's number, dated 2026-12-01, beside the applicant's.
+        let data = serde_json::json!({
+            "applicant": {"id_number": "33010619580301002X", "phone": "13712345678"},
+            "form": {"child": {"id_number": "44030020261201001X"}}
+        });
+        let own = submitted(data.clone());
+        for quoted in [
+            "44030020261206001",
+            "440300-20261206-001",
+            "GD-44030020261206001",
+            "44030020261021001",
+        ] {
+            assert!(quotable_own_serial(quoted, &own), "{quoted}");
+            assert!(!quotable_serial(quoted), "{quoted}");
+            assert!(holds_personal_data(quoted), "{quoted}");
+        }
+        assert_hidden_as_own(
+            &own,
+            &[
+                // The child's number without its check character, and with it.
+                "44030020261201001",
+                "GD-44030020261201001X",
+                // Dated 46 days before the submission, and a birth date.
+                "44030020261020002",
+                "11010519491231002",
+                "GD-11010519491231002",
+                // One dated run beside another person's.
+                "44030020261206001/11010519491231002",
+                "44030020261206001/110105491231002",
+                // Eighteen characters of the same making: an ID number by shape, whatever its date.
+                "440300202612060017",
+            ],
+        );
+        // Nor where the submission names no ID number, or its day is not known.
+        for (what, other) in [
+            (
+                "no ID number",
+                submitted(serde_json::json!({"applicant": {"phone": "13712345678"}})),
+            ),
+            ("no day", OwnNumbers::of(&data)),
+        ] {
+            assert!(!quotable_own_serial("44030020261206001", &other), "{what}");
+        }
+        // Seventeen digits of no region or no real date are no ID number's.
+        assert!(quotable_serial("99030020261206001") && quotable_serial("44030020261306001"));
     }
 
     /// Given numbers typed to search for a serial the log knows nothing of (`tongban find`),
@@ -854,7 +1071,7 @@ mod tests {
     /// was quoted back.)
     #[test]
     fn a_landline_with_its_extension_and_an_id_numbers_first_17_digits_are_personal_data() {
-        for personal in [
+        assert_held(&[
             "020-87654321-123",
             "02087654321-123",
             "0755-8765432-8001",
@@ -870,10 +1087,7 @@ mod tests {
             "2026-12-05 138 0013 8000",
             "11010520150610002",
             "GD-11010520150610002",
-        ] {
-            assert!(holds_personal_data(personal), "{personal}");
-            assert!(!quotable_serial(personal), "{personal}");
-        }
+        ]);
         for fine in [
             "20261206",
             "SL-20261206",
@@ -901,8 +1115,129 @@ mod tests {
             landline_without_extension("０７５５－８７６５４３２ 转 ８００１").as_deref(),
             Some("07558765432")
         );
+        // A 7-digit line and a 1-digit extension, though it may be 0571-87654321 as well.
+        assert_eq!(
+            landline_without_extension("0571-8765432-1").as_deref(),
+            Some("05718765432")
+        );
         for none in ["020-87654321", "138-0013-8000", "0755-8765-4321", "SL-1"] {
             assert_eq!(landline_without_extension(none), None, "{none}");
+        }
+    }
+
+    /// Given a landline written with the country code (`+86`, `0086`, `86`, as its own group or
+    /// run into the area code), or with its groups joined by a line break, a tab, a no-break
+    /// space, a Unicode dash or minus, a middle dot, an underscore or a tilde, in a province's
+    /// status words, when judged for personal data, then each holds a phone and none is quoted;
+    /// while the same characters among dates and serials, and groups of the country code's
+    /// digits that make no landline, do not. (Found by a review: `已退回 联系电话:+86-20-87654321`
+    /// and `已退回 020−87654321−123` were quoted back as status words.)
+    #[test]
+    fn a_landline_with_the_country_code_or_joined_by_any_dash_or_space_is_personal_data() {
+        assert_held(&[
+            "已退回 联系电话:+86-20-87654321",
+            "+86-20-87654321",
+            "+86 755 8765 4321",
+            "+86 10 6234 5678",
+            "+8620 87654321",
+            "待补正 0086 755 87654321",
+            "0086-20-87654321-123",
+            "86 (20) 8765 4321",
+            "＋８６ ２０ ８７６５ ４３２１",
+            "已退回，请联系020-\n87654321-123",
+            "待补正 020\u{a0}8765 4321-123",
+            "已退回 020\u{2212}87654321\u{2212}123",
+            "已退回 020\u{2010}87654321\u{2010}123",
+            "已退回 020\u{2013}87654321\u{2013}123",
+            "已退回 020\u{fe63}87654321\u{fe63}123",
+            "已退回 020·87654321·123",
+            "已退回 020_87654321_123",
+            "已退回 020~87654321~123",
+            "已退回 020\t87654321\t123",
+            "已退回 020\u{200b}87654321-123",
+            "已退回 0755\u{3000}8765\u{3000}4321 转 8001",
+            "+86 138 0013 8000",
+        ]);
+        for fine in [
+            "已退回",
+            "待补正 2026·12·05",
+            "办结_2026-12-05",
+            "已退回 2026\u{2212}12\u{2212}05 16:24",
+            "SL~0001~0002",
+            "ZJ\u{2010}SL\u{2010}0001",
+            "86",
+            "+86",
+            "86-2026-1206",
+            "+86 20 8765 432",
+            "+86 11 8765 4321",
+            "第86号 020:87654321:123",
+        ] {
+            assert!(!holds_personal_data(fine), "{fine:?}");
+        }
+        assert!(quotable_serial("SL~0001~0002") && quotable_serial("86-2026-1206"));
+    }
+
+    /// Given serials of letters, area code or a mobile's first digits, date and sequence, whose
+    /// groups joined make a phone's digits (`150`+`20261206`, `0512`+`20261206`), when judged,
+    /// then those with an area code are quoted by shape, and those with a mobile's eleven digits
+    /// among more are quoted as an application's own serial where its submission names a phone
+    /// (and not by shape, nor where it names none); while a mobile grouped as people write one,
+    /// alone or spaced from a date, and a landline whose subscriber number is no date, are
+    /// still phones. (Found by a review: `SL-150-20261206-001` was refused even as the
+    /// application's own serial.)
+    #[test]
+    fn a_serials_groups_of_code_date_and_sequence_are_no_phone() {
+        let own = submitted(serde_json::json!({
+            "applicant": {"id_number": "33010619580301002X", "phone": "13712345678"}
+        }));
+        let no_phone =
+            submitted(serde_json::json!({"applicant": {"id_number": "33010619580301002X"}}));
+        for serial in [
+            "0512-20261206-001",
+            "HZ-0571-20261206-0001",
+            "0571-2026-1206-01",
+        ] {
+            assert!(!holds_personal_data(serial), "{serial}");
+            assert!(quotable_serial(serial), "{serial}");
+            assert!(quotable_own_serial(serial, &no_phone), "{serial}");
+        }
+        for serial in [
+            "SL-150-20261206-001",
+            "SL-139-2026-1206-01",
+            "SL-138-0013-8000-1",
+        ] {
+            assert!(!quotable_serial(serial), "{serial}");
+            assert!(quotable_own_serial(serial, &own), "{serial}");
+            assert!(!quotable_own_serial(serial, &no_phone), "{serial}");
+        }
+        // A mobile as people group one, alone, after a word or spaced from a date, is one.
+        for mobile in [
+            "SL-139-2026-1206",
+            "139 2026 1206",
+            "150-2026-1206",
+            "138 001 38000",
+            "+86 138-0013-8000",
+            "2026-12-05 138 0013 8000",
+            "办结 138-0013-8000 转 1",
+        ] {
+            assert_eq!(
+                grouped_phone(mobile),
+                Some(tongban_schemas::ids::phone::PhoneKind::Mobile),
+                "{mobile}"
+            );
+            assert!(!quotable_own_serial(mobile, &own), "{mobile}");
+        }
+        // A landline whose subscriber number is no date, or written as one run, is one.
+        let landlines = [
+            "0512-6512-3456-001",
+            "HZ-0571-87654321-0001",
+            "0571-2026-1306-01",
+            "020 20261206",
+            "SL-02020261206",
+        ];
+        assert_held(&landlines);
+        for landline in landlines {
+            assert!(!quotable_own_serial(landline, &no_phone), "{landline}");
         }
     }
 

@@ -175,6 +175,21 @@ impl CivilDate {
         CivilDate::from_ymd(num(0..4)?, num(5..7)?, num(8..10)?)
     }
 
+    /// Parses the date a serial's digits carry: `yyyyMMdd`, or `yyMMdd` as a date of 2000–2099
+    /// (a 受理编号 of region code, date and sequence writes its intake's date one way or the
+    /// other; the 15-digit legacy ID number's shape it shares has the six).
+    pub fn parse_compact(s: &str) -> Option<CivilDate> {
+        if !matches!(s.len(), 6 | 8) || !s.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+        let (year, at) = match s.len() {
+            8 => (num(0..4)?, 4),
+            _ => (2000 + num(0..2)?, 2),
+        };
+        CivilDate::from_ymd(year, num(at..at + 2)?, num(at + 2..at + 4)?)
+    }
+
     pub fn ymd(self) -> (i64, i64, i64) {
         civil_from_days(self.0)
     }
@@ -329,5 +344,28 @@ mod tests {
             Some("2024-02-29".into())
         );
         assert_eq!(CivilDate::parse("2023-02-29"), None);
+        // A serial's date: eight digits, or six of 2000–2099; a day that is none is no date.
+        assert_eq!(
+            CivilDate::parse_compact("20261206"),
+            CivilDate::parse("2026-12-06")
+        );
+        assert_eq!(
+            CivilDate::parse_compact("261206"),
+            CivilDate::parse("2026-12-06")
+        );
+        assert_eq!(
+            CivilDate::parse_compact("19491231"),
+            CivilDate::parse("1949-12-31")
+        );
+        for none in [
+            "20261306",
+            "20260230",
+            "2026126",
+            "2026-12-6",
+            "２０２６１２０６",
+            "491231x",
+        ] {
+            assert_eq!(CivilDate::parse_compact(none), None, "{none}");
+        }
     }
 }

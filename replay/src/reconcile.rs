@@ -4653,6 +4653,44 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         }
     }
 
+    /// Given records whose status cell is a word with a contact landline in it, written with the
+    /// country code or its groups joined by a line break, a no-break space or a Unicode minus,
+    /// when reconciled, then none is quoted, in the text or the JSON, while a word with a date
+    /// joined alike is. (Found by a review: these were quoted as status words.)
+    #[test]
+    fn a_status_word_with_a_landline_in_any_writing_is_not_quoted() {
+        let csv = "serial,status,updated_at\n\
+                   ZJ-SL-1,已退回 联系电话:+86-20-87654321,2026-11-03T02:00:00Z\n\
+                   ZJ-SL-2,\"已退回，请联系020-\n87654321-123\",2026-11-03T02:00:00Z\n\
+                   ZJ-SL-3,待补正 020\u{a0}8765 4321-123,2026-11-03T02:00:00Z\n\
+                   ZJ-SL-4,已退回 020\u{2212}87654321\u{2212}123,2026-11-03T02:00:00Z\n\
+                   ZJ-SL-5,待补正 0086 755 87654321,2026-11-03T02:00:00Z\n\
+                   ZJ-SL-6,已退回 2026\u{2212}12\u{2212}05,2026-11-03T02:00:00Z\n";
+        let report = LogIndex::new(ZJ).reconcile(parse_records(csv).expect("an export"), 1000);
+        let quoted: Vec<Option<&str>> = report
+            .discrepancies
+            .iter()
+            .filter(|d| d.category == Category::InvalidRecord)
+            .map(|d| d.province_status.as_deref())
+            .collect();
+        assert_eq!(
+            quoted,
+            [
+                None,
+                None,
+                None,
+                None,
+                None,
+                Some("已退回 2026\u{2212}12\u{2212}05")
+            ],
+            "{report:#?}"
+        );
+        let json = serde_json::to_string(&report).expect("json");
+        for digits in ["87654321", "8765", "4321"] {
+            assert!(!json.contains(digits), "{digits}: {json}");
+        }
+    }
+
     /// Given records whose status is a province's own word (`已受理`, `办结`, a step code `2`,
     /// one with a right-to-left override and a line break in it) and records whose status
     /// cell holds an ID number, a phone in groups or an address, when reconciled, then each is

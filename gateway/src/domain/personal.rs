@@ -45,22 +45,17 @@ impl OwnNumbers {
         self
     }
 
-    /// Whether a serial's yyMMdd (six digits, the date part of a number of a legacy ID
-    /// number's shape) lies within 45 days of the day this application was submitted: a
-    /// 受理编号's date is its intake's, a person's birth date decades before (or, a century
-    /// before to the day, alike: the shape cannot tell that one). False when the day is not
-    /// known.
-    pub fn dated_near(&self, yymmdd: &str) -> bool {
+    /// Whether a serial's date (yyMMdd, six digits, of a number of a legacy ID number's shape,
+    /// read as of 2000–2099; or yyyyMMdd, eight, of one of an 18-character number's first 17:
+    /// [`crate::time::CivilDate::parse_compact`]) lies within 45 days of the day this
+    /// application was submitted: a 受理编号's date is its intake's, a person's birth date
+    /// decades before (or, a century before to the day, alike: the six digits cannot tell that
+    /// one). False when the day is not known.
+    pub fn dated_near(&self, date: &str) -> bool {
         let Some(day) = self.submitted_on else {
             return false;
         };
-        let b = yymmdd.as_bytes();
-        if b.len() != 6 || !b.iter().all(u8::is_ascii_digit) {
-            return false;
-        }
-        let two = |i: usize| i64::from(b[i] - b'0') * 10 + i64::from(b[i + 1] - b'0');
-        crate::time::CivilDate::from_ymd(2000 + two(0), two(2), two(4))
-            .is_some_and(|d| (d.0 - day.0).abs() <= 45)
+        crate::time::CivilDate::parse_compact(date).is_some_and(|d| (d.0 - day.0).abs() <= 45)
     }
 
     /// The numbers of an application's applicant and form, as its view holds them.
@@ -270,6 +265,11 @@ mod tests {
         }
         assert_eq!(own.kind_of("02087654321"), Some(PersonalKind::Phone));
         assert!(!own.held_in("SL-020-87654322"));
+        // Of `0571-8765432-1`, a 7-digit line and its extension, or an 8-digit line grouped
+        // oddly: both are its own.
+        let odd = OwnNumbers::of(&json!({"form": {"contact_phone": "0571-8765432-1"}}));
+        assert!(odd.held_in("0571-87654321") && odd.held_in("SL-0571-8765432"));
+        assert!(!odd.held_in("0571-8765433"));
         assert!(!crate::ids::quotable_own_serial(
             "SL-020-87654321",
             &own.clone().submitted_at("2026-12-05T02:00:00Z")
