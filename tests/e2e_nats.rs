@@ -2028,37 +2028,3 @@ fn the_dry_run_refuses_a_submission_over_the_streams_largest_message() {
     );
     assert_eq!(submit(&region, "under-no-cap", &body).status, 201);
 }
-
-/// Given two gateways on one stream, each holding every region to 1 MiB of writes a day, when
-/// a region's lead handler spends its day's bytes through A, then its next write through B,
-/// which admitted none of them, is refused 429 `write-quota-exceeded` once B's projector has
-/// folded A's events; both gateways count the same bytes for the region in `/metrics`, and
-/// another region still writes through B. (Found by a red team: behind a load balancer each
-/// gateway held its own buckets, so a region wrote its quota once through each.)
-#[test]
-fn a_region_that_spent_its_write_quota_through_one_gateway_is_refused_by_another() {
-    let nats = NatsServer::start();
-    let dir = TempDir::new("nats-quota");
-    let (data_a, data_b) = (dir.0.join("a"), dir.0.join("b"));
-    let url = nats.url();
-    let args = ["--nats", &url, "--write-quota", "1MiB"];
-    let a = Gateway::start_with(&data_a, true, &args);
-    std::fs::create_dir_all(&data_b).expect("data b");
-    for file in ["gateway.key", "regions.json"] {
-        std::fs::copy(data_a.join(file), data_b.join(file)).expect("copy");
-    }
-    let b = Gateway::start_with(&data_b, false, &args);
-    let spent = common::quota_spent(&a, &data_a);
-    // Each gateway's projections hold A's last write once a read after it answers.
-    spent.caught_up(&a);
-    spent.caught_up(&b);
-    common::refused(&spent.suspend(&b), 429, "write-quota-exceeded");
-    assert_eq!(spent.counted(&b), spent.counted(&a));
-
-    let r = b.client(spent.origin.token.as_deref()).post_with(
-        "/v1/applications",
-        &[("Idempotency-Key", "through-b")],
-        &spent.body,
-    );
-    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
-}

@@ -2,7 +2,7 @@
 //!
 //! Public, like `/healthz`: it holds no personal data, no ids and no tokens (labels are route
 //! templates, methods, status classes, the backend and store names, read-after outcomes, clock
-//! kinds, the causes of a remade consumer, and region codes), and Prometheus scrapers are simplest without a
+//! kinds and the causes of a remade consumer), and Prometheus scrapers are simplest without a
 //! bearer token. Deployments that consider traffic volumes sensitive restrict the path in the
 //! proxy in front. Every metric's name is written here, and docs/operations.md's table names
 //! each (tests/e2e_metrics.rs checks both ways).
@@ -443,26 +443,6 @@ pub async fn serve<L: EventLog>(State(s): State<AppState<L>>) -> Response {
         &[("backend", backend)],
         u64::from(s.book.unreadable().is_some()),
     );
-    // Read from the projections' counters at scrape time: a few per region and hour.
-    if let Ok(hours) = s.gateway.store.written_hours() {
-        let now = crate::projections::written::hour_at(crate::time::Timestamp::now());
-        let mut by_region = crate::projections::written::by_region(&hours, now);
-        for region in s.book.snapshot().regions.into_keys() {
-            by_region.entry(region).or_insert(0);
-        }
-        let name = "tongban_region_written_bytes";
-        t.family(
-            name,
-            "gauge",
-            "Bytes each region got appended to the event log (its events' stored size, through \
-             any gateway of the log) over the current UTC hour and the 24 before it, as the \
-             projections count them: what its write quota (tongban serve --write-quota) is \
-             charged with.",
-        );
-        for (region, bytes) in by_region {
-            t.sample(name, &[("region", &region)], bytes);
-        }
-    }
     // Counted from the index of running clocks at scrape time: its keys due before today only.
     if let Ok(counts) = s
         .gateway

@@ -573,7 +573,6 @@ pub fn router_with<L: EventLog>(
     let http_metrics = Arc::new(crate::metrics::HttpMetrics::new(
         table.iter().map(|r| (r.method.as_str(), r.path.as_str())),
     ));
-    let quotas = quota::WriteQuotas::for_log(limits.writes, Arc::clone(&gateway.written));
     let state = AppState(Arc::new(Shared {
         gateway,
         book,
@@ -582,7 +581,7 @@ pub fn router_with<L: EventLog>(
         replay: Arc::new(crate::auth::ReplayCache::default()),
         metrics: Arc::clone(&http_metrics),
         histories: histories::Histories::default(),
-        quotas,
+        quotas: quota::WriteQuotas::new(limits.writes),
     }));
     let mut by_path: BTreeMap<String, MethodRouter<AppState<L>>> = BTreeMap::new();
     for route in &table {

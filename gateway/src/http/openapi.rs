@@ -540,7 +540,7 @@ fn operation(route: &Route) -> Value {
         responses.insert(
             "429".into(),
             problem_response(if writes {
-                "The region's rate limit (all its tokens together) is exceeded (`rate-limited`), or its write quota, the bytes its submissions and actions may carry per day, counted from what the log took from it through any gateway (`write-quota-exceeded`); wait `Retry-After` seconds"
+                "The region's rate limit (all its tokens together) is exceeded (`rate-limited`), or its write quota, the bytes its submissions and actions may carry per day (`write-quota-exceeded`); wait `Retry-After` seconds"
             } else {
                 "The region's rate limit (all its tokens together) is exceeded; wait `Retry-After` seconds"
             }),

@@ -82,23 +82,6 @@ struct Bucket {
     last: Instant,
 }
 
-/// `key`'s bucket, full if new, refilled up to `now`.
-fn refilled<'b>(
-    buckets: &'b mut HashMap<String, Bucket>,
-    key: &str,
-    limit: RateLimit,
-    now: Instant,
-) -> &'b mut Bucket {
-    let bucket = buckets.entry(key.to_string()).or_insert(Bucket {
-        tokens: limit.burst,
-        last: now,
-    });
-    let elapsed = now.saturating_duration_since(bucket.last).as_secs_f64();
-    bucket.tokens = (bucket.tokens + elapsed * limit.per_second).min(limit.burst);
-    bucket.last = now;
-    bucket
-}
-
 /// The buckets of every region; `None` limit means unlimited.
 #[derive(Debug)]
 pub struct RateLimiter {
@@ -126,7 +109,13 @@ impl RateLimiter {
             return Ok(());
         };
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        let bucket = refilled(&mut buckets, key, limit, now);
+        let bucket = buckets.entry(key.to_string()).or_insert(Bucket {
+            tokens: limit.burst,
+            last: now,
+        });
+        let elapsed = now.saturating_duration_since(bucket.last).as_secs_f64();
+        bucket.tokens = (bucket.tokens + elapsed * limit.per_second).min(limit.burst);
+        bucket.last = now;
         if bucket.tokens >= cost {
             bucket.tokens -= cost;
             Ok(())
@@ -137,33 +126,6 @@ impl RateLimiter {
                 .unwrap_or(MAX_WAIT)
                 .min(MAX_WAIT))
         }
-    }
-
-    /// Sets `key`'s bucket to hold `tokens` (at most the burst, at least none) at `now`: where a
-    /// bucket starts when something else said what was spent ([`super::quota`]).
-    pub fn set(&self, key: &str, tokens: f64, now: Instant) {
-        let Some(limit) = self.limit else {
-            return;
-        };
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        buckets.insert(
-            key.to_string(),
-            Bucket {
-                tokens: tokens.clamp(0.0, limit.burst),
-                last: now,
-            },
-        );
-    }
-
-    /// Takes `cost` from `key`'s bucket at `now` whatever it holds, down to empty at most: for
-    /// what was spent elsewhere and cannot be refused here ([`super::quota`]).
-    pub fn spend(&self, key: &str, cost: f64, now: Instant) {
-        let Some(limit) = self.limit else {
-            return;
-        };
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        let bucket = refilled(&mut buckets, key, limit, now);
-        bucket.tokens = (bucket.tokens - cost).max(0.0);
     }
 
     /// Admits `principal`'s request or refuses it with 429 and `Retry-After` (whole seconds,

@@ -40,9 +40,6 @@ pub struct Positioned {
     /// again by whoever folds it (the projector); any other one (read from the store, pushed by
     /// the stream: another gateway's, or one planted by whoever can write there) must be.
     pub sealed_here: bool,
-    /// How many bytes the log stores the event in (its stored form, as appended): what the
-    /// projections count against its region's write quota ([`crate::projections::written`]).
-    pub stored: usize,
 }
 
 /// The same entry of the log (its position and event), whoever sealed it: what a read from the
@@ -54,22 +51,13 @@ impl PartialEq for Positioned {
 }
 
 impl Positioned {
-    /// An event as read from the log, stored in `stored` bytes, not known to be this process's
-    /// own.
-    pub fn stored(position: u64, event: Envelope, stored: usize) -> Positioned {
+    /// An event as read from the log, not known to be this process's own.
+    pub fn read(position: u64, event: Envelope) -> Positioned {
         Positioned {
             position,
             event,
             sealed_here: false,
-            stored,
         }
-    }
-
-    /// An event made elsewhere than in a log (a test's, a tool's): its size is that of its
-    /// stored form, encoded here. The backends say the size they read ([`Positioned::stored`]).
-    pub fn read(position: u64, event: Envelope) -> Positioned {
-        let stored = event.to_json().map_or(0, |bytes| bytes.len());
-        Positioned::stored(position, event, stored)
     }
 }
 

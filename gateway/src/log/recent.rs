@@ -79,10 +79,10 @@ impl Held {
         Some(event)
     }
 
-    fn remove(&mut self, position: u64) -> Option<(Envelope, usize, bool)> {
+    fn remove(&mut self, position: u64) -> Option<(Envelope, bool)> {
         let (event, size, sealed_here) = self.by_position.remove(&position)?;
         self.bytes -= size;
-        Some((event, size, sealed_here))
+        Some((event, sealed_here))
     }
 
     /// Forgets every event before `position`, returning them to be freed outside the lock.
@@ -218,14 +218,13 @@ impl Recent {
         let mut out = Vec::new();
         let mut position = from;
         while position <= until {
-            let Some((event, stored, sealed_here)) = held.remove(position) else {
+            let Some((event, sealed_here)) = held.remove(position) else {
                 break;
             };
             out.push(Positioned {
                 position,
                 event,
                 sealed_here,
-                stored,
             });
             position += 1;
         }

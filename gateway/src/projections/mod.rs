@@ -16,7 +16,6 @@ pub mod unchecked;
 pub mod upcast;
 pub mod verified;
 pub mod view;
-pub mod written;
 
 pub use held::Held;
 pub use projector::Projector;

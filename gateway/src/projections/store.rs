@@ -41,8 +41,7 @@
 //!   [`Unreadable`] JSON: a record of the log that is not an event, passed over
 //!   ([`crate::log::unreadable`]); `unreadable` → how many (u64 BE); `repeated` → how many
 //!   events under a seq their application's projection had folded already were passed over
-//!   (u64 BE, [`super::repeated`]); `written/…` → the bytes each region got appended to the log
-//!   per UTC hour of the last 25 ([`super::written`])
+//!   (u64 BE, [`super::repeated`])
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -57,7 +56,6 @@ use super::running::{self, OverdueClock};
 use super::serials::{self, SerialHit};
 use super::statistics::{self, RegionStatistics};
 use super::view::{ApplicationView, FoldError};
-use super::written;
 use crate::domain::calendar::Calendar;
 use crate::domain::deadlines::DeadlineKind;
 use crate::log::head_hash::Running;
@@ -381,8 +379,6 @@ pub struct ProjectionStore {
     /// reading each back: a few per region and matter, and the projector applies one run at a
     /// time. `None` until read.
     counters: std::sync::Arc<std::sync::Mutex<Option<statistics::Counters>>>,
-    /// The bytes written per region and hour as committed ([`written`]), held as `counters` are.
-    written: std::sync::Arc<std::sync::Mutex<Option<written::Held>>>,
     /// The checkpoint as committed: read once at open, then moved by each run's commit (the only
     /// writer of it in the process, which holds the store's lock), so that a run knows which of
     /// its events were applied without reading it back.
@@ -573,7 +569,6 @@ impl ProjectionStore {
                 u64::MAX,
             )),
             counters: std::sync::Arc::default(),
-            written: std::sync::Arc::default(),
             applied: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(checkpoint)),
         })
     }
@@ -595,29 +590,8 @@ impl ProjectionStore {
         Ok(read)
     }
 
-    /// The written counters as committed, taken from memory as [`Self::committed_counters`]
-    /// are, or read from `meta` when not held.
-    fn committed_written(&self) -> Result<written::Held, ProjectionError> {
-        if let Some(held) = self.written.lock().ok().and_then(|mut w| w.take()) {
-            return Ok(held);
-        }
-        Ok(written::Held::new(self.written_hours()?))
-    }
-
-    /// The bytes each region got appended to the log, per UTC hour, as committed: the hours
-    /// kept ([`written::KEPT_HOURS`]), and older ones not pruned yet (no run came since their
-    /// hour passed), which readers leave out by the time they read at.
-    pub fn written_hours(&self) -> Result<written::Hours, ProjectionError> {
-        let mut hours = written::Hours::new();
-        for guard in self.meta.prefix(written::PREFIX) {
-            let (key, value) = guard.into_inner().map_err(storage)?;
-            if let (Some(at), Some(bytes)) = (written::parse_key(&key), be_u64(Some(value))) {
-                hours.insert(at, bytes);
-            }
-        }
-        Ok(hours)
-    }
-
+    /// Where views folded from now on keep their submission content. Views already stored are
+    /// read either way.
     /// The directory the store lives in.
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -1287,14 +1261,6 @@ impl ProjectionStore {
             }
             head
         });
-        // The bytes each region got appended, by its events whose seal holds ([`written`]),
-        // counted before the fold takes their data.
-        let mut tally = written::Tally::default();
-        for p in events.iter() {
-            if unverified.is_none_or(|u| !u.contains_key(&p.position)) {
-                tally.add(&p.event.region, &p.event.at, p.stored);
-            }
-        }
         let encoded = self.encode(events, cal, unverified)?;
         let mut batch = self.db.batch();
         if let Some(head) = &head {
@@ -1347,14 +1313,6 @@ impl ProjectionStore {
                 counters.insert(key, now);
             }
         }
-        let mut written = self.committed_written()?;
-        let now_hour = written::hour_at(crate::time::Timestamp::now());
-        for (key, bytes) in written.take(tally, now_hour) {
-            match bytes {
-                Some(bytes) => batch.insert(&self.meta, key, bytes.to_be_bytes()),
-                None => batch.remove(&self.meta, key),
-            }
-        }
         batch.insert(&self.meta, "checkpoint", last.to_be_bytes());
         batch.insert(&self.meta, statistics::AT, last.to_be_bytes());
         let mut named = last.to_be_bytes().to_vec();
@@ -1365,9 +1323,6 @@ impl ProjectionStore {
             .store(last, std::sync::atomic::Ordering::SeqCst);
         if let Ok(mut held) = self.counters.lock() {
             *held = Some(counters);
-        }
-        if let Ok(mut held) = self.written.lock() {
-            *held = Some(written);
         }
         self.memtables.seal_full();
         for h in &encoded.newly_held {
@@ -1684,11 +1639,6 @@ pub(super) mod tests {
     /// As [`interleaved`], the first `supplemented` of those not accepted asked for a supplement
     /// and given one.
     fn interleaved_with_supplements(apps: usize, supplemented: usize) -> Vec<Positioned> {
-        interleaved_at(apps, supplemented, "2026-11-02T03:00:00.000Z")
-    }
-
-    /// As [`interleaved_with_supplements`], every event stamped `at`.
-    fn interleaved_at(apps: usize, supplemented: usize, at: &str) -> Vec<Positioned> {
         let key = GatewayKey::from_seed([8; 32]);
         let mut histories: Vec<Vec<Envelope>> = Vec::new();
         for i in 0..apps {
@@ -1729,7 +1679,7 @@ pub(super) mod tests {
             }
             let steps = steps
                 .into_iter()
-                .map(|(region, cmd)| (region, cmd, at.to_string()));
+                .map(|(region, cmd)| (region, cmd, "2026-11-02T03:00:00.000Z".to_string()));
             histories.push(crate::sample::sealed(&app, steps, "t", &key).expect("legal"));
         }
         // Round-robin, as concurrent writers interleave in the log.
@@ -1832,64 +1782,6 @@ pub(super) mod tests {
     /// run as it, and in a later run) and of its submission, then none of them is folded (the
     /// views are those of the events alone), each is counted once as repeated, and a run handed
     /// over again (after a crash before the caller saw it applied) counts nothing twice.
-    /// Given a log of two regions' events stamped this hour, one stamped three days ago and
-    /// one whose seal does not hold, when it is applied in runs of every size (live, event by
-    /// event) and in one run (as a rebuild folds it), then both count for each region the
-    /// stored size of its events of this hour whose seal holds, one counter per region and hour,
-    /// and the same counters.
-    #[test]
-    fn each_regions_bytes_are_counted_by_hour_the_same_however_the_log_is_batched() {
-        let now = crate::time::Timestamp::now();
-        let mut events = interleaved_at(40, 10, &now.to_rfc3339());
-        let old = crate::time::Timestamp(now.0 - 3 * 86_400_000).to_rfc3339();
-        let tail = interleaved_at(1, 0, &old);
-        for p in tail {
-            events.push(Positioned::read(events.len() as u64 + 1, p.event));
-        }
-        let planted = events.len() as u64 - 5;
-        let unverified: super::super::seals::Unverified =
-            [(planted, crate::envelope::ChainError::Signature)].into();
-        let hour = written::hour_at(now);
-        let mut expected: std::collections::BTreeMap<(u64, String), u64> = Default::default();
-        for p in &events {
-            if p.event.at != old && p.position != planted {
-                *expected.entry((hour, p.event.region.clone())).or_default() += p.stored as u64;
-            }
-        }
-        assert_eq!(expected.len(), 2, "{expected:?}");
-        assert!(expected.values().all(|&n| n > 10_000), "{expected:?}");
-        let cal = Calendar::weekdays();
-        let (a, b) = (
-            TempDir::new("written-live"),
-            TempDir::new("written-rebuilt"),
-        );
-        let live = ProjectionStore::open(a.path()).expect("open");
-        let rebuilt = ProjectionStore::open(b.path()).expect("open");
-        for p in &events {
-            live.apply_checked(&mut [p.clone()], &cal, Some(&unverified))
-                .expect("apply one");
-        }
-        rebuilt
-            .apply_checked(&mut events.clone(), &cal, Some(&unverified))
-            .expect("apply all");
-        assert_eq!(live.written_hours().expect("live"), expected);
-        assert_eq!(rebuilt.written_hours().expect("rebuilt"), expected);
-        // Applied again (a run handed over twice), nothing is counted twice.
-        rebuilt
-            .apply_checked(&mut events.clone(), &cal, Some(&unverified))
-            .expect("apply again");
-        assert_eq!(rebuilt.written_hours().expect("again"), expected);
-        let meta = |s: &ProjectionStore| -> Vec<(Vec<u8>, Vec<u8>)> {
-            raw(s)
-                .into_iter()
-                .filter(|(ks, k, _)| *ks == "meta" && k.starts_with(written::PREFIX))
-                .map(|(_, k, v)| (k, v))
-                .collect()
-        };
-        assert_eq!(meta(&live), meta(&rebuilt));
-        assert_eq!(meta(&live).len(), 2);
-    }
-
     #[test]
     fn events_under_a_seq_folded_already_are_counted_not_folded() {
         let events = interleaved(3);

@@ -21,7 +21,6 @@ mod reach;
 mod read;
 pub mod states;
 mod submit;
-pub mod written;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -92,8 +91,6 @@ pub struct Gateway<L: EventLog> {
     /// The latest event time in the log, against which this host's clock is judged
     /// ([`clock`]).
     latest_stamp: Arc<clock::LatestStamp>,
-    /// The bytes regions got appended that the write quota is told of ([`written`]).
-    pub written: Arc<written::Written>,
 }
 
 impl<L: EventLog> Gateway<L> {
@@ -146,18 +143,9 @@ impl<L: EventLog> Gateway<L> {
         let following = Arc::clone(&states);
         let latest_stamp = Arc::new(clock::LatestStamp::default());
         let stamps = Arc::clone(&latest_stamp);
-        // Read before the projector folds anything, so that every event is either in these
-        // counters or told to `folded`, never both. A store that does not read them starts the
-        // quota full, as a gateway did before they were kept (the projector then says why).
-        let written = Arc::new(written::Written::new(
-            store.written_hours().unwrap_or_default(),
-            store.checkpoint().unwrap_or(0),
-        ));
-        let writes = Arc::clone(&written);
         let seen: crate::projections::projector::Seen = Arc::new(move |p| {
             following.follow(&p.event, p.position);
             stamps.see(&p.event.at);
-            writes.folded(p);
         });
         let projector = Projector::spawn_delayed(
             Arc::clone(&log),
@@ -186,7 +174,6 @@ impl<L: EventLog> Gateway<L> {
             log_record_reads: tokio::sync::Semaphore::new(1),
             missing_told: feed_page::Told::default(),
             latest_stamp,
-            written,
         }
     }
 
@@ -266,13 +253,7 @@ impl<L: EventLog> Gateway<L> {
         let app = envelope.app.clone();
         let kind = envelope.kind.clone();
         let region = envelope.region.clone();
-        // Its bytes were charged when its body was admitted: its fold charges nothing more.
-        let own = self.written.appending(&envelope.id);
-        let appended = self.log.append(envelope, seq - 1).await;
-        if appended.is_err() {
-            self.written.not_appended(own);
-        }
-        let position = match appended {
+        let position = match self.log.append(envelope, seq - 1).await {
             Ok(position) => position,
             Err(error @ (LogError::Unavailable(_) | LogError::Storage(_))) => {
                 return Err(ServiceError::Append(Box::new(FailedAppend {

@@ -724,7 +724,7 @@ impl EmbeddedLog {
 /// The entry `bytes` stored at `position` make: their event, or a record that is not one.
 fn entry(position: u64, bytes: &[u8]) -> At {
     match Envelope::from_stored(bytes) {
-        Ok(event) => At::Event(Positioned::stored(position, event, bytes.len())),
+        Ok(event) => At::Event(Positioned::read(position, event)),
         Err(reason) => At::Unreadable(super::Unreadable::of(position, bytes, reason)),
     }
 }

@@ -196,7 +196,7 @@ impl Inner {
     fn entry(&self, position: u64, subject: &str, payload: &[u8]) -> At {
         match Envelope::from_stored(payload) {
             Ok(event) if self.subject_of(&event.app).as_deref() == Some(subject) => {
-                At::Event(Positioned::stored(position, event, payload.len()))
+                At::Event(Positioned::read(position, event))
             }
             Ok(event) => {
                 let shown = |app: &str| crate::shown::said(app, crate::ids::is_valid);
