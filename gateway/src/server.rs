@@ -1051,13 +1051,14 @@ pub async fn open_jetstream(
         // A stream that says nothing of its ids (no record, no submission under a key near its
         // ends) may have keyed and unkeyed submissions anywhere: new keys keyed, both retries
         // found, whatever another gateway of it judged.
-        let judged = crate::log::app_ids::judge(
-            |from, max| log.entries(from, max),
-            *log.head().borrow(),
-            &key,
-            recorded,
-        )
-        .await?;
+        // Read into a binding: a guard borrowed as an argument would live until the statement
+        // ends, across the judging's reads, and a head moved meanwhile (another gateway's
+        // append pushed) would wait for it while the reads wait behind that writer: a start
+        // that hung for good (found by a two-gateway test).
+        let end = *log.head().borrow();
+        let judged =
+            crate::log::app_ids::judge(|from, max| log.entries(from, max), end, &key, recorded)
+                .await?;
         told_of(&judged, recorded, &log.derivation_record());
         // Recorded in the stream's metadata where it is missing or narrower, so that every
         // gateway of the stream, and the next start, judges alike even once the submissions

@@ -68,7 +68,11 @@ impl AnyLog {
     pub async fn ends(&self) -> Result<Vec<(u64, Envelope)>, LogError> {
         match self {
             AnyLog::Embedded(l) => l.ends(),
-            AnyLog::JetStream(l) => read_ends(l, *l.head().borrow()).await,
+            AnyLog::JetStream(l) => {
+                // Bound first, so the head's guard is not held across the reads.
+                let end = *l.head().borrow();
+                read_ends(l, end).await
+            }
         }
     }
 }
