@@ -3983,6 +3983,20 @@ fn an_id_number_typed_with_a_lowercase_x_finds_the_one_keyed_with_x() {
     for serial in typed {
         assert_eq!(found(serial), vec![id.clone()], "{serial}");
     }
+    // The answer names the serial asked for, but never one that holds an ID number or a phone
+    // (a walkthrough found the applicant's number sent back).
+    let answer = |serial: &str| -> Value {
+        let query: String = serial.bytes().map(|b| format!("%{b:02X}")).collect();
+        operator
+            .get(&format!("/v1/applications?serial={query}"))
+            .json()
+    };
+    for serial in [typed[0], "13912345678", "SL-13912345678"] {
+        let body = answer(serial);
+        assert_eq!(body["serial"], Value::Null, "{body}");
+        assert!(!body.to_string().contains("1391234567"), "{body}");
+    }
+    assert_eq!(answer("GD-2026-0001")["serial"], json!("GD-2026-0001"));
     assert_eq!(found("GD-2026-0001"), vec![lettered.clone()]);
     assert_eq!(found("gd-2026-0001"), Vec::<String>::new());
     assert_eq!(gw.terminate().code(), Some(0));

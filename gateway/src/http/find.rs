@@ -50,7 +50,10 @@ pub struct SerialMatch<'a> {
 /// The answer.
 #[derive(Serialize, schemars::JsonSchema)]
 pub struct SerialMatches<'a> {
-    pub serial: &'a str,
+    /// The serial asked for, as given; `null` when it holds personal data by the gateway's rules
+    /// (an ID number or a phone number, whole or among other characters), which no answer echoes
+    /// (a walkthrough found `?serial=<an applicant's ID number>` sent back in the answer).
+    pub serial: Option<&'a str>,
     /// The `region` asked for, if any.
     pub region: Option<&'a str>,
     /// In the order of the region that gave the serial, then the application id. Empty when
@@ -111,7 +114,7 @@ pub async fn by_serial<L: EventLog>(
     }
     let matches = s.gateway.by_serial(&principal, serial, region).await?;
     let body = SerialMatches {
-        serial,
+        serial: (!crate::ids::holds_personal_data(serial)).then_some(serial),
         region,
         applications: matches
             .found
