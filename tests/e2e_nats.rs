@@ -547,6 +547,28 @@ fn the_events_of_a_tampered_stream_name_each_break() {
         "{detail}"
     );
     assert_eq!(origin.get(&page).status, 200);
+
+    // The auditor's path without tongban says the same: the stream read with the NATS protocol
+    // alone holds the event at two positions, and verify_chain.py names the second as a copy
+    // (a walkthrough found it counted the two once, as it counts overlapping feed pages, and
+    // said OK).
+    let dump = dir.0.join("stream.json");
+    let (code, said) = stream_dump(&nats.url(), &dump);
+    assert_eq!(code, Some(0), "{said}");
+    let dumped: Value = serde_json::from_slice(&std::fs::read(&dump).expect("dump")).expect("json");
+    let key = origin.get("/v1/keys").json()["keys"][0]["public_key_hex"]
+        .as_str()
+        .expect("key")
+        .to_string();
+    let (code, out, err) = common::verify_chain(&dump, &dumped, &key, &[]);
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "BROKEN {id} seq 2: a second copy of this event at log position {copy}, the one \
+             given first at log position {genuine}"
+        )),
+        "{out}"
+    );
 }
 
 /// Given an application on a stream to which a rewritten copy of its seq 2 was published from

@@ -559,6 +559,9 @@ class Chain:
 
     def __init__(self):
         self.events = []
+        # (event, position, the position of the same event given first): the same event stored
+        # at two positions of the log, as a stream dump or feed pages show it.
+        self.copies = []
         self.whole = False
         self.start = None
         self.windows = []
@@ -569,9 +572,18 @@ class Chain:
 
 
 def by_application(entries):
-    """app -> its Chain. An event given more than once, identical, counts once."""
+    """app -> its Chain. An event given more than once, identical, counts once, unless it was
+    given at two different log positions (a stream dump's or feed items' `position`): then the
+    log stores it twice, and the second is a copy (Chain.copies), not the same answer read
+    twice."""
     apps = {}
-    seen = set()
+    seen = {}  # the whole content -> the log position it was first given at (None: none said)
+    # Where each feed item's event is in the log, by the event object's identity.
+    at = {}
+    for _, _, page, _ in entries:
+        if page is not None:
+            for position, event in page.positions:
+                at[id(event)] = position
     for e, _, page, _ in entries:
         # The whole content, not the id: a second copy that differs is checked, not dropped.
         whole = json.dumps(e, sort_keys=True, ensure_ascii=False)
@@ -582,9 +594,15 @@ def by_application(entries):
             chain.start = chain.start or page
         elif all(page is not known for known in chain.windows):
             chain.windows.append(page)
+        position = at.get(id(e))
         if whole in seen:
+            first = seen[whole]
+            if first is not None and position is not None and first != position:
+                chain.copies.append((e, position, first))
+            elif first is None:
+                seen[whole] = position
             continue
-        seen.add(whole)
+        seen[whole] = position
         chain.events.append(e)
     for chain in apps.values():
         chain.events.sort(key=lambda e: e["seq"])
@@ -1542,6 +1560,13 @@ def check(path, key_hex, only_app=None, earlier=(), heads=None):
             prev_seq, prev_hash = first - 1, None
         else:
             prev_seq, prev_hash = 0, ""
+        for e, position, first in chain.copies:
+            print(
+                f"BROKEN {app} seq {e['seq']}: a second copy of this event at log position "
+                f"{position}, the one given first at log position {first}: the log stores it "
+                "twice (published again on the stream, or written again), left out of the chain"
+            )
+            broken += 1
         hashes = {}  # seq -> hash of the event checked under it first
         for e in chain.events:
             count += 1
