@@ -1319,7 +1319,7 @@ fn reconcile_refuses_what_it_cannot_read() {
             line.starts_with(&format!(
                 "{id}: the log has this application; the province's records do not; "
             )) && line.contains(
-                " is its origin (收件地), and received it with its submission \
+                " is its origin (收件地), and submitted it itself \
                  (application.submitted, seq 1, log position "
             ) && line.contains(" 北京时间 (log status submitted"),
             "{line}"

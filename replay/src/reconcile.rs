@@ -643,12 +643,14 @@ impl Received {
     /// (application.forwarded, seq 2, log position 7) at … 北京时间`.
     fn said(&self, region: &str, role: Role, app: &Application) -> String {
         let role = role_named(role);
+        // The origin took the application in from the applicant and made the submission
+        // itself: it "received" it from no region (a walkthrough found that wording odd).
         let how = match self.kind.as_str() {
-            "application.forwarded" => format!("when {} forwarded it", app.origin),
-            _ => "with its submission".to_string(),
+            "application.forwarded" => format!("received it when {} forwarded it", app.origin),
+            _ => "submitted it itself".to_string(),
         };
         format!(
-            "{region} is {role}, and received it {how} ({}, seq {}, log position {}) at {}",
+            "{region} is {role}, and {how} ({}, seq {}, log position {}) at {}",
             self.kind,
             self.seq,
             self.position,
@@ -4573,7 +4575,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             (
                 GD,
                 "origin",
-                "440000 is its origin (收件地), and received it with its submission \
+                "440000 is its origin (收件地), and submitted it itself \
                  (application.submitted, seq 1, log position 10) at 2026-11-02 09:00:00.000 北京时间",
             ),
             (
