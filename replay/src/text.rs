@@ -104,8 +104,14 @@ fn deadlines_line(ds: &[DeadlineAt], past: PastCalendar) -> String {
                 .iter()
                 .map(|h| format!(", held before by {} from {} to {}", h.region, h.from, h.to))
                 .collect();
+            // The start in UTC, as every time beside it, and its Beijing date, the day the
+            // statutory days are counted from (a receipt on a Monday morning in Beijing is a
+            // Sunday in UTC: a walkthrough counted from the wrong day).
+            let started_on = crate::html::beijing(&d.started_at);
+            let started_on = started_on.get(..10).unwrap_or(&started_on);
             format!(
-                "{kind}{round} {sit} (started {}, {due}{pauses}, {}{before}{covers})",
+                "{kind}{round} {sit} (started {} ({started_on} Beijing), {due}{pauses}, \
+                 {}{before}{covers})",
                 d.started_at, d.responsible
             )
         })
@@ -253,7 +259,7 @@ mod tests {
             .expect("deadlines line");
         assert!(
             last.contains(
-                "decision paused (started 2026-11-05T03:00:00.000Z, paused since \
+                "decision paused (started 2026-11-05T03:00:00.000Z (2026-11-05 Beijing), paused since \
                  2026-11-10T03:00:00.000Z, 3 of 20 days used, due 2026-12-09 (Beijing) if resumed \
                  now, 330000)"
             ),
@@ -315,7 +321,8 @@ mod tests {
             .expect("deadlines line");
         assert!(
             last.contains(
-                "issue missed (started 2026-11-02T02:00:00.000Z, due 2026-11-16 (Beijing), 440000, held \
+                "issue missed (started 2026-11-02T02:00:00.000Z (2026-11-02 Beijing), due 2026-11-16 \
+                 (Beijing), 440000, held \
                  before by 330000 from 2026-11-02T02:00:00.000Z to 2026-11-06T02:00:00.000Z"
             ),
             "{last}"
