@@ -569,6 +569,28 @@ fn the_events_of_a_tampered_stream_name_each_break() {
         )),
         "{out}"
     );
+    // One application of the dump is checked with --app, the others' events left aside (a
+    // walkthrough found each named BROKEN as "not of" it): the copy is found there too.
+    let (code, out, err) = common::verify_chain(&dump, &dumped, &key, &["--app", &id]);
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(
+        out.contains("a second copy of this event at log position") && !out.contains("(--app)"),
+        "{out}"
+    );
+    let other = dumped["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|item| item["event"]["app"].as_str().expect("app"))
+        .find(|app| *app != id)
+        .expect("another application on the stream")
+        .to_string();
+    let (code, out, err) = common::verify_chain(&dump, &dumped, &key, &["--app", &other]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        out.contains("of 1 application, every chain intact"),
+        "{out}"
+    );
 }
 
 /// Given an application on a stream to which a rewritten copy of its seq 2 was published from

@@ -30,8 +30,9 @@ For every application, in seq order, it checks:
      of hash
 and, over the input:
   5. every event of an events answer ({"app", "events"}) is of the application it names, and with
-     --app ID every event is of ID and ID's chain is there: another application's intact chain
-     served as this one's is BROKEN
+     --app ID every event given outside feed items is of ID and ID's chain is there: another
+     application's intact chain served as this one's is BROKEN (feed pages and a stream dump
+     hold every application's events: with --app, only ID's are checked)
   6. with --earlier FILE (events, answers or feed pages kept before, from any earlier check or an
      action's answer; may be repeated): every event in FILE (of ID only, with --app) is still in
      EVENTS_FILE with the same hash, those before the first one EVENTS_FILE holds of a chain that
@@ -727,11 +728,13 @@ def strangers(entries, only_app):
     """One line per application whose events are not where they claim to be: in the events answer
     for another application, or (with --app) of another application than the one asked about."""
     found = {}  # (the application expected, the one found, why) -> [(seq, where)]
-    for e, where, _, answer_app in entries:
+    for e, where, page, answer_app in entries:
         if answer_app is not None and e["app"] != answer_app:
             why = f"in the events answer for application {answer_app}: that answer is not its chain"
             found.setdefault((answer_app, e["app"], why), []).append((e["seq"], where))
-        elif only_app is not None and e["app"] != only_app:
+        elif only_app is not None and e["app"] != only_app and page is None:
+            # A feed item of another application is no stranger: a region's feed pages and a
+            # stream dump hold every application's events, and --app checks one of them.
             why = f"not of {only_app} (--app)"
             found.setdefault((only_app, e["app"], why), []).append((e["seq"], where))
     lines = []
@@ -1528,6 +1531,11 @@ def check(path, key_hex, only_app=None, earlier=(), heads=None):
         print(f"EMPTY: {path} holds no events{kind}; nothing was checked")
         return 2
     apps = by_application(entries)
+    if only_app is not None:
+        # Only the application asked about is checked: feed pages and a stream dump hold the
+        # others' events too, left aside (an events answer or bare events of another
+        # application are BROKEN, below).
+        apps = {app: chain for app, chain in apps.items() if app == only_app}
     count = 0
     unsigned = 0
     partial = 0
