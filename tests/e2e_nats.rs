@@ -484,6 +484,14 @@ fn the_evidence_page_of_a_tampered_stream_is_served() {
     let replay = replay.json();
     assert_eq!(replay["status"], json!("forwarded"), "{replay}");
     assert_eq!(replay["verification"]["intact"], json!(false), "{replay}");
+    // Its findings name where the copy is, and where the one kept is, as replay offline names
+    // them (they named no position, a walkthrough found).
+    let said = replay["verification"].to_string();
+    assert!(
+        said.contains(&format!("(log position {copy_at})"))
+            && said.contains(&format!("the one kept at log position {forward_at}")),
+        "{said}"
+    );
     drop(gw);
     let out = on_stream(&nats.url(), &data, &["dispute", &id]);
     assert_eq!(

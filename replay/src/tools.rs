@@ -91,7 +91,7 @@ impl OperatorTools for ReplayTools {
         // The page is asked for by id and its events read by it; the log's read checks they are
         // that application's.
         let app = events.first().map_or("", |e| e.app.as_str());
-        let verification = verify::verify_events(app, events, key);
+        let verification = verify::verify_placed(app, placed, key);
         let requests = match served_by.requests {
             Ok(kept) => crate::requests::Requests::Kept(kept),
             Err(_) => crate::requests::Requests::Unavailable(
@@ -131,7 +131,7 @@ impl OperatorTools for ReplayTools {
     ) -> Result<serde_json::Value, AsOfRefusal> {
         let events = placed.events;
         let app = events.first().map_or("", |e| e.app.as_str());
-        let verification = verify::verify_events(app, events, key);
+        let verification = verify::verify_placed(app, placed, key);
         let t = timeline_to(events, key, cal, point(events, as_of)?)?.place(placed);
         Ok(crate::json::document(
             &t,

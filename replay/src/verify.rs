@@ -760,6 +760,20 @@ fn check(report: &mut Report, e: &Envelope, position: Option<u64>, linked: Resul
 /// hash) of another is left out of the chain, said as a copy or as rewritten ([`twins`]), as is
 /// an event of another application.
 pub fn verify_events(app: &str, events: &[Envelope], key: &PublicKey) -> Report {
+    verify_placed(app, tongban_gateway::log::Placed::unplaced(events), key)
+}
+
+/// [`verify_events`] of events whose log positions are known (`placed`, as the gateway's
+/// evidence page and `/replay` read them): each finding names its event's position, and a copy
+/// the position of the one kept, as `tongban replay` and `dispute` name them offline (the
+/// served pages' findings named none, a walkthrough found).
+pub fn verify_placed(
+    app: &str,
+    placed: tongban_gateway::log::Placed<'_>,
+    key: &PublicKey,
+) -> Report {
+    let (events, positions) = (placed.events, placed.positions);
+    let at = |i: usize| positions.get(i).copied();
     let mut report = Report {
         applications: u64::from(!events.is_empty()),
         scope: Some(app.to_string()),
@@ -767,9 +781,14 @@ pub fn verify_events(app: &str, events: &[Envelope], key: &PublicKey) -> Report 
         ..Report::default()
     };
     // What keeps each event out of the chain, if anything: another application's, or a second
-    // event under the seal of one of `app`'s ([`twins`]; a file has no positions to name).
-    let own: Vec<&Envelope> = events.iter().filter(|e| e.app == app).collect();
-    let mut twinned = twins(&own, key, |_| false).into_iter();
+    // event under the seal of one of `app`'s ([`twins`]).
+    let own: Vec<(usize, &Envelope)> = events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.app == app)
+        .collect();
+    let own_events: Vec<&Envelope> = own.iter().map(|&(_, e)| e).collect();
+    let mut twinned = twins(&own_events, key, |_| false).into_iter();
     let mut outside: Vec<Option<ChainError>> = Vec::with_capacity(events.len());
     let mut chained: Vec<&Envelope> = Vec::with_capacity(events.len());
     for e in events {
@@ -779,19 +798,19 @@ pub fn verify_events(app: &str, events: &[Envelope], key: &PublicKey) -> Report 
                 found: e.app.clone(),
             }));
         } else if let Some(twin) = twinned.next().flatten() {
-            outside.push(Some(twin.error(|_| None)));
+            outside.push(Some(twin.error(|k| own.get(k).and_then(|&(i, _)| at(i)))));
         } else {
             outside.push(None);
             chained.push(e);
         }
     }
     let mut links = link_stored(&chained, key).0.into_iter();
-    for (e, outside) in events.iter().zip(outside) {
+    for (i, (e, outside)) in events.iter().zip(outside).enumerate() {
         let linked = match outside {
             Some(error) => Err(error),
             None => links.next().unwrap_or(Ok(())),
         };
-        check(&mut report, e, None, linked);
+        check(&mut report, e, at(i), linked);
     }
     report
 }
