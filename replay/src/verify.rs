@@ -772,8 +772,7 @@ pub fn verify_placed(
     placed: tongban_gateway::log::Placed<'_>,
     key: &PublicKey,
 ) -> Report {
-    let (events, positions) = (placed.events, placed.positions);
-    let at = |i: usize| positions.get(i).copied();
+    let events = placed.events;
     let mut report = Report {
         applications: u64::from(!events.is_empty()),
         scope: Some(app.to_string()),
@@ -798,7 +797,9 @@ pub fn verify_placed(
                 found: e.app.clone(),
             }));
         } else if let Some(twin) = twinned.next().flatten() {
-            outside.push(Some(twin.error(|k| own.get(k).and_then(|&(i, _)| at(i)))));
+            outside.push(Some(
+                twin.error(|k| own.get(k).and_then(|&(i, _)| placed.position(i))),
+            ));
         } else {
             outside.push(None);
             chained.push(e);
@@ -810,7 +811,7 @@ pub fn verify_placed(
             Some(error) => Err(error),
             None => links.next().unwrap_or(Ok(())),
         };
-        check(&mut report, e, at(i), linked);
+        check(&mut report, e, placed.position(i), linked);
     }
     report
 }
