@@ -916,17 +916,17 @@ pub async fn verify_all_with_heads<L: EventLog>(
     let mut scan = Scan::new(log, key, None);
     scan.heads = heads;
     let mut report = scan.run(log, progress).await?.report;
-    rejudge_out_of_order(log, key, &mut report).await?;
+    rejudge_gapped(log, key, &mut report).await?;
     Ok(report)
 }
 
-/// At most this many applications with gaps are read again by [`rejudge_out_of_order`]: a log
+/// At most this many applications with gaps are read again by [`rejudge_gapped`]: a log
 /// tampered throughout is reported as the first pass found it beyond them.
 const REJUDGED_AT_MOST: usize = 1_000;
 
-/// The whole-log check remembers each application's last event only, so events stored in each
-/// other's places read there as gaps around them ("seq 4 follows seq 2", "seq 3 follows seq
-/// 4", …), as if events were missing, and so does an event stored again under a seq its
+/// The applications the first pass found with gaps, read again. The whole-log check remembers
+/// each application's last event only, so events stored in each other's places read there as
+/// gaps around them ("seq 4 follows seq 2", "seq 3 follows seq 4", …), as if events were missing, and so does an event stored again under a seq its
 /// application already holds: a copy ("seq 4 follows seq 4"), or another content under its
 /// seal, whose hash no longer recomputes (an auditor's walkthrough was told a seq was out of
 /// order where `verify --app` said the content was changed). The applications with such gaps are
@@ -936,7 +936,7 @@ const REJUDGED_AT_MOST: usize = 1_000;
 /// their place, the copies and the rewritten events, each named so. Where a seq is missing
 /// there too, the break stands as found. A second read of the log, made only when the first
 /// found gaps.
-async fn rejudge_out_of_order<L: EventLog>(
+async fn rejudge_gapped<L: EventLog>(
     log: &L,
     key: &PublicKey,
     report: &mut Report,
