@@ -3430,9 +3430,10 @@ fn a_calendar_behind_the_deadlines_is_said_wherever_they_are_shown() {
 /// Given an application served by a running gateway, when an operator or a party asks
 /// `GET /v1/applications/{id}/replay` and the dispute page with `?seq=` or `?at=`, then the
 /// state, steps and deadlines are those `tongban replay --seq/--at` gives once the gateway is
-/// stopped; a bad point is a 422 naming the parameter (and the range), a seq spelt otherwise
-/// than the registry's versions are (`03`, `+3`) is no number (it was read as 3) and one beyond
-/// 2^64 − 1 is out of range (it was "not a whole number"); a non-party gets 404, no token 401.
+/// stopped; a point the history does not reach is a 422 naming the parameter (and the range),
+/// a seq spelt otherwise than the registry's versions are (`03`, `+3`) is no number (it was read
+/// as 3) and one beyond 2^64 − 1 is out of range, both 400 as every number of a query string;
+/// a non-party gets 404, no token 401.
 #[test]
 fn as_of_over_http_is_what_replay_gives() {
     let dir = TempDir::new("as-of-http");
@@ -3486,27 +3487,48 @@ fn as_of_over_http_is_what_replay_gives() {
     assert_eq!(at_time["point"]["value"], at_time["as_of"]);
     assert_eq!(at_seq3["point"], json!({"kind": "seq", "value": 3}));
 
-    // Points that name no state: 422, naming the parameter and, for seq, the range.
-    for (query, param, rule, says) in [
-        ("?seq=0", "query:seq", "range", "seq 0"),
-        ("?seq=9", "query:seq", "range", "seq 1 to 8"),
-        ("?seq=three", "query:seq", "type", "\"three\""),
-        // A number has one spelling, as a registry version has; one too large is out of range.
-        ("?seq=03", "query:seq", "type", "leading zeros"),
-        ("?seq=%2B3", "query:seq", "type", "\"+3\""),
+    // Points that name no state: 422, naming the parameter and, for seq, the range. A seq that
+    // is no whole number from 1 up is 400, as every number of a query string (one spelling, as
+    // a registry version has; one too large is out of range).
+    for (query, status, param, rule, says) in [
+        ("?seq=0", 400, "query:seq", "range", "got 0"),
+        ("?seq=9", 422, "query:seq", "range", "seq 1 to 8"),
+        ("?seq=three", 400, "query:seq", "type", "\"three\""),
+        ("?seq=03", 400, "query:seq", "type", "leading zeros"),
+        ("?seq=%2B3", 400, "query:seq", "type", "\"+3\""),
         (
             "?seq=18446744073709551616",
+            400,
             "query:seq",
             "range",
-            "a number of 20 digits: no application has that many events",
+            "seq must be a whole number from 1 to 18446744073709551615, got a number of 20 digits",
         ),
-        ("?at=yesterday", "query:at", "format", "RFC 3339"),
-        ("?at=2000-01-01T00:00:00Z", "query:at", "range", "before"),
-        ("?at=2999-01-01T00:00:00Z", "query:at", "range", "after now"),
+        ("?at=yesterday", 422, "query:at", "format", "RFC 3339"),
+        (
+            "?at=2000-01-01T00:00:00Z",
+            422,
+            "query:at",
+            "range",
+            "before",
+        ),
+        (
+            "?at=2999-01-01T00:00:00Z",
+            422,
+            "query:at",
+            "range",
+            "after now",
+        ),
         // The `+` of an offset sent as is reads as a space: the answer says how to send it.
-        ("?at=2026-11-10T08:00:00+08:00", "query:at", "format", "%2B"),
+        (
+            "?at=2026-11-10T08:00:00+08:00",
+            422,
+            "query:at",
+            "format",
+            "%2B",
+        ),
         (
             "?at=2026-11-10T00:00:00Z&seq=2",
+            422,
             "query:seq",
             "exclusive",
             "not both",
@@ -3519,7 +3541,7 @@ fn as_of_over_http_is_what_replay_gives() {
             let r = op.get(&path);
             assert_eq!(
                 r.status,
-                422,
+                status,
                 "{path}: {}",
                 String::from_utf8_lossy(&r.body)
             );
