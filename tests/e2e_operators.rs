@@ -3963,7 +3963,9 @@ fn reconcile_names_the_applications_one_submission_made_after_a_rollback() {
 /// (a window keying its cases by the applicant's number), when an operator looks it up as people
 /// type it (a lowercase `x`, full-width characters), then `GET /v1/applications?serial=` and
 /// `tongban find` both name it, as they do for the `X`, while a province's serial of letters is
-/// matched in its own case only. (Found by a walkthrough: the lowercase `x` named nothing.)
+/// matched in its own case only. (Found by a walkthrough: the lowercase `x` named nothing.) A
+/// number of an ID number's shape that reads as none (one character mistyped) is not echoed by
+/// either, and `tongban find` says its check character does not match.
 #[test]
 fn an_id_number_typed_with_a_lowercase_x_finds_the_one_keyed_with_x() {
     let dir = TempDir::new("find-x");
@@ -4021,7 +4023,52 @@ fn an_id_number_typed_with_a_lowercase_x_finds_the_one_keyed_with_x() {
     assert_eq!(answer("GD-2026-0001")["serial"], json!("GD-2026-0001"));
     assert_eq!(found("GD-2026-0001"), vec![lettered.clone()]);
     assert_eq!(found("gd-2026-0001"), Vec::<String>::new());
+    // The number typed with one wrong character (its check character then fails: in the region
+    // code, the date, the sequence), or the legacy 15 digits with a date that is none: a
+    // person's number all the same, never sent back. (Found by a walkthrough: `tongban find`
+    // echoed such near-misses.)
+    let near_misses = [
+        ("110105194912310021", "check character does not match"),
+        ("990105194912310020", "check character does not match"),
+        ("110105194913310020", "check character does not match"),
+        ("HBZW20261206000005", ""),
+        (
+            "SL-１１０１０５１９４９１２３１００３X",
+            "check character does not match",
+        ),
+        ("110105491331002", "birth date is no date"),
+    ];
+    for (serial, _) in near_misses {
+        let body = answer(serial);
+        assert_eq!(found(serial), Vec::<String>::new(), "{serial}");
+        let expected = match serial.starts_with("HBZW") {
+            true => json!(serial),
+            false => Value::Null,
+        };
+        assert_eq!(body["serial"], expected, "{serial}: {body}");
+    }
     assert_eq!(gw.terminate().code(), Some(0));
+    for (serial, says) in near_misses {
+        let (code, out, err) = tongban(&["find", "--serial", serial], &data);
+        assert_eq!((code, out.as_str()), (1, ""), "{serial}: {err}");
+        if says.is_empty() {
+            // A province's number of letters, date and sequence: quoted, as typed.
+            assert!(err.contains(&format!("{serial:?}")), "{serial}: {err}");
+            assert!(!err.contains("公民身份号码"), "{serial}: {err}");
+            continue;
+        }
+        let digits: String = serial
+            .chars()
+            .map(tongban_adapters::transform::text::halfwidth_char)
+            .filter(char::is_ascii_digit)
+            .collect();
+        assert!(!err.contains(&digits[..10]), "{serial}: {err}");
+        assert!(!err.contains(serial), "{serial}: {err}");
+        assert!(
+            err.contains(says) && err.contains("re-read it from your copy"),
+            "{serial}: {err}"
+        );
+    }
     for serial in typed {
         let (code, out, err) = tongban(&["find", "--serial", serial], &data);
         assert_eq!(code, 0, "{serial}: {err}");

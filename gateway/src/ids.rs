@@ -395,6 +395,81 @@ pub fn holds_personal_data(text: &str) -> bool {
         || held_numbers(text).any()
 }
 
+/// How a run of a 公民身份号码's shape in a text a person typed reads as none
+/// ([`id_shaped_misread`]): most often the number with one character mistyped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdMisread {
+    /// 18 characters (17 digits, a digit or X) whose check character does not match the first
+    /// 17: ISO 7064 MOD 11-2 catches every single mistyped character and every swap of two.
+    Checksum,
+    /// Its birth date is no date (`19491331`; the legacy 15 digits have no check character, so
+    /// a mistyped one shows only so, if at all), its check character matching.
+    BirthDate,
+    /// Its region code is of no region this gateway knows, all else holding.
+    Region,
+}
+
+impl IdMisread {
+    /// In English, as `tongban find` says it: what does not hold, and what to do.
+    pub fn said(self) -> &'static str {
+        match self {
+            IdMisread::Checksum => {
+                "it has a 公民身份号码's shape, but its check character does not match (ISO \
+                 7064 MOD 11-2): taken for a mistyped ID number, it is not shown; if it is \
+                 one, re-read it from your copy"
+            }
+            IdMisread::BirthDate => {
+                "it has a 公民身份号码's shape, but its birth date is no date: taken for a \
+                 mistyped ID number, it is not shown; if it is one, re-read it from your copy"
+            }
+            IdMisread::Region => {
+                "it has a 公民身份号码's shape, but its region code is of no region: taken for \
+                 a mistyped ID number, it is not shown; if it is one, re-read it from your copy"
+            }
+        }
+    }
+}
+
+/// Whether `text`, as typed ([`typed_number`]), holds a run of a 公民身份号码's shape (18
+/// characters, 17 digits and a digit or X; or the legacy 15 digits, set apart from other digits)
+/// that reads as no ID number of a known region, and how: a number typed with one wrong
+/// character is its owner's number to whoever reads it, so what shows it an operator typed
+/// (`tongban find`'s "no application has …") leaves it out as it leaves out the number itself
+/// ([`holds_personal_data`], which counts the number with a wrong check character only where
+/// its region and date hold), and says why, so that the operator re-reads their copy. The
+/// first such run's, the check character's failing first.
+pub fn id_shaped_misread(text: &str) -> Option<IdMisread> {
+    use tongban_schemas::ids::{
+        gb2260,
+        gb11643::{Gb11643Error, ResidentId, check_char},
+    };
+    let typed = typed_number(text).to_ascii_uppercase();
+    let mut found: Option<IdMisread> = None;
+    for run in typed.split(|c: char| !(c.is_ascii_digit() || c == 'X')) {
+        let b = run.as_bytes();
+        let shaped = match b.len() {
+            18 => b[..17].iter().all(u8::is_ascii_digit),
+            15 => b.iter().all(u8::is_ascii_digit),
+            _ => false,
+        };
+        if !shaped {
+            continue;
+        }
+        let misread = match ResidentId::parse(run) {
+            _ if b.len() == 18 && check_char(&b[..17]) != Some(b[17]) => IdMisread::Checksum,
+            Err(Gb11643Error::Checksum) => IdMisread::Checksum,
+            Err(_) => IdMisread::BirthDate,
+            Ok(id) if !gb2260::is_known(id.region()) => IdMisread::Region,
+            Ok(_) => continue,
+        };
+        if misread == IdMisread::Checksum {
+            return Some(misread);
+        }
+        found = found.or(Some(misread));
+    }
+    found
+}
+
 /// The kinds of personal number a text holds by shape ([`held_numbers`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Held {
@@ -874,6 +949,34 @@ mod tests {
     }
 
     use super::*;
+
+    /// Given numbers of an ID number's shape that read as none (one character mistyped in the
+    /// region code, the date or the sequence; the legacy 15 digits with a date that is none),
+    /// when they are judged, then each is said by what fails, the check character's first;
+    /// a number that checks, one of another shape and a province's serial are none.
+    #[test]
+    fn a_mistyped_id_number_is_said_as_one() {
+        for (text, misread) in [
+            ("110105194912310021", IdMisread::Checksum),
+            ("990105194912310020", IdMisread::Checksum),
+            ("110105194913310020", IdMisread::Checksum),
+            ("SL-110105194912310021", IdMisread::Checksum),
+            ("110105491331002", IdMisread::BirthDate),
+            ("000000491231002", IdMisread::Region),
+        ] {
+            assert_eq!(id_shaped_misread(text), Some(misread), "{text}");
+        }
+        for text in [
+            "11010519491231002X",
+            "11010519491231002x",
+            "110105491231002",
+            "HBZW20261206000005",
+            "1101051949123100",
+            "",
+        ] {
+            assert_eq!(id_shaped_misread(text), None, "{text}");
+        }
+    }
 
     /// Asserts that each of `values` holds personal data by its shape, and is not quoted so.
     fn assert_held(values: &[&str]) {
