@@ -553,7 +553,8 @@ fn numbers_that_are_the_applications_personal_data_are_warned_of_and_left_out_of
         reference["not_shown"],
         json!(
             "is a mobile number the application's submission names (11 characters: 11 digits); \
-             the raw events hold it"
+             the raw events hold it; `tongban find --serial` or GET /v1/applications?serial= \
+             names the application of a number a region quotes"
         )
     );
     assert_eq!(
@@ -4038,6 +4039,25 @@ fn an_id_number_typed_with_a_lowercase_x_finds_the_one_keyed_with_x() {
         ),
         ("110105491331002", "birth date is no date"),
     ];
+    // The timeline over HTTP shows the key as find would: not at all, pointing to find.
+    let replay = operator
+        .get(&format!("/v1/applications/{id}/replay"))
+        .json();
+    let key = &replay["steps"][0]["details"][0];
+    assert_eq!(key["field"], json!("idempotency_key"), "{replay}");
+    assert_eq!(key["value"], Value::Null, "{key}");
+    assert!(
+        key["not_shown"]
+            .as_str()
+            .is_some_and(|s| s.contains("tongban find --serial")),
+        "{key}"
+    );
+    let page = operator.get(&format!("/ui/applications/{id}"));
+    let (table, _) = std::str::from_utf8(&page.body)
+        .expect("page")
+        .split_once("<h2>原始事件</h2>")
+        .expect("raw events");
+    assert!(!table.contains("11010519491231002X"), "{table}");
     for (serial, _) in near_misses {
         let body = answer(serial);
         assert_eq!(found(serial), Vec::<String>::new(), "{serial}");

@@ -395,6 +395,39 @@ pub fn holds_personal_data(text: &str) -> bool {
         || held_numbers(text).any()
 }
 
+/// Whether a province's serial (an Idempotency-Key, a 受理编号) may be shown by its shape alone:
+/// it holds no personal number ([`holds_personal_data`]) and no ID number's shape that reads as
+/// none, one character mistyped ([`id_shaped_misread`]). `tongban find` quotes a serial it
+/// looks for by it, `GET /v1/applications?serial=` echoes one, and the operator outputs show
+/// an application's Idempotency-Key ([`own_serial_shown`]).
+pub fn serial_shape_clean(serial: &str) -> bool {
+    !holds_personal_data(serial) && id_shaped_misread(serial).is_none()
+}
+
+/// Whether an application's own serial may be shown, as `tongban find` judges a serial the log
+/// holds: clean by its shape ([`serial_shape_clean`]), or clear by what the application's
+/// submission names (`own`, when at hand: [`own_serial_clear`], so that a 受理编号 of region
+/// code, date and sequence dated by the application is shown).
+pub fn own_serial_shown(serial: &str, own: Option<&crate::domain::personal::OwnNumbers>) -> bool {
+    serial_shape_clean(serial) || own.is_some_and(|own| own_serial_clear(serial, own))
+}
+
+/// The kind of personal number `text` holds by its shape, whole or among other characters
+/// ([`held_numbers`], a mistyped ID number too: [`id_shaped_misread`]), to describe a serial
+/// not shown by what it holds.
+pub fn held_kind(text: &str) -> Option<PersonalKind> {
+    let held = held_numbers(text);
+    if held.id || id_shaped_misread(text).is_some() {
+        Some(PersonalKind::ResidentId)
+    } else if held.mobile {
+        Some(PersonalKind::Mobile)
+    } else if held.phone {
+        Some(PersonalKind::Phone)
+    } else {
+        None
+    }
+}
+
 /// How a run of a 公民身份号码's shape in a text a person typed reads as none
 /// ([`id_shaped_misread`]): most often the number with one character mistyped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

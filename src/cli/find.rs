@@ -237,8 +237,7 @@ fn form(serial: &str) -> bool {
 /// ([`tongban_gateway::ids::id_shaped_misread`]): a number typed with one wrong character is a
 /// person's all the same.
 fn shape_clean(serial: &str) -> bool {
-    !tongban_gateway::ids::holds_personal_data(serial)
-        && tongban_gateway::ids::id_shaped_misread(serial).is_none()
+    tongban_gateway::ids::serial_shape_clean(serial)
 }
 
 /// Whether `serial`, which names no application of the search, may be quoted back ([`form`]):

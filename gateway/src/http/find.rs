@@ -115,9 +115,7 @@ pub async fn by_serial<L: EventLog>(
     }
     let matches = s.gateway.by_serial(&principal, serial, region).await?;
     let body = SerialMatches {
-        serial: (!crate::ids::holds_personal_data(serial)
-            && crate::ids::id_shaped_misread(serial).is_none())
-        .then_some(serial),
+        serial: crate::ids::serial_shape_clean(serial).then_some(serial),
         region,
         applications: matches
             .found
