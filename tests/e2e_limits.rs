@@ -636,6 +636,155 @@ fn query_parameters_are_named_with_what_they_take() {
     }
 }
 
+/// Given every numeric query parameter of the HTTP routes, each in its class (a page's `limit`,
+/// a log position `after`/`to`, an application's `after_seq` and `seq`, the reconciliation's
+/// `tolerance_seconds`), when one is sent with a leading zero, a sign or a fraction, then every
+/// route answers the same: 400 at `query:<name>`, rule `type`, the detail naming the parameter,
+/// its range and how a number is written; sent in its one spelling it is taken. (Found by a
+/// walkthrough: `?after_seq=02` was taken where `?seq=03` was refused, 400 against 422.)
+#[test]
+fn every_query_number_is_read_by_one_rule() {
+    let tmp = TempDir::new("query-numbers");
+    let data = tmp.0.join("data");
+    let tokens = register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let (body, origin, _) = common::parties(&gw, &data, "online");
+    let id = common::application(&origin, &body, &[]);
+    let region = body["origin"].as_str().expect("origin").to_string();
+    let op = gw.client(Some(&tokens["operator"]));
+    let spelling = "written in digits alone, without a sign, spaces, a fraction or leading zeros";
+    // (client, path before the number, parameter, range as said, a number it takes)
+    let routes: [(&Client, String, &str, &str, &str); 12] = [
+        (
+            &origin,
+            format!("/v1/regions/{region}/inbox?limit="),
+            "limit",
+            "1 to 1000",
+            "1",
+        ),
+        (
+            &origin,
+            format!("/v1/regions/{region}/outbox?limit="),
+            "limit",
+            "1 to 1000",
+            "1",
+        ),
+        (
+            &op,
+            "/v1/deadlines/overdue?limit=".into(),
+            "limit",
+            "1 to 1000",
+            "1",
+        ),
+        (
+            &op,
+            "/v1/projections/held?limit=".into(),
+            "limit",
+            "1 to 1000",
+            "1",
+        ),
+        (
+            &origin,
+            format!("/v1/regions/{region}/feed?limit="),
+            "limit",
+            "1 to 1000",
+            "1",
+        ),
+        (
+            &origin,
+            format!("/v1/regions/{region}/feed?after="),
+            "after",
+            "0 to",
+            "0",
+        ),
+        (
+            &origin,
+            "/v1/log/records?after=".into(),
+            "after",
+            "0 to",
+            "0",
+        ),
+        (&origin, "/v1/log/records?to=".into(), "to", "0 to", "1"),
+        (
+            &origin,
+            format!("/v1/applications/{id}/events?after_seq="),
+            "after_seq",
+            "0 to",
+            "0",
+        ),
+        (
+            &origin,
+            format!("/v1/applications/{id}/events?limit="),
+            "limit",
+            "1 to 1000",
+            "1",
+        ),
+        (
+            &origin,
+            format!("/v1/applications/{id}/replay?seq="),
+            "seq",
+            "1 to",
+            "1",
+        ),
+        (
+            &op,
+            format!("/ui/applications/{id}?seq="),
+            "seq",
+            "1 to",
+            "1",
+        ),
+    ];
+    for (c, path, name, range, taken) in routes {
+        for bad in ["01", "+1", "1.0", "%201"] {
+            let r = c.get(&format!("{path}{bad}"));
+            let text = String::from_utf8_lossy(&r.body).into_owned();
+            assert_eq!(r.status, 400, "{path}{bad}: {text}");
+            let says = format!("{name} must be a whole number from {range}");
+            if path.starts_with("/ui/") {
+                // The page says the same words beside the Chinese.
+                assert!(text.contains(&says) && text.contains(spelling), "{text}");
+                continue;
+            }
+            let p = refused(&r, 400, "bad-request");
+            assert!(
+                has_error(&p, &format!("query:{name}"), "type"),
+                "{path}{bad}: {p}"
+            );
+            let detail = p["detail"].as_str().unwrap_or_default();
+            assert!(
+                detail.contains(&says) && detail.contains(spelling),
+                "{path}{bad}: {detail}"
+            );
+        }
+        let r = c.get(&format!("{path}{taken}"));
+        assert_eq!(
+            r.status,
+            200,
+            "{path}{taken}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+    // The reconciliation's, answered before its export is read.
+    let csv = b"app,status,updated_at\n";
+    for (query, status) in [("05", 400), ("5", 200)] {
+        let r = op
+            .send(
+                "POST",
+                &format!("/v1/regions/{region}/reconcile?tolerance_seconds={query}"),
+                &[("Content-Type", "text/csv")],
+                Some(csv),
+            )
+            .expect("reconcile");
+        let text = String::from_utf8_lossy(&r.body).into_owned();
+        assert_eq!(r.status, status, "{query}: {text}");
+        if status == 400 {
+            let p = r.json();
+            assert!(has_error(&p, "query:tolerance_seconds", "type"), "{p}");
+            assert!(text.contains(spelling), "{text}");
+        }
+    }
+}
+
 /// Given personal data typed where a code, a time, a parameter's name or a media type belongs (an
 /// ID number as the matter, a phone as the overdue list's `after`, a name and a phone as a
 /// replay's `at`, a name as a query parameter, a phone in a Content-Type), when the request is

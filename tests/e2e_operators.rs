@@ -553,7 +553,8 @@ fn numbers_that_are_the_applications_personal_data_are_warned_of_and_left_out_of
         reference["not_shown"],
         json!(
             "is a mobile number the application's submission names (11 characters: 11 digits); \
-             the raw events hold it"
+             the raw events hold it; `tongban find --serial` or GET /v1/applications?serial= \
+             names the application of a number a region quotes"
         )
     );
     assert_eq!(
@@ -3430,9 +3431,10 @@ fn a_calendar_behind_the_deadlines_is_said_wherever_they_are_shown() {
 /// Given an application served by a running gateway, when an operator or a party asks
 /// `GET /v1/applications/{id}/replay` and the dispute page with `?seq=` or `?at=`, then the
 /// state, steps and deadlines are those `tongban replay --seq/--at` gives once the gateway is
-/// stopped; a bad point is a 422 naming the parameter (and the range), a seq spelt otherwise
-/// than the registry's versions are (`03`, `+3`) is no number (it was read as 3) and one beyond
-/// 2^64 − 1 is out of range (it was "not a whole number"); a non-party gets 404, no token 401.
+/// stopped; a point the history does not reach is a 422 naming the parameter (and the range),
+/// a seq spelt otherwise than the registry's versions are (`03`, `+3`) is no number (it was read
+/// as 3) and one beyond 2^64 − 1 is out of range, both 400 as every number of a query string;
+/// a non-party gets 404, no token 401.
 #[test]
 fn as_of_over_http_is_what_replay_gives() {
     let dir = TempDir::new("as-of-http");
@@ -3486,27 +3488,48 @@ fn as_of_over_http_is_what_replay_gives() {
     assert_eq!(at_time["point"]["value"], at_time["as_of"]);
     assert_eq!(at_seq3["point"], json!({"kind": "seq", "value": 3}));
 
-    // Points that name no state: 422, naming the parameter and, for seq, the range.
-    for (query, param, rule, says) in [
-        ("?seq=0", "query:seq", "range", "seq 0"),
-        ("?seq=9", "query:seq", "range", "seq 1 to 8"),
-        ("?seq=three", "query:seq", "type", "\"three\""),
-        // A number has one spelling, as a registry version has; one too large is out of range.
-        ("?seq=03", "query:seq", "type", "leading zeros"),
-        ("?seq=%2B3", "query:seq", "type", "\"+3\""),
+    // Points that name no state: 422, naming the parameter and, for seq, the range. A seq that
+    // is no whole number from 1 up is 400, as every number of a query string (one spelling, as
+    // a registry version has; one too large is out of range).
+    for (query, status, param, rule, says) in [
+        ("?seq=0", 400, "query:seq", "range", "got 0"),
+        ("?seq=9", 422, "query:seq", "range", "seq 1 to 8"),
+        ("?seq=three", 400, "query:seq", "type", "\"three\""),
+        ("?seq=03", 400, "query:seq", "type", "leading zeros"),
+        ("?seq=%2B3", 400, "query:seq", "type", "\"+3\""),
         (
             "?seq=18446744073709551616",
+            400,
             "query:seq",
             "range",
-            "a number of 20 digits: no application has that many events",
+            "seq must be a whole number from 1 to 18446744073709551615, got a number of 20 digits",
         ),
-        ("?at=yesterday", "query:at", "format", "RFC 3339"),
-        ("?at=2000-01-01T00:00:00Z", "query:at", "range", "before"),
-        ("?at=2999-01-01T00:00:00Z", "query:at", "range", "after now"),
+        ("?at=yesterday", 422, "query:at", "format", "RFC 3339"),
+        (
+            "?at=2000-01-01T00:00:00Z",
+            422,
+            "query:at",
+            "range",
+            "before",
+        ),
+        (
+            "?at=2999-01-01T00:00:00Z",
+            422,
+            "query:at",
+            "range",
+            "after now",
+        ),
         // The `+` of an offset sent as is reads as a space: the answer says how to send it.
-        ("?at=2026-11-10T08:00:00+08:00", "query:at", "format", "%2B"),
+        (
+            "?at=2026-11-10T08:00:00+08:00",
+            422,
+            "query:at",
+            "format",
+            "%2B",
+        ),
         (
             "?at=2026-11-10T00:00:00Z&seq=2",
+            422,
             "query:seq",
             "exclusive",
             "not both",
@@ -3519,7 +3542,7 @@ fn as_of_over_http_is_what_replay_gives() {
             let r = op.get(&path);
             assert_eq!(
                 r.status,
-                422,
+                status,
                 "{path}: {}",
                 String::from_utf8_lossy(&r.body)
             );
@@ -3941,7 +3964,9 @@ fn reconcile_names_the_applications_one_submission_made_after_a_rollback() {
 /// (a window keying its cases by the applicant's number), when an operator looks it up as people
 /// type it (a lowercase `x`, full-width characters), then `GET /v1/applications?serial=` and
 /// `tongban find` both name it, as they do for the `X`, while a province's serial of letters is
-/// matched in its own case only. (Found by a walkthrough: the lowercase `x` named nothing.)
+/// matched in its own case only. (Found by a walkthrough: the lowercase `x` named nothing.) A
+/// number of an ID number's shape that reads as none (one character mistyped) is not echoed by
+/// either, and `tongban find` says its check character does not match.
 #[test]
 fn an_id_number_typed_with_a_lowercase_x_finds_the_one_keyed_with_x() {
     let dir = TempDir::new("find-x");
@@ -3999,7 +4024,71 @@ fn an_id_number_typed_with_a_lowercase_x_finds_the_one_keyed_with_x() {
     assert_eq!(answer("GD-2026-0001")["serial"], json!("GD-2026-0001"));
     assert_eq!(found("GD-2026-0001"), vec![lettered.clone()]);
     assert_eq!(found("gd-2026-0001"), Vec::<String>::new());
+    // The number typed with one wrong character (its check character then fails: in the region
+    // code, the date, the sequence), or the legacy 15 digits with a date that is none: a
+    // person's number all the same, never sent back. (Found by a walkthrough: `tongban find`
+    // echoed such near-misses.)
+    let near_misses = [
+        ("110105194912310021", "check character does not match"),
+        ("990105194912310020", "check character does not match"),
+        ("110105194913310020", "check character does not match"),
+        ("HBZW20261206000005", ""),
+        (
+            "SL-１１０１０５１９４９１２３１００３X",
+            "check character does not match",
+        ),
+        ("110105491331002", "birth date is no date"),
+    ];
+    // The timeline over HTTP shows the key as find would: not at all, pointing to find.
+    let replay = operator
+        .get(&format!("/v1/applications/{id}/replay"))
+        .json();
+    let key = &replay["steps"][0]["details"][0];
+    assert_eq!(key["field"], json!("idempotency_key"), "{replay}");
+    assert_eq!(key["value"], Value::Null, "{key}");
+    assert!(
+        key["not_shown"]
+            .as_str()
+            .is_some_and(|s| s.contains("tongban find --serial")),
+        "{key}"
+    );
+    let page = operator.get(&format!("/ui/applications/{id}"));
+    let (table, _) = std::str::from_utf8(&page.body)
+        .expect("page")
+        .split_once("<h2>原始事件</h2>")
+        .expect("raw events");
+    assert!(!table.contains("11010519491231002X"), "{table}");
+    for (serial, _) in near_misses {
+        let body = answer(serial);
+        assert_eq!(found(serial), Vec::<String>::new(), "{serial}");
+        let expected = match serial.starts_with("HBZW") {
+            true => json!(serial),
+            false => Value::Null,
+        };
+        assert_eq!(body["serial"], expected, "{serial}: {body}");
+    }
     assert_eq!(gw.terminate().code(), Some(0));
+    for (serial, says) in near_misses {
+        let (code, out, err) = tongban(&["find", "--serial", serial], &data);
+        assert_eq!((code, out.as_str()), (1, ""), "{serial}: {err}");
+        if says.is_empty() {
+            // A province's number of letters, date and sequence: quoted, as typed.
+            assert!(err.contains(&format!("{serial:?}")), "{serial}: {err}");
+            assert!(!err.contains("公民身份号码"), "{serial}: {err}");
+            continue;
+        }
+        let digits: String = serial
+            .chars()
+            .map(tongban_adapters::transform::text::halfwidth_char)
+            .filter(char::is_ascii_digit)
+            .collect();
+        assert!(!err.contains(&digits[..10]), "{serial}: {err}");
+        assert!(!err.contains(serial), "{serial}: {err}");
+        assert!(
+            err.contains(says) && err.contains("re-read it from your copy"),
+            "{serial}: {err}"
+        );
+    }
     for serial in typed {
         let (code, out, err) = tongban(&["find", "--serial", serial], &data);
         assert_eq!(code, 0, "{serial}: {err}");

@@ -395,6 +395,114 @@ pub fn holds_personal_data(text: &str) -> bool {
         || held_numbers(text).any()
 }
 
+/// Whether a province's serial (an Idempotency-Key, a 受理编号) may be shown by its shape alone:
+/// it holds no personal number ([`holds_personal_data`]) and no ID number's shape that reads as
+/// none, one character mistyped ([`id_shaped_misread`]). `tongban find` quotes a serial it
+/// looks for by it, `GET /v1/applications?serial=` echoes one, and the operator outputs show
+/// an application's Idempotency-Key ([`own_serial_shown`]).
+pub fn serial_shape_clean(serial: &str) -> bool {
+    !holds_personal_data(serial) && id_shaped_misread(serial).is_none()
+}
+
+/// Whether an application's own serial may be shown, as `tongban find` judges a serial the log
+/// holds: clean by its shape ([`serial_shape_clean`]), or clear by what the application's
+/// submission names (`own`, when at hand: [`own_serial_clear`], so that a 受理编号 of region
+/// code, date and sequence dated by the application is shown).
+pub fn own_serial_shown(serial: &str, own: Option<&crate::domain::personal::OwnNumbers>) -> bool {
+    serial_shape_clean(serial) || own.is_some_and(|own| own_serial_clear(serial, own))
+}
+
+/// The kind of personal number `text` holds by its shape, whole or among other characters
+/// ([`held_numbers`], a mistyped ID number too: [`id_shaped_misread`]), to describe a serial
+/// not shown by what it holds.
+pub fn held_kind(text: &str) -> Option<PersonalKind> {
+    let held = held_numbers(text);
+    if held.id || id_shaped_misread(text).is_some() {
+        Some(PersonalKind::ResidentId)
+    } else if held.mobile {
+        Some(PersonalKind::Mobile)
+    } else if held.phone {
+        Some(PersonalKind::Phone)
+    } else {
+        None
+    }
+}
+
+/// How a run of a 公民身份号码's shape in a text a person typed reads as none
+/// ([`id_shaped_misread`]): most often the number with one character mistyped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdMisread {
+    /// 18 characters (17 digits, a digit or X) whose check character does not match the first
+    /// 17: ISO 7064 MOD 11-2 catches every single mistyped character and every swap of two.
+    Checksum,
+    /// Its birth date is no date (`19491331`; the legacy 15 digits have no check character, so
+    /// a mistyped one shows only so, if at all), its check character matching.
+    BirthDate,
+    /// Its region code is of no region this gateway knows, all else holding.
+    Region,
+}
+
+impl IdMisread {
+    /// In English, as `tongban find` says it: what does not hold, and what to do.
+    pub fn said(self) -> &'static str {
+        match self {
+            IdMisread::Checksum => {
+                "it has a 公民身份号码's shape, but its check character does not match (ISO \
+                 7064 MOD 11-2): taken for a mistyped ID number, it is not shown; if it is \
+                 one, re-read it from your copy"
+            }
+            IdMisread::BirthDate => {
+                "it has a 公民身份号码's shape, but its birth date is no date: taken for a \
+                 mistyped ID number, it is not shown; if it is one, re-read it from your copy"
+            }
+            IdMisread::Region => {
+                "it has a 公民身份号码's shape, but its region code is of no region: taken for \
+                 a mistyped ID number, it is not shown; if it is one, re-read it from your copy"
+            }
+        }
+    }
+}
+
+/// Whether `text`, as typed ([`typed_number`]), holds a run of a 公民身份号码's shape (18
+/// characters, 17 digits and a digit or X; or the legacy 15 digits, set apart from other digits)
+/// that reads as no ID number of a known region, and how: a number typed with one wrong
+/// character is its owner's number to whoever reads it, so what shows it an operator typed
+/// (`tongban find`'s "no application has …") leaves it out as it leaves out the number itself
+/// ([`holds_personal_data`], which counts the number with a wrong check character only where
+/// its region and date hold), and says why, so that the operator re-reads their copy. The
+/// first such run's, the check character's failing first.
+pub fn id_shaped_misread(text: &str) -> Option<IdMisread> {
+    use tongban_schemas::ids::{
+        gb2260,
+        gb11643::{Gb11643Error, ResidentId, check_char},
+    };
+    let typed = typed_number(text).to_ascii_uppercase();
+    let mut found: Option<IdMisread> = None;
+    for run in typed.split(|c: char| !(c.is_ascii_digit() || c == 'X')) {
+        let b = run.as_bytes();
+        let shaped = match b.len() {
+            18 => b[..17].iter().all(u8::is_ascii_digit),
+            15 => b.iter().all(u8::is_ascii_digit),
+            _ => false,
+        };
+        if !shaped {
+            continue;
+        }
+        let misread = match ResidentId::parse(run) {
+            _ if b.len() == 18 && check_char(&b[..17]) != Some(b[17]) => IdMisread::Checksum,
+            Err(Gb11643Error::Checksum) => IdMisread::Checksum,
+            Err(_) => IdMisread::BirthDate,
+            Ok(id) if !gb2260::is_known(id.region()) => IdMisread::Region,
+            Ok(_) => continue,
+        };
+        if misread == IdMisread::Checksum {
+            return Some(misread);
+        }
+        found = found.or(Some(misread));
+    }
+    found
+}
+
 /// The kinds of personal number a text holds by shape ([`held_numbers`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Held {
@@ -874,6 +982,34 @@ mod tests {
     }
 
     use super::*;
+
+    /// Given numbers of an ID number's shape that read as none (one character mistyped in the
+    /// region code, the date or the sequence; the legacy 15 digits with a date that is none),
+    /// when they are judged, then each is said by what fails, the check character's first;
+    /// a number that checks, one of another shape and a province's serial are none.
+    #[test]
+    fn a_mistyped_id_number_is_said_as_one() {
+        for (text, misread) in [
+            ("110105194912310021", IdMisread::Checksum),
+            ("990105194912310020", IdMisread::Checksum),
+            ("110105194913310020", IdMisread::Checksum),
+            ("SL-110105194912310021", IdMisread::Checksum),
+            ("110105491331002", IdMisread::BirthDate),
+            ("000000491231002", IdMisread::Region),
+        ] {
+            assert_eq!(id_shaped_misread(text), Some(misread), "{text}");
+        }
+        for text in [
+            "11010519491231002X",
+            "11010519491231002x",
+            "110105491231002",
+            "HBZW20261206000005",
+            "1101051949123100",
+            "",
+        ] {
+            assert_eq!(id_shaped_misread(text), None, "{text}");
+        }
+    }
 
     /// Asserts that each of `values` holds personal data by its shape, and is not quoted so.
     fn assert_held(values: &[&str]) {

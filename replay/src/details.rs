@@ -59,13 +59,22 @@ impl Detail {
     /// The value left out, as what it is (`personal`) and its shape.
     fn withhold(&mut self, personal: Personal) {
         let value = self.text();
+        // A number a region quotes is matched by looking it up, not by reading it here.
+        let (find, find_zh) = match self.field {
+            "idempotency_key" | "reference" => (
+                "; `tongban find --serial` or GET /v1/applications?serial= names the \
+                 application of a number a region quotes",
+                "；核对地区所报编号，请用 tongban find --serial 或 GET /v1/applications?serial= 查询",
+            ),
+            _ => ("", ""),
+        };
         self.not_shown = Some(format!(
-            "{} ({}); the raw events hold it",
+            "{} ({}); the raw events hold it{find}",
             personal.said(),
             tongban_gateway::shown::shape(&value)
         ));
         self.not_shown_zh = Some(format!(
-            "{}（{} 个字符），不在此显示，原值见原始事件",
+            "{}（{} 个字符），不在此显示，原值见原始事件{find_zh}",
             personal.said_zh(),
             value.chars().count()
         ));
@@ -247,6 +256,20 @@ pub fn of(event: &Envelope, own: Option<&OwnNumbers>) -> Vec<Detail> {
     {
         detail.withhold(personal);
     }
+    // The origin's Idempotency-Key, as `tongban find` judges a serial: one that holds a
+    // personal number by its shape (`SL-13912345678`) is not shown either, unless the
+    // submission tells it is none of its people's. The intake warns of a key by its shape
+    // alone; find hid such a key that the timelines printed (found by a walkthrough).
+    if let Event::Submitted(p) = &decoded
+        && let Some(key) = &p.idempotency_key
+        && !tongban_gateway::ids::own_serial_shown(key, own)
+        && let Some(kind) = tongban_gateway::ids::held_kind(key)
+        && let Some(detail) = out
+            .iter_mut()
+            .find(|d| d.field == "idempotency_key" && d.not_shown.is_none())
+    {
+        detail.withhold(Personal::Held(kind));
+    }
     out
 }
 
@@ -255,12 +278,51 @@ pub fn own_numbers<'a>(events: impl IntoIterator<Item = &'a Envelope>) -> Option
     events
         .into_iter()
         .find(|e| e.kind == tongban_schemas::events::Submitted::TYPE)
-        .map(|e| OwnNumbers::of(&e.data))
+        .map(|e| OwnNumbers::of(&e.data).submitted_at(&e.at))
 }
 
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+
+    /// Given submissions whose Idempotency-Key holds a mobile number (`SL-13912345678`), is an
+    /// ID number typed with a wrong check character, or is a province's serial, when their
+    /// details are read (with the submission's numbers, which name none of them, and without),
+    /// then the first two are not shown, described by what they hold and their shape, pointing
+    /// to `tongban find --serial` to match a key a region quotes, and the serial is shown as
+    /// given: the rule `tongban find` quotes a serial by. (Found by a walkthrough: replay
+    /// printed the key that find hid.)
+    #[test]
+    fn an_idempotency_key_holding_a_personal_number_is_not_shown() {
+        for (key, said) in [
+            (
+                "SL-13912345678",
+                "holds a mobile number by its shape (14 characters: ",
+            ),
+            (
+                "110105194912310021",
+                "holds a 公民身份号码 (resident ID number) by its shape (18 characters: ",
+            ),
+        ] {
+            let events = crate::reconcile::tests::supplemented(key);
+            let own = super::own_numbers(&events);
+            for own in [own.as_ref(), None] {
+                let details = super::of(&events[0], own);
+                let shown = serde_json::to_string(&details).expect("json");
+                assert!(!shown.contains(&key[3..]), "{shown}");
+                assert_eq!(details[0].field, "idempotency_key");
+                assert_eq!(details[0].value, serde_json::Value::Null);
+                let why = details[0].not_shown.as_deref().unwrap_or_default();
+                assert!(why.starts_with(said), "{why}");
+                assert!(why.contains("tongban find --serial"), "{why}");
+                assert!(details[0].text_zh().contains("tongban find --serial"));
+                assert!(!details[0].text_zh().contains(&key[3..]));
+            }
+        }
+        let events = crate::reconcile::tests::supplemented("HBZW20261206000005");
+        let details = super::of(&events[0], super::own_numbers(&events).as_ref());
+        assert_eq!(details[0].value, json!("HBZW20261206000005"));
+    }
 
     /// Given a supplement request with two items and a note, when its details are read, then
     /// both items and the note are there under the payload's own names.

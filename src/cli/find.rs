@@ -119,9 +119,9 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     }
     if found.is_empty() {
         // Quoted unless it may be personal data ([`quotable`]): what was typed may be an
-        // applicant's ID number or phone.
+        // applicant's ID number or phone, or one of them mistyped, which is said.
         eprintln!(
-            "no application in the log has the serial {}{}{}",
+            "no application in the log has the serial {}{}{}{}",
             match quotable {
                 true => format!("{serial:?}"),
                 false => tongban_gateway::shown::said(&serial, |_| false),
@@ -129,6 +129,9 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             region
                 .as_ref()
                 .map(|r| format!(" from region {r}"))
+                .unwrap_or_default(),
+            tongban_gateway::ids::id_shaped_misread(&serial)
+                .map(|m| format!("; {}", m.said()))
                 .unwrap_or_default(),
             in_other_case_said(&in_other_case)
         );
@@ -229,9 +232,12 @@ fn form(serial: &str) -> bool {
 /// `GD-440106197707077771`, `张三13812345678` as well as the number alone). A serial that names
 /// no application is one the log knows nothing of, so its shape alone decides, as
 /// reconciliation judges a serial the log does not hold: a 受理编号 of region code, date and
-/// sequence (`440300261206009`) has a legacy ID number's shape, and is described.
+/// sequence (`440300261206009`) has a legacy ID number's shape, and is described; and so is one
+/// of an ID number's shape that reads as none, its check character failing
+/// ([`tongban_gateway::ids::id_shaped_misread`]): a number typed with one wrong character is a
+/// person's all the same.
 fn shape_clean(serial: &str) -> bool {
-    !tongban_gateway::ids::holds_personal_data(serial)
+    tongban_gateway::ids::serial_shape_clean(serial)
 }
 
 /// Whether `serial`, which names no application of the search, may be quoted back ([`form`]):

@@ -201,6 +201,9 @@ pub enum Personal {
     Own(PersonalKind),
     /// No submission was at hand, and it has the shape of one ([`crate::ids::personal_kind`]).
     Shaped(PersonalKind),
+    /// It holds one by its shape, whole or among other characters (`SL-13912345678`), as
+    /// `tongban find` judges a serial ([`crate::ids::own_serial_shown`]).
+    Held(PersonalKind),
 }
 
 impl Personal {
@@ -218,7 +221,7 @@ impl Personal {
 
     pub fn kind(self) -> PersonalKind {
         match self {
-            Personal::Own(k) | Personal::Shaped(k) => k,
+            Personal::Own(k) | Personal::Shaped(k) | Personal::Held(k) => k,
         }
     }
 
@@ -227,6 +230,7 @@ impl Personal {
         match self {
             Personal::Own(k) => format!("is {} the application's submission names", k.said()),
             Personal::Shaped(k) => format!("reads as {}", k.said()),
+            Personal::Held(k) => format!("holds {} by its shape", k.said()),
         }
     }
 
@@ -235,6 +239,7 @@ impl Personal {
         match self {
             Personal::Own(k) => format!("为本申请所载{}", k.said_zh()),
             Personal::Shaped(k) => format!("疑为{}", k.said_zh()),
+            Personal::Held(k) => format!("疑含{}", k.said_zh()),
         }
     }
 }

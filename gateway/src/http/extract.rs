@@ -8,6 +8,7 @@ use axum::extract::path::ErrorKind;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
+use tongban_schemas::registry::Numeral;
 
 use super::problem::Problem;
 
@@ -152,25 +153,41 @@ fn is_parameter_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
+/// How every number of a query string is written, as the refusals and the API's description
+/// say it.
+pub const WHOLE_NUMBER_SPELLING: &str =
+    "digits alone, without a sign, spaces, a fraction or leading zeros (0 alone is zero)";
+
 /// The query parameter `name`, sent as `text`, as a whole number from `min` to `max`: a problem
-/// at `query:<name>` otherwise, rule `type` when it is no whole number (`abc`, `-1`, `1.5`) and
-/// `range` when it is one outside the range, both saying what is taken. Only digits are taken
-/// (no sign, no spaces), and the text is echoed only when it is a number.
+/// at `query:<name>` otherwise, rule `type` when it is no whole number as written (`abc`, `-1`,
+/// `1.5`, `02`) and `range` when it is one outside the range (however many digits), both
+/// saying what is taken. The one reader of every numeric query parameter, 400 on every route.
+///
+/// A number has one spelling ([`Numeral`], as a registry version and `tongban replay --seq`
+/// have): digits without a sign, spaces or leading zeros. What an adapter sends back is a
+/// number it read from an answer's JSON (a `next`, a `next_after_seq`, a seq), and JSON writes
+/// none with a leading zero; a run of digits that starts with `0` is a 受理编号, an area code or
+/// a phone pasted into the wrong place more often than a padded number, and taken as one it
+/// would page from somewhere nobody asked for. The text is echoed only in a seq's form
+/// ([`super::shown::seq`]: never the digits of an ID number or a phone).
 pub fn whole_number(name: &str, text: &str, min: u64, max: u64) -> Result<u64, Problem> {
     let wanted = format!("{name} must be a whole number from {min} to {max}");
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Problem::bad_request(
-            &format!("query:{name}"),
-            "type",
-            format!("{wanted} (digits only)"),
-        ));
-    }
-    match text.parse::<u64>() {
-        Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(Problem::bad_request(
+    let got = |text: &str| {
+        super::shown::quoted(text, super::shown::seq)
+            .map(|t| format!(", got {t}"))
+            .unwrap_or_default()
+    };
+    match Numeral::read(text) {
+        Numeral::Number(n) if (min..=max).contains(&n) => Ok(n),
+        Numeral::Number(_) | Numeral::TooLarge => Err(Problem::bad_request(
             &format!("query:{name}"),
             "range",
             format!("{wanted}, got {}", shown_number(text)),
+        )),
+        Numeral::Misspelt => Err(Problem::bad_request(
+            &format!("query:{name}"),
+            "type",
+            format!("{wanted}, written in {WHOLE_NUMBER_SPELLING}{}", got(text)),
         )),
     }
 }
@@ -270,6 +287,68 @@ mod tests {
             (p.errors[0].pointer.as_str(), p.errors[0].rule.as_str()),
             ("query:limit", "once")
         );
+    }
+
+    /// Given a number of a query string written otherwise than in its one spelling (a leading
+    /// zero, a sign, a space, a fraction, full-width digits), when it is read, then it is
+    /// refused at `query:<name>`, rule `type`, saying how numbers are written and quoting it
+    /// only in a seq's form; a number in its spelling is taken, or refused as `range` outside
+    /// the range however many digits it has, by their count past six. (Found by a walkthrough:
+    /// `?after_seq=02` was taken where `?seq=03` was refused.)
+    #[test]
+    fn a_query_number_has_one_spelling() {
+        assert_eq!(
+            whole_number("after_seq", "0", 0, 9).map_err(|p| p.detail),
+            Ok(0)
+        );
+        assert_eq!(
+            whole_number("limit", "20", 1, 1000).map_err(|p| p.detail),
+            Ok(20)
+        );
+        for (text, quoted) in [
+            ("02", Some("\"02\"")),
+            ("00", Some("\"00\"")),
+            ("+3", Some("\"+3\"")),
+            (" 3", Some("\" 3\"")),
+            ("1.0", Some("\"1.0\"")),
+            ("", None),
+            ("１", None),
+            ("013800138000", None),
+        ] {
+            let p = whole_number("after_seq", text, 0, 100).expect_err(text);
+            assert_eq!(p.status, 400, "{text}");
+            assert_eq!(
+                (p.errors[0].pointer.as_str(), p.errors[0].rule.as_str()),
+                ("query:after_seq", "type"),
+                "{text}"
+            );
+            assert!(
+                p.detail.starts_with(
+                    "after_seq must be a whole number from 0 to 100, written in digits alone, \
+                     without a sign, spaces, a fraction or leading zeros"
+                ),
+                "{text}: {}",
+                p.detail
+            );
+            match quoted {
+                Some(q) => assert!(p.detail.ends_with(&format!(", got {q}")), "{}", p.detail),
+                None => assert!(!p.detail.contains("got"), "{}", p.detail),
+            }
+            assert!(!p.detail.contains("13800138000"), "{}", p.detail);
+        }
+        for (text, got) in [
+            ("101", "got 101"),
+            ("13800138000", "got a number of 11 digits"),
+            ("18446744073709551616", "got a number of 20 digits"),
+        ] {
+            let p = whole_number("limit", text, 0, 100).expect_err(text);
+            assert_eq!(
+                (p.status, p.errors[0].rule.as_str()),
+                (400, "range"),
+                "{text}"
+            );
+            assert!(p.detail.ends_with(got), "{}", p.detail);
+        }
     }
 
     /// Given a parameter the route takes spelt in another case or with `-` for `_`, when it is

@@ -51,8 +51,9 @@ pub struct SerialMatch<'a> {
 #[derive(Serialize, schemars::JsonSchema)]
 pub struct SerialMatches<'a> {
     /// The serial asked for, as given; `null` when it holds personal data by the gateway's rules
-    /// (an ID number or a phone number, whole or among other characters), which no answer echoes
-    /// (a walkthrough found `?serial=<an applicant's ID number>` sent back in the answer).
+    /// (an ID number or a phone number, whole or among other characters, or an ID number's
+    /// shape whose check character does not match: one mistyped), which no answer echoes (a
+    /// walkthrough found `?serial=<an applicant's ID number>` sent back in the answer).
     pub serial: Option<&'a str>,
     /// The `region` asked for, if any.
     pub region: Option<&'a str>,
@@ -114,7 +115,7 @@ pub async fn by_serial<L: EventLog>(
     }
     let matches = s.gateway.by_serial(&principal, serial, region).await?;
     let body = SerialMatches {
-        serial: (!crate::ids::holds_personal_data(serial)).then_some(serial),
+        serial: crate::ids::serial_shape_clean(serial).then_some(serial),
         region,
         applications: matches
             .found

@@ -719,11 +719,34 @@ fn operation(route: &Route) -> Value {
             );
         }
     }
+    number_spelling(&mut params);
     if !params.is_empty() {
         op.insert("parameters".into(), Value::Array(params));
     }
     op.insert("responses".into(), Value::Object(responses));
     Value::Object(op)
+}
+
+/// Says, in every numeric query parameter's description, how its number is written: one rule
+/// for all of them ([`super::extract::whole_number`]), which a generated client's integer
+/// meets and a hand-built query string may not (`?after_seq=02`).
+fn number_spelling(params: &mut [Value]) {
+    for p in params.iter_mut() {
+        if p["in"] != "query" || p["schema"]["type"] != "integer" {
+            continue;
+        }
+        let name = p["name"].as_str().unwrap_or_default().to_string();
+        let rule = format!(
+            "Written in {}; otherwise 400 at `query:{name}`, rule `type` (rule `range` for a \
+             number outside the range)",
+            super::extract::WHOLE_NUMBER_SPELLING
+        );
+        let description = match p["description"].as_str() {
+            Some(said) => format!("{said}. {rule}"),
+            None => rule,
+        };
+        p["description"] = json!(description);
+    }
 }
 
 /// The response headers that go with a status rather than with one operation, declared where
@@ -820,8 +843,9 @@ fn as_of(params: &mut Vec<Value>, responses: &mut Map<String, Value>) {
         problem_response(
             "The point names no state of the application (`errors` names `query:at` or \
              `query:seq`): `at` not RFC 3339 (rule `format`) or before the first event or \
-             after now (`range`); `seq` not a whole number (`type`), 0 or past the last event (`range`, \
-             the detail names the range); both given (`exclusive`)",
+             after now (`range`); `seq` past the last event (`range`, the detail names the \
+             range); both given (`exclusive`). A `seq` that is no whole number from 1 up is 400, \
+             as every numeric query parameter",
         ),
     );
 }

@@ -50,13 +50,26 @@ pub trait ReconcileSession: Send {
 }
 
 /// `?at=<RFC 3339>` or `?seq=<n>`: the state as of a moment or an event, as `tongban replay
-/// --at / --seq` gives it; neither: as of now. Kept as text so that the replay's own rules name
-/// what is wrong with it.
+/// --at / --seq` gives it; neither: as of now. Kept as text: `seq` is read as every number of
+/// a query string is ([`AsOf::check_seq`]), and the replay's own rules name what else is wrong
+/// (a time that does not read, a point the history does not reach: 422).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AsOf {
     pub at: Option<String>,
     pub seq: Option<String>,
+}
+
+impl AsOf {
+    /// Refuses a `seq` that is no whole number from 1 up, read as every numeric query parameter
+    /// is ([`super::extract::whole_number`]: 400, rule `type` or `range`), before the history is
+    /// read; whether the application has that many events is the replay's to say.
+    fn check_seq(&self) -> Result<(), Problem> {
+        match self.seq.as_deref() {
+            Some(text) => super::extract::whole_number("seq", text, 1, u64::MAX).map(|_| ()),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Why a replay to a point was not given.
@@ -168,6 +181,7 @@ pub async fn dispute_page<L: EventLog>(
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
     super::applications::check_id(&id)?;
+    as_of.check_seq()?;
     let gateway = super::origin::from_host(&headers)?;
     let tools = tools()?;
     super::histories::answer(
@@ -244,6 +258,7 @@ pub async fn replay<L: EventLog>(
     Query(as_of): Query<AsOf>,
 ) -> Result<Response, Problem> {
     super::applications::check_id(&id)?;
+    as_of.check_seq()?;
     let tools = tools()?;
     super::histories::answer(
         &s,
