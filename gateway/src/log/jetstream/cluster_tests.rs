@@ -771,3 +771,70 @@ async fn a_cluster_without_quorum_counts_as_unavailable_until_it_is_back() {
     }
     conformance::append_chain(&log, &crate::ids::new_v7(), 1).await;
 }
+
+/// A gateway connected to a node that lives on while the stream's leader is killed counts its
+/// log as unavailable from the first append answered that no server takes the stream's writes
+/// (no leader, during the election), not after the head poll's verdict of several seconds, and
+/// as available again from the first append acknowledged after it. Before, `/healthz` said "ok"
+/// through a five-second election in which every write answered 503, and the count of refused
+/// writes said the log took writes again while it did not (an operator's walkthrough).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_append_answered_that_no_server_takes_writes_counts_the_log_unavailable_at_once() {
+    let _turn = ONE_CLUSTER_AT_A_TIME.lock().await;
+    let mut cluster = NatsCluster::start();
+    let mut config = cluster_config(&cluster, None);
+    config.stream = "ELECTION".into();
+    config.subject_prefix = "election.app".into();
+    let all = open_log(&config, &cluster).await;
+    conformance::append_chain(&all, &crate::ids::new_v7(), 1).await;
+    let leader = wait_leader(&all, None, Duration::from_secs(10))
+        .await
+        .expect("a stream leader");
+    let victim = cluster.index_of(&leader).expect("the leader is a node");
+    let survivor = (victim + 1) % 3;
+    let mut on_survivor = cluster_config(&cluster, Some(survivor));
+    on_survivor.stream = config.stream.clone();
+    on_survivor.subject_prefix = config.subject_prefix.clone();
+    let log = open_log(&on_survivor, &cluster).await;
+    conformance::append_chain(&log, &crate::ids::new_v7(), 1).await;
+    assert!(log.available(), "{:?}", log.refusal().map(|r| r.why));
+    drop(all);
+    tokio::task::block_in_place(|| cluster.kill9(victim));
+    let started = Instant::now();
+    let mut refused = 0;
+    let mut no_responders = 0;
+    loop {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no append acknowledged a minute after the leader was killed\n{}",
+            cluster.logs()
+        );
+        let app = crate::ids::new_v7();
+        match log.append(conformance::event(&app, 1, ""), 0).await {
+            Ok(_) if refused > 0 => break,
+            Ok(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            Err(LogError::Unavailable(why)) if why.contains("no server takes the writes") => {
+                refused += 1;
+                no_responders += 1;
+                let refusal = log.refusal().expect("unavailable from this very answer");
+                assert!(
+                    refusal.why.contains("no server takes the writes"),
+                    "{}",
+                    refusal.why
+                );
+                assert!(!refusal.restart_required, "{}", refusal.why);
+            }
+            Err(_) => refused += 1,
+        }
+    }
+    assert!(
+        no_responders > 0,
+        "the election answered no append that no server takes the stream's writes ({refused} \
+         refused otherwise): the case this test is about did not arise"
+    );
+    assert!(
+        log.available(),
+        "an acknowledged append counts the log available again: {:?}",
+        log.refusal().map(|r| r.why)
+    );
+}

@@ -441,7 +441,8 @@ fn note_unreachable(inner: &Inner, failing: Duration, error: &str) {
         "the NATS servers have not answered this gateway's requests for the state of stream \
          {name}, or answered that it lacks a quorum, for {} s though it is connected (the last: \
          {error}): appends fail until they answer with a quorum (a cluster that lost its quorum, a \
-         stream without a leader, a stream deleted)",
+         stream without a leader, a stream deleted; or the server this gateway is connected to \
+         hangs, which the client drops within about 15 s for another)",
         failing.as_secs()
     );
     let mut unreachable = inner.unreachable.lock().unwrap_or_else(|p| p.into_inner());
@@ -451,8 +452,38 @@ fn note_unreachable(inner: &Inner, failing: Duration, error: &str) {
     *unreachable = Some(why);
 }
 
-/// Clears [`Inner::unreachable`], saying so in the log when it was set.
-fn note_reachable(inner: &Inner) {
+/// Counts the log as unavailable at once when an append is answered that no server takes the
+/// stream's writes (NATS "no responders", which the client reports as "no stream found for given
+/// subject"), and returns why, for the append's 503. Nothing was stored. In a cluster this is
+/// a stream without a leader: one is elected within seconds of its server being lost, and the
+/// head poll's verdict ([`UNREACHABLE_AFTER`], over two polls) came only after a five-second
+/// election had ended, so `/healthz` said "ok" through every refused write of it and the count
+/// of refused writes said the log took writes again while it did not (an operator's
+/// walkthrough, the stream leader killed). The answer is definite, not a slow one, so one is
+/// enough; the next acknowledged append or answered poll clears it
+/// ([`note_reachable`]). A stream deleted or whose subjects changed is
+/// answered so too, for good: the head poll finds that ([`note_gone`]).
+pub(super) fn note_no_responders(inner: &Inner) -> String {
+    let name = &inner.stream.cached_info().config.name;
+    let why = format!(
+        "no server takes the writes of stream {name} now: NATS answered the append that nothing \
+         listens on its subject (\"no responders\"), so nothing was stored. In a cluster, the \
+         stream has no leader: one is being elected after its server was lost or restarted, \
+         which takes seconds; if it lasts, the stream's servers have lost their quorum, or the \
+         stream was deleted or its subjects changed (docs/operations.md, \"When a cluster node \
+         fails\")"
+    );
+    let mut unreachable = inner.unreachable.lock().unwrap_or_else(|p| p.into_inner());
+    if unreachable.is_none() {
+        tracing::error!(stream = %name, "an append was answered that no server takes the stream's writes (no leader: an election, or a quorum lost); the log counts as unavailable until an append is acknowledged or the stream's state answers again");
+    }
+    *unreachable = Some(why.clone());
+    why
+}
+
+/// Clears [`Inner::unreachable`], saying so in the log when it was set: a poll answered, or an
+/// append acknowledged (the stream takes writes, whatever the poll last found).
+pub(super) fn note_reachable(inner: &Inner) {
     let was = inner
         .unreachable
         .lock()

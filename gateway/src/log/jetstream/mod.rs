@@ -127,8 +127,11 @@ struct Inner {
     replaced: std::sync::OnceLock<String>,
     /// Why the stream's servers count as unreachable though the connection is up: the head poll
     /// has had no answer for its state for a while ([`head::spawn`]; a cluster that lost its
-    /// quorum, a stream without a leader). `None` once a poll is answered again. Only reported
-    /// (`/healthz`, `/metrics`): appends still try, and fail on their own (503).
+    /// quorum, a stream without a leader), or an append was answered that no server takes the
+    /// stream's writes ([`head::note_no_responders`]: a leader being elected). `None` once a poll
+    /// is answered again, or an append acknowledged. Only reported (`/healthz`, `/metrics`, when
+    /// the count of refused writes says the log takes writes again): appends still try, and fail
+    /// on their own (503).
     unreachable: std::sync::Mutex<Option<String>>,
     /// Where each subject's last message was when this gateway last saw it (its own append or a
     /// read of the subject's last message from the leader, also when the projector has read
@@ -944,15 +947,18 @@ impl JetStreamLog {
         // [`JetStreamLog::timed`] here: its timeout would be "unavailable", this one is storage.
         match tokio::time::timeout(self.inner.op_timeout, ack.into_future()).await {
             Ok(Ok(ack)) if ack.duplicate => Ok(Published::Duplicate(ack.sequence)),
-            Ok(Ok(ack)) => Ok(Published::Acked(ack.sequence)),
+            Ok(Ok(ack)) => {
+                head::note_reachable(&self.inner);
+                Ok(Published::Acked(ack.sequence))
+            }
             Ok(Err(e)) if is_wrong_last_sequence(&e) => Ok(Published::NotLast),
             Ok(Err(e)) if is_over_the_streams_limit(&e) => Err(LogError::TooLarge(format!(
                 "{size} bytes sealed, over the stream's max_msg_size ({e})"
             ))),
             Ok(Err(e)) => match e.kind() {
-                PublishErrorKind::StreamNotFound => Err(LogError::Unavailable(format!(
-                    "no stream answers for the application's subject: {e}"
-                ))),
+                PublishErrorKind::StreamNotFound => {
+                    Err(LogError::Unavailable(head::note_no_responders(&self.inner)))
+                }
                 _ => Err(LogError::Storage(format!("publish not acknowledged: {e}"))),
             },
             Err(_) => Err(LogError::Storage(format!(
