@@ -497,7 +497,7 @@ async fn an_action_sent_again_from_the_same_seq_is_answered_with_the_event_it_ap
         ),
         "{refused:?}"
     );
-    let events = gw.events(&lead, &app).await.expect("read");
+    let events = gw.events(&lead, &app).await.expect("read").events;
     assert_eq!(events.len(), 3, "nothing appended by a repeat");
 }
 
