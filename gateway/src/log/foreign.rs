@@ -24,6 +24,12 @@ pub enum What {
     OtherApplication(String),
     /// A copy of the application's event `seq`, which the event at position `of` is.
     Copy { seq: u64, of: u64 },
+    /// Another event than the application's under its seq `seq`, which the event at position
+    /// `of` holds (rewritten or forged: a renumbered event, another `data` under its seal).
+    /// Passed over only by the reads an action makes, and only under a seq before its last
+    /// ([`super::jetstream`], the subject's reading, says why); the reads of the whole history
+    /// refuse it.
+    Another { seq: u64, of: u64 },
     /// An event of the application under `seq`, at or before the seq the read started after:
     /// not compared with the event the application has there (a copy, or another event under
     /// that seq), which the reads of the whole history do.
@@ -39,6 +45,10 @@ impl std::fmt::Display for Foreign {
             What::Copy { seq, of } => write!(
                 f,
                 "a copy of its event seq {seq}, which log position {of} holds"
+            )?,
+            What::Another { seq, of } => write!(
+                f,
+                "another event under its seq {seq} than the one log position {of} holds"
             )?,
             What::Earlier { seq } => write!(f, "an event of it under seq {seq}, not compared")?,
         }

@@ -765,7 +765,7 @@ impl JetStreamLog {
         until: u64,
     ) -> Result<subject::Read, LogError> {
         if reading.holds(until) {
-            return Ok(reading.finish(subject));
+            return reading.finish(subject);
         }
         // The last message read, for the check against the leader's last.
         let mut last_read: Option<(u64, Bytes)> = None;
@@ -801,7 +801,7 @@ impl JetStreamLog {
                         Ok(next @ subject::Judged::Next(_)) => {
                             reading.accept(batched.position, next);
                             if reading.holds(until) {
-                                return Ok(reading.finish(subject));
+                                return reading.finish(subject);
                             }
                             from = batched.position + 1;
                             last_read = Some((batched.position, batched.payload));
@@ -829,11 +829,11 @@ impl JetStreamLog {
                 // by message.
                 let leaders = self.last_raw(subject).await?;
                 match (leaders, &last_read) {
-                    (None, None) => return Ok(reading.finish(subject)),
+                    (None, None) => return reading.finish(subject),
                     (Some(m), Some((position, payload)))
                         if m.position == *position && m.payload == *payload =>
                     {
-                        return Ok(reading.finish(subject));
+                        return reading.finish(subject);
                     }
                     _ => {
                         batching = false;
@@ -842,11 +842,11 @@ impl JetStreamLog {
                 }
             }
             let Some(m) = self.next_on(subject, from).await? else {
-                return Ok(reading.finish(subject));
+                return reading.finish(subject);
             };
             reading.take(m.position, &m.payload)?;
             if reading.holds(until) {
-                return Ok(reading.finish(subject));
+                return reading.finish(subject);
             }
             from = m.position + 1;
             // After a message the batches did not take, they go on (`batching` is still set);

@@ -10,14 +10,36 @@
 //! there from a point already known ([`super::behind`]). (The reads of the whole stream record
 //! each as unreadable at its position: [`super::Inner::entry`].)
 //!
-//! What still stops a read is what would serve a history with a hole or a second version: an
-//! event of the application whose seq jumps past the next one, or another event under a seq
-//! already read (rewritten or forged after it was stored). And the read of the whole history
+//! What still stops a read is what would serve a history with a hole: an event of the
+//! application whose seq jumps past the next one. The read of the whole history
 //! ([`super::EventLog::read`]: the API's events, the evidence page, disputes, `verify --app`)
-//! refuses a copy of one of the application's events too ([`Copies`]): it is the evidence of a
-//! stream written to from outside, which those show as found (the whole log read, each copy
-//! named). The reads an action makes (the last event, the events after a remembered one, the
-//! subject's end for an append) pass over it, so the application is still acted on.
+//! refuses a copy of one of the application's events, and another event under a seq already
+//! read (rewritten or forged after it was stored), at its position ([`Copies::Refused`]): it is
+//! the evidence of a stream written to from outside, which those show as found (the whole log
+//! read, each one named).
+//!
+//! The reads an action makes (the last event, the events after a remembered one, the subject's
+//! end for an append) pass over both ([`Copies::Passed`]), so that one message published by
+//! anything with publish rights does not stop the application for good (the stream denies
+//! deletes): each is stored after the event the application holds under its seq, which the
+//! application's next events link to and its projection folded, so the subject's order says
+//! which is its history. Two are still refused by those reads:
+//!
+//! - another event under the application's *last* seq (no event of the application after it):
+//!   nothing after it says which of the two the history goes on from, and an action decides
+//!   on the last event and chains the next onto it; the gateway never links a new event to a
+//!   forged one, nor decides while it cannot tell ([`Reading::finish`]). A read starting after
+//!   a known event (a tip, [`super::behind`]) compares a message under that event's seq with it
+//!   by content, for this.
+//! - an event under a seq the application does not hold yet that jumps past its next (a hole
+//!   at the head), as above. One under exactly its next seq is read as its next event: whether
+//!   its seal holds and it links to the one before is the service's check before it decides
+//!   (`service::act`), as for every event read.
+//!
+//! Where the subject's last message is read alone (one request, [`Message::appended_event_of`]),
+//! a message is taken as the application's last event only with a gateway's headers; a forged
+//! one with them is then not the event the action remembered or the projections folded there
+//! (another seq or hash), and the action reads the whole history, which refuses it.
 
 use axum::body::Bytes;
 
@@ -154,13 +176,34 @@ pub(super) enum Judged {
     Passed(What),
 }
 
-/// What a read makes of a copy of one of the application's events, later on its subject.
+/// What a read makes of an event of the application later on its subject under a seq it has
+/// read already: a copy of one of its events, or another event under that seq.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Copies {
-    /// Passed over, as anything else on the subject that is not the next event.
+    /// Passed over, as anything else on the subject that is not the next event, but for
+    /// another event under the last seq read ([`Reading::finish`]): the reads an action makes.
     Passed,
     /// Refused as corruption at its position, for a caller that finds and shows each.
     Refused,
+}
+
+/// Another event than the application's under the seq of the last event read when it was met
+/// ([`What::Another`]): refused when the read ends with no event after it.
+#[derive(Clone, Copy)]
+struct BesideLast {
+    position: u64,
+    seq: u64,
+    of: u64,
+}
+
+/// The application's event the read starts after, when known: a message under its seq met
+/// before any event is compared with it.
+#[derive(Clone, Copy)]
+pub(super) struct After<'a> {
+    /// Its position.
+    pub at: u64,
+    /// Its hash, as its seal says.
+    pub hash: &'a str,
 }
 
 /// An application's subject read message by message, in stream order: its events, the first
@@ -169,10 +212,12 @@ pub(super) struct Reading<'a> {
     app: &'a str,
     after: u64,
     copies: Copies,
+    known: Option<After<'a>>,
     events: Vec<Last>,
     end: u64,
     unchecked: bool,
     passed: foreign::Passed,
+    beside_last: Option<BesideLast>,
 }
 
 impl<'a> Reading<'a> {
@@ -181,11 +226,26 @@ impl<'a> Reading<'a> {
             app,
             after,
             copies,
+            known: None,
             events: Vec::new(),
             end: 0,
             unchecked: false,
             passed: foreign::Passed::default(),
+            beside_last: None,
         }
+    }
+
+    /// The read, knowing the event at seq `after` (`known`): a message under that seq met
+    /// before any event is compared with it by content, so that another event under the
+    /// application's last seq is refused there too, not passed over uncompared.
+    pub fn knowing(mut self, known: After<'a>) -> Reading<'a> {
+        self.known = Some(known);
+        self
+    }
+
+    /// The seq of the last event read, or the one the read starts after.
+    fn last_seq(&self) -> u64 {
+        self.events.last().map_or(self.after, |l| l.seq)
     }
 
     /// What the message at `position` is to the application's history, without taking it; an
@@ -212,11 +272,7 @@ impl<'a> Reading<'a> {
             let shown = crate::shown::said(&event.app, crate::ids::is_valid);
             return Ok(Judged::Passed(What::OtherApplication(shown)));
         }
-        let expected = self
-            .events
-            .last()
-            .map_or(self.after, |l| l.seq)
-            .saturating_add(1);
+        let expected = self.last_seq().saturating_add(1);
         if event.seq > expected {
             return Err(LogError::Corrupt {
                 position,
@@ -240,14 +296,20 @@ impl<'a> Reading<'a> {
             .and_then(|i| usize::try_from(i).ok())
             .and_then(|i| self.events.get(i));
         match earlier {
-            Some(e) if e.event != event => Err(LogError::Corrupt {
-                position,
-                reason: format!(
-                    "another event under the application's seq {}, which the event at position \
-                     {} holds: rewritten or forged after it was stored",
-                    event.seq, e.position
-                ),
-            }),
+            Some(e) if e.event != event && self.copies == Copies::Refused => {
+                Err(LogError::Corrupt {
+                    position,
+                    reason: format!(
+                        "another event under the application's seq {}, which the event at \
+                         position {} holds: rewritten or forged after it was stored",
+                        event.seq, e.position
+                    ),
+                })
+            }
+            Some(e) if e.event != event => Ok(Judged::Passed(What::Another {
+                seq: event.seq,
+                of: e.position,
+            })),
             Some(e) if self.copies == Copies::Refused => Err(LogError::Corrupt {
                 position,
                 reason: format!(
@@ -261,7 +323,24 @@ impl<'a> Reading<'a> {
                 seq: event.seq,
                 of: e.position,
             })),
-            None => Ok(Judged::Passed(What::Earlier { seq: event.seq })),
+            None => Ok(Judged::Passed(self.against_known(&event))),
+        }
+    }
+
+    /// What an event under a seq at or before the one the read starts after is: compared with
+    /// the known event there by content (its hash recomputed: a rewritten one may claim the
+    /// genuine hash), else not compared.
+    fn against_known(&self, event: &Envelope) -> What {
+        match self.known {
+            Some(known) if event.seq == self.after && self.events.is_empty() => {
+                let (seq, of) = (event.seq, known.at);
+                if event.compute_hash() == known.hash {
+                    What::Copy { seq, of }
+                } else {
+                    What::Another { seq, of }
+                }
+            }
+            _ => What::Earlier { seq: event.seq },
         }
     }
 
@@ -281,17 +360,48 @@ impl<'a> Reading<'a> {
     pub fn accept(&mut self, position: u64, judged: Judged) {
         self.end = position;
         match judged {
-            Judged::Next(last) => self.events.push(last),
+            Judged::Next(last) => {
+                // An event follows: one passed over under the seq before it is not beside
+                // the last event any more, and the chain goes on from the one read there.
+                self.beside_last = None;
+                self.events.push(last);
+            }
             Judged::Passed(what) => {
                 self.unchecked |= matches!(what, What::Earlier { .. });
+                if let What::Another { seq, of } = what
+                    && seq == self.last_seq()
+                    && self.beside_last.is_none()
+                {
+                    self.beside_last = Some(BesideLast { position, seq, of });
+                }
                 self.passed.take(Foreign { position, what });
             }
         }
     }
 
     /// The events read, saying once in the log what was passed over on `subject` (its
-    /// positions, never its content).
-    pub fn finish(self, subject: &str) -> Read {
+    /// positions, never its content). Refused as corrupt when another event than the
+    /// application's is stored under its last seq read, with no event of it after: an action
+    /// decides on that last event and chains the next onto it, and with two versions of it
+    /// and nothing after them to say which the history goes on from, it would decide on, or
+    /// link to, what may be the forged one. (Under an earlier seq the events after it link
+    /// to the one stored first, which the projections folded: it is passed over.) Refused for
+    /// good, since the stream denies deletes, until an operator settles it; the history's
+    /// read names it under `not_history` meanwhile.
+    pub fn finish(self, subject: &str) -> Result<Read, LogError> {
+        if let Some(b) = self.beside_last {
+            return Err(LogError::Corrupt {
+                position: b.position,
+                reason: format!(
+                    "another event under the application's last seq {}, which the event at \
+                     position {} holds, published onto its subject by something other than a \
+                     gateway: no action is decided on the application, nor an event chained \
+                     after either, while its last event has two versions (docs/operations.md, \
+                     \"A copy on the stream\")",
+                    b.seq, b.of
+                ),
+            });
+        }
         if let Some(first) = self.passed.first() {
             tracing::warn!(
                 subject,
@@ -303,12 +413,12 @@ impl<'a> Reading<'a> {
                  permissions\")"
             );
         }
-        Read {
+        Ok(Read {
             events: self.events,
             end: self.end,
             unchecked: self.unchecked,
             passed: self.passed,
-        }
+        })
     }
 }
 

@@ -784,8 +784,10 @@ async fn a_tip_the_subject_contradicts_is_not_trusted() {
 /// alone), and the next append is seq 3, chained onto event 2; a gateway without a tip for the
 /// subject finds A's last event behind the copy. The whole history's read refuses the copy at
 /// its position, for the evidence page and the API to name it. Another event under seq 1
-/// (rewritten after sealing) is not a copy: every read refuses it as corruption, as it refuses
-/// a seq that jumps ahead.
+/// (rewritten after sealing) is not a copy: the whole history's read refuses it, while the
+/// reads an action makes pass over it as they pass over a copy (stored after the event under
+/// seq 1 that the later events link to), and the next append is chained onto the last event;
+/// a seq that jumps ahead is refused by every read.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_copy_of_an_earlier_event_is_passed_over() {
     let server = NatsServer::start();
@@ -836,19 +838,100 @@ async fn a_copy_of_an_earlier_event_is_passed_over() {
     let mut rewritten = a_events[0].clone();
     rewritten.actor = "440000/someone-else".into();
     assert_eq!(publish_onto(&log, &a, &rewritten).await, 6);
-    assert!(matches!(
-        log.read_after(&a, 0, 0).await,
-        Err(LogError::Corrupt { position: 6, .. })
-    ));
+    let fresh = open(&server).await;
+    for reader in [&log, &fresh] {
+        assert!(matches!(
+            reader.read(&a).await,
+            Err(LogError::Corrupt { position: 3, .. })
+        ));
+        assert_eq!(
+            reader.read_after(&a, 0, 0).await.expect("read after"),
+            a_events
+        );
+        assert_eq!(
+            reader.last(&a).await.expect("last"),
+            Some(a_events[2].clone())
+        );
+    }
+    let fourth = conformance::event(&a, 4, &a_events[2].hash);
+    assert_eq!(fresh.append(fourth.clone(), 3).await.expect("append"), 7);
+    a_events.push(fourth);
+    assert_eq!(log.read_after(&a, 0, 0).await.expect("read"), a_events);
 
     let z = crate::ids::new_v7();
     let z_events = conformance::append_chain(&log, &z, 1).await;
     let ahead = conformance::event(&z, 3, &z_events[0].hash);
-    assert_eq!(publish_onto(&log, &z, &ahead).await, 8);
+    assert_eq!(publish_onto(&log, &z, &ahead).await, 9);
     assert!(matches!(
         log.read(&z).await,
-        Err(LogError::Corrupt { position: 8, .. })
+        Err(LogError::Corrupt { position: 9, .. })
     ));
+    assert!(matches!(
+        log.last(&z).await,
+        Err(LogError::Corrupt { position: 9, .. })
+    ));
+}
+
+/// Given A's events 1 and 2, and another event under seq 2 (rewritten after sealing) published
+/// after them by some other client, when an action reads A (its last event, the events after
+/// event 1, the subject's end for an append), by the gateway that appended event 2 (whose tip
+/// is event 2) and by one that has no tip, then each read is refused as corrupt at the forged
+/// message's position, and no event 3 is appended: nothing after the two versions of the last
+/// event says which the history goes on from, and an action would decide on, or link to, what
+/// may be the forged one. A copy of event 2 there instead is passed over (next test above).
+/// Another event under seq 2 with event 3 after it, linked to the first, is passed over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_event_under_the_last_seq_is_refused_by_an_actions_reads() {
+    let server = NatsServer::start();
+    let log = open(&server).await;
+    let a = crate::ids::new_v7();
+    let a_events = conformance::append_chain(&log, &a, 2).await;
+    let mut rewritten = a_events[1].clone();
+    rewritten.actor = "440000/someone-else".into();
+    assert_eq!(publish_onto(&log, &a, &rewritten).await, 3);
+    let third = conformance::event(&a, 3, &a_events[1].hash);
+    let fresh = open(&server).await;
+    for reader in [&log, &fresh] {
+        let refused = |r: Result<_, LogError>, what: &str| match r {
+            Err(LogError::Corrupt {
+                position: 3,
+                reason,
+            }) => {
+                assert!(
+                    reason.contains(
+                        "another event under the application's last seq 2, which \
+                         the event at position 2 holds"
+                    ),
+                    "{what}: {reason}"
+                );
+            }
+            Err(other) => panic!("{what}: expected refused at 3, got {other:?}"),
+            Ok(_) => panic!("{what}: expected refused at 3, got an answer"),
+        };
+        refused(reader.last(&a).await.map(|_| ()), "last");
+        refused(reader.read_after(&a, 1, 1).await.map(|_| ()), "read after");
+        refused(reader.append(third.clone(), 2).await.map(|_| ()), "append");
+    }
+    assert!(matches!(
+        log.read(&a).await,
+        Err(LogError::Corrupt { position: 3, .. })
+    ));
+    assert_eq!(stream_info(&log).await.state.last_sequence, 3);
+
+    // The same forgery with A's event 3 after it (published as a gateway that appended it
+    // would have been before the forgery was met): the forged one is under an earlier seq.
+    let b = crate::ids::new_v7();
+    let b_events = conformance::append_chain(&log, &b, 2).await;
+    let mut forged = b_events[1].clone();
+    forged.actor = "440000/someone-else".into();
+    assert_eq!(publish_onto(&log, &b, &forged).await, 6);
+    let b_third = conformance::event(&b, 3, &b_events[1].hash);
+    assert_eq!(publish_onto(&log, &b, &b_third).await, 7);
+    let fresh = open(&server).await;
+    assert_eq!(fresh.last(&b).await.expect("last"), Some(b_third.clone()));
+    let mut expected = b_events[1..].to_vec();
+    expected.push(b_third);
+    assert_eq!(fresh.read_after(&b, 1, 4).await.expect("after"), expected);
 }
 
 /// What the server says of `log`'s stream now.
