@@ -1901,9 +1901,12 @@ fn an_applications_own_event_published_again_is_counted_and_said() {
 /// under `repeated` in the held list, with the application's parties; its history answers its
 /// two events as the gateway folded them, naming both positions under `not_history` as `tongban
 /// verify --app` names them (exit 1). All of it stands after a restart and after `tongban
-/// rebuild`. (The projections counted them in a
-/// metric and one WARN line: the feeds showed nothing, the held list was empty, and the history
-/// answered 500 for good.)
+/// rebuild`; then its lead handler accepts it through a gateway with no memory of its subject
+/// (seq 3, chained onto the forward), and its history holds the acceptance with both still
+/// named. (The projections counted them in a metric and one WARN line: the feeds showed
+/// nothing, the held list was empty, and the history answered 500 for good; then every action
+/// answered 500 `log-corrupt` for good, since the action's read refused the other event under
+/// seq 1.)
 #[test]
 fn a_copy_on_the_stream_is_told_to_the_applications_parties_and_operators() {
     let nats = NatsServer::start();
@@ -2042,6 +2045,100 @@ fn a_copy_on_the_stream_is_told_to_the_applications_parties_and_operators() {
             "{position}: {stdout}"
         );
     }
+    // The application is still acted on: a gateway started afresh reads its subject's end
+    // from its start, past both.
+    let lead = gw.client(Some(&tokens[&parties[1]]));
+    let accepted = success(&lead.post(
+        &format!("/v1/applications/{id}/accept"),
+        &json!({"expected_seq": 2}),
+    ));
+    assert_eq!(
+        (&accepted["status"], &accepted["seq"]),
+        (&json!("accepted"), &json!(3)),
+        "{accepted}"
+    );
+    let origin = gw.client(Some(&tokens[&parties[0]]));
+    let history = success(&origin.get(&format!("/v1/applications/{id}/events")));
+    let events = history["events"].as_array().expect("events");
+    assert_eq!(
+        events[..2],
+        stored.as_array().expect("stored")[..],
+        "{history}"
+    );
+    assert_eq!(
+        (&events[2]["seq"], &events[2]["prev_hash"]),
+        (&json!(3), &stored[1]["hash"]),
+        "{history}"
+    );
+    let named: Vec<&Value> = history["not_history"]
+        .as_array()
+        .expect("not_history")
+        .iter()
+        .map(|b| &b["position"])
+        .collect();
+    assert_eq!(named, [&json!(copy), &json!(other)], "{history}");
+}
+
+/// Given an application forwarded on a stream, when something other than a gateway publishes
+/// onto its subject another event under its last seq (its forward rewritten: another `data`
+/// under the forward's seal), then its lead handler's acceptance is refused, 500 `log-corrupt`
+/// naming the forged message's position and that it is another event under the application's
+/// last seq, by the gateway that appended the forward (which knows where the subject ended)
+/// and by one started afresh; nothing is appended (its history still holds two events, naming
+/// the forged one under `not_history`). An action decides on the application's last event and
+/// chains the next onto it: with two versions of it and nothing after them, the gateway could
+/// link a new event to the forged one.
+#[test]
+fn another_event_under_the_last_seq_stops_actions_on_the_application() {
+    let nats = NatsServer::start();
+    let dir = TempDir::new("nats-forged-last");
+    let data = dir.0.join("data");
+    let mut gw = start_on_nats(&data, true, &nats);
+    let (origin, id) = forwarded(&gw, &data, "forged-last-1");
+    let (genuine, forged) = publish_again(&nats, |event| {
+        event["data"]["materials_checked"] = json!(false);
+    });
+    let view = success(&origin.get(&format!("/v1/applications/{id}")));
+    let lead = view["handlers"][0].as_str().expect("lead").to_string();
+    let tokens = tokens(&data);
+    let refused = |gw: &Gateway| {
+        let r = gw.client(Some(&tokens[&lead])).post(
+            &format!("/v1/applications/{id}/accept"),
+            &json!({"expected_seq": 2}),
+        );
+        let p = common::refused(&r, 500, "log-corrupt");
+        let detail = p["detail"].as_str().unwrap_or_default();
+        assert!(
+            detail.contains(&format!("log position {forged}"))
+                && detail.contains(&format!(
+                    "another event under the application's last seq 2, which the event at \
+                     position {genuine} holds"
+                )),
+            "{p}"
+        );
+        let history = success(
+            &gw.client(Some(&tokens[&lead]))
+                .get(&format!("/v1/applications/{id}/events")),
+        );
+        assert_eq!(
+            history["events"].as_array().map(Vec::len),
+            Some(2),
+            "{history}"
+        );
+        assert_eq!(
+            history["events"][1]["data"]["materials_checked"],
+            json!(true)
+        );
+        assert_eq!(
+            history["not_history"][0]["position"],
+            json!(forged),
+            "{history}"
+        );
+    };
+    refused(&gw);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let gw = start_on_nats(&data, true, &nats);
+    refused(&gw);
 }
 
 /// Given an application on a stream whose subject something other than a gateway published
