@@ -519,7 +519,8 @@ fn the_evidence_page_of_a_tampered_stream_is_served() {
 /// (its own read refuses its messages), when a party asks the API for its events, then the
 /// answer is its history as the gateway folded it (its two events, not the copy) with the copy
 /// named beside it under `not_history` as the verifiers name it (the copy's seq, its stream
-/// sequence, what it is), and the evidence page shows the events as stored. (It answered 500
+/// sequence, what it is), and the evidence page shows the events as stored; docs/audit/
+/// verify_chain.py given the answer finds its chain intact and says the position it names. (It answered 500
 /// `log-corrupt` for good, since the stream denies deletes: one message published onto a
 /// subject made the application's history unreadable to its parties for good.)
 #[test]
@@ -597,6 +598,45 @@ fn the_events_of_a_stream_holding_a_copy_are_served_naming_it() {
     assert!(
         out.contains("of 1 application, every chain intact"),
         "{out}"
+    );
+
+    // The events answer itself, checked by an auditor: its chain is intact (OK), and the
+    // position it names under not_history is said, not checked as an event (it ignored the
+    // member, and an auditor checking the answer never saw the copy).
+    let answer = dir.0.join("events.json");
+    let (code, out, err) = common::verify_chain(&answer, &p, &key, &["--app", &id]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "NOT HISTORY {id} log position {copy} (seq 2): the answer names it as not the \
+             application's history"
+        )) && out.contains(&format!("verify --app {id}")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("OK: 2 events of 1 application")
+                && l.contains("1 log position the answer names as not the application's history")),
+        "{out}"
+    );
+    // An answer naming one under a seq its history does not hold contradicts itself.
+    let mut doctored = p.clone();
+    doctored["not_history"][0]["seq"] = json!(3);
+    let (code, out, err) = common::verify_chain(&answer, &doctored, &key, &[]);
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "BROKEN {id} log position {copy} (seq 3): the answer names it as not the \
+             application's history"
+        )),
+        "{out}"
+    );
+    doctored["not_history"][0]["position"] = json!("first");
+    let (code, out, err) = common::verify_chain(&answer, &doctored, &key, &[]);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(
+        err.contains("not_history[0]: \"position\" is") && err.contains("not a whole number"),
+        "{err}"
     );
 }
 
