@@ -280,13 +280,36 @@ impl<L: EventLog> Gateway<L> {
                 }
             }
         }
-        let mut events = self.log.read(app).await?;
+        // Read as the other reads an action makes read it (`read_after` from the start), not as
+        // the history is served: what something other than a gateway published on the
+        // application's subject (a copy of one of its events, another event under a seq before
+        // its last, or under its last where the seals settle it) is passed over, and the
+        // history the later events link to is decided on. The whole history's read refuses
+        // each of them, and one copy on a stream that denies deletes answered every action on
+        // an application no gateway remembered 500 for good.
+        let mut events = self.log.read_after(app, 0, 0).await?;
         // Decided on only when every event verifies, as the history is served only then
         // (`Gateway::events`): a planted event is never the state an action starts from.
         let view = self.store.get(app)?;
         let folded = super::read::folded_at(view.as_ref());
         if let Some(refused) = super::read::unverified(&events, &self.key.public(), folded) {
             return Err(refused.into());
+        }
+        // The projections folded another event under the log's last seq than the one the read
+        // settled on: the read's choice is not the history every action so far decided on.
+        if let (Some((seq, hash)), Some(last)) = (folded, events.last())
+            && seq == last.seq
+            && !hash.is_empty()
+            && hash != last.hash
+        {
+            return Err(ServiceError::Log(LogError::Corrupt {
+                position: 0,
+                reason: format!(
+                    "application {app} seq {seq}: the log's event under its last seq is not the \
+                     one the projections folded there (another hash): nothing was appended; \
+                     `tongban verify --app {app}` names what disagrees"
+                ),
+            }));
         }
         let (state, unreadable) = fold_history(&events);
         let Some(last) = events.pop() else {

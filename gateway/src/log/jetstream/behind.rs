@@ -100,12 +100,12 @@ impl JetStreamLog {
         let mut events = Vec::new();
         let mut end = known.position;
         if known.position < last {
-            let reading = subject::Reading::new(app, known.seq, subject::Copies::Passed).knowing(
-                subject::After {
+            let reading = subject::Reading::new(app, known.seq, subject::Copies::Passed)
+                .knowing(subject::After {
                     at: known.at,
                     hash: &known.hash,
-                },
-            );
+                })
+                .verifying(self.inner.seal_key.as_ref());
             let read = self
                 .read_on(subject, known.position + 1, reading, u64::MAX)
                 .await;

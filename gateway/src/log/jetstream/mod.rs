@@ -79,6 +79,11 @@ struct Inner {
     /// The public key (hex) the stream's creator recorded in its metadata
     /// ([`connect::SIGNER_METADATA`]); `None` for a stream made otherwise.
     signer: Option<String>,
+    /// The key this gateway's seals verify under (its own: [`JetStreamConfig::signer`]), with
+    /// which an action's read settles another event under an application's last seq
+    /// ([`subject::Reading::finish`]); `None` for a log opened without it (the read-only
+    /// tools), whose reads refuse every such event.
+    seal_key: Option<crate::envelope::PublicKey>,
     /// How the stream's creator recorded its application ids derive
     /// ([`connect::APP_IDS_METADATA`]); `None` for a stream made otherwise.
     app_ids: Option<String>,
@@ -352,6 +357,10 @@ impl JetStreamLog {
             head: tx,
             source,
             signer: info.config.metadata.get(connect::SIGNER_METADATA).cloned(),
+            seal_key: config
+                .signer
+                .as_deref()
+                .and_then(crate::envelope::PublicKey::from_hex),
             app_ids: info.config.metadata.get(connect::APP_IDS_METADATA).cloned(),
             pushed: std::sync::atomic::AtomicBool::new(false),
             pushed_to: std::sync::atomic::AtomicU64::new(0),
@@ -748,7 +757,8 @@ impl JetStreamLog {
         after: u64,
         copies: subject::Copies,
     ) -> Result<subject::Read, LogError> {
-        let reading = subject::Reading::new(app, after, copies);
+        let reading =
+            subject::Reading::new(app, after, copies).verifying(self.inner.seal_key.as_ref());
         self.read_on(subject, from, reading, u64::MAX).await
     }
 

@@ -25,12 +25,18 @@
 //! application's next events link to and its projection folded, so the subject's order says
 //! which is its history. Two are still refused by those reads:
 //!
-//! - another event under the application's *last* seq (no event of the application after it):
-//!   nothing after it says which of the two the history goes on from, and an action decides
-//!   on the last event and chains the next onto it; the gateway never links a new event to a
-//!   forged one, nor decides while it cannot tell ([`Reading::finish`]). A read starting after
-//!   a known event (a tip, [`super::behind`]) compares a message under that event's seq with it
-//!   by content, for this.
+//! - another event under the application's *last* seq (no event of the application after it)
+//!   that the seals do not settle: nothing after it says which of the two the history goes on
+//!   from, and an action decides on the last event and chains the next onto it, so the seals
+//!   say ([`Reading::finish`], [`foreign::settle_beside_last`]). When the one stored first
+//!   verifies under the gateway's key and the later one does not (a rewritten event: its hash
+//!   no longer its content's, or no gateway's signature), the later one is passed over and the
+//!   next event links to the first; when the first does not verify, or both do (truly
+//!   ambiguous), the read is refused, and so it is by a log opened without the gateway's key
+//!   (the read-only tools). The gateway never links a new event to a forged one, nor decides
+//!   while it cannot tell. A read starting after a known event (a tip, [`super::behind`])
+//!   compares a message under that event's seq with it by content, and is refused there
+//!   (its caller reads the subject from its start, which holds the first event to verify).
 //! - an event under a seq the application does not hold yet that jumps past its next (a hole
 //!   at the head), as above. One under exactly its next seq is read as its next event: whether
 //!   its seal holds and it links to the one before is the service's check before it decides
@@ -44,7 +50,7 @@
 use axum::body::Bytes;
 
 use super::{Last, SubjectTip};
-use crate::envelope::Envelope;
+use crate::envelope::{Envelope, PublicKey};
 use crate::log::LogError;
 use crate::log::foreign::{self, Foreign, What};
 
@@ -181,19 +187,21 @@ pub(super) enum Judged {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Copies {
     /// Passed over, as anything else on the subject that is not the next event, but for
-    /// another event under the last seq read ([`Reading::finish`]): the reads an action makes.
+    /// another event under the last seq read that the seals do not settle
+    /// ([`Reading::finish`]): the reads an action makes.
     Passed,
     /// Refused as corruption at its position, for a caller that finds and shows each.
     Refused,
 }
 
 /// Another event than the application's under the seq of the last event read when it was met
-/// ([`What::Another`]): refused when the read ends with no event after it.
-#[derive(Clone, Copy)]
+/// ([`What::Another`]), kept for its seal to be checked when the read ends with no event after
+/// it ([`Reading::finish`]).
 struct BesideLast {
     position: u64,
     seq: u64,
     of: u64,
+    event: Envelope,
 }
 
 /// The application's event the read starts after, when known: a message under its seq met
@@ -213,11 +221,14 @@ pub(super) struct Reading<'a> {
     after: u64,
     copies: Copies,
     known: Option<After<'a>>,
+    /// The gateway's key, which settles another event under the last seq by the seals; `None`
+    /// (a log opened without it) refuses every such read.
+    key: Option<&'a PublicKey>,
     events: Vec<Last>,
     end: u64,
     unchecked: bool,
     passed: foreign::Passed,
-    beside_last: Option<BesideLast>,
+    beside_last: Vec<BesideLast>,
 }
 
 impl<'a> Reading<'a> {
@@ -227,12 +238,20 @@ impl<'a> Reading<'a> {
             after,
             copies,
             known: None,
+            key: None,
             events: Vec::new(),
             end: 0,
             unchecked: false,
             passed: foreign::Passed::default(),
-            beside_last: None,
+            beside_last: Vec::new(),
         }
+    }
+
+    /// The read, settling another event under the application's last seq by the seals under
+    /// `key` (the gateway's) rather than refusing it ([`Reading::finish`]).
+    pub fn verifying(mut self, key: Option<&'a PublicKey>) -> Reading<'a> {
+        self.key = key;
+        self
     }
 
     /// The read, knowing the event at seq `after` (`known`): a message under that seq met
@@ -352,6 +371,19 @@ impl<'a> Reading<'a> {
     /// Takes the message at `position`: the application's next event, or passed over.
     pub fn take(&mut self, position: u64, payload: &[u8]) -> Result<(), LogError> {
         let judged = self.judge(position, payload)?;
+        // Another event under the last seq read is kept whole, decoded a second time (the rare
+        // path), for its seal to be checked if no event follows it.
+        if let Judged::Passed(What::Another { seq, of }) = judged
+            && seq == self.last_seq()
+            && let Ok(event) = Envelope::from_stored(payload)
+        {
+            self.beside_last.push(BesideLast {
+                position,
+                seq,
+                of,
+                event,
+            });
+        }
         self.accept(position, judged);
         Ok(())
     }
@@ -363,44 +395,50 @@ impl<'a> Reading<'a> {
             Judged::Next(last) => {
                 // An event follows: one passed over under the seq before it is not beside
                 // the last event any more, and the chain goes on from the one read there.
-                self.beside_last = None;
+                self.beside_last.clear();
                 self.events.push(last);
             }
             Judged::Passed(what) => {
                 self.unchecked |= matches!(what, What::Earlier { .. });
-                if let What::Another { seq, of } = what
-                    && seq == self.last_seq()
-                    && self.beside_last.is_none()
-                {
-                    self.beside_last = Some(BesideLast { position, seq, of });
-                }
                 self.passed.take(Foreign { position, what });
             }
         }
     }
 
     /// The events read, saying once in the log what was passed over on `subject` (its
-    /// positions, never its content). Refused as corrupt when another event than the
-    /// application's is stored under its last seq read, with no event of it after: an action
-    /// decides on that last event and chains the next onto it, and with two versions of it
-    /// and nothing after them to say which the history goes on from, it would decide on, or
-    /// link to, what may be the forged one. (Under an earlier seq the events after it link
-    /// to the one stored first, which the projections folded: it is passed over.) Refused for
-    /// good, since the stream denies deletes, until an operator settles it; the history's
-    /// read names it under `not_history` meanwhile.
+    /// positions, never its content). Another event than the application's stored under its
+    /// last seq read, with no event of it after, is settled by the seals
+    /// ([`foreign::settle_beside_last`]): an action decides on that last event and chains the
+    /// next onto it, and with two versions of it and nothing after them to say which the
+    /// history goes on from, only the gateway's seal on the first, and none on the other, says
+    /// it. Otherwise (both sealed, the first not, no key to check them with, or the first not
+    /// among the events read) the read is refused as corrupt, for good since the stream denies
+    /// deletes, until an operator settles it; the history's read names it under `not_history`
+    /// meanwhile. (Under an earlier seq the events after it link to the one stored first, which
+    /// the projections folded: it is passed over.)
     pub fn finish(self, subject: &str) -> Result<Read, LogError> {
-        if let Some(b) = self.beside_last {
-            return Err(LogError::Corrupt {
-                position: b.position,
-                reason: format!(
-                    "another event under the application's last seq {}, which the event at \
+        if let Some(b) = self.beside_last.first() {
+            let first = self.events.last().filter(|l| l.seq == b.seq);
+            if let (Some(first), Some(key)) = (first, self.key) {
+                let others: Vec<(u64, &Envelope)> = self
+                    .beside_last
+                    .iter()
+                    .map(|b| (b.position, &b.event))
+                    .collect();
+                foreign::settle_beside_last((first.position, &first.event), &others, key)?;
+            } else {
+                return Err(LogError::Corrupt {
+                    position: b.position,
+                    reason: format!(
+                        "another event under the application's last seq {}, which the event at \
                      position {} holds, published onto its subject by something other than a \
                      gateway: no action is decided on the application, nor an event chained \
                      after either, while its last event has two versions (docs/operations.md, \
                      \"A copy on the stream\")",
-                    b.seq, b.of
-                ),
-            });
+                        b.seq, b.of
+                    ),
+                });
+            }
         }
         if let Some(first) = self.passed.first() {
             tracing::warn!(
