@@ -37,8 +37,10 @@
 //! last event, which neither changes: the subject's order decides, and an action that finds the
 //! subject's last message a gateway's append compares nothing before it either. One under the
 //! point's own seq is compared with the point's event by content: another event there with no
-//! event after it is another version of the application's last event, which every read an
-//! action makes refuses ([`super::subject`]). The reads of the whole history compare them all
+//! event after it is another version of the application's last event, which this read does not
+//! settle (it holds the point's hash, not its sealed event): the subject is read from its start
+//! then, where the seals settle it or refuse it ([`super::subject`]). The reads of the whole
+//! history compare them all
 //! and name what they find (the API's events, the evidence page, `verify`).
 
 use super::subject::{self, End};
@@ -117,7 +119,7 @@ impl JetStreamLog {
                 // An event after the point that does not follow it (a seq past the next): a
                 // stale point or a history with a hole, which the whole read tells apart; or
                 // another event under the point's seq with none after it, which the whole
-                // read refuses too, naming it.
+                // read settles by the seals or refuses, naming it.
                 Err(LogError::Corrupt { .. }) => return Ok(None),
                 Err(e) => return Err(e),
             }
