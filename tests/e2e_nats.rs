@@ -2088,26 +2088,11 @@ fn a_copy_on_the_stream_is_told_to_the_applications_parties_and_operators() {
     // The application is still acted on: a gateway started afresh reads its subject's end
     // from its start, past both.
     let lead = gw.client(Some(&tokens[&parties[1]]));
-    let accepted = success(&lead.post(
-        &format!("/v1/applications/{id}/accept"),
-        &json!({"expected_seq": 2}),
-    ));
-    assert_eq!(
-        (&accepted["status"], &accepted["seq"]),
-        (&json!("accepted"), &json!(3)),
-        "{accepted}"
-    );
-    let origin = gw.client(Some(&tokens[&parties[0]]));
-    let history = success(&origin.get(&format!("/v1/applications/{id}/events")));
+    let history = accepted_after_forward(&lead, &id, &stored[1]["hash"]);
     let events = history["events"].as_array().expect("events");
     assert_eq!(
         events[..2],
         stored.as_array().expect("stored")[..],
-        "{history}"
-    );
-    assert_eq!(
-        (&events[2]["seq"], &events[2]["prev_hash"]),
-        (&json!(3), &stored[1]["hash"]),
         "{history}"
     );
     let named: Vec<&Value> = history["not_history"]
@@ -2117,6 +2102,30 @@ fn a_copy_on_the_stream_is_told_to_the_applications_parties_and_operators() {
         .map(|b| &b["position"])
         .collect();
     assert_eq!(named, [&json!(copy), &json!(other)], "{history}");
+}
+
+/// Has `lead` (the application's lead handler) accept application `id` at its seq 2 and
+/// answers its history after: the acceptance is its seq 3, linked to the forward whose hash is
+/// `forward_hash`, and the history's three events end with it.
+fn accepted_after_forward(lead: &Client, id: &str, forward_hash: &Value) -> Value {
+    let accepted = success(&lead.post(
+        &format!("/v1/applications/{id}/accept"),
+        &json!({"expected_seq": 2}),
+    ));
+    assert_eq!(
+        (
+            &accepted["status"],
+            &accepted["seq"],
+            &accepted["event"]["prev_hash"]
+        ),
+        (&json!("accepted"), &json!(3), forward_hash),
+        "{accepted}"
+    );
+    let history = success(&lead.get(&format!("/v1/applications/{id}/events")));
+    let events = history["events"].as_array().expect("events");
+    assert_eq!(events.len(), 3, "{history}");
+    assert_eq!(events[2], accepted["event"], "{history}");
+    history
 }
 
 /// Given an application forwarded on a stream, when something other than a gateway publishes
@@ -2150,22 +2159,10 @@ fn another_event_under_the_last_seq_is_passed_over_by_its_seal() {
     let accepted =
         |gw: &Gateway, (id, lead, forward_hash, forged): (String, String, Value, u64)| {
             let client = gw.client(Some(&tokens[&lead]));
-            let accepted = success(&client.post(
-                &format!("/v1/applications/{id}/accept"),
-                &json!({"expected_seq": 2}),
-            ));
-            assert_eq!(
-                (&accepted["status"], &accepted["seq"]),
-                (&json!("accepted"), &json!(3)),
-                "{accepted}"
-            );
-            assert_eq!(accepted["event"]["prev_hash"], forward_hash, "{accepted}");
-            let history = success(&client.get(&format!("/v1/applications/{id}/events")));
+            let history = accepted_after_forward(&client, &id, &forward_hash);
             let events = history["events"].as_array().expect("events");
-            assert_eq!(events.len(), 3, "{history}");
             assert_eq!(events[1]["hash"], forward_hash, "{history}");
             assert_eq!(events[1]["data"]["materials_checked"], json!(true));
-            assert_eq!(events[2]["prev_hash"], forward_hash, "{history}");
             assert_eq!(
                 history["not_history"][0]["position"],
                 json!(forged),
