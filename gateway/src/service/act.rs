@@ -295,22 +295,6 @@ impl<L: EventLog> Gateway<L> {
         if let Some(refused) = super::read::unverified(&events, &self.key.public(), folded) {
             return Err(refused.into());
         }
-        // The projections folded another event under the log's last seq than the one the read
-        // settled on: the read's choice is not the history every action so far decided on.
-        if let (Some((seq, hash)), Some(last)) = (folded, events.last())
-            && seq == last.seq
-            && !hash.is_empty()
-            && hash != last.hash
-        {
-            return Err(ServiceError::Log(LogError::Corrupt {
-                position: 0,
-                reason: format!(
-                    "application {app} seq {seq}: the log's event under its last seq is not the \
-                     one the projections folded there (another hash): nothing was appended; \
-                     `tongban verify --app {app}` names what disagrees"
-                ),
-            }));
-        }
         let (state, unreadable) = fold_history(&events);
         let Some(last) = events.pop() else {
             return Err(ServiceError::NotFound(app.to_string()));
