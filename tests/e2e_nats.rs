@@ -517,13 +517,14 @@ fn the_evidence_page_of_a_tampered_stream_is_served() {
 
 /// Given an application on a stream to which a copy of its seq 2 was published from outside
 /// (its own read refuses its messages), when a party asks the API for its events, then the
-/// answer is 500 `log-corrupt` naming the break as the verifiers name it (the copy's seq, its
-/// stream sequence, what it is), with the evidence page that shows the events as stored: what
-/// the embedded log answers for its tampered log
-/// (`e2e_operators::the_events_of_a_tampered_log_name_each_break`). (It named a position
-/// holding an event with "seq 2 (expected 3) or another application", and `tongban verify`.)
+/// answer is its history as the gateway folded it (its two events, not the copy) with the copy
+/// named beside it under `not_history` as the verifiers name it (the copy's seq, its stream
+/// sequence, what it is), and the evidence page shows the events as stored; docs/audit/
+/// verify_chain.py given the answer finds its chain intact and says the position it names. (It answered 500
+/// `log-corrupt` for good, since the stream denies deletes: one message published onto a
+/// subject made the application's history unreadable to its parties for good.)
 #[test]
-fn the_events_of_a_tampered_stream_name_each_break() {
+fn the_events_of_a_stream_holding_a_copy_are_served_naming_it() {
     let nats = NatsServer::start();
     let dir = TempDir::new("nats-tampered-events");
     let data = dir.0.join("data");
@@ -531,11 +532,17 @@ fn the_events_of_a_tampered_stream_name_each_break() {
     let (origin, id) = forwarded(&gw, &data, "forwarded-1");
     let (genuine, copy) = publish_again(&nats, |_| {});
     let r = origin.get(&format!("/v1/applications/{id}/events"));
-    assert_eq!(r.status, 500, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let p = r.json();
-    assert_eq!(p["type"], json!("urn:tongban:problem:log-corrupt"), "{p}");
+    let seqs: Vec<&Value> = p["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| &e["seq"])
+        .collect();
+    assert_eq!(seqs, [&json!(1), &json!(2)], "{p}");
     assert_eq!(
-        p["breaks"],
+        p["not_history"],
         json!([{
             "seq": 2,
             "position": copy,
@@ -547,13 +554,6 @@ fn the_events_of_a_tampered_stream_name_each_break() {
         "{p}"
     );
     let page = format!("/ui/applications/{id}");
-    assert_eq!(p["evidence"], json!(page), "{p}");
-    let detail = p["detail"].as_str().expect("detail");
-    assert!(
-        detail.contains(&format!("seq 2 at log position {copy}: a second copy"))
-            && detail.contains(&format!("verify --app {id}")),
-        "{detail}"
-    );
     assert_eq!(origin.get(&page).status, 200);
 
     // The auditor's path without tongban says the same: the stream read with the NATS protocol
@@ -599,16 +599,56 @@ fn the_events_of_a_tampered_stream_name_each_break() {
         out.contains("of 1 application, every chain intact"),
         "{out}"
     );
+
+    // The events answer itself, checked by an auditor: its chain is intact (OK), and the
+    // position it names under not_history is said, not checked as an event (it ignored the
+    // member, and an auditor checking the answer never saw the copy).
+    let answer = dir.0.join("events.json");
+    let (code, out, err) = common::verify_chain(&answer, &p, &key, &["--app", &id]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "NOT HISTORY {id} log position {copy} (seq 2): the answer names it as not the \
+             application's history"
+        )) && out.contains(&format!("verify --app {id}")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("OK: 2 events of 1 application")
+                && l.contains("1 log position the answer names as not the application's history")),
+        "{out}"
+    );
+    // An answer naming one under a seq its history does not hold contradicts itself.
+    let mut doctored = p.clone();
+    doctored["not_history"][0]["seq"] = json!(3);
+    let (code, out, err) = common::verify_chain(&answer, &doctored, &key, &[]);
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "BROKEN {id} log position {copy} (seq 3): the answer names it as not the \
+             application's history"
+        )),
+        "{out}"
+    );
+    doctored["not_history"][0]["position"] = json!("first");
+    let (code, out, err) = common::verify_chain(&answer, &doctored, &key, &[]);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(
+        err.contains("not_history[0]: \"position\" is") && err.contains("not a whole number"),
+        "{err}"
+    );
 }
 
 /// Given an application on a stream to which a rewritten copy of its seq 2 was published from
 /// outside (another `data` under the seq, hash and signature of the genuine one; the stream
 /// refuses deletes, so the genuine one stays), when a party asks the API for its events, then the
-/// answer is 500 `log-corrupt` naming the rewritten one at its stream sequence by its hash, and
-/// not the genuine one. (It was called "a second copy of this event", as if the same event had
-/// been stored twice, and its content never checked.)
+/// answer is the genuine history (the one stored first under seq 2, which verifies), never the
+/// rewritten one, which is named beside it under `not_history` at its stream sequence by its
+/// hash, and not the genuine one. (It was called "a second copy of this event", as if the same
+/// event had been stored twice, and its content never checked.)
 #[test]
-fn the_events_of_a_stream_with_an_event_rewritten_are_refused() {
+fn the_events_of_a_stream_with_an_event_rewritten_name_it_beside_the_genuine() {
     let nats = NatsServer::start();
     let dir = TempDir::new("nats-rewritten-events");
     let data = dir.0.join("data");
@@ -622,10 +662,15 @@ fn the_events_of_a_stream_with_an_event_rewritten_are_refused() {
         event["data"]["materials_checked"] = json!(false);
     });
     let r = origin.get(&format!("/v1/applications/{id}/events"));
-    assert_eq!(r.status, 500, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let p = r.json();
-    assert_eq!(p["type"], json!("urn:tongban:problem:log-corrupt"), "{p}");
-    let breaks = p["breaks"].as_array().expect("breaks");
+    assert_eq!(
+        p["events"][1]["data"]["materials_checked"],
+        json!(true),
+        "{p}"
+    );
+    assert_eq!(p["events"].as_array().map(Vec::len), Some(2), "{p}");
+    let breaks = p["not_history"].as_array().expect("not_history");
     assert_eq!(breaks.len(), 1, "{p}");
     assert_eq!(breaks[0]["seq"], json!(2), "{p}");
     assert_eq!(breaks[0]["position"], json!(copy), "{p}");
@@ -633,11 +678,6 @@ fn the_events_of_a_stream_with_an_event_rewritten_are_refused() {
         breaks[0]["problem"]
             .as_str()
             .is_some_and(|said| said.starts_with("hash is ")),
-        "{p}"
-    );
-    assert_eq!(
-        p["evidence"],
-        json!(format!("/ui/applications/{id}")),
         "{p}"
     );
 }
@@ -841,10 +881,10 @@ fn a_forged_event_on_a_stream_is_shown_but_not_counted() {
 /// (from its start to its end, from its middle, after its last event), then each page is the
 /// whole history's events after the seq asked, as on the embedded log; past its last event it
 /// is refused naming seq 23. Then, with a copy of its seq 2 published on its subject after its
-/// last event, the whole history is refused (500 `log-corrupt` naming the copy), as is a page
-/// whose read reaches the copy (the last page, which reads the subject to its end), while the
-/// first page, whose read stops at its sixth event, is served: a page answers for the part of
-/// the subject it reads.
+/// last event, the whole history is served naming the copy under `not_history`, as is a page
+/// whose read reaches the copy (the last page, which reads the subject to its end, and is then
+/// cut from the whole history), while the first page, whose read stops at its sixth event,
+/// names nothing: a page answers for the part of the subject it reads.
 #[test]
 fn a_history_on_a_stream_is_read_a_page_at_a_time() {
     let nats = NatsServer::start();
@@ -866,21 +906,26 @@ fn a_history_on_a_stream_is_read_a_page_at_a_time() {
         (last.subject.to_string(), second)
     })
     .1;
-    let whole = origin.get(&format!("/v1/applications/{id}/events"));
-    let whole = common::refused(&whole, 500, "log-corrupt");
-    assert_eq!(whole["breaks"][0]["position"], json!(copy), "{whole}");
-    let last_page = origin.get(&format!(
+    let whole = success(&origin.get(&format!("/v1/applications/{id}/events")));
+    assert_eq!(whole["events"], json!(events), "{whole}");
+    assert_eq!(whole["not_history"][0]["position"], json!(copy), "{whole}");
+    let last_page = success(&origin.get(&format!(
         "/v1/applications/{id}/events?after_seq=20&limit=5"
-    ));
-    assert_eq!(common::refused(&last_page, 500, "log-corrupt"), whole);
+    )));
+    assert_eq!(last_page["events"], json!(events[20..]), "{last_page}");
+    assert_eq!(last_page["not_history"], whole["not_history"]);
     let first_page = success(&origin.get(&format!("/v1/applications/{id}/events?limit=5")));
     assert_eq!(first_page["events"], json!(events[..5]));
+    assert!(first_page.get("not_history").is_none(), "{first_page}");
     // Asked past the last event (a province saying it holds an event the log does not), the
-    // answer is not beyond-history read past the copy stored after that event (a review found
-    // it was, from the log's read of its last event, which passes copies over): the same
-    // refusal as the whole history's.
+    // answer is judged from the whole history's read, which meets the copy stored after that
+    // event (a review found the log's read of its last event passed it over unnamed): the
+    // history ends at seq 23 all the same.
     let past = origin.get(&format!("/v1/applications/{id}/events?after_seq=24"));
-    assert_eq!(common::refused(&past, 500, "log-corrupt"), whole);
+    let past = common::refused(&past, 400, "bad-request");
+    assert_eq!(past["errors"][0]["rule"], json!("beyond-history"), "{past}");
+    let said = past["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(said.contains("(seq 23)"), "{past}");
 }
 
 /// An application submitted (under Idempotency-Key `key`) and forwarded by the example's origin
@@ -1886,6 +1931,250 @@ fn an_applications_own_event_published_again_is_counted_and_said() {
     let operator = gw.client(Some(&tokens(&data)["operator"]));
     let metrics = String::from_utf8_lossy(&operator.get("/metrics").body).into_owned();
     assert!(metrics.contains(counted), "{metrics}");
+}
+
+/// Given an application forwarded on a stream, when something other than a gateway publishes
+/// onto its subject a copy of its forward, then another event under its seq 1 (the forward
+/// renumbered), then the people it concerns are told, from the log: each party's feed (the
+/// origin's, each handler's) holds a `repeated` marker at each position naming the application
+/// and the seq, never the message, and no other region's feed lists them; operators find both
+/// under `repeated` in the held list, with the application's parties; its history answers its
+/// two events as the gateway folded them, naming both positions under `not_history` as `tongban
+/// verify --app` names them (exit 1). All of it stands after a restart and after `tongban
+/// rebuild`; then its lead handler accepts it through a gateway with no memory of its subject
+/// (seq 3, chained onto the forward), and its history holds the acceptance with both still
+/// named. (The projections counted them in a metric and one WARN line: the feeds showed
+/// nothing, the held list was empty, and the history answered 500 for good; then every action
+/// answered 500 `log-corrupt` for good, since the action's read refused the other event under
+/// seq 1.)
+#[test]
+fn a_copy_on_the_stream_is_told_to_the_applications_parties_and_operators() {
+    let nats = NatsServer::start();
+    let dir = TempDir::new("nats-copy-told");
+    let data = dir.0.join("data");
+    let mut gw = start_on_nats(&data, true, &nats);
+    let (origin, id) = forwarded(&gw, &data, "copy-told-1");
+    let stored = success(&origin.get(&format!("/v1/applications/{id}/events")))["events"].clone();
+    let (_, copy) = publish_after_last(&nats, |last| {
+        assert_eq!(last.subject.as_str(), format!("tongban.app.{id}"));
+        (last.subject.to_string(), last.payload.to_vec())
+    });
+    let (_, other) = publish_again(&nats, |event| event["seq"] = json!(1));
+    // A later write, read through the gateway, which the projections reach past both.
+    let (body, origin_code) = example(&gw.client(None));
+    let later = created_id(&submit(&origin, "copy-told-2", &body));
+    assert_eq!(origin.get(&format!("/v1/applications/{later}")).status, 200);
+    let view = success(&origin.get(&format!("/v1/applications/{id}")));
+    assert_eq!(
+        (&view["status"], &view["seq"]),
+        (&json!("forwarded"), &json!(2)),
+        "{view}"
+    );
+    let handlers: Vec<String> = view["handlers"]
+        .as_array()
+        .expect("handlers")
+        .iter()
+        .map(|h| h.as_str().expect("code").to_string())
+        .collect();
+    let parties: Vec<String> = std::iter::once(origin_code.clone())
+        .chain(handlers)
+        .collect();
+    let tokens = tokens(&data);
+    let stranger = tokens
+        .keys()
+        .find(|code| *code != "operator" && !parties.contains(code))
+        .expect("a region party to nothing here")
+        .clone();
+    let told = |gw: &Gateway| {
+        for region in &parties {
+            let feed = gw
+                .client(Some(&tokens[region]))
+                .get(&format!("/v1/regions/{region}/feed?after=0&limit=1000"));
+            let page = success(&feed);
+            let items = page["events"].as_array().expect("items");
+            for (position, seq) in [(copy, 2), (other, 1)] {
+                let marker = items
+                    .iter()
+                    .find(|item| item["position"] == json!(position))
+                    .unwrap_or_else(|| panic!("{region}: nothing at {position}: {page}"));
+                assert!(marker.get("event").is_none(), "{marker}");
+                let said = &marker["repeated"];
+                assert_eq!(
+                    (&said["app"], &said["seq"]),
+                    (&json!(id), &json!(seq)),
+                    "{marker}"
+                );
+                let reason = said["reason"].as_str().unwrap_or_default();
+                assert!(
+                    reason.contains(&format!("log position {position} holds an event of application {id} under its seq {seq}"))
+                        && reason.contains("not_history"),
+                    "{reason}"
+                );
+            }
+        }
+        let feed = gw
+            .client(Some(&tokens[&stranger]))
+            .get(&format!("/v1/regions/{stranger}/feed?after=0&limit=1000"));
+        let page = success(&feed);
+        let positions: Vec<&Value> = page["events"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| &i["position"])
+            .collect();
+        assert!(
+            !positions.contains(&&json!(copy)) && !positions.contains(&&json!(other)),
+            "{page}"
+        );
+        let held = success(
+            &gw.client(Some(&tokens["operator"]))
+                .get("/v1/projections/held"),
+        );
+        assert_eq!(held["count"], json!(0), "{held}");
+        assert_eq!(held["repeated_count"], json!(2), "{held}");
+        assert_eq!(
+            held["repeated"],
+            json!([
+                {"app": id, "position": copy, "seq": 2, "parties": parties},
+                {"app": id, "position": other, "seq": 1, "parties": parties},
+            ]),
+            "{held}"
+        );
+        let origin = gw.client(Some(&tokens[&parties[0]]));
+        let history = success(&origin.get(&format!("/v1/applications/{id}/events")));
+        assert_eq!(history["events"], stored, "{history}");
+        let named: Vec<(&Value, &Value)> = history["not_history"]
+            .as_array()
+            .expect("not_history")
+            .iter()
+            .map(|b| (&b["position"], &b["seq"]))
+            .collect();
+        assert_eq!(
+            named,
+            [(&json!(copy), &json!(2)), (&json!(other), &json!(1))],
+            "{history}"
+        );
+        assert!(
+            history["not_history"][0]["problem"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("a second copy of this event")),
+            "{history}"
+        );
+    };
+    told(&gw);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let mut gw = start_on_nats(&data, true, &nats);
+    told(&gw);
+    assert_eq!(gw.terminate().code(), Some(0));
+    let out = on_stream(&nats.url(), &data, &["rebuild"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let gw = start_on_nats(&data, true, &nats);
+    told(&gw);
+    // The auditor's tool names the same positions.
+    let out = on_stream(&nats.url(), &data, &["verify", "--app", &id]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    for position in [copy, other] {
+        assert!(
+            stdout.contains(&format!("position {position}")),
+            "{position}: {stdout}"
+        );
+    }
+    // The application is still acted on: a gateway started afresh reads its subject's end
+    // from its start, past both.
+    let lead = gw.client(Some(&tokens[&parties[1]]));
+    let history = accepted_after_forward(&lead, &id, &stored[1]["hash"]);
+    let events = history["events"].as_array().expect("events");
+    assert_eq!(
+        events[..2],
+        stored.as_array().expect("stored")[..],
+        "{history}"
+    );
+    let named: Vec<&Value> = history["not_history"]
+        .as_array()
+        .expect("not_history")
+        .iter()
+        .map(|b| &b["position"])
+        .collect();
+    assert_eq!(named, [&json!(copy), &json!(other)], "{history}");
+}
+
+/// Has `lead` (the application's lead handler) accept application `id` at its seq 2 and
+/// answers its history after: the acceptance is its seq 3, linked to the forward whose hash is
+/// `forward_hash`, and the history's three events end with it.
+fn accepted_after_forward(lead: &Client, id: &str, forward_hash: &Value) -> Value {
+    let accepted = success(&lead.post(
+        &format!("/v1/applications/{id}/accept"),
+        &json!({"expected_seq": 2}),
+    ));
+    assert_eq!(
+        (
+            &accepted["status"],
+            &accepted["seq"],
+            &accepted["event"]["prev_hash"]
+        ),
+        (&json!("accepted"), &json!(3), forward_hash),
+        "{accepted}"
+    );
+    let history = success(&lead.get(&format!("/v1/applications/{id}/events")));
+    let events = history["events"].as_array().expect("events");
+    assert_eq!(events.len(), 3, "{history}");
+    assert_eq!(events[2], accepted["event"], "{history}");
+    history
+}
+
+/// Given an application forwarded on a stream, when something other than a gateway publishes
+/// onto its subject another event under its last seq (its forward rewritten: another `data`
+/// under the forward's seal, which no longer verifies), then its lead handler's acceptance is
+/// appended (seq 3, linked to the genuine forward, the one stored first under seq 2, whose seal
+/// verifies under the gateway's key), and its history holds the genuine forward and the
+/// acceptance, naming the forged message under `not_history`: through the gateway that
+/// appended the forward (which remembers the application and where its subject ended), and,
+/// for a second application forged so, through a gateway started afresh (nothing in memory, its
+/// view the genuine forward). (Every action on the application answered 500 `log-corrupt` for
+/// good, the stream denying deletes.)
+#[test]
+fn another_event_under_the_last_seq_is_passed_over_by_its_seal() {
+    let nats = NatsServer::start();
+    let dir = TempDir::new("nats-forged-last");
+    let data = dir.0.join("data");
+    let mut gw = start_on_nats(&data, true, &nats);
+    let tokens = tokens(&data);
+    let forge = |gw: &Gateway, key: &str| {
+        let (origin, id) = forwarded(gw, &data, key);
+        let before = success(&origin.get(&format!("/v1/applications/{id}/events")));
+        let (genuine, forged) = publish_again(&nats, |event| {
+            event["data"]["materials_checked"] = json!(false);
+        });
+        assert!(genuine < forged);
+        let view = success(&origin.get(&format!("/v1/applications/{id}")));
+        let lead = view["handlers"][0].as_str().expect("lead").to_string();
+        (id, lead, before["events"][1]["hash"].clone(), forged)
+    };
+    let accepted =
+        |gw: &Gateway, (id, lead, forward_hash, forged): (String, String, Value, u64)| {
+            let client = gw.client(Some(&tokens[&lead]));
+            let history = accepted_after_forward(&client, &id, &forward_hash);
+            let events = history["events"].as_array().expect("events");
+            assert_eq!(events[1]["hash"], forward_hash, "{history}");
+            assert_eq!(events[1]["data"]["materials_checked"], json!(true));
+            assert_eq!(
+                history["not_history"][0]["position"],
+                json!(forged),
+                "{history}"
+            );
+        };
+    let first = forge(&gw, "forged-last-1");
+    accepted(&gw, first);
+    let second = forge(&gw, "forged-last-2");
+    assert_eq!(gw.terminate().code(), Some(0));
+    let fresh = start_on_nats(&data, true, &nats);
+    accepted(&fresh, second);
 }
 
 /// Given an application on a stream whose subject something other than a gateway published

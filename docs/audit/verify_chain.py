@@ -33,6 +33,12 @@ and, over the input:
      --app ID every event given outside feed items is of ID and ID's chain is there: another
      application's intact chain served as this one's is BROKEN (feed pages and a stream dump
      hold every application's events: with --app, only ID's are checked)
+     An events answer's `not_history` (the messages the log stores after the application's
+     events under a seq its history holds: a copy, or another event under that seq, published
+     from outside) is not checked as events: each is said on a NOT HISTORY line (its seq, log
+     position and what the answer says it is), which changes no verdict; one under a seq the
+     answer's events do not hold is BROKEN (the answer contradicts itself). `tongban verify
+     --app ID` on the log names each as a break of the log.
   6. with --earlier FILE (events, answers or feed pages kept before, from any earlier check or an
      action's answer; may be repeated): every event in FILE (of ID only, with --app) is still in
      EVENTS_FILE with the same hash, those before the first one EVENTS_FILE holds of a chain that
@@ -384,18 +390,43 @@ def marker(value):
     return None
 
 
-def unwrap(value, place, inner, out, answer_app=None, page=None, pages=None):
+def not_history_of(value, answer, where):
+    """The entries of an events answer's `not_history` as (app, seq, position, problem, where):
+    what the gateway names as stored on the application's subject but not its history. Refused
+    (exit 2, naming the member) unless a list of objects each with a whole-number seq and
+    position and a string problem."""
+    named = value.get("not_history")
+    if named is None:
+        return []
+    if not isinstance(named, list):
+        raise Unusable(f"{where}: \"not_history\" is {describe(named)}, not a list")
+    out = []
+    for i, entry in enumerate(named):
+        at = f"{where}: not_history[{i}]"
+        if not isinstance(entry, dict):
+            raise Unusable(f"{at}: {describe(entry)}, not an object")
+        for member in ("seq", "position"):
+            if not is_position(entry.get(member)):
+                raise Unusable(f"{at}: \"{member}\" is {describe(entry.get(member))}, not a whole number")
+        if not isinstance(entry.get("problem"), str):
+            raise Unusable(f"{at}: \"problem\" is {describe(entry.get('problem'))}, not a string")
+        out.append((answer, entry["seq"], entry["position"], entry["problem"], at))
+    return out
+
+
+def unwrap(value, place, inner, out, answer_app=None, page=None, pages=None, named=None):
     """Appends (event, where, page, answer_app) for every event in value; page: the Page of the
     feed item it came in (None: not in one); answer_app: the application the events answer it
     came in is for (None: not in one). place is the file (and line), inner the path inside its
     document (events[3].event). pages: a list every Page made is appended to (its markers are
-    reported even where it holds no event)."""
+    reported even where it holds no event). named: a list each events answer's `not_history`
+    entries are appended to (not_history_of)."""
     where = f"{place}: {inner}" if inner else place
     if isinstance(value, list):
         for i, item in enumerate(value):
             if isinstance(item, list):
                 raise Unusable(f"{place}: {inner}[{i}]: a list inside a list, not an event")
-            unwrap(item, place, f"{inner}[{i}]", out, answer_app, page, pages)
+            unwrap(item, place, f"{inner}[{i}]", out, answer_app, page, pages, named)
         return
     if not isinstance(value, dict):
         raise Unusable(f"{where}: {describe(value)}, not an event, an events answer or a feed page")
@@ -413,7 +444,9 @@ def unwrap(value, place, inner, out, answer_app=None, page=None, pages=None):
                 pages.append(page)
         else:
             page = None
-        unwrap(value["events"], place, f"{inner}.events" if inner else "events", out, answer, page, pages)
+        if answer is not None and named is not None:
+            named.extend(not_history_of(value, answer, where))
+        unwrap(value["events"], place, f"{inner}.events" if inner else "events", out, answer, page, pages, named)
         return
     kind = marker(value)
     if kind is not None:
@@ -533,13 +566,15 @@ def check_shape(e, where):
 def load(path):
     """Every event in the file, feed items unwrapped, in file order, with where it is and the Page
     of the feed item it came in (None: not in one), its pages read from after=0 marked; the file's
-    kind, for the message when it holds none; and the feed markers given in place of events,
-    (position, kind) -> (what it says, where)."""
+    kind, for the message when it holds none; the feed markers given in place of events,
+    (position, kind) -> (what it says, where); and what events answers name under `not_history`,
+    (app, position) -> (seq, problem, where)."""
     entries = []
     made = []
+    named = []
     docs = documents(path)
     for doc, place in docs:
-        unwrap(doc, place, "", entries, pages=made)
+        unwrap(doc, place, "", entries, pages=made, named=named)
     for e, where, _, _ in entries:
         check_shape(e, where)
     pages = {id(page): page for _, _, page, _ in entries if page is not None}
@@ -550,7 +585,11 @@ def load(path):
     for page in made:
         for position, kind, says, where in page.markers:
             markers.setdefault((position, kind), (says, where))
-    return entries, (docs[0][0] if feed_page else None), markers
+    # Each position named once, whichever answers (or copies of one) named it.
+    not_history = {}
+    for app, seq, position, problem, where in named:
+        not_history.setdefault((app, position), (seq, problem, where))
+    return entries, (docs[0][0] if feed_page else None), markers, not_history
 
 
 class Chain:
@@ -754,7 +793,7 @@ def since(earlier_path, apps, only_app):
     holds only a window of (PARTIAL) starts. Where the input holds a chain from its first event
     (an events answer, bare events, a region's feed pages from after=0), every event is looked
     for, those before its first one included."""
-    entries, _, _ = load(earlier_path)
+    entries = load(earlier_path)[0]
     lines = []
     kept = 0
     unseen = 0
@@ -1513,9 +1552,36 @@ def marker_lines(markers):
     return lines, broken
 
 
+def not_history_lines(not_history, apps, only_app):
+    """One line per log position an events answer names under `not_history`, by application and
+    position: NOT HISTORY, which changes no verdict (the answer's events are checked as its
+    chain, and the message is not among them), or BROKEN where it names a seq the answer's events
+    do not hold (the answer contradicts itself: such a message is one stored after the history's
+    own event under that seq); and how many are BROKEN. With --app, only that application's."""
+    lines, broken = [], 0
+    for (app, position), (seq, problem, where) in sorted(not_history.items()):
+        if only_app is not None and app != only_app:
+            continue
+        held = app in apps and any(e["seq"] == seq for e in apps[app].events)
+        if held:
+            lines.append(
+                f"NOT HISTORY {app} log position {position} (seq {seq}): the answer names it as "
+                f"not the application's history ({where}: {problem}); it is not among the events "
+                f"checked here; `tongban verify --app {app}` on the log names it as a break of the log"
+            )
+        else:
+            lines.append(
+                f"BROKEN {app} log position {position} (seq {seq}): the answer names it as not the "
+                f"application's history ({where}), beside a history that holds no seq {seq}: the "
+                "answer contradicts itself"
+            )
+            broken += 1
+    return lines, broken
+
+
 def check(path, key_hex, only_app=None, earlier=(), heads=None):
     key = public_key(key_hex)
-    entries, feed_page, markers = load(path)
+    entries, feed_page, markers, not_history = load(path)
     marked, broken = marker_lines(markers)
     for line in marked:
         print(line)
@@ -1603,6 +1669,10 @@ def check(path, key_hex, only_app=None, earlier=(), heads=None):
             if not twin:
                 hashes[e["seq"]] = e["hash"]
                 prev_seq, prev_hash = e["seq"], e["hash"]
+    beside, contradicted = not_history_lines(not_history, apps, only_app)
+    for line in beside:
+        print(line)
+    broken += contradicted
     reproduced = None
     if heads is not None:
         lines, reproduced = check_heads(heads, entries, key, markers)
@@ -1638,6 +1708,11 @@ def check(path, key_hex, only_app=None, earlier=(), heads=None):
         still += f"; {plural(reproduced, 'saved log head')} reproduced"
     if marked:
         still += f"; {plural(len(marked), 'log position')} given as a held marker, not checked (NOT GIVEN above)"
+    if beside:
+        still += (
+            f"; {plural(len(beside), 'log position')} the answer names as not the application's "
+            "history, not checked as events (NOT HISTORY above)"
+        )
     if partial:
         print(
             f"OK: {plural(count, 'event')} of {plural(len(apps), 'application')}, every link given "

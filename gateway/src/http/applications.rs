@@ -591,7 +591,7 @@ pub async fn events<L: EventLog>(
         return events_page(s, principal, id, q).await;
     }
     let read = async {
-        let events = s
+        let history = s
             .gateway
             .events(&principal, &id)
             .await
@@ -599,24 +599,33 @@ pub async fn events<L: EventLog>(
         // Outside the envelopes: the hash-chained contract stays exactly as it is, and the
         // evidence verifies on its own with the signing region's public key
         // (docs/signed-requests.md).
-        let request_signatures = s.gateway.request_evidence(&events)?;
-        Ok::<_, Problem>((events, request_signatures))
+        let request_signatures = s.gateway.request_evidence(&history.events)?;
+        Ok::<_, Problem>((history, request_signatures))
     };
     // Written out in its turn ([`super::histories`]), from the events themselves (no copy as a
     // `Value`).
-    super::histories::answer(&s, &principal, &id, read, |(events, request_signatures)| {
-        #[derive(serde::Serialize)]
-        struct Answer<'a, S> {
-            app: &'a str,
-            events: &'a [crate::envelope::Envelope],
-            request_signatures: S,
-        }
-        super::histories::json(&Answer {
-            app: &id,
-            events: &events,
-            request_signatures,
-        })
-    })
+    super::histories::answer(
+        &s,
+        &principal,
+        &id,
+        read,
+        |(history, request_signatures)| {
+            #[derive(serde::Serialize)]
+            struct Answer<'a, S> {
+                app: &'a str,
+                events: &'a [crate::envelope::Envelope],
+                #[serde(skip_serializing_if = "<[_]>::is_empty")]
+                not_history: &'a [crate::service::ChainBreak],
+                request_signatures: S,
+            }
+            super::histories::json(&Answer {
+                app: &id,
+                events: &history.events,
+                not_history: &history.not_history,
+                request_signatures,
+            })
+        },
+    )
     .await
 }
 
@@ -665,6 +674,8 @@ async fn events_page<L: EventLog>(
             events: &'a [crate::envelope::Envelope],
             more: bool,
             next_after_seq: u64,
+            #[serde(skip_serializing_if = "<[_]>::is_empty")]
+            not_history: &'a [crate::service::ChainBreak],
             request_signatures: S,
         }
         super::histories::json(&Answer {
@@ -673,6 +684,7 @@ async fn events_page<L: EventLog>(
             after_hash: page.after_hash.as_deref(),
             events: &page.events,
             more: page.more,
+            not_history: &page.not_history,
             next_after_seq: page.events.last().map_or(after, |e| e.seq),
             request_signatures,
         })

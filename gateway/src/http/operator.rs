@@ -308,8 +308,9 @@ fn operators_only(principal: &crate::auth::Principal, detail: &str) -> Result<()
 /// `GET /v1/projections/held`: the applications whose view is held at an event that does not
 /// fold ([`crate::projections::held`]), a page at a time, with how many there are in all; and
 /// the log's records that are not events, which the projections passed over
-/// ([`crate::log::unreadable`]): the first [`crate::log::unreadable::SHOWN`] by position, and how many; and
-/// whether a rebuild folded the projections without the seals checked
+/// ([`crate::log::unreadable`]): the first [`crate::log::unreadable::SHOWN`] by position, and how many; the
+/// events under a seq their application had folded already ([`crate::projections::repeated`]),
+/// as many; and whether a rebuild folded the projections without the seals checked
 /// ([`crate::projections::unchecked`]).
 pub async fn held<L: EventLog>(
     State(s): State<AppState<L>>,
@@ -338,12 +339,22 @@ pub async fn held<L: EventLog>(
     let unchecked = store
         .unchecked()
         .map_err(crate::service::ServiceError::from)?;
+    // The applications whose subject holds a second event under a seq of theirs: not held (they
+    // read and are acted on), but in trouble all the same, so listed where operators look.
+    let repeated = store
+        .repeated_list(crate::log::unreadable::SHOWN)
+        .map_err(crate::service::ServiceError::from)?;
+    let repeated_count = store
+        .repeated_count()
+        .map_err(crate::service::ServiceError::from)?;
     Ok(axum::Json(serde_json::json!({
         "count": count,
         "items": items,
         "next": next,
         "unreadable": unreadable,
         "unreadable_count": unreadable_count,
+        "repeated": repeated,
+        "repeated_count": repeated_count,
         "unchecked": unchecked,
     })))
 }

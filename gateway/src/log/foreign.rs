@@ -6,6 +6,9 @@
 //! The embedded log stores nothing among an application's events (its index names them), so it
 //! has none to name.
 
+use crate::envelope::{Envelope, PublicKey};
+use crate::log::LogError;
+
 /// A message among an application's events that is not one of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Foreign {
@@ -24,6 +27,12 @@ pub enum What {
     OtherApplication(String),
     /// A copy of the application's event `seq`, which the event at position `of` is.
     Copy { seq: u64, of: u64 },
+    /// Another event than the application's under its seq `seq`, which the event at position
+    /// `of` holds (rewritten or forged: a renumbered event, another `data` under its seal).
+    /// Passed over only by the reads an action makes: under a seq before its last, and under
+    /// its last when [`settle_beside_last`] settles it ([`super::jetstream`], the subject's
+    /// reading, says why); the reads of the whole history refuse it.
+    Another { seq: u64, of: u64 },
     /// An event of the application under `seq`, at or before the seq the read started after:
     /// not compared with the event the application has there (a copy, or another event under
     /// that seq), which the reads of the whole history do.
@@ -39,6 +48,10 @@ impl std::fmt::Display for Foreign {
             What::Copy { seq, of } => write!(
                 f,
                 "a copy of its event seq {seq}, which log position {of} holds"
+            )?,
+            What::Another { seq, of } => write!(
+                f,
+                "another event under its seq {seq} than the one log position {of} holds"
             )?,
             What::Earlier { seq } => write!(f, "an event of it under seq {seq}, not compared")?,
         }
@@ -76,4 +89,58 @@ impl Passed {
     pub fn first(&self) -> Option<u64> {
         self.shown.first().map(|f| f.position)
     }
+}
+
+/// Settles another event of an application stored under its last seq after the one there
+/// (`first`, at its log position, the one its history holds), for the reads an action makes,
+/// which decide on the last event and chain the next onto it. `others`: each later event under
+/// that seq that is not a copy of `first`, at its position. `Ok` when `first`'s seal verifies
+/// under the gateway's `key` and none of the others' does: a gateway sealed `first` (the one the
+/// projections folded), and each other one was rewritten or forged by something without the
+/// gateway's key, so the history goes on from `first` and they are passed over as a copy is
+/// (one planted message would otherwise stop every action on the application for good, since
+/// the stream denies deletes). Refused as corrupt at the first later one's position when
+/// `first` does not verify (nothing sealed says which the history holds), or when another one
+/// verifies too: two events under one seq both sealed with the gateway's key are truly
+/// ambiguous, and no action decides on, or links to, either. Only met on the rare read that
+/// found two events under one seq, so the signature checks cost the other reads nothing.
+pub fn settle_beside_last(
+    first: (u64, &Envelope),
+    others: &[(u64, &Envelope)],
+    key: &PublicKey,
+) -> Result<(), LogError> {
+    let Some(&(position, _)) = others.first() else {
+        return Ok(());
+    };
+    let (at, first) = first;
+    let seq = first.seq;
+    let later: Vec<String> = others.iter().map(|(p, _)| p.to_string()).collect();
+    let later = later.join(", ");
+    if let Some(found) = first.seal_error(key) {
+        return Err(LogError::Corrupt {
+            position,
+            reason: format!(
+                "another event under the application's last seq {seq} (log position {later}) \
+                 than the one log position {at} holds, published onto its subject by something \
+                 other than a gateway, and the one at {at} does not verify under the gateway's \
+                 key ({found}): nothing sealed says which the history goes on from, so no action \
+                 is decided on the application, nor an event chained after either \
+                 (docs/operations.md, \"A copy on the stream\")"
+            ),
+        });
+    }
+    if let Some((sealed, _)) = others.iter().find(|(_, e)| e.seal_error(key).is_none()) {
+        return Err(LogError::Corrupt {
+            position: *sealed,
+            reason: format!(
+                "two different events under the application's last seq {seq}, at log positions \
+                 {at} and {sealed}, both sealed with the gateway's key: truly ambiguous, since \
+                 nothing after them says which the history goes on from and either may be a \
+                 gateway's; no action is decided on the application, nor an event chained after \
+                 either, until its regions settle it (docs/operations.md, \"A copy on the \
+                 stream\")"
+            ),
+        });
+    }
+    Ok(())
 }

@@ -21,14 +21,51 @@
 //! seal). Nor can the projections say which of the two it is without the history before it.
 //!
 //! The log line names no application, only the position and the seq.
+//!
+//! An operator watching the log lines was the only one told, while the regions it concerns
+//! learned nothing and the application's history read answered 500 for good (the copy can
+//! never be removed: the stream denies deletes). So each one is also recorded, from the log
+//! (a restart keeps it, `tongban rebuild` finds it again): where it is, whose, under which seq,
+//! and the application's parties as of the view that passed over it. Each party finds a
+//! `repeated` marker at its position in its feed (never the message's content: it may be another
+//! event than the one the application holds there; docs/adapters.md, "Markers"), operators find
+//! it under `repeated` in `GET /v1/projections/held`, and the application's history read serves
+//! the history the projections folded with the copy named beside it
+//! ([`crate::service::Gateway::events`] says why it is served, not refused).
+//!
+//! The embedded log holds one event per seq (its index refuses another append), so none arises
+//! there but from bytes changed on its disk, which a rebuild then meets and records alike.
+
+use serde::{Deserialize, Serialize};
 
 /// A message holding an event under a seq its application's projection had folded already.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Ids, codes and positions only: no personal data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Repeated {
+    /// The application whose subject holds it.
+    pub app: String,
     /// Its log position.
     pub position: u64,
-    /// The seq it holds an event under.
+    /// The seq it holds an event under, which the application's history holds at an earlier
+    /// position.
     pub seq: u64,
+    /// The regions party to the application as of its view then: whose feeds are marked at
+    /// `position`.
+    pub parties: Vec<String>,
+}
+
+/// What a copy is, in the words its feed marker and the operators' list say (no personal data:
+/// the application's id, the seq and the position).
+pub fn what(app: &str, seq: u64, position: u64) -> String {
+    format!(
+        "log position {position} holds an event of application {app} under its seq {seq}, which \
+         its history holds at an earlier position: a copy of that event, or another event under \
+         that seq, published onto the stream by something other than a gateway. It is not the \
+         application's history and was not folded: its history (GET /v1/applications/{app}/events) \
+         holds the event the gateways appended under seq {seq} and names this position under \
+         `not_history`. Acknowledge past it; the gateway's operators find who published it \
+         (docs/operations.md, \"A copy on the stream\")"
+    )
 }
 
 impl Repeated {
@@ -47,9 +84,10 @@ impl Repeated {
              projection folded already (a copy of one of its events, or another event under that \
              seq, published onto the stream by something other than a gateway), and in_this_run \
              such events in all among what the projections just applied: they pass over them \
-             (tongban_log_repeated_events counts them); `tongban verify` names each. Find who \
-             holds publish rights on the stream's subjects (docs/operations.md, \"NATS \
-             permissions\")"
+             (tongban_log_repeated_events counts them, GET /v1/projections/held lists each under \
+             `repeated`, the parties' feeds mark each); `tongban verify` names each. Find who \
+             holds publish rights on the stream's subjects (docs/operations.md, \"A copy on \
+             the stream\")"
         );
     }
 }

@@ -41,7 +41,9 @@
 //!   [`Unreadable`] JSON: a record of the log that is not an event, passed over
 //!   ([`crate::log::unreadable`]); `unreadable` → how many (u64 BE); `repeated` → how many
 //!   events under a seq their application's projection had folded already were passed over
-//!   (u64 BE, [`super::repeated`])
+//!   (u64 BE, [`super::repeated`]); `repeated/` + position (u64 BE) → [`Repeated`] JSON: each
+//!   of them (a store that counted some before they were recorded holds none for those until
+//!   it is rebuilt)
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -212,8 +214,21 @@ const UNREADABLE_PREFIX: &[u8] = b"unreadable/";
 const UNREADABLE_COUNT: &str = "unreadable";
 const REPEATED_COUNT: &str = "repeated";
 
+/// `meta` keys of the events under a seq their application had folded already: this, then
+/// the position (u64 BE).
+const REPEATED_PREFIX: &[u8] = b"repeated/";
+
 fn unreadable_key(position: u64) -> Vec<u8> {
-    let mut key = UNREADABLE_PREFIX.to_vec();
+    positioned_key(UNREADABLE_PREFIX, position)
+}
+
+fn repeated_key(position: u64) -> Vec<u8> {
+    positioned_key(REPEATED_PREFIX, position)
+}
+
+/// `prefix`, then `position` (u64 BE): keys in position order.
+fn positioned_key(prefix: &[u8], position: u64) -> Vec<u8> {
+    let mut key = prefix.to_vec();
     key.extend_from_slice(&position.to_be_bytes());
     key
 }
@@ -1019,8 +1034,34 @@ impl ProjectionStore {
 
     /// Up to `limit` of the log's records that are not events, in position order.
     pub fn unreadable_list(&self, limit: usize) -> Result<Vec<Unreadable>, ProjectionError> {
+        self.meta_list(UNREADABLE_PREFIX, limit)
+    }
+
+    /// Up to `limit` of the events under a seq their application had folded already, in
+    /// position order ([`super::repeated`]). A store that counted some before they were
+    /// recorded lists them after `tongban rebuild`.
+    pub fn repeated_list(&self, limit: usize) -> Result<Vec<Repeated>, ProjectionError> {
+        self.meta_list(REPEATED_PREFIX, limit)
+    }
+
+    /// The event under a seq its application had folded already at `position`, if the
+    /// projections passed over one there: what a feed gives a marker for instead of the event.
+    pub fn repeated_at(&self, position: u64) -> Result<Option<Repeated>, ProjectionError> {
+        self.meta
+            .get(repeated_key(position))
+            .map_err(storage)?
+            .map(|bytes| decode(&bytes, || format!("meta repeated/{position}")))
+            .transpose()
+    }
+
+    /// Up to `limit` JSON records of `meta` under `prefix`, in key order.
+    fn meta_list<T: serde::de::DeserializeOwned>(
+        &self,
+        prefix: &[u8],
+        limit: usize,
+    ) -> Result<Vec<T>, ProjectionError> {
         let mut out = Vec::new();
-        for guard in self.meta.prefix(UNREADABLE_PREFIX).take(limit) {
+        for guard in self.meta.prefix(prefix).take(limit) {
             let (key, value) = guard.into_inner().map_err(storage)?;
             out.push(decode(&value, || {
                 String::from_utf8_lossy(&key).into_owned()
@@ -1296,6 +1337,9 @@ impl ProjectionStore {
         if !encoded.repeated.is_empty() {
             let count = self.repeated_count()? + encoded.repeated.len() as u64;
             batch.insert(&self.meta, REPEATED_COUNT, count.to_be_bytes());
+            for r in &encoded.repeated {
+                batch.insert(&self.meta, repeated_key(r.position), json(r)?);
+            }
         }
         // The projector applies one run at a time, so no other write moves a counter between
         // this read and the commit; the counters held in memory take the run's once committed.
@@ -1405,10 +1449,20 @@ impl ProjectionStore {
             };
             // What the view holds already: the checkpoint left out the positions applied, so
             // this is a second event under a folded seq, published from outside ([`Repeated`]).
-            if slot.as_ref().is_some_and(|v| v.state.seq >= p.event.seq) {
+            // Its parties (as of the view that passes over it: the message's own claims are
+            // not trusted) find a marker at its position in their feeds, never the message.
+            if let Some(v) = slot.as_ref().filter(|v| v.state.seq >= p.event.seq) {
+                let parties = parties_of(&v.state.origin, &v.state.handlers);
+                note_in_feeds(
+                    &mut out.feed,
+                    parties.iter().map(String::as_str),
+                    p.position,
+                );
                 out.repeated.push(Repeated {
+                    app: app.clone(),
                     position: p.position,
                     seq: p.event.seq,
+                    parties,
                 });
                 continue;
             }
@@ -1814,6 +1868,26 @@ pub(super) mod tests {
         assert_eq!(store.repeated_count().expect("count"), 3);
         assert_eq!(store.checkpoint().expect("checkpoint"), end + 3);
         assert_eq!(dump(&store), dump(&genuine));
+        // Each is recorded where it is, whose and under which seq, once, and marked in the
+        // feeds of the application's parties (and no other region's).
+        let listed: Vec<(String, u64, u64)> = store
+            .repeated_list(10)
+            .expect("list")
+            .into_iter()
+            .map(|r| (r.app, r.position, r.seq))
+            .collect();
+        let expected: Vec<(String, u64, u64)> = [(end + 1, 2), (end + 2, 2), (end + 3, 1)]
+            .into_iter()
+            .map(|(position, seq)| (app.clone(), position, seq))
+            .collect();
+        assert_eq!(listed, expected);
+        let recorded = store.repeated_at(end + 3).expect("at").expect("recorded");
+        assert_eq!(recorded.parties, ["440000", "330000"], "{recorded:?}");
+        assert!(store.repeated_at(end).expect("at").is_none());
+        let fed = |region: &str| store.feed(region, end, 10).expect("feed");
+        assert_eq!(fed("440000"), [end + 1, end + 2, end + 3]);
+        assert_eq!(fed("330000"), [end + 1, end + 2, end + 3]);
+        assert!(fed("310000").is_empty());
         // The submission's copy alone in a later run not checked (a trusted rebuild of a
         // stream): looked up all the same, not folded as a new application over its view.
         store

@@ -280,7 +280,14 @@ impl<L: EventLog> Gateway<L> {
                 }
             }
         }
-        let mut events = self.log.read(app).await?;
+        // Read as the other reads an action makes read it (`read_after` from the start), not as
+        // the history is served: what something other than a gateway published on the
+        // application's subject (a copy of one of its events, another event under a seq before
+        // its last, or under its last where the seals settle it) is passed over, and the
+        // history the later events link to is decided on. The whole history's read refuses
+        // each of them, and one copy on a stream that denies deletes answered every action on
+        // an application no gateway remembered 500 for good.
+        let mut events = self.log.read_after(app, 0, 0).await?;
         // Decided on only when every event verifies, as the history is served only then
         // (`Gateway::events`): a planted event is never the state an action starts from.
         let view = self.store.get(app)?;

@@ -59,7 +59,7 @@ async fn pages_cut_the_history_in_order<L: EventLog>(gw: &Gateway<L>) {
     // The pages after the first are read from the log after the projections' view.
     gw.caught_up().await;
     let lead = region(&lead_code());
-    let whole = gw.events(&lead, &app).await.expect("whole");
+    let whole = gw.events(&lead, &app).await.expect("whole").events;
     assert_eq!(whole.len(), 11);
 
     let mut after = 0;
@@ -227,7 +227,7 @@ async fn page_of_a_long_history_costs<L: EventLog>(gw: &Gateway<L>, backend: &st
     let mut times = Vec::new();
     for _ in 0..5 {
         let started = std::time::Instant::now();
-        let whole = gw.events(&lead, &app).await.expect("whole");
+        let whole = gw.events(&lead, &app).await.expect("whole").events;
         times.push(started.elapsed());
         assert_eq!(whole.len(), 1001);
     }

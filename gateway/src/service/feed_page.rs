@@ -15,6 +15,13 @@
 //!   ([`crate::projections::held`]): it does not verify, does not follow the application's view,
 //!   or is a submission that does not fold. Its content is not given (it may have been planted);
 //!   the marker names the application and why, so that the region's staff learn it stopped.
+//! - **repeated**: the event there is under a seq its application's history holds at an earlier
+//!   position ([`crate::projections::repeated`]): published onto the stream by something other
+//!   than a gateway, a copy or another event under that seq. The projections pass over it, and
+//!   it was in no feed, so the regions party to the application learned nothing of it. Its
+//!   content is not given (it is not the application's history, and may differ from the event
+//!   the application holds under that seq); the marker names the application, the seq and what
+//!   it means.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -45,6 +52,26 @@ pub enum FeedItem {
     /// application and why. Acknowledge past it; the application answers 503
     /// `application-held` until the operators resolve it.
     Held { position: u64, held: HeldMarker },
+    /// The event at `position` is under a seq the application's history holds at an earlier
+    /// position: published onto the stream by something other than a gateway, and not its
+    /// history. `repeated` names the application and the seq, never the content. Acknowledge
+    /// past it; the application reads on as before.
+    Repeated {
+        position: u64,
+        repeated: RepeatedMarker,
+    },
+}
+
+/// What a `repeated` marker says: whose seq the message at the position is under, and what
+/// that means. Never the message's content.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct RepeatedMarker {
+    /// The application on whose subject it was published.
+    pub app: String,
+    /// The seq it is under, which the application's history holds at an earlier position.
+    pub seq: u64,
+    /// What it is and what to do, in English.
+    pub reason: String,
 }
 
 /// What a `held` marker says: which application is held at the position, and why. Never the
@@ -63,7 +90,8 @@ impl FeedItem {
         match self {
             FeedItem::Event { position, .. }
             | FeedItem::Missing { position, .. }
-            | FeedItem::Held { position, .. } => *position,
+            | FeedItem::Held { position, .. }
+            | FeedItem::Repeated { position, .. } => *position,
         }
     }
 
@@ -168,8 +196,8 @@ impl<L: EventLog> Gateway<L> {
         limit: usize,
     ) -> Result<Vec<FeedItem>, ServiceError> {
         let positions = self.store.feed(region, after, limit)?;
-        // Most logs hold no held application: then no event is looked up.
-        let any_held = self.store.held_count()? > 0;
+        // Most logs hold no held application and no copy: then no event is looked up.
+        let any_marked = self.store.held_count()? > 0 || self.store.repeated_count()? > 0;
         let mut held: HashMap<String, Option<Held>> = HashMap::new();
         let mut items = Vec::with_capacity(positions.len());
         let mut bytes = 0;
@@ -184,7 +212,7 @@ impl<L: EventLog> Gateway<L> {
                 if let At::Event(p) = &at {
                     bytes += about_bytes(&p.event);
                 }
-                items.push(self.item(region, at, any_held, &mut held)?);
+                items.push(self.item(region, at, any_marked, &mut held)?);
             }
         }
         Ok(items)
@@ -195,7 +223,7 @@ impl<L: EventLog> Gateway<L> {
         &self,
         region: &str,
         at: At,
-        any_held: bool,
+        any_marked: bool,
         held: &mut HashMap<String, Option<Held>>,
     ) -> Result<FeedItem, ServiceError> {
         Ok(match at {
@@ -232,13 +260,32 @@ impl<L: EventLog> Gateway<L> {
                          log's disk, or in a stream restored from a damaged copy)",
                 )
             }
-            At::Event(p) if any_held => match self.withheld_at(&p, held)? {
-                Some(h) => FeedItem::held(p.position, h),
-                None => FeedItem::Event {
-                    position: p.position,
-                    event: p.event,
-                },
-            },
+            At::Event(p) if any_marked => {
+                // Recorded at this very position for this application: a copy the projections
+                // passed over, its parties' feeds marked there.
+                let copy = self
+                    .store
+                    .repeated_at(p.position)?
+                    .filter(|r| r.app == p.event.app);
+                if let Some(r) = copy {
+                    FeedItem::Repeated {
+                        position: p.position,
+                        repeated: RepeatedMarker {
+                            reason: crate::projections::repeated::what(&r.app, r.seq, r.position),
+                            app: r.app,
+                            seq: r.seq,
+                        },
+                    }
+                } else {
+                    match self.withheld_at(&p, held)? {
+                        Some(h) => FeedItem::held(p.position, h),
+                        None => FeedItem::Event {
+                            position: p.position,
+                            event: p.event,
+                        },
+                    }
+                }
+            }
             At::Event(p) => FeedItem::Event {
                 position: p.position,
                 event: p.event,

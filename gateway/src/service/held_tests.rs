@@ -190,7 +190,7 @@ async fn a_submission_held_at_a_bad_time_is_held_for_its_parties() {
         .await
         .expect("append");
     let origin = region(&origin_code());
-    let events = gw.events(&origin, &app).await.map(|e| e.len());
+    let events = gw.events(&origin, &app).await.map(|h| h.events.len());
     let read = gw
         .application(&origin, &app)
         .await

@@ -36,9 +36,9 @@ use crate::projections::{ApplicationView, ProjectionStore, Projector, verified};
 pub use act::{ActOutcome, acting_region};
 pub(crate) use error::past_the_end;
 pub use error::{BrokenHistory, ChainBreak, FailedAppend, FailedRead, ServiceError};
-pub use feed_page::{FeedItem, HeldMarker};
+pub use feed_page::{FeedItem, HeldMarker, RepeatedMarker};
 pub use reach::{ReachStats, ReadAfter};
-pub use read::{EventsPage, SerialMatches};
+pub use read::{EventsPage, History, SerialMatches};
 pub use submit::{
     CheckOutcome, Intake, SubmitOutcome, SubmitRequest, prepare as prepare_submission,
     submitting_region,

@@ -84,16 +84,28 @@ impl<L: EventLog> Gateway<L> {
     }
 
     /// Every event of `app`, in seq order, for its parties and operators. A history whose events
-    /// as the log stores them do not follow each other (a copy, one removed, two swapped), which
-    /// the application's own read refuses on either backend, is refused as
+    /// as the log stores them do not follow each other (one removed, two swapped, one
+    /// rewritten), which the application's own read refuses on either backend, is refused as
     /// [`ServiceError::Broken`], naming each break (its seq, position and what is wrong), found
     /// as the evidence page finds them ([`Gateway::events_as_stored`]): one answer for one
     /// tampering whichever log the gateway runs on, and not an anonymous position.
-    pub async fn events(
-        &self,
-        principal: &Principal,
-        app: &str,
-    ) -> Result<Vec<Envelope>, ServiceError> {
+    ///
+    /// Events stored after the application's, under a seq an earlier one of them holds (on
+    /// JetStream, published onto its subject by something other than a gateway: a copy, or
+    /// another event under that seq; [`crate::projections::repeated`]) are the exception: when
+    /// the first event stored under each seq is an intact chain (each seal verifies, each links
+    /// to the one before), that chain is served, and each later one is named beside it
+    /// ([`History::not_history`], in the words `tongban verify --app` uses), never served.
+    /// Refusing was worse for everyone it concerns: the stream denies deletes, so the copy
+    /// stays for good, and anything with publish rights on a subject could make any
+    /// application's history unreadable for good with one message, while the application was
+    /// still acted on and its parties' adapters could no longer read what they act on. Serving
+    /// the chain vouches for nothing the chain does not: it is the history the projections
+    /// folded and every action decided on (the first event under each seq, which every later
+    /// event of the gateways links to), what `tongban verify --app` checks as the chain, and
+    /// the copy is in it nowhere; the answer names it, as `verify` names it a break of the log.
+    /// Any other break, or one among the first events, still refuses the whole.
+    pub async fn events(&self, principal: &Principal, app: &str) -> Result<History, ServiceError> {
         let key = self.key.public();
         let refused = match self.events_read(principal, app).await {
             // What the read checks (each event of the application, once, in seq order) is not
@@ -101,7 +113,7 @@ impl<L: EventLog> Gateway<L> {
             // its signature and the next event's link say so, checked before it is served.
             Ok((events, _)) => {
                 match unverified(&events, &key, folded_at(self.store.get(app)?.as_ref())) {
-                    None => return Ok(events),
+                    None => return Ok(History::intact(events)),
                     Some(refused) => refused,
                 }
             }
@@ -120,6 +132,9 @@ impl<L: EventLog> Gateway<L> {
         let breaks = chain_breaks(&stored, &key);
         if breaks.is_empty() {
             return Err(refused.into());
+        }
+        if let Some(history) = History::beside_later(stored, &breaks, &key) {
+            return Ok(history);
         }
         Err(ServiceError::Broken(Box::new(BrokenHistory {
             app: app.to_string(),
@@ -245,7 +260,10 @@ impl<L: EventLog> Gateway<L> {
         after: u64,
         limit: usize,
     ) -> Result<EventsPage, ServiceError> {
-        let mut events = self.events(principal, app).await?;
+        let History {
+            mut events,
+            not_history,
+        } = self.events(principal, app).await?;
         let last = events.last().map_or(0, |e| e.seq);
         if after > last {
             return Err(ServiceError::BeyondHistory { last });
@@ -257,7 +275,9 @@ impl<L: EventLog> Gateway<L> {
         let start = usize::try_from(after)
             .unwrap_or(usize::MAX)
             .min(events.len());
-        Ok(EventsPage::cut(events.split_off(start), after_hash, limit))
+        let mut page = EventsPage::cut(events.split_off(start), after_hash, limit);
+        page.not_history = not_history;
+        Ok(page)
     }
 
     /// The application's events through the log's read of one application, which refuses them
@@ -557,6 +577,64 @@ fn unverified_after(
     })
 }
 
+/// An application's history as served ([`Gateway::events`]).
+#[derive(Debug)]
+pub struct History {
+    /// Its events in seq order, each checked.
+    pub events: Vec<Envelope>,
+    /// The events stored after its own under a seq its history holds at an earlier position,
+    /// left out of it (empty for an intact log): each one's seq, log position and what it is,
+    /// as `tongban verify --app` words it.
+    pub not_history: Vec<ChainBreak>,
+}
+
+impl History {
+    fn intact(events: Vec<Envelope>) -> History {
+        History {
+            events,
+            not_history: Vec::new(),
+        }
+    }
+
+    /// Of `stored` (one application's events in the log's order, whose chain `breaks` names
+    /// breaks), the history [`Gateway::events`] serves beside the later events under a seq
+    /// already stored: the first event under each seq, when those are an intact chain in seq
+    /// order from seq 1, with each later one named by the break judged at its position. `None`
+    /// when nothing is stored twice under a seq, or the first events are no intact chain: the
+    /// history is refused then.
+    fn beside_later(
+        stored: Vec<Positioned>,
+        breaks: &[ChainBreak],
+        key: &PublicKey,
+    ) -> Option<History> {
+        let mut seen = std::collections::HashSet::new();
+        let (chain, later): (Vec<Positioned>, Vec<Positioned>) =
+            stored.into_iter().partition(|p| seen.insert(p.event.seq));
+        let in_order = chain.iter().zip(1..).all(|(p, seq)| p.event.seq == seq);
+        if later.is_empty() || !in_order || !chain_breaks(&chain, key).is_empty() {
+            return None;
+        }
+        let not_history = later
+            .iter()
+            .map(|p| {
+                let judged = breaks.iter().find(|b| b.position == p.position);
+                judged.cloned().unwrap_or_else(|| ChainBreak {
+                    seq: p.event.seq,
+                    position: p.position,
+                    problem: format!(
+                        "an event under seq {} stored after the one the history holds",
+                        p.event.seq
+                    ),
+                })
+            })
+            .collect();
+        Some(History {
+            events: chain.into_iter().map(|p| p.event).collect(),
+            not_history,
+        })
+    }
+}
+
 /// A page of an application's events ([`Gateway::events_page`]).
 #[derive(Debug)]
 pub struct EventsPage {
@@ -567,6 +645,10 @@ pub struct EventsPage {
     pub after_hash: Option<String>,
     /// Whether events follow the page's last.
     pub more: bool,
+    /// The events stored under a seq the history holds at an earlier position that the read
+    /// met ([`History::not_history`]): a page read from the whole history names every one; a
+    /// page read on its own names none, since it reads no further than its events.
+    pub not_history: Vec<ChainBreak>,
 }
 
 impl EventsPage {
@@ -579,6 +661,7 @@ impl EventsPage {
             events,
             after_hash,
             more,
+            not_history: Vec::new(),
         }
     }
 }

@@ -497,7 +497,7 @@ async fn an_action_sent_again_from_the_same_seq_is_answered_with_the_event_it_ap
         ),
         "{refused:?}"
     );
-    let events = gw.events(&lead, &app).await.expect("read");
+    let events = gw.events(&lead, &app).await.expect("read").events;
     assert_eq!(events.len(), 3, "nothing appended by a repeat");
 }
 
@@ -726,6 +726,68 @@ fn acting_alone(
         crate::domain::calendar::Calendar::weekdays(),
         std::time::Duration::from_secs(60),
     )
+}
+
+/// Given an application forwarded through one gateway on a stream, and on its subject,
+/// published by some other client, a copy of its submission (seq 1) and its forward rewritten
+/// (another `data` under the forward's seal: seq 2, its last), when its lead handler accepts it
+/// through a gateway that never acted on it and whose projections have not folded it (no state
+/// in memory, no view: the action reads the subject from its start), then the acceptance is
+/// appended as seq 3, chained onto the forward the first gateway sealed, after the rewritten
+/// one; the whole history's read still refuses them. (That action read the whole history and
+/// answered 500 `log-corrupt` for good, even for the copy alone.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_action_with_nothing_remembered_passes_over_what_else_is_on_the_subject() {
+    use crate::log::{JetStreamLog, LogError};
+    use std::sync::Arc;
+    use tongban_schemas::events::Accepted;
+
+    let server = crate::testnats::NatsServer::start();
+    let dir = TempDir::new("service-planted-fallback");
+    let key =
+        crate::envelope::GatewayKey::load_or_create(&dir.path().join("gateway.key")).expect("key");
+    let mut config = crate::log::JetStreamConfig::new(server.url());
+    config.op_timeout = std::time::Duration::from_secs(2);
+    config.signer = Some(key.public().to_hex());
+    let open = || async { Arc::new(JetStreamLog::open(&config).await.expect("open JetStream")) };
+    let first_log = open().await;
+    let first = gateway_on(&first_log, &dir, "p1");
+    let app = super::fixtures::forwarded(&first).await;
+    let stored = first_log.read(&app).await.expect("read");
+    assert_eq!(stored.len(), 2);
+
+    let js = async_nats::jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
+    let subject = format!("{}.{app}", config.subject_prefix);
+    let mut rewritten = stored[1].clone();
+    rewritten.data["materials_checked"] = serde_json::json!(false);
+    for planted in [&stored[0], &rewritten] {
+        let bytes = planted.to_json().expect("encode");
+        js.publish(subject.clone(), bytes.into())
+            .await
+            .expect("publish")
+            .await
+            .expect("stored");
+    }
+
+    let second_log = open().await;
+    let store = crate::projections::ProjectionStore::open(&dir.path().join("p2")).expect("store");
+    let second = acting_alone(&second_log, &dir, store);
+    assert!(second.store.get(&app).expect("view").is_none(), "no view");
+    let lead = region(&lead_code());
+    let accepted = second
+        .act(&lead, &app, Command::Accept(Accepted::default()), Some(2))
+        .await
+        .expect("accepted past what else is on the subject");
+    assert_eq!((accepted.seq, accepted.status.as_str()), (3, "accepted"));
+    assert_eq!(accepted.event.prev_hash, stored[1].hash);
+    assert_eq!(accepted.position, 5, "after both planted messages");
+    let read = second_log.read_after(&app, 0, 0).await.expect("read");
+    assert_eq!(read[..2], stored[..]);
+    assert_eq!(read[2], accepted.event);
+    assert!(matches!(
+        second_log.read(&app).await,
+        Err(LogError::Corrupt { position: 3, .. })
+    ));
 }
 
 /// Two gateways on one JetStream stream, acting in turn on one application, as behind a load

@@ -30,14 +30,18 @@
 //! the message the read reached last, never the one asked for first, so an append never names a
 //! later message than the events read (a publish named short is refused, and asked again).
 //!
-//! An event of the application under a seq at or before the point's, met after it (a copy of an
+//! An event of the application under a seq before the point's, met after it (a copy of an
 //! earlier event, or another event under its seq), is passed over without being compared with
 //! the event it repeats, which would take the history before the point (as
 //! [`super::EventLog::read_after`] reads it then). What is asked for here is the application's
 //! last event, which neither changes: the subject's order decides, and an action that finds the
-//! subject's last message a gateway's append compares nothing before it either. The reads of
-//! the whole history compare them and name what they find (the API's events, the evidence page,
-//! `verify`).
+//! subject's last message a gateway's append compares nothing before it either. One under the
+//! point's own seq is compared with the point's event by content: another event there with no
+//! event after it is another version of the application's last event, which this read does not
+//! settle (it holds the point's hash, not its sealed event): the subject is read from its start
+//! then, where the seals settle it or refuse it ([`super::subject`]). The reads of the whole
+//! history compare them all
+//! and name what they find (the API's events, the evidence page, `verify`).
 
 use super::subject::{self, End};
 use super::{JetStreamLog, Last, SubjectTip};
@@ -98,14 +102,14 @@ impl JetStreamLog {
         let mut events = Vec::new();
         let mut end = known.position;
         if known.position < last {
+            let reading = subject::Reading::new(app, known.seq, subject::Copies::Passed)
+                .knowing(subject::After {
+                    at: known.at,
+                    hash: &known.hash,
+                })
+                .verifying(self.inner.seal_key.as_ref());
             let read = self
-                .read_positioned_from(
-                    app,
-                    subject,
-                    known.position + 1,
-                    known.seq,
-                    subject::Copies::Passed,
-                )
+                .read_on(subject, known.position + 1, reading, u64::MAX)
                 .await;
             match read {
                 Ok(read) => {
@@ -113,7 +117,9 @@ impl JetStreamLog {
                     end = end.max(read.end);
                 }
                 // An event after the point that does not follow it (a seq past the next): a
-                // stale point or a history with a hole, which the whole read tells apart.
+                // stale point or a history with a hole, which the whole read tells apart; or
+                // another event under the point's seq with none after it, which the whole
+                // read settles by the seals or refuses, naming it.
                 Err(LogError::Corrupt { .. }) => return Ok(None),
                 Err(e) => return Err(e),
             }

@@ -79,6 +79,11 @@ struct Inner {
     /// The public key (hex) the stream's creator recorded in its metadata
     /// ([`connect::SIGNER_METADATA`]); `None` for a stream made otherwise.
     signer: Option<String>,
+    /// The key this gateway's seals verify under (its own: [`JetStreamConfig::signer`]), with
+    /// which an action's read settles another event under an application's last seq
+    /// ([`subject::Reading::finish`]); `None` for a log opened without it (the read-only
+    /// tools), whose reads refuse every such event.
+    seal_key: Option<crate::envelope::PublicKey>,
     /// How the stream's creator recorded its application ids derive
     /// ([`connect::APP_IDS_METADATA`]); `None` for a stream made otherwise.
     app_ids: Option<String>,
@@ -355,6 +360,10 @@ impl JetStreamLog {
             head: tx,
             source,
             signer: info.config.metadata.get(connect::SIGNER_METADATA).cloned(),
+            seal_key: config
+                .signer
+                .as_deref()
+                .and_then(crate::envelope::PublicKey::from_hex),
             app_ids: info.config.metadata.get(connect::APP_IDS_METADATA).cloned(),
             pushed: std::sync::atomic::AtomicBool::new(false),
             pushed_to: std::sync::atomic::AtomicU64::new(0),
@@ -751,7 +760,8 @@ impl JetStreamLog {
         after: u64,
         copies: subject::Copies,
     ) -> Result<subject::Read, LogError> {
-        let reading = subject::Reading::new(app, after, copies);
+        let reading =
+            subject::Reading::new(app, after, copies).verifying(self.inner.seal_key.as_ref());
         self.read_on(subject, from, reading, u64::MAX).await
     }
 
@@ -768,7 +778,7 @@ impl JetStreamLog {
         until: u64,
     ) -> Result<subject::Read, LogError> {
         if reading.holds(until) {
-            return Ok(reading.finish(subject));
+            return reading.finish(subject);
         }
         // The last message read, for the check against the leader's last.
         let mut last_read: Option<(u64, Bytes)> = None;
@@ -804,7 +814,7 @@ impl JetStreamLog {
                         Ok(next @ subject::Judged::Next(_)) => {
                             reading.accept(batched.position, next);
                             if reading.holds(until) {
-                                return Ok(reading.finish(subject));
+                                return reading.finish(subject);
                             }
                             from = batched.position + 1;
                             last_read = Some((batched.position, batched.payload));
@@ -832,11 +842,11 @@ impl JetStreamLog {
                 // by message.
                 let leaders = self.last_raw(subject).await?;
                 match (leaders, &last_read) {
-                    (None, None) => return Ok(reading.finish(subject)),
+                    (None, None) => return reading.finish(subject),
                     (Some(m), Some((position, payload)))
                         if m.position == *position && m.payload == *payload =>
                     {
-                        return Ok(reading.finish(subject));
+                        return reading.finish(subject);
                     }
                     _ => {
                         batching = false;
@@ -845,11 +855,11 @@ impl JetStreamLog {
                 }
             }
             let Some(m) = self.next_on(subject, from).await? else {
-                return Ok(reading.finish(subject));
+                return reading.finish(subject);
             };
             reading.take(m.position, &m.payload)?;
             if reading.holds(until) {
-                return Ok(reading.finish(subject));
+                return reading.finish(subject);
             }
             from = m.position + 1;
             // After a message the batches did not take, they go on (`batching` is still set);

@@ -10,19 +10,47 @@
 //! there from a point already known ([`super::behind`]). (The reads of the whole stream record
 //! each as unreadable at its position: [`super::Inner::entry`].)
 //!
-//! What still stops a read is what would serve a history with a hole or a second version: an
-//! event of the application whose seq jumps past the next one, or another event under a seq
-//! already read (rewritten or forged after it was stored). And the read of the whole history
+//! What still stops a read is what would serve a history with a hole: an event of the
+//! application whose seq jumps past the next one. The read of the whole history
 //! ([`super::EventLog::read`]: the API's events, the evidence page, disputes, `verify --app`)
-//! refuses a copy of one of the application's events too ([`Copies`]): it is the evidence of a
-//! stream written to from outside, which those show as found (the whole log read, each copy
-//! named). The reads an action makes (the last event, the events after a remembered one, the
-//! subject's end for an append) pass over it, so the application is still acted on.
+//! refuses a copy of one of the application's events, and another event under a seq already
+//! read (rewritten or forged after it was stored), at its position ([`Copies::Refused`]): it is
+//! the evidence of a stream written to from outside, which those show as found (the whole log
+//! read, each one named).
+//!
+//! The reads an action makes (the last event, the events after a remembered one, the subject's
+//! end for an append) pass over both ([`Copies::Passed`]), so that one message published by
+//! anything with publish rights does not stop the application for good (the stream denies
+//! deletes): each is stored after the event the application holds under its seq, which the
+//! application's next events link to and its projection folded, so the subject's order says
+//! which is its history. Two are still refused by those reads:
+//!
+//! - another event under the application's *last* seq (no event of the application after it)
+//!   that the seals do not settle: nothing after it says which of the two the history goes on
+//!   from, and an action decides on the last event and chains the next onto it, so the seals
+//!   say ([`Reading::finish`], [`foreign::settle_beside_last`]). When the one stored first
+//!   verifies under the gateway's key and the later one does not (a rewritten event: its hash
+//!   no longer its content's, or no gateway's signature), the later one is passed over and the
+//!   next event links to the first; when the first does not verify, or both do (truly
+//!   ambiguous), the read is refused, and so it is by a log opened without the gateway's key
+//!   (the read-only tools). The gateway never links a new event to a forged one, nor decides
+//!   while it cannot tell. A read starting after a known event (a tip, [`super::behind`])
+//!   compares a message under that event's seq with it by content, and is refused there
+//!   (its caller reads the subject from its start, which holds the first event to verify).
+//! - an event under a seq the application does not hold yet that jumps past its next (a hole
+//!   at the head), as above. One under exactly its next seq is read as its next event: whether
+//!   its seal holds and it links to the one before is the service's check before it decides
+//!   (`service::act`), as for every event read.
+//!
+//! Where the subject's last message is read alone (one request, [`Message::appended_event_of`]),
+//! a message is taken as the application's last event only with a gateway's headers; a forged
+//! one with them is then not the event the action remembered or the projections folded there
+//! (another seq or hash), and the action reads the whole history, which refuses it.
 
 use axum::body::Bytes;
 
 use super::{Last, SubjectTip};
-use crate::envelope::Envelope;
+use crate::envelope::{Envelope, PublicKey};
 use crate::log::LogError;
 use crate::log::foreign::{self, Foreign, What};
 
@@ -154,13 +182,36 @@ pub(super) enum Judged {
     Passed(What),
 }
 
-/// What a read makes of a copy of one of the application's events, later on its subject.
+/// What a read makes of an event of the application later on its subject under a seq it has
+/// read already: a copy of one of its events, or another event under that seq.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Copies {
-    /// Passed over, as anything else on the subject that is not the next event.
+    /// Passed over, as anything else on the subject that is not the next event, but for
+    /// another event under the last seq read that the seals do not settle
+    /// ([`Reading::finish`]): the reads an action makes.
     Passed,
     /// Refused as corruption at its position, for a caller that finds and shows each.
     Refused,
+}
+
+/// Another event than the application's under the seq of the last event read when it was met
+/// ([`What::Another`]), kept for its seal to be checked when the read ends with no event after
+/// it ([`Reading::finish`]).
+struct BesideLast {
+    position: u64,
+    seq: u64,
+    of: u64,
+    event: Envelope,
+}
+
+/// The application's event the read starts after, when known: a message under its seq met
+/// before any event is compared with it.
+#[derive(Clone, Copy)]
+pub(super) struct After<'a> {
+    /// Its position.
+    pub at: u64,
+    /// Its hash, as its seal says.
+    pub hash: &'a str,
 }
 
 /// An application's subject read message by message, in stream order: its events, the first
@@ -169,10 +220,15 @@ pub(super) struct Reading<'a> {
     app: &'a str,
     after: u64,
     copies: Copies,
+    known: Option<After<'a>>,
+    /// The gateway's key, which settles another event under the last seq by the seals; `None`
+    /// (a log opened without it) refuses every such read.
+    key: Option<&'a PublicKey>,
     events: Vec<Last>,
     end: u64,
     unchecked: bool,
     passed: foreign::Passed,
+    beside_last: Vec<BesideLast>,
 }
 
 impl<'a> Reading<'a> {
@@ -181,11 +237,34 @@ impl<'a> Reading<'a> {
             app,
             after,
             copies,
+            known: None,
+            key: None,
             events: Vec::new(),
             end: 0,
             unchecked: false,
             passed: foreign::Passed::default(),
+            beside_last: Vec::new(),
         }
+    }
+
+    /// The read, settling another event under the application's last seq by the seals under
+    /// `key` (the gateway's) rather than refusing it ([`Reading::finish`]).
+    pub fn verifying(mut self, key: Option<&'a PublicKey>) -> Reading<'a> {
+        self.key = key;
+        self
+    }
+
+    /// The read, knowing the event at seq `after` (`known`): a message under that seq met
+    /// before any event is compared with it by content, so that another event under the
+    /// application's last seq is refused there too, not passed over uncompared.
+    pub fn knowing(mut self, known: After<'a>) -> Reading<'a> {
+        self.known = Some(known);
+        self
+    }
+
+    /// The seq of the last event read, or the one the read starts after.
+    fn last_seq(&self) -> u64 {
+        self.events.last().map_or(self.after, |l| l.seq)
     }
 
     /// What the message at `position` is to the application's history, without taking it; an
@@ -212,11 +291,7 @@ impl<'a> Reading<'a> {
             let shown = crate::shown::said(&event.app, crate::ids::is_valid);
             return Ok(Judged::Passed(What::OtherApplication(shown)));
         }
-        let expected = self
-            .events
-            .last()
-            .map_or(self.after, |l| l.seq)
-            .saturating_add(1);
+        let expected = self.last_seq().saturating_add(1);
         if event.seq > expected {
             return Err(LogError::Corrupt {
                 position,
@@ -240,14 +315,20 @@ impl<'a> Reading<'a> {
             .and_then(|i| usize::try_from(i).ok())
             .and_then(|i| self.events.get(i));
         match earlier {
-            Some(e) if e.event != event => Err(LogError::Corrupt {
-                position,
-                reason: format!(
-                    "another event under the application's seq {}, which the event at position \
-                     {} holds: rewritten or forged after it was stored",
-                    event.seq, e.position
-                ),
-            }),
+            Some(e) if e.event != event && self.copies == Copies::Refused => {
+                Err(LogError::Corrupt {
+                    position,
+                    reason: format!(
+                        "another event under the application's seq {}, which the event at \
+                         position {} holds: rewritten or forged after it was stored",
+                        event.seq, e.position
+                    ),
+                })
+            }
+            Some(e) if e.event != event => Ok(Judged::Passed(What::Another {
+                seq: event.seq,
+                of: e.position,
+            })),
             Some(e) if self.copies == Copies::Refused => Err(LogError::Corrupt {
                 position,
                 reason: format!(
@@ -261,7 +342,24 @@ impl<'a> Reading<'a> {
                 seq: event.seq,
                 of: e.position,
             })),
-            None => Ok(Judged::Passed(What::Earlier { seq: event.seq })),
+            None => Ok(Judged::Passed(self.against_known(&event))),
+        }
+    }
+
+    /// What an event under a seq at or before the one the read starts after is: compared with
+    /// the known event there by content (its hash recomputed: a rewritten one may claim the
+    /// genuine hash), else not compared.
+    fn against_known(&self, event: &Envelope) -> What {
+        match self.known {
+            Some(known) if event.seq == self.after && self.events.is_empty() => {
+                let (seq, of) = (event.seq, known.at);
+                if event.compute_hash() == known.hash {
+                    What::Copy { seq, of }
+                } else {
+                    What::Another { seq, of }
+                }
+            }
+            _ => What::Earlier { seq: event.seq },
         }
     }
 
@@ -273,6 +371,19 @@ impl<'a> Reading<'a> {
     /// Takes the message at `position`: the application's next event, or passed over.
     pub fn take(&mut self, position: u64, payload: &[u8]) -> Result<(), LogError> {
         let judged = self.judge(position, payload)?;
+        // Another event under the last seq read is kept whole, decoded a second time (the rare
+        // path), for its seal to be checked if no event follows it.
+        if let Judged::Passed(What::Another { seq, of }) = judged
+            && seq == self.last_seq()
+            && let Ok(event) = Envelope::from_stored(payload)
+        {
+            self.beside_last.push(BesideLast {
+                position,
+                seq,
+                of,
+                event,
+            });
+        }
         self.accept(position, judged);
         Ok(())
     }
@@ -281,7 +392,12 @@ impl<'a> Reading<'a> {
     pub fn accept(&mut self, position: u64, judged: Judged) {
         self.end = position;
         match judged {
-            Judged::Next(last) => self.events.push(last),
+            Judged::Next(last) => {
+                // An event follows: one passed over under the seq before it is not beside
+                // the last event any more, and the chain goes on from the one read there.
+                self.beside_last.clear();
+                self.events.push(last);
+            }
             Judged::Passed(what) => {
                 self.unchecked |= matches!(what, What::Earlier { .. });
                 self.passed.take(Foreign { position, what });
@@ -290,8 +406,40 @@ impl<'a> Reading<'a> {
     }
 
     /// The events read, saying once in the log what was passed over on `subject` (its
-    /// positions, never its content).
-    pub fn finish(self, subject: &str) -> Read {
+    /// positions, never its content). Another event than the application's stored under its
+    /// last seq read, with no event of it after, is settled by the seals
+    /// ([`foreign::settle_beside_last`]): an action decides on that last event and chains the
+    /// next onto it, and with two versions of it and nothing after them to say which the
+    /// history goes on from, only the gateway's seal on the first, and none on the other, says
+    /// it. Otherwise (both sealed, the first not, no key to check them with, or the first not
+    /// among the events read) the read is refused as corrupt, for good since the stream denies
+    /// deletes, until an operator settles it; the history's read names it under `not_history`
+    /// meanwhile. (Under an earlier seq the events after it link to the one stored first, which
+    /// the projections folded: it is passed over.)
+    pub fn finish(self, subject: &str) -> Result<Read, LogError> {
+        if let Some(b) = self.beside_last.first() {
+            let first = self.events.last().filter(|l| l.seq == b.seq);
+            if let (Some(first), Some(key)) = (first, self.key) {
+                let others: Vec<(u64, &Envelope)> = self
+                    .beside_last
+                    .iter()
+                    .map(|b| (b.position, &b.event))
+                    .collect();
+                foreign::settle_beside_last((first.position, &first.event), &others, key)?;
+            } else {
+                return Err(LogError::Corrupt {
+                    position: b.position,
+                    reason: format!(
+                        "another event under the application's last seq {}, which the event at \
+                     position {} holds, published onto its subject by something other than a \
+                     gateway: no action is decided on the application, nor an event chained \
+                     after either, while its last event has two versions (docs/operations.md, \
+                     \"A copy on the stream\")",
+                        b.seq, b.of
+                    ),
+                });
+            }
+        }
         if let Some(first) = self.passed.first() {
             tracing::warn!(
                 subject,
@@ -303,12 +451,12 @@ impl<'a> Reading<'a> {
                  permissions\")"
             );
         }
-        Read {
+        Ok(Read {
             events: self.events,
             end: self.end,
             unchecked: self.unchecked,
             passed: self.passed,
-        }
+        })
     }
 }
 

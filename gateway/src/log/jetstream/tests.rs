@@ -779,13 +779,44 @@ async fn a_tip_the_subject_contradicts_is_not_trusted() {
     assert_eq!(log.read(&a).await.expect("read"), events);
 }
 
+/// What `reader` reads of `app`, whose subject holds a copy or another event under an earlier
+/// seq at `refused_at` first: the whole history is refused there, while the reads an action
+/// makes pass over it: the events after `after` (its seq and position) are `events`, the last
+/// of them the application's last event.
+async fn read_past(
+    reader: &JetStreamLog,
+    app: &str,
+    refused_at: u64,
+    after: (u64, u64),
+    events: &[Envelope],
+) {
+    match reader.read(app).await {
+        Err(LogError::Corrupt { position, .. }) => assert_eq!(position, refused_at),
+        other => panic!("expected refused at {refused_at}, got {other:?}"),
+    }
+    let (seq, position) = after;
+    assert_eq!(
+        reader
+            .read_after(app, seq, position)
+            .await
+            .expect("read after"),
+        events
+    );
+    assert_eq!(
+        reader.last(app).await.expect("last").as_ref(),
+        events.last()
+    );
+}
+
 /// Given A's events 1 and 2 and a copy of its event 1 published again after them by some other
 /// client, then A's history as an action reads it is still [1, 2] (from event 1 on, or its last
 /// alone), and the next append is seq 3, chained onto event 2; a gateway without a tip for the
 /// subject finds A's last event behind the copy. The whole history's read refuses the copy at
 /// its position, for the evidence page and the API to name it. Another event under seq 1
-/// (rewritten after sealing) is not a copy: every read refuses it as corruption, as it refuses
-/// a seq that jumps ahead.
+/// (rewritten after sealing) is not a copy: the whole history's read refuses it, while the
+/// reads an action makes pass over it as they pass over a copy (stored after the event under
+/// seq 1 that the later events link to), and the next append is chained onto the last event;
+/// a seq that jumps ahead is refused by every read.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_copy_of_an_earlier_event_is_passed_over() {
     let server = NatsServer::start();
@@ -795,18 +826,7 @@ async fn a_copy_of_an_earlier_event_is_passed_over() {
     assert_eq!(publish_onto(&log, &a, &a_events[0]).await, 3);
     let fresh = open(&server).await;
     for reader in [&log, &fresh] {
-        assert!(matches!(
-            reader.read(&a).await,
-            Err(LogError::Corrupt { position: 3, .. })
-        ));
-        assert_eq!(
-            reader.read_after(&a, 1, 1).await.expect("read after"),
-            a_events[1..].to_vec()
-        );
-        assert_eq!(
-            reader.last(&a).await.expect("last"),
-            Some(a_events[1].clone())
-        );
+        read_past(reader, &a, 3, (1, 1), &a_events[1..]).await;
     }
     let third = conformance::event(&a, 3, &a_events[1].hash);
     assert_eq!(fresh.append(third.clone(), 2).await.expect("append"), 4);
@@ -836,19 +856,174 @@ async fn a_copy_of_an_earlier_event_is_passed_over() {
     let mut rewritten = a_events[0].clone();
     rewritten.actor = "440000/someone-else".into();
     assert_eq!(publish_onto(&log, &a, &rewritten).await, 6);
-    assert!(matches!(
-        log.read_after(&a, 0, 0).await,
-        Err(LogError::Corrupt { position: 6, .. })
-    ));
+    let fresh = open(&server).await;
+    for reader in [&log, &fresh] {
+        read_past(reader, &a, 3, (0, 0), &a_events).await;
+    }
+    let fourth = conformance::event(&a, 4, &a_events[2].hash);
+    assert_eq!(fresh.append(fourth.clone(), 3).await.expect("append"), 7);
+    a_events.push(fourth);
+    assert_eq!(log.read_after(&a, 0, 0).await.expect("read"), a_events);
 
     let z = crate::ids::new_v7();
     let z_events = conformance::append_chain(&log, &z, 1).await;
     let ahead = conformance::event(&z, 3, &z_events[0].hash);
-    assert_eq!(publish_onto(&log, &z, &ahead).await, 8);
+    assert_eq!(publish_onto(&log, &z, &ahead).await, 9);
     assert!(matches!(
         log.read(&z).await,
-        Err(LogError::Corrupt { position: 8, .. })
+        Err(LogError::Corrupt { position: 9, .. })
     ));
+    assert!(matches!(
+        log.last(&z).await,
+        Err(LogError::Corrupt { position: 9, .. })
+    ));
+}
+
+/// Given A's events 1 and 2, and another event under seq 2 (rewritten after sealing: its hash
+/// no longer its content's) published after them by some other client, when an action reads A
+/// (its last event, the events after event 1, the subject's end for an append) through a log
+/// that holds the gateway's key, by the gateway that appended event 2 (whose tip is event 2)
+/// and by one that has no tip, then each read passes over the rewritten one (event 2, the one
+/// stored first, verifies; the other does not), and event 3, chained onto event 2, is appended
+/// after it (the append names the subject's last message, the rewritten one, so the server's
+/// check is not refused for good). A log opened without the key (the read-only tools) refuses
+/// each read, naming the rewritten message's position. The whole history's read refuses it
+/// either way. Another event under seq 2 with event 3 after it, linked to the first, is passed
+/// over without its seal being checked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_event_under_the_last_seq_is_settled_by_the_seals() {
+    let server = NatsServer::start();
+    let log = open_sealing(&server).await;
+    let a = crate::ids::new_v7();
+    let mut a_events = conformance::append_chain(&log, &a, 2).await;
+    let mut rewritten = a_events[1].clone();
+    rewritten.actor = "440000/someone-else".into();
+    assert_eq!(publish_onto(&log, &a, &rewritten).await, 3);
+
+    let keyless = open(&server).await;
+    refused_beside_last(&keyless, &a, 3, "which the event at position 2 holds").await;
+
+    let fresh = open_sealing(&server).await;
+    for reader in [&log, &fresh] {
+        assert_eq!(
+            reader.last(&a).await.expect("last"),
+            Some(a_events[1].clone())
+        );
+        assert_eq!(
+            reader.read_after(&a, 1, 1).await.expect("after"),
+            a_events[1..].to_vec()
+        );
+        assert!(matches!(
+            reader.read(&a).await,
+            Err(LogError::Corrupt { position: 3, .. })
+        ));
+    }
+    let third = conformance::event(&a, 3, &a_events[1].hash);
+    assert_eq!(fresh.append(third.clone(), 2).await.expect("append"), 4);
+    a_events.push(third);
+    assert_eq!(log.read_after(&a, 0, 0).await.expect("read"), a_events);
+
+    // The same forgery with A's event 3 after it (published as a gateway that appended it
+    // would have been before the forgery was met): the forged one is under an earlier seq.
+    let b = crate::ids::new_v7();
+    let b_events = conformance::append_chain(&log, &b, 2).await;
+    let mut forged = b_events[1].clone();
+    forged.actor = "440000/someone-else".into();
+    assert_eq!(publish_onto(&log, &b, &forged).await, 7);
+    let b_third = conformance::event(&b, 3, &b_events[1].hash);
+    assert_eq!(publish_onto(&log, &b, &b_third).await, 8);
+    let fresh = open(&server).await;
+    assert_eq!(fresh.last(&b).await.expect("last"), Some(b_third.clone()));
+    let mut expected = b_events[1..].to_vec();
+    expected.push(b_third);
+    assert_eq!(fresh.read_after(&b, 1, 4).await.expect("after"), expected);
+}
+
+/// Given A's events 1 and 2, and a second event under seq 2 sealed with the gateway's key (its
+/// data differs, hash and signature made afresh: one the seals cannot tell from a gateway's),
+/// published after them, when an action reads A through a log that holds the key, by the
+/// gateway that appended event 2 and by one that has no tip, then each read is refused as
+/// corrupt at the second one's position, saying the two are both sealed and truly ambiguous,
+/// and nothing is appended. Given B's events 1 and 2 where event 2 does not verify (rewritten
+/// in place of the one a gateway sealed) and another unsealed event under seq 2 after it, its
+/// reads are refused too: nothing sealed says which B's history goes on from.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_sealed_events_under_the_last_seq_are_refused_as_ambiguous() {
+    let server = NatsServer::start();
+    let log = open_sealing(&server).await;
+    let a = crate::ids::new_v7();
+    let a_events = conformance::append_chain(&log, &a, 2).await;
+    let mut resealed = a_events[1].clone();
+    resealed.data = serde_json::json!({"materials_checked": false});
+    resealed.seal(&crate::envelope::GatewayKey::from_seed([3; 32]));
+    assert_eq!(publish_onto(&log, &a, &resealed).await, 3);
+    let fresh = open_sealing(&server).await;
+    for reader in [&log, &fresh] {
+        refused_beside_last(
+            reader,
+            &a,
+            3,
+            "two different events under the application's last seq 2, at log positions 2 and \
+             3, both sealed with the gateway's key: truly ambiguous",
+        )
+        .await;
+    }
+    assert_eq!(stream_info(&log).await.state.last_sequence, 3);
+
+    let b = crate::ids::new_v7();
+    let mut b_events = conformance::append_chain(&log, &b, 1).await;
+    let mut unsealed = conformance::event(&b, 2, &b_events[0].hash);
+    unsealed.sig = "00".repeat(64);
+    assert_eq!(publish_onto(&log, &b, &unsealed).await, 5);
+    b_events.push(unsealed.clone());
+    let mut other = unsealed;
+    other.actor = "440000/someone-else".into();
+    assert_eq!(publish_onto(&log, &b, &other).await, 6);
+    refused_beside_last(
+        &fresh,
+        &b,
+        6,
+        "and the one at 5 does not verify under the gateway's key",
+    )
+    .await;
+}
+
+/// Has each read an action makes of `app` through `reader` (its last event, the events after
+/// event 1, the append of event 3 after event 2) refused as corrupt at `position`, the reason
+/// saying `says`, and nothing appended.
+async fn refused_beside_last(reader: &JetStreamLog, app: &str, position: u64, says: &str) {
+    let stored = stream_info(reader).await.state.last_sequence;
+    let second = reader.read_after(app, 0, 0).await;
+    let refused = |r: Result<(), LogError>, what: &str| match r {
+        Err(LogError::Corrupt {
+            position: at,
+            reason,
+        }) if at == position => {
+            assert!(reason.contains(says), "{what}: {reason}");
+        }
+        Err(other) => panic!("{what}: expected refused at {position}, got {other:?}"),
+        Ok(()) => panic!("{what}: expected refused at {position}, got an answer"),
+    };
+    refused(second.map(|_| ()), "read from the start");
+    refused(reader.last(app).await.map(|_| ()), "last");
+    refused(reader.read_after(app, 1, 1).await.map(|_| ()), "read after");
+    let third = conformance::event(app, 3, "");
+    refused(reader.append(third, 2).await.map(|_| ()), "append");
+    assert_eq!(stream_info(reader).await.state.last_sequence, stored);
+}
+
+/// A log that holds the gateway's key (the one [`conformance::event`] seals with), as a
+/// serving gateway's does.
+async fn open_sealing(server: &NatsServer) -> JetStreamLog {
+    let mut c = config(server);
+    c.signer = Some(
+        crate::envelope::GatewayKey::from_seed([3; 32])
+            .public()
+            .to_hex(),
+    );
+    JetStreamLog::open(&c)
+        .await
+        .unwrap_or_else(|e| panic!("open on {}: {e}", crate::testnats::describe(server)))
 }
 
 /// What the server says of `log`'s stream now.
