@@ -156,6 +156,25 @@ pub enum ServeError {
         recorded: String,
     },
     #[error(
+        "the stream {stream} does not record its gateways' public key (its metadata \
+         {SIGNER_METADATA}), and this gateway could not record its own there: {why}. Nothing \
+         was started: without the record, a gateway with another key would start on this \
+         stream too, and the events it appended would never verify (the stream refuses \
+         deletes). Either grant this gateway's NATS user \"$JS.API.STREAM.UPDATE.{stream}\" \
+         for its next start (it records the key then and needs the right no longer), or add \
+         \"{SIGNER_METADATA}\": \"{key}\" to the stream's metadata yourself (a \
+         $JS.API.STREAM.UPDATE.{stream} request with the stream's configuration; \
+         docs/operations.md, \"Creating the stream by hand\"). The key stays in {path} for \
+         that start"
+    )]
+    KeyNotRecorded {
+        stream: String,
+        /// The gateway's public key (hex): public, what the operator records.
+        key: String,
+        path: String,
+        why: String,
+    },
+    #[error(
         "the events of the stream {stream} ({}) do not verify under \
          {path} (key id {kid}): every gateway of one stream signs with the same key. Copy \
          gateway.key from the data directory of a gateway of this stream (its GET /v1/keys \
@@ -1014,6 +1033,23 @@ pub async fn open_jetstream(
         }
         return Err(refused);
     }
+    // A stream made by hand records no key: this gateway's is recorded now, or it does not
+    // start (its key kept, to be recorded by hand: the refusal names it).
+    if log.recorded_signer().is_none()
+        && let Err(why) = log.record_signer(&key.public().to_hex()).await
+    {
+        return Err(ServeError::KeyNotRecorded {
+            stream: config.stream.clone(),
+            key: key.public().to_hex(),
+            path: match saved {
+                Some(_) => dir.key(),
+                None => dir.new_key(),
+            }
+            .display()
+            .to_string(),
+            why,
+        });
+    }
     if saved.is_none() {
         // The key kept aside becomes the directory's (a rename: never two keys half-written).
         std::fs::rename(dir.new_key(), dir.key()).map_err(|source| ServeError::Io {
@@ -1264,12 +1300,11 @@ async fn check_stream_key(
     };
     // The key the stream's maker recorded: ours when this start made the stream (with the key
     // it has not saved yet) or when the key was copied here; else not the stream's.
-    if let Some(recorded) = log.recorded_signer() {
-        if recorded == key.to_hex() {
-            return Ok(());
-        }
+    if let Some(recorded) = log.recorded_signer()
+        && recorded != key.to_hex()
+    {
         let recorded =
-            PublicKey::from_hex(recorded).map_or_else(|| recorded.to_string(), |k| k.kid());
+            PublicKey::from_hex(&recorded).map_or_else(|| recorded.to_string(), |k| k.kid());
         if !saved {
             return Err(no_key(format!(
                 "key id {recorded}, recorded when a gateway made the stream"
@@ -1283,12 +1318,14 @@ async fn check_stream_key(
             recorded,
         });
     }
-    // A stream made otherwise (by hand, or by a gateway from before the record): its events.
+    // The events the stream holds are checked too, recorded key or not: a stream made by hand
+    // (or by a gateway from before the record) has none, and a key recorded there by hand may
+    // be another than the one its events were sealed with.
     let head = *log.head().borrow();
     if head == 0 {
         return Ok(());
     }
-    if !saved {
+    if !saved && log.recorded_signer().is_none() {
         return Err(no_key("its events are signed with it".to_string()));
     }
     // A position that does not read as an event (a message published by something else)
@@ -1723,6 +1760,8 @@ mod tests {
             DataDir(tmp.path().join("second")),
         );
         let config = JetStreamConfig::new(server.url());
+        // The key the conformance events are sealed with: a start checks the stream's events.
+        write_key(&first, [3; 32]);
         {
             let opened = open_jetstream(&first, &config).await.expect("first");
             crate::log::conformance::append_chain(&*opened.gateway.log, &crate::ids::new_v7(), 2)
@@ -2351,7 +2390,7 @@ mod tests {
             .expect("load")
             .expect("the maker saved its key");
         assert_eq!(
-            opened.gateway.log.recorded_signer(),
+            opened.gateway.log.recorded_signer().as_deref(),
             Some(made.public().to_hex().as_str())
         );
         assert_eq!(*opened.gateway.log.head().borrow(), 0, "no event yet");
@@ -2408,6 +2447,192 @@ mod tests {
         open_jetstream(&fresh, &config)
             .await
             .expect("the stream's key copied in");
+    }
+
+    /// The gateway user of `server` ([`crate::log::jetstream::tests::documented_permissions`]).
+    fn as_gateway_user(server: &crate::testnats::NatsServer) -> JetStreamConfig {
+        let mut config = JetStreamConfig::new(format!(
+            "nats://tongban-gateway:gateway-secret@127.0.0.1:{}",
+            server.port()
+        ));
+        config.op_timeout = Duration::from_secs(1);
+        config
+    }
+
+    /// Given a stream created by hand from docs/operations.md's configuration without a key (a
+    /// new deployment) and a gateway user with the documented rights (no stream update), when
+    /// the first gateway starts, then it refuses, naming its key and both ways to record it, and
+    /// keeps the key; when the operator records it as the docs say, then that gateway starts and
+    /// one with another key does not. (Found by an operator's walkthrough: the gateway started
+    /// without the record, and so did a second with a key of its own, whose events never
+    /// verified.)
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_gateway_that_cannot_record_its_key_on_a_stream_made_by_hand_does_not_start() {
+        use crate::log::jetstream::tests::{as_admin, documented_permissions, documented_stream};
+        let server = crate::testnats::NatsServer::start_with_config(&documented_permissions());
+        as_admin(
+            &server,
+            "$JS.API.STREAM.CREATE.TONGBAN",
+            documented_stream(None),
+        )
+        .await;
+        let tmp = TempDir::new("stream-by-hand-unrecorded");
+        let config = as_gateway_user(&server);
+
+        let first = DataDir(tmp.path().join("first"));
+        let refused = open_jetstream(&first, &config)
+            .await
+            .err()
+            .expect("refused");
+        let message = refused.to_string();
+        assert!(
+            matches!(refused, ServeError::KeyNotRecorded { .. }),
+            "{message}"
+        );
+        let kept = GatewayKey::load(&first.new_key())
+            .expect("load")
+            .expect("the key kept for the next start");
+        let hex = kept.public().to_hex();
+        for named in [
+            format!("\"tongban.public_key\": \"{hex}\""),
+            "\"$JS.API.STREAM.UPDATE.TONGBAN\"".to_string(),
+            "Creating the stream by hand".to_string(),
+            "$JS.API.STREAM.UPDATE.TONGBAN".to_string(),
+        ] {
+            assert!(message.contains(&named), "{named}: {message}");
+        }
+        assert!(!first.key().exists(), "{message}");
+        assert!(!first.log_source().exists(), "not bound: {message}");
+
+        as_admin(
+            &server,
+            "$JS.API.STREAM.UPDATE.TONGBAN",
+            documented_stream(Some(&hex)),
+        )
+        .await;
+        let opened = open_jetstream(&first, &config)
+            .await
+            .expect("starts once its key is recorded");
+        let key = GatewayKey::load(&first.key())
+            .expect("load")
+            .expect("saved");
+        assert_eq!(key.public().to_hex(), hex);
+        assert_eq!(
+            opened.gateway.log.recorded_signer().as_deref(),
+            Some(hex.as_str())
+        );
+
+        let other = DataDir(tmp.path().join("other"));
+        write_key(&other, [4; 32]);
+        let refused = open_jetstream(&other, &config)
+            .await
+            .err()
+            .expect("refused");
+        assert!(
+            matches!(refused, ServeError::NotTheRecordedKey { .. }),
+            "{refused}"
+        );
+    }
+
+    /// Given a stream created by hand without a key and a gateway user granted the stream
+    /// update for the first start, when the first gateway starts, then it records its key on
+    /// the stream, and a second gateway, with no key or its own, does not start on it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_first_gateway_on_a_stream_made_by_hand_records_its_key_there() {
+        use crate::log::jetstream::tests::{as_admin, documented_permissions, documented_stream};
+        let permissions = documented_permissions().replacen(
+            "\"$JS.API.STREAM.INFO.TONGBAN\",",
+            "\"$JS.API.STREAM.INFO.TONGBAN\", \"$JS.API.STREAM.UPDATE.TONGBAN\",",
+            1,
+        );
+        assert_ne!(permissions, documented_permissions());
+        let server = crate::testnats::NatsServer::start_with_config(&permissions);
+        as_admin(
+            &server,
+            "$JS.API.STREAM.CREATE.TONGBAN",
+            documented_stream(None),
+        )
+        .await;
+        let tmp = TempDir::new("stream-by-hand-recorded");
+        let config = as_gateway_user(&server);
+        let first = DataDir(tmp.path().join("first"));
+        let opened = open_jetstream(&first, &config)
+            .await
+            .expect("the first gateway records its key");
+        let key = GatewayKey::load(&first.key())
+            .expect("load")
+            .expect("saved");
+        assert_eq!(
+            opened.gateway.log.recorded_signer(),
+            Some(key.public().to_hex())
+        );
+        assert!(!first.new_key().exists());
+
+        let fresh = DataDir(tmp.path().join("fresh"));
+        let refused = open_jetstream(&fresh, &config)
+            .await
+            .err()
+            .expect("refused");
+        assert!(
+            matches!(refused, ServeError::NoKeyForStream { .. }),
+            "{refused}"
+        );
+        assert!(!fresh.key().exists() && !fresh.new_key().exists());
+        let other = DataDir(tmp.path().join("other"));
+        write_key(&other, [4; 32]);
+        let refused = open_jetstream(&other, &config)
+            .await
+            .err()
+            .expect("refused");
+        assert!(
+            matches!(refused, ServeError::NotTheRecordedKey { .. }),
+            "{refused}"
+        );
+    }
+
+    /// Given a stream whose events were sealed with one key, when its metadata is made to
+    /// record another (by hand) and a gateway with that other key starts, then it is refused:
+    /// the stream's events do not verify under it, whatever the record says.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_key_recorded_by_hand_that_did_not_seal_the_streams_events_does_not_start() {
+        let server = crate::testnats::NatsServer::start();
+        let tmp = TempDir::new("stream-recorded-not-sealing");
+        let config = JetStreamConfig::new(server.url());
+        let maker = DataDir(tmp.path().join("maker"));
+        // The seed the conformance events are sealed with.
+        write_key(&maker, [3; 32]);
+        let opened = open_jetstream(&maker, &config).await.expect("maker");
+        crate::log::conformance::append_chain(&*opened.gateway.log, &crate::ids::new_v7(), 2).await;
+        let js =
+            async_nats::jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
+        let mut stream = js
+            .get_stream(&config.stream)
+            .await
+            .expect("stream")
+            .info()
+            .await
+            .expect("info")
+            .config
+            .clone();
+        let other_key = GatewayKey::from_seed([4; 32]).public();
+        stream.metadata.insert(
+            crate::log::jetstream::SIGNER_METADATA.to_string(),
+            other_key.to_hex(),
+        );
+        js.update_stream(stream).await.expect("recorded by hand");
+
+        let other = DataDir(tmp.path().join("other"));
+        write_key(&other, [4; 32]);
+        let refused = open_jetstream(&other, &config)
+            .await
+            .err()
+            .expect("refused");
+        let message = refused.to_string();
+        assert!(
+            matches!(refused, ServeError::NotTheStreamsKey { .. }),
+            "{message}"
+        );
+        assert!(message.contains(&other_key.kid()), "{message}");
     }
 
     /// Given a stream a gateway makes, then it records in its metadata that its application ids

@@ -245,6 +245,19 @@ pub async fn connect(config: &JetStreamConfig) -> Result<(async_nats::Client, De
                             "NATS refused this user the replies to the stream's flow control ($JS.FC.<stream>.>): the head's push stalls and other gateways' appends are read back from the stream instead. The rights a gateway needs are in docs/operations.md"
                         );
                     }
+                    // A stream update is no standing right: a gateway asks for one only to
+                    // record its key or its ids in a stream made by hand without them, and the
+                    // start then says what to do (the list of rights holds no UPDATE).
+                    async_nats::Event::ServerError(async_nats::ServerError::Other(message))
+                        if is_permissions_violation(&message)
+                            && message.contains("$JS.API.STREAM.UPDATE.") =>
+                    {
+                        tracing::error!(
+                            violation = %message,
+                            "NATS refused this user a stream update, which a gateway asks for only to record its key or its application ids in the metadata of a stream made without them: docs/operations.md, \"Creating the stream by hand\""
+                        );
+                        heard.record(message);
+                    }
                     async_nats::Event::ServerError(async_nats::ServerError::Other(message))
                         if is_permissions_violation(&message) =>
                     {

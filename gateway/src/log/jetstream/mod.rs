@@ -77,8 +77,9 @@ struct Inner {
     /// `jetstream:<stream>:<created, unix ns>`: names this very stream, not just its name.
     source: String,
     /// The public key (hex) the stream's creator recorded in its metadata
-    /// ([`connect::SIGNER_METADATA`]); `None` for a stream made otherwise.
-    signer: Option<String>,
+    /// ([`connect::SIGNER_METADATA`]); `None` for a stream made otherwise, until a gateway
+    /// records its own there ([`JetStreamLog::record_signer`]).
+    signer: std::sync::Mutex<Option<String>>,
     /// The key this gateway's seals verify under (its own: [`JetStreamConfig::signer`]), with
     /// which an action's read settles another event under an application's last seq
     /// ([`subject::Reading::finish`]); `None` for a log opened without it (the read-only
@@ -359,7 +360,9 @@ impl JetStreamLog {
             op_timeout: config.op_timeout,
             head: tx,
             source,
-            signer: info.config.metadata.get(connect::SIGNER_METADATA).cloned(),
+            signer: std::sync::Mutex::new(
+                info.config.metadata.get(connect::SIGNER_METADATA).cloned(),
+            ),
             seal_key: config
                 .signer
                 .as_deref()
@@ -453,8 +456,63 @@ impl JetStreamLog {
     }
 
     /// The public key (hex) recorded by the gateway that created the stream, if one did.
-    pub fn recorded_signer(&self) -> Option<&str> {
-        self.inner.signer.as_deref()
+    pub fn recorded_signer(&self) -> Option<String> {
+        self.inner
+            .signer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Records `key` (hex) as the stream's gateways' key in its metadata ([`SIGNER_METADATA`]),
+    /// for a stream made without it (by hand), and reads it back: a gateway that cannot record
+    /// its key, or finds another there once it did, must not start, since without the record a
+    /// gateway with another key would start on the stream too and append events that never
+    /// verify (the stream refuses deletes). A stream update: a right a gateway needs once.
+    pub async fn record_signer(&self, key: &str) -> Result<(), String> {
+        let recorded = self.record_metadata(SIGNER_METADATA, key).await?;
+        let now = recorded.get(SIGNER_METADATA).cloned();
+        *self.inner.signer.lock().unwrap_or_else(|p| p.into_inner()) = now.clone();
+        match now {
+            Some(now) if now == key => Ok(()),
+            Some(other) => Err(format!(
+                "the stream records another key ({other}) since: another gateway recorded its own"
+            )),
+            None => Err("the stream's metadata does not hold the key once updated".to_string()),
+        }
+    }
+
+    /// Sets `name` to `value` in the stream's metadata, beside what its configuration holds as
+    /// the servers give it now, and returns the metadata the servers then hold (read again, so
+    /// that what is returned is what a later reader finds).
+    async fn record_metadata(
+        &self,
+        name: &str,
+        value: &str,
+    ) -> Result<std::collections::HashMap<String, String>, String> {
+        let stream = self.inner.stream.cached_info().config.name.clone();
+        let current = || async {
+            self.inner
+                .js
+                .get_stream(&stream)
+                .await
+                .map_err(|e| e.to_string())?
+                .info()
+                .await
+                .map(|info| info.config.clone())
+                .map_err(|e| e.to_string())
+        };
+        let mut config = current().await?;
+        config.metadata.insert(name.to_string(), value.to_string());
+        self.inner
+            .js
+            .update_stream(config)
+            .await
+            .map_err(|e| match self.refused_right() {
+                Some(violation) => format!("NATS refused it: {violation}"),
+                None => e.to_string(),
+            })?;
+        Ok(current().await?.metadata)
     }
 
     /// Where the stream records how its application ids derive, as a refusal names it.
@@ -490,27 +548,9 @@ impl JetStreamLog {
         &self,
         derivation: crate::ids::Derivation,
     ) -> Result<(), String> {
-        let name = self.inner.stream.cached_info().config.name.clone();
-        let mut config = self
-            .inner
-            .js
-            .get_stream(&name)
-            .await
-            .map_err(|e| e.to_string())?
-            .info()
-            .await
-            .map_err(|e| e.to_string())?
-            .config
-            .clone();
-        config
-            .metadata
-            .insert(APP_IDS_METADATA.to_string(), derivation.word().to_string());
-        self.inner
-            .js
-            .update_stream(config)
+        self.record_metadata(APP_IDS_METADATA, derivation.word())
             .await
             .map(|_| ())
-            .map_err(|e| e.to_string())
     }
 
     /// Which log this is, for binding projections to it (see `server::bind_log_source`).
@@ -1905,4 +1945,4 @@ impl EventLog for JetStreamLog {
 #[cfg(test)]
 mod cluster_tests;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

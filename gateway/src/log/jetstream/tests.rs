@@ -1394,13 +1394,13 @@ async fn batches_from_a_copy_behind_the_stream_are_completed_from_its_leader() {
 
 /// The `authorization` block of docs/operations.md ("NATS permissions"), with test passwords,
 /// and an administrator for what the test does behind the gateway's back.
-fn documented_permissions() -> String {
+pub(crate) fn documented_permissions() -> String {
     documented_permissions_with("gateway-secret")
 }
 
 /// [`documented_permissions`] with `gateway_password` written in place of the gateway user's
 /// `$TONGBAN_GATEWAY_PASSWORD` (a password, or a quoted bcrypt hash).
-fn documented_permissions_with(gateway_password: &str) -> String {
+pub(crate) fn documented_permissions_with(gateway_password: &str) -> String {
     let doc = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/operations.md"),
     )
@@ -1422,6 +1422,49 @@ fn documented_permissions_with(gateway_password: &str) -> String {
             "users = [\n    { user: admin, password: admin },",
             1,
         )
+}
+
+/// The stream configuration docs/operations.md ("Creating the stream by hand") gives, for one
+/// server: `key` (hex) in place of its placeholder, or its line left out (`None`), as the docs
+/// say for a deployment with no key yet.
+pub(crate) fn documented_stream(key: Option<&str>) -> String {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/operations.md"),
+    )
+    .expect("docs/operations.md");
+    let section = &doc[doc
+        .find("### Creating the stream by hand")
+        .expect("the section")..];
+    let block = section
+        .split("```json")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the section's JSON block");
+    assert!(block.contains("\"num_replicas\": 3,"), "{block}");
+    let block = block.replace("\"num_replicas\": 3,", "\"num_replicas\": 1,");
+    match key {
+        Some(key) => block.replace("GATEWAY_PUBLIC_KEY_HEX", key),
+        None => block
+            .lines()
+            .filter(|l| !l.contains("GATEWAY_PUBLIC_KEY_HEX"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
+}
+
+/// Sends `body` to the JetStream API `subject` as the test's administrator of `server`
+/// ([`documented_permissions`]), and fails on an error answer.
+pub(crate) async fn as_admin(server: &NatsServer, subject: &str, body: String) {
+    let client = async_nats::ConnectOptions::with_user_and_password("admin".into(), "admin".into())
+        .connect(server.url())
+        .await
+        .expect("admin");
+    let answer = client
+        .request(subject.to_string(), body.into())
+        .await
+        .expect("an answer");
+    let answer: serde_json::Value = serde_json::from_slice(&answer.payload).expect("JSON");
+    assert!(answer.get("error").is_none(), "{subject}: {answer}");
 }
 
 /// [`documented_permissions`] without the lines `left_out` picks, which must be some.
