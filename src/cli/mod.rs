@@ -95,10 +95,11 @@ usage:
       compare a province's own records (JSONL or CSV: app or serial, status, updated_at) with the log;
       --tolerance-seconds: how far a record's updated_at may be from the log's times before it is
       reported (0 to {MAX_TOLERANCE_SECONDS}, 30 days; default {DEFAULT_TOLERANCE_SECONDS})
-  tongban statistics --region <code> [--at RFC3339] [--data DIR] [--nats URL [--nats-creds FILE]]
+  tongban statistics --region <code> [--at RFC3339] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]
       the region's statistics as they stood at an instant (default now), counted from the whole
       log: the JSON of GET /v1/regions/{region}/statistics?at= (write 2026-11-30 24:00 Beijing
-      time as 2026-12-01T00:00:00+08:00)
+      time as 2026-12-01T00:00:00+08:00); an event whose seal does not hold under the key
+      (DIR's gateway.key, or --public-key) is not counted
   tongban adapt --region <code> --matter <code> [--reverse] [--charset GBK] [--specs DIR] < file
       translate a province's local form (JSON or XML) to the canonical body, or back with --reverse;
       problems are listed in the province's own field names (exit 1)
