@@ -2459,6 +2459,18 @@ mod tests {
         config
     }
 
+    /// A gateway with another key than the one the stream records (seed 4) does not start,
+    /// naming both.
+    async fn refused_with_another_key(tmp: &TempDir, config: &JetStreamConfig) {
+        let other = DataDir(tmp.path().join("other"));
+        write_key(&other, [4; 32]);
+        let refused = open_jetstream(&other, config).await.err().expect("refused");
+        assert!(
+            matches!(refused, ServeError::NotTheRecordedKey { .. }),
+            "{refused}"
+        );
+    }
+
     /// Given a stream created by hand from docs/operations.md's configuration without a key (a
     /// new deployment) and a gateway user with the documented rights (no stream update), when
     /// the first gateway starts, then it refuses, naming its key and both ways to record it, and
@@ -2522,16 +2534,7 @@ mod tests {
             Some(hex.as_str())
         );
 
-        let other = DataDir(tmp.path().join("other"));
-        write_key(&other, [4; 32]);
-        let refused = open_jetstream(&other, &config)
-            .await
-            .err()
-            .expect("refused");
-        assert!(
-            matches!(refused, ServeError::NotTheRecordedKey { .. }),
-            "{refused}"
-        );
+        refused_with_another_key(&tmp, &config).await;
     }
 
     /// Given a stream created by hand without a key and a gateway user granted the stream
@@ -2578,16 +2581,7 @@ mod tests {
             "{refused}"
         );
         assert!(!fresh.key().exists() && !fresh.new_key().exists());
-        let other = DataDir(tmp.path().join("other"));
-        write_key(&other, [4; 32]);
-        let refused = open_jetstream(&other, &config)
-            .await
-            .err()
-            .expect("refused");
-        assert!(
-            matches!(refused, ServeError::NotTheRecordedKey { .. }),
-            "{refused}"
-        );
+        refused_with_another_key(&tmp, &config).await;
     }
 
     /// Given a stream whose events were sealed with one key, when its metadata is made to

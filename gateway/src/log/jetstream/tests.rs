@@ -1392,6 +1392,16 @@ async fn batches_from_a_copy_behind_the_stream_are_completed_from_its_leader() {
     assert_eq!(events, by_position);
 }
 
+/// docs/operations.md from `heading` on, for the tests that run what it tells operators.
+fn operations_section(heading: &str) -> String {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/operations.md"),
+    )
+    .expect("docs/operations.md");
+    let at = doc.find(heading).unwrap_or_else(|| panic!("{heading}"));
+    doc[at..].to_string()
+}
+
 /// The `authorization` block of docs/operations.md ("NATS permissions"), with test passwords,
 /// and an administrator for what the test does behind the gateway's back.
 pub(crate) fn documented_permissions() -> String {
@@ -1401,13 +1411,7 @@ pub(crate) fn documented_permissions() -> String {
 /// [`documented_permissions`] with `gateway_password` written in place of the gateway user's
 /// `$TONGBAN_GATEWAY_PASSWORD` (a password, or a quoted bcrypt hash).
 pub(crate) fn documented_permissions_with(gateway_password: &str) -> String {
-    let doc = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/operations.md"),
-    )
-    .expect("docs/operations.md");
-    let section = &doc[doc
-        .find("## NATS permissions")
-        .expect("the permissions section")..];
+    let section = operations_section("## NATS permissions");
     let block = section
         .split("```")
         .nth(1)
@@ -1428,13 +1432,7 @@ pub(crate) fn documented_permissions_with(gateway_password: &str) -> String {
 /// server: `key` (hex) in place of its placeholder, or its line left out (`None`), as the docs
 /// say for a deployment with no key yet.
 pub(crate) fn documented_stream(key: Option<&str>) -> String {
-    let doc = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/operations.md"),
-    )
-    .expect("docs/operations.md");
-    let section = &doc[doc
-        .find("### Creating the stream by hand")
-        .expect("the section")..];
+    let section = operations_section("### Creating the stream by hand");
     let block = section
         .split("```json")
         .nth(1)
