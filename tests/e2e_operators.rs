@@ -4046,9 +4046,11 @@ fn an_id_number_typed_with_a_lowercase_x_finds_the_one_keyed_with_x() {
     // echoed such near-misses.)
     let near_misses = [
         ("110105194912310021", "check character does not match"),
-        ("990105194912310020", "check character does not match"),
-        ("110105194913310020", "check character does not match"),
+        ("91010519491231002X", "check character does not match"),
+        ("11010519491331002X", "check character does not match"),
         ("HBZW20261206000005", ""),
+        ("YS202611230000012", ""),
+        ("202611231234567890", ""),
         (
             "SL-１１０１０５１９４９１２３１００３X",
             "check character does not match",
@@ -4074,16 +4076,48 @@ fn an_id_number_typed_with_a_lowercase_x_finds_the_one_keyed_with_x() {
         .split_once("<h2>原始事件</h2>")
         .expect("raw events");
     assert!(!table.contains("11010519491231002X"), "{table}");
-    for (serial, _) in near_misses {
+    for (serial, says) in near_misses {
         let body = answer(serial);
         assert_eq!(found(serial), Vec::<String>::new(), "{serial}");
-        let expected = match serial.starts_with("HBZW") {
+        let expected = match says.is_empty() {
             true => json!(serial),
             false => Value::Null,
         };
         assert_eq!(body["serial"], expected, "{serial}: {body}");
     }
+    // The applicant's ID number mistyped in the date, as another application's key: its
+    // submission's own numbers (the applicant's phone) never clear it, so find, looking for it
+    // from another region, neither quotes it nor says it is not shown beside a quote. (Found
+    // by a review: "no application … has the serial \"330106198513122344\" …; it is not shown".)
+    let mut demo = body.clone();
+    demo["applicant"]["id_number"] = json!("330106198506122344");
+    demo["applicant"]["phone"] = json!("13812345678");
+    demo["applicant"]["sex"] = json!("2");
+    let r = origin.post_with(
+        "/v1/applications",
+        &[("Idempotency-Key", "330106198513122344")],
+        &demo,
+    );
+    common::created_id(&r);
     assert_eq!(gw.terminate().code(), Some(0));
+    let elsewhere = body["handlers"][0].as_str().expect("handler");
+    assert_ne!(elsewhere, origin_code);
+    let (code, out, err) = tongban(
+        &[
+            "find",
+            "--serial",
+            "330106198513122344",
+            "--region",
+            elsewhere,
+        ],
+        &data,
+    );
+    assert_eq!((code, out.as_str()), (1, ""), "{err}");
+    assert!(!err.contains("3301061985"), "{err}");
+    assert!(
+        err.contains("(a value of 18 characters, not shown)"),
+        "{err}"
+    );
     for (serial, says) in near_misses {
         let (code, out, err) = tongban(&["find", "--serial", serial], &data);
         assert_eq!((code, out.as_str()), (1, ""), "{serial}: {err}");

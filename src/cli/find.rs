@@ -130,7 +130,10 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                 .as_ref()
                 .map(|r| format!(" from region {r}"))
                 .unwrap_or_default(),
+            // Why it is not shown, only where it is not: a quoted serial is said by no rule
+            // that hides it.
             tongban_gateway::ids::id_shaped_misread(&serial)
+                .filter(|_| !quotable)
                 .map(|m| format!("; {}", m.said()))
                 .unwrap_or_default(),
             in_other_case_said(&in_other_case)
