@@ -655,12 +655,24 @@ fn numbers_that_are_the_applications_personal_data_are_warned_of_and_left_out_of
     );
     // A serial that names none is quoted back when it is no personal data by the gateway's
     // rules: one with the province's own prefix. (Every number with six digits in a row was
-    // hidden.)
-    for serial in ["鄂政务2026-000123", "HBZW20261206000005"] {
+    // hidden.) One with Chinese characters is described: the federation's serials are ASCII,
+    // and `张三1` is a name (this test quoted `鄂政务2026-000123` until a review found `张三1`
+    // quoted so).
+    let (code, _, err) = tongban(&["find", "--serial", "HBZW20261206000005"], &data);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("has the serial \"HBZW20261206000005\""),
+        "{err}"
+    );
+    for (serial, said) in [
+        ("鄂政务2026-000123", "(a value of 14 characters, not shown)"),
+        ("张三1", "(a value of 3 characters, not shown)"),
+        ("zhangsan", "(a value of 8 characters, not shown)"),
+    ] {
         let (code, _, err) = tongban(&["find", "--serial", serial], &data);
         assert_eq!(code, 1, "{err}");
         assert!(
-            err.contains(&format!("has the serial \"{serial}\"")),
+            err.contains(said) && !err.contains(serial),
             "{serial}: {err}"
         );
     }
@@ -4038,6 +4050,12 @@ fn an_id_number_typed_with_a_lowercase_x_finds_the_one_keyed_with_x() {
         assert!(!body.to_string().contains("1391234567"), "{body}");
     }
     assert_eq!(answer("GD-2026-0001")["serial"], json!("GD-2026-0001"));
+    // A name is no serial: not sent back (a review found `"serial": "张三"`).
+    for name in ["张三", "张三1", "zhangsan"] {
+        let body = answer(name);
+        assert_eq!(body["serial"], Value::Null, "{name}: {body}");
+        assert!(!body.to_string().contains(name), "{name}: {body}");
+    }
     assert_eq!(found("GD-2026-0001"), vec![lettered.clone()]);
     assert_eq!(found("gd-2026-0001"), Vec::<String>::new());
     // The number typed with one wrong character (its check character then fails: in the region

@@ -408,6 +408,18 @@ pub fn serial_shape_clean(serial: &str) -> bool {
     !holds_personal_data(serial) && id_shaped_misread(serial).is_none()
 }
 
+/// Whether a serial someone typed to look an application up by (`tongban find --serial`,
+/// `GET /v1/applications?serial=`) has the form that may be sent back, whatever its digits: a
+/// serial's form ([`crate::shown::serial_form`]: printable ASCII, no `@`, up to 64 characters),
+/// as the federation's Idempotency-Keys and 受理编号 are written (ASCII letters, digits,
+/// dashes), with a digit among it. Chinese characters (`张三`, `张三1`) or letters alone
+/// (`zhangsan`) are a person's name more often than a serial: described, not quoted (a review
+/// found `?serial=张三` answered `"serial": "张三"`). Its digits are judged apart
+/// ([`serial_shape_clean`]).
+pub fn typed_serial_form(serial: &str) -> bool {
+    crate::shown::serial_form(serial) && serial.bytes().any(|b| b.is_ascii_digit())
+}
+
 /// Whether an application's own serial may be shown, as `tongban find` judges a serial the log
 /// holds: clean by its shape ([`serial_shape_clean`]), or clear by what the application's
 /// submission names (`own`, when at hand: [`own_serial_clear`], so that a 受理编号 of region
