@@ -414,10 +414,12 @@ pub fn serial_shape_clean(serial: &str) -> bool {
 /// as the federation's Idempotency-Keys and 受理编号 are written (ASCII letters, digits,
 /// dashes), with a digit among it. Chinese characters (`张三`, `张三1`) or letters alone
 /// (`zhangsan`) are a person's name more often than a serial: described, not quoted (a review
-/// found `?serial=张三` answered `"serial": "张三"`). Its digits are judged apart
+/// found `?serial=张三` answered `"serial": "张三"`). Full-width characters are read as their
+/// ASCII, as an input method types a serial (`ＹＳ-2026-0001`). Its digits are judged apart
 /// ([`serial_shape_clean`]).
 pub fn typed_serial_form(serial: &str) -> bool {
-    crate::shown::serial_form(serial) && serial.bytes().any(|b| b.is_ascii_digit())
+    let half = tongban_adapters::transform::text::halfwidth(serial);
+    crate::shown::serial_form(&half) && half.bytes().any(|b| b.is_ascii_digit())
 }
 
 /// Whether an application's own serial may be shown, as `tongban find` judges a serial the log
