@@ -369,6 +369,15 @@ fn a_write_answers_its_position_and_a_request_may_name_one() {
     for bad in ["-1", "soon", "1.5"] {
         refused(read(&zj, bad), "position");
     }
+    // A position the log holds, written with a leading zero: refused as a query string's
+    // number is, not taken for that position (a review found `007` taken).
+    let padded = refused(read(&zj, &format!("0{second}")), "position");
+    assert!(
+        padded["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("without a sign, spaces, a fraction or leading zeros")),
+        "{padded}"
+    );
     // A write naming a position beyond the log: refused before anything is appended.
     let accept = zj
         .send(

@@ -756,6 +756,25 @@ fn every_query_number_is_read_by_one_rule() {
                 "{path}{bad}: {detail}"
             );
         }
+        // A name in pinyin, an address, a name with a space typed into a number: refused, and
+        // never sent back (a review found `got "zhangsan"`); a sign alone is quoted.
+        for (bad, person) in [
+            ("zhangsan", "zhangsan"),
+            ("li%40qq.cn", "qq.cn"),
+            ("wang%20wei", "wang"),
+            ("-1", ""),
+        ] {
+            let r = c.get(&format!("{path}{bad}"));
+            let text = String::from_utf8_lossy(&r.body).into_owned();
+            assert_eq!(r.status, 400, "{path}{bad}: {text}");
+            match person.is_empty() {
+                true => assert!(
+                    path.starts_with("/ui/") || text.contains("got \\\"-1\\\""),
+                    "{path}{bad}: {text}"
+                ),
+                false => assert!(!text.contains(person), "{path}{bad}: {text}"),
+            }
+        }
         let r = c.get(&format!("{path}{taken}"));
         assert_eq!(
             r.status,

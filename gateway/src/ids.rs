@@ -325,8 +325,9 @@ pub fn quotable_own_serial(serial: &str, own: &crate::domain::personal::OwnNumbe
 /// person's birth date decades before, so another person's number is not quoted; a child born
 /// within those days whose number the submission does not name cannot be told from one by
 /// the shape); and where it reads as a phone otherwise (a landline, a mobile's eleven digits
-/// among more), the submission names a phone. So a 受理编号 of region code, date and sequence
-/// (`440300261206001`, `44030020261206001`) is quoted.
+/// among more), the submission names a phone; and it is no ID number with one character
+/// mistyped ([`id_shaped_misread`]), which what the submission names never clears. So a
+/// 受理编号 of region code, date and sequence (`440300261206001`, `44030020261206001`) is quoted.
 /// Shared by reconciliation's quoting ([`quotable_own_serial`]) and `tongban find`'s.
 pub fn own_serial_clear(number: &str, own: &crate::domain::personal::OwnNumbers) -> bool {
     let held = held_numbers(number);
@@ -342,6 +343,9 @@ pub fn own_serial_clear(number: &str, own: &crate::domain::personal::OwnNumbers)
         && !held.mobile
         && (!held.id || (own.has_ids() && dated()))
         && (!held.phone || own.has_phones())
+        // A mistyped ID number is its owner's whatever else the submission names: its own
+        // phones tell nothing of it (`330106198513122344` holds a mobile's eleven digits).
+        && id_shaped_misread(number).is_none()
 }
 
 /// The dates of the runs of digits in `typed` ([`typed_number`]'s form) that read as a
@@ -404,6 +408,20 @@ pub fn serial_shape_clean(serial: &str) -> bool {
     !holds_personal_data(serial) && id_shaped_misread(serial).is_none()
 }
 
+/// Whether a serial someone typed to look an application up by (`tongban find --serial`,
+/// `GET /v1/applications?serial=`) has the form that may be sent back, whatever its digits: a
+/// serial's form ([`crate::shown::serial_form`]: printable ASCII, no `@`, up to 64 characters),
+/// as the federation's Idempotency-Keys and 受理编号 are written (ASCII letters, digits,
+/// dashes), with a digit among it. Chinese characters (`张三`, `张三1`) or letters alone
+/// (`zhangsan`) are a person's name more often than a serial: described, not quoted (a review
+/// found `?serial=张三` answered `"serial": "张三"`). Full-width characters are read as their
+/// ASCII, as an input method types a serial (`ＹＳ-2026-0001`). Its digits are judged apart
+/// ([`serial_shape_clean`]).
+pub fn typed_serial_form(serial: &str) -> bool {
+    let half = tongban_adapters::transform::text::halfwidth(serial);
+    crate::shown::serial_form(&half) && half.bytes().any(|b| b.is_ascii_digit())
+}
+
 /// Whether an application's own serial may be shown, as `tongban find` judges a serial the log
 /// holds: clean by its shape ([`serial_shape_clean`]), or clear by what the application's
 /// submission names (`own`, when at hand: [`own_serial_clear`], so that a 受理编号 of region
@@ -429,17 +447,16 @@ pub fn held_kind(text: &str) -> Option<PersonalKind> {
 }
 
 /// How a run of a 公民身份号码's shape in a text a person typed reads as none
-/// ([`id_shaped_misread`]): most often the number with one character mistyped.
+/// ([`id_shaped_misread`]): the number with one character mistyped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdMisread {
     /// 18 characters (17 digits, a digit or X) whose check character does not match the first
-    /// 17: ISO 7064 MOD 11-2 catches every single mistyped character and every swap of two.
+    /// 17: ISO 7064 MOD 11-2 catches every single mistyped character, in the region code and
+    /// the birth date too.
     Checksum,
-    /// Its birth date is no date (`19491331`; the legacy 15 digits have no check character, so
-    /// a mistyped one shows only so, if at all), its check character matching.
+    /// The legacy 15 digits of a known region whose birth date is no date (`19491331`): they
+    /// have no check character, so a mistyped one shows only so, if at all.
     BirthDate,
-    /// Its region code is of no region this gateway knows, all else holding.
-    Region,
 }
 
 impl IdMisread {
@@ -455,52 +472,87 @@ impl IdMisread {
                 "it has a 公民身份号码's shape, but its birth date is no date: taken for a \
                  mistyped ID number, it is not shown; if it is one, re-read it from your copy"
             }
-            IdMisread::Region => {
-                "it has a 公民身份号码's shape, but its region code is of no region: taken for \
-                 a mistyped ID number, it is not shown; if it is one, re-read it from your copy"
-            }
         }
     }
 }
 
-/// Whether `text`, as typed ([`typed_number`]), holds a run of a 公民身份号码's shape (18
-/// characters, 17 digits and a digit or X; or the legacy 15 digits, set apart from other digits)
-/// that reads as no ID number of a known region, and how: a number typed with one wrong
-/// character is its owner's number to whoever reads it, so what shows it an operator typed
-/// (`tongban find`'s "no application has …") leaves it out as it leaves out the number itself
-/// ([`holds_personal_data`], which counts the number with a wrong check character only where
-/// its region and date hold), and says why, so that the operator re-reads their copy. The
-/// first such run's, the check character's failing first.
+/// Whether `text`, as typed ([`typed_number`]), holds an ID number with one character mistyped,
+/// and how: a number typed with one wrong character is its owner's number to whoever reads it,
+/// so what shows one an operator typed (`tongban find`'s "no application has …") or a party
+/// chose (a timeline's serial) leaves it out as it leaves out the number itself
+/// ([`holds_personal_data`]), and says why, so that the operator re-reads their copy. Judged
+/// in the windows [`held_numbers`] reads (every 18 and 15 characters of a run of digits,
+/// `440106101301001-2` too), and only where one character changed makes a number of a known
+/// region and a real birth date, the check character matching: a province's serials of
+/// letters, date and sequence (`YS202611230000012`, `202611231234567890`) fail a check they
+/// never had, and their region code and date both read as none, which one mistyped character
+/// never makes. So:
+/// - 18 characters: one character changed gives a checked ID number of a known region
+///   ([`IdMisread::Checksum`]: the check character fails on every single mistype, so this
+///   catches one in the region code, `930106198506122344`, or the date,
+///   `330106198513122344`, as well as the number with a wrong check character);
+/// - the legacy 15 digits: their region is known and one digit of the date changed gives a
+///   real one ([`IdMisread::BirthDate`]); with no check character, a region code mistyped
+///   cannot be told from the digits before a serial's date, and is not judged. Nor are 15
+///   whose date digits with the two after them read as a yyyyMMdd date of 1900–2099, the
+///   making of an 18-character number and of a serial of region code, date and sequence
+///   (`44030020261206001`, which [`held_numbers`] judges as an ID number's first 17).
+///
+/// The check character's finding first.
 pub fn id_shaped_misread(text: &str) -> Option<IdMisread> {
-    use tongban_schemas::ids::{
-        gb2260,
-        gb11643::{Gb11643Error, ResidentId, check_char},
-    };
     let typed = typed_number(text).to_ascii_uppercase();
-    let mut found: Option<IdMisread> = None;
-    for run in typed.split(|c: char| !(c.is_ascii_digit() || c == 'X')) {
-        let b = run.as_bytes();
-        let shaped = match b.len() {
-            18 => b[..17].iter().all(u8::is_ascii_digit),
-            15 => b.iter().all(u8::is_ascii_digit),
-            _ => false,
-        };
-        if !shaped {
-            continue;
+    let mut found = None;
+    for i in 0..typed.len() {
+        if typed.get(i..i + 18).is_some_and(one_off_id) {
+            return Some(IdMisread::Checksum);
         }
-        let misread = match ResidentId::parse(run) {
-            _ if b.len() == 18 && check_char(&b[..17]) != Some(b[17]) => IdMisread::Checksum,
-            Err(Gb11643Error::Checksum) => IdMisread::Checksum,
-            Err(_) => IdMisread::BirthDate,
-            Ok(id) if !gb2260::is_known(id.region()) => IdMisread::Region,
-            Ok(_) => continue,
-        };
-        if misread == IdMisread::Checksum {
-            return Some(misread);
+        // Digits whose date reads as an 18-character number's (yyyyMMdd, of 1900–2099) are
+        // that number's first 15, not a legacy one's.
+        let dated_18 = typed.get(i + 6..i + 14).is_some_and(|d| {
+            (d.starts_with("19") || d.starts_with("20"))
+                && tongban_schemas::ids::date::Date::parse_compact(d).is_some()
+        });
+        if !dated_18 && typed.get(i..i + 15).is_some_and(one_off_id) {
+            found = Some(IdMisread::BirthDate);
         }
-        found = found.or(Some(misread));
     }
     found
+}
+
+/// Whether `w`, 18 characters (17 digits and a digit or X) or 15 digits, is no ID number of a
+/// known region but one with one character changed ([`id_shaped_misread`]): any of an 18-character
+/// one's, a 15-digit one's date digits only (its region known).
+fn one_off_id(w: &str) -> bool {
+    use tongban_schemas::ids::{gb2260, gb11643::ResidentId};
+    let known = |s: &str| ResidentId::parse(s).is_ok_and(|id| gb2260::is_known(id.region()));
+    let b = w.as_bytes();
+    let (shaped, positions) = match b.len() {
+        18 => (
+            b[..17].iter().all(u8::is_ascii_digit) && (b[17].is_ascii_digit() || b[17] == b'X'),
+            0..18,
+        ),
+        15 => (
+            b.iter().all(u8::is_ascii_digit) && gb2260::is_known(&w[..6]),
+            6..12,
+        ),
+        _ => (false, 0..0),
+    };
+    if !shaped || known(w) {
+        return false;
+    }
+    let mut changed = b.to_vec();
+    positions.into_iter().any(|i| {
+        let was = b[i];
+        let fixed = b"0123456789X"
+            .iter()
+            .filter(|&&c| c != was && (c != b'X' || i == 17))
+            .any(|&c| {
+                changed[i] = c;
+                std::str::from_utf8(&changed).is_ok_and(known)
+            });
+        changed[i] = was;
+        fixed
+    })
 }
 
 /// The kinds of personal number a text holds by shape ([`held_numbers`]).
@@ -983,32 +1035,79 @@ mod tests {
 
     use super::*;
 
-    /// Given numbers of an ID number's shape that read as none (one character mistyped in the
-    /// region code, the date or the sequence; the legacy 15 digits with a date that is none),
-    /// when they are judged, then each is said by what fails, the check character's first;
-    /// a number that checks, one of another shape and a province's serial are none.
+    /// Given the demo applicant's ID number (330106198506122344) and the standard's vector
+    /// typed with one wrong character (in the region code, the birth date, the sequence, the
+    /// check character; the legacy 15 digits with a date that is none, alone or next to other
+    /// digits), when they are judged, then each is a mistyped ID number, by what fails; and
+    /// given a province's serials of letters, date and sequence, 17 digits, numbers that check
+    /// and two characters off, then none is (a review found every 15-digit run of an unknown
+    /// region and nearly every 18-digit run taken for one: `YS202611230000012`).
     #[test]
     fn a_mistyped_id_number_is_said_as_one() {
         for (text, misread) in [
+            ("930106198506122344", IdMisread::Checksum),
+            ("330106198506422344", IdMisread::Checksum),
+            // Two characters of the date (0612 as 1312): its first 15 read as the legacy form
+            // of a date one digit off.
+            ("330106198513122344", IdMisread::BirthDate),
+            ("330106198506122354", IdMisread::Checksum),
+            ("330106198506122345", IdMisread::Checksum),
             ("110105194912310021", IdMisread::Checksum),
-            ("990105194912310020", IdMisread::Checksum),
-            ("110105194913310020", IdMisread::Checksum),
             ("SL-110105194912310021", IdMisread::Checksum),
             ("110105491331002", IdMisread::BirthDate),
-            ("000000491231002", IdMisread::Region),
+            ("440106101301001-2", IdMisread::BirthDate),
+            ("2-440106101301001", IdMisread::BirthDate),
+            ("GD-330106851312234", IdMisread::BirthDate),
         ] {
             assert_eq!(id_shaped_misread(text), Some(misread), "{text}");
         }
         for text in [
+            "330106198506122344",
             "11010519491231002X",
             "11010519491231002x",
             "110105491231002",
-            "HBZW20261206000005",
+            "440300261206001",
+            "44030020261206001",
+            "990105194912310020",
+            "000000491231002",
             "1101051949123100",
             "",
         ] {
             assert_eq!(id_shaped_misread(text), None, "{text}");
         }
+        // A province's serials of letters, date and sequence: shown by their shape.
+        for serial in [
+            "YS202611230000012",
+            "202611230000012",
+            "202611230000000012",
+            "202611231234567890",
+            "SL2026112300012",
+            "HBZW20261206000005",
+        ] {
+            assert_eq!(id_shaped_misread(serial), None, "{serial}");
+            assert!(serial_shape_clean(serial), "{serial}");
+        }
+    }
+
+    /// Given the applicant's ID number mistyped in its date or region code, and an application
+    /// whose submission names the applicant's ID number and phone, when the number is judged as
+    /// that application's own serial, then it is not shown: the submission's numbers clear a
+    /// 受理编号's shape, never a mistyped ID number's (a review found `330106198513122344`
+    /// shown by replay and quoted by find, cleared as a phone's eleven digits by the
+    /// submission's phone).
+    #[test]
+    fn a_mistyped_id_number_is_not_cleared_by_the_submissions_numbers() {
+        let own = applicant("330106198506122344", "13812345678");
+        for key in [
+            "330106198513122344",
+            "930106198506122344",
+            "ZJ-330106198513122344",
+        ] {
+            assert!(!own_serial_clear(key, &own), "{key}");
+            assert!(!own_serial_shown(key, Some(&own)), "{key}");
+            assert!(!quotable_own_serial(key, &own), "{key}");
+        }
+        assert!(own_serial_shown("440300261206001", Some(&own)));
     }
 
     /// Asserts that each of `values` holds personal data by its shape, and is not quoted so.
@@ -1030,6 +1129,11 @@ mod tests {
     /// The numbers of a submission of `payload` made on 2026-12-05, Beijing time.
     fn submitted(payload: serde_json::Value) -> crate::domain::personal::OwnNumbers {
         crate::domain::personal::OwnNumbers::of(&payload).submitted_at("2026-12-05T02:00:00Z")
+    }
+
+    /// The numbers of a submission of 2026-12-05 whose applicant has `id_number` and `phone`.
+    fn applicant(id_number: &str, phone: &str) -> crate::domain::personal::OwnNumbers {
+        submitted(serde_json::json!({"applicant": {"id_number": id_number, "phone": phone}}))
     }
 
     /// Given a province's free words (local status words, step codes) and words that hold an ID
@@ -1069,9 +1173,7 @@ mod tests {
     #[test]
     fn the_applications_own_serial_is_judged_by_what_its_submission_names() {
         use crate::domain::personal::OwnNumbers;
-        let own = submitted(serde_json::json!({
-            "applicant": {"id_number": "33010619580301002X", "phone": "13712345678"}
-        }));
+        let own = applicant("33010619580301002X", "13712345678");
         for quoted in ["440300261206001", "441300261206001", "ZJ-SL-1"] {
             assert!(!quotable_serial(quoted) || quoted == "ZJ-SL-1", "{quoted}");
             assert!(quotable_own_serial(quoted, &own), "{quoted}");
@@ -1323,9 +1425,7 @@ mod tests {
     /// application's own serial.)
     #[test]
     fn a_serials_groups_of_code_date_and_sequence_are_no_phone() {
-        let own = submitted(serde_json::json!({
-            "applicant": {"id_number": "33010619580301002X", "phone": "13712345678"}
-        }));
+        let own = applicant("33010619580301002X", "13712345678");
         let no_phone =
             submitted(serde_json::json!({"applicant": {"id_number": "33010619580301002X"}}));
         for serial in [

@@ -45,12 +45,15 @@ pub fn time(s: &str) -> bool {
         })
 }
 
-/// A seq as a caller may write one, well or badly (`3`, `+3`, `03`, ` 3`): printable ASCII, up
-/// to 5 digits in all (no application has 100,000 events), so that a phone or an ID number typed
-/// there is never one.
+/// A seq, or any number of a query string, as a caller may write one, well or badly (`3`,
+/// `+3`, `-1`, `03`, ` 3`, `1.5`): up to 8 characters of digits, a sign, `.` and spaces, up to 5
+/// digits in all (no application has 100,000 events), so that a phone or an ID number typed
+/// there is never one, nor a name (`zhangsan`, a person's in pinyin) or an address
+/// (`li@qq.cn`): a letter makes it none.
 pub fn seq(s: &str) -> bool {
     (1..=8).contains(&s.len())
-        && s.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b' '))
         && s.bytes().filter(u8::is_ascii_digit).count() <= 5
 }
 
@@ -209,6 +212,11 @@ mod tests {
             );
         }
         assert!(seq("3") && seq("+3") && seq("03") && seq("99999") && !seq("100000"));
+        // A name in pinyin, an address, a name with a space: a person's, never quoted.
+        for personal in ["zhangsan", "li@qq.cn", "wang wei", "3a", "0x10", "1e3"] {
+            assert!(!seq(personal), "{personal}");
+        }
+        assert!(seq("-1") && seq("1.5") && seq(" 3"));
         assert_eq!(
             said("欧阳隐私13987654321", time),
             "(a value of 15 characters, not shown)"

@@ -130,7 +130,10 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                 .as_ref()
                 .map(|r| format!(" from region {r}"))
                 .unwrap_or_default(),
+            // Why it is not shown, only where it is not: a quoted serial is said by no rule
+            // that hides it.
             tongban_gateway::ids::id_shaped_misread(&serial)
+                .filter(|_| !quotable)
                 .map(|m| format!("; {}", m.said()))
                 .unwrap_or_default(),
             in_other_case_said(&in_other_case)
@@ -218,12 +221,11 @@ fn in_other_case_said(near: &[InOtherCase]) -> String {
 }
 
 /// Whether a serial searched for has the form of a province's number, which may be quoted back
-/// (`GD-2026-01`, `鄂政务2026-000123`): up to 64 characters, a digit among them, and neither a
-/// person's name (no digit) nor an address (`@`), nor a control character.
+/// (`GD-2026-01`, `HBZW20261206000005`), as `GET /v1/applications?serial=` echoes one
+/// ([`tongban_gateway::ids::typed_serial_form`]: printable ASCII with a digit among it, no `@`;
+/// not `张三1` nor `zhangsan`, a person's name), and no control character.
 fn form(serial: &str) -> bool {
-    serial.chars().count() <= 64
-        && serial.chars().any(|c| c.is_ascii_digit())
-        && !serial.chars().any(|c| c == '@' || c.is_control())
+    tongban_gateway::ids::typed_serial_form(serial)
 }
 
 /// Whether a serial searched for holds no personal number by the gateway's rules, whole or

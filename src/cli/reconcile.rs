@@ -125,13 +125,25 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
 /// The most `--tolerance-seconds` takes: 30 days, as `GET /v1/regions/{region}/reconcile` does.
 use tongban_gateway::http::operator::{DEFAULT_TOLERANCE_SECONDS, MAX_TOLERANCE_SECONDS};
 
-/// `--tolerance-seconds`: a whole number of seconds from 0 to 30 days.
+/// `--tolerance-seconds`: a whole number of seconds from 0 to 30 days, written as the HTTP
+/// parameter's (`?tolerance_seconds=`) is read ([`Numeral`], in its one spelling: `030`, `+30`,
+/// `-0` are refused as there). What was given is quoted only in a number's form
+/// ([`tongban_gateway::shown::seq`]: never a phone's or an ID number's digits, nor a name).
 fn tolerance_seconds(s: &str) -> Result<i64, CliError> {
-    match s.trim().parse::<i64>() {
-        Ok(n) if (0..=MAX_TOLERANCE_SECONDS).contains(&n) => Ok(n),
-        _ => Err(CliError(format!(
-            "--tolerance-seconds {s:?}: expected a whole number of seconds from 0 to \
-             {MAX_TOLERANCE_SECONDS} (30 days)"
+    use tongban_gateway::http::extract::WHOLE_NUMBER_SPELLING;
+    use tongban_schemas::registry::Numeral;
+    let wanted = format!(
+        "--tolerance-seconds {}: expected a whole number of seconds from 0 to \
+         {MAX_TOLERANCE_SECONDS} (30 days)",
+        tongban_gateway::shown::said(s, tongban_gateway::shown::seq)
+    );
+    match Numeral::read(s) {
+        Numeral::Number(n) if n <= MAX_TOLERANCE_SECONDS.unsigned_abs() => {
+            i64::try_from(n).map_err(|_| CliError(wanted))
+        }
+        Numeral::Number(_) | Numeral::TooLarge => Err(CliError(wanted)),
+        Numeral::Misspelt => Err(CliError(format!(
+            "{wanted}, written in {WHOLE_NUMBER_SPELLING}"
         ))),
     }
 }
@@ -159,6 +171,28 @@ mod tests {
         for bad in ["-1", "2592001", "9223372036854775807", "5m", ""] {
             let err = tolerance_seconds(bad).expect_err(bad);
             assert!(err.0.contains("0 to 2592000"), "{bad}: {err}");
+        }
+    }
+
+    /// Given a tolerance written otherwise than as the HTTP parameter takes it (a leading zero,
+    /// a sign, a space) or a phone number typed there, when it is read, then it is refused as
+    /// `?tolerance_seconds=` refuses it, saying how numbers are written and quoting only what
+    /// is no phone, ID number or name. (Found by a review: `030`, `+30` and `-0` were taken,
+    /// and the raw value echoed.)
+    #[test]
+    fn tolerance_is_read_by_the_query_numbers_rule() {
+        for bad in ["030", "+30", "-0", " 30", "00"] {
+            let err = tolerance_seconds(bad).expect_err(bad);
+            assert!(
+                err.0
+                    .contains("without a sign, spaces, a fraction or leading zeros"),
+                "{bad}: {err}"
+            );
+            assert!(err.0.contains(&format!("{bad:?}")), "{bad}: {err}");
+        }
+        for personal in ["13812345678", "330106198506122344", "zhangsan"] {
+            let err = tolerance_seconds(personal).expect_err(personal);
+            assert!(!err.0.contains(personal), "{personal}: {err}");
         }
     }
 

@@ -135,15 +135,21 @@ impl OwnNumbers {
     }
 
     /// Whether `value` holds one of these numbers, whole or among other characters
+    /// ([`OwnNumbers::kind_held_in`]).
+    pub fn held_in(&self, value: &str) -> bool {
+        self.kind_held_in(value).is_some()
+    }
+
+    /// The kind of these numbers `value` holds, whole or among other characters
     /// (`SL-13712345678`, `GD-330106580301002`), read as typed ([`typed_number`]: an `x` as
     /// `X`, full-width characters as their ASCII): an ID number in its 18 characters, its first
     /// 17 (which give the 18th) or its legacy 15-digit form, a phone in its national digits, a
     /// landline also without the extension the submission gave it. A
     /// serial that embeds the applicant's number is the applicant's number to whoever reads it.
-    pub fn held_in(&self, value: &str) -> bool {
+    pub fn kind_held_in(&self, value: &str) -> Option<PersonalKind> {
         let typed = typed_number(value).to_ascii_uppercase();
         if typed.is_empty() {
-            return false;
+            return None;
         }
         let legacy = |id: &str| {
             ResidentId::parse(id)
@@ -157,12 +163,21 @@ impl OwnNumbers {
             Ok(_) => id.get(..17).unwrap_or(id).to_string(),
             Err(_) => id.to_string(),
         };
-        self.ids.iter().filter(|id| !id.is_empty()).any(|id| {
+        let id = self.ids.iter().filter(|id| !id.is_empty()).any(|id| {
             typed.contains(&first17(id)) || legacy(id).is_some_and(|l| typed.contains(&l))
-        }) || self
+        });
+        let phone = self
             .phones
             .iter()
-            .any(|p| !p.is_empty() && typed.contains(p.as_str()))
+            .find(|p| !p.is_empty() && typed.contains(p.as_str()));
+        match (id, phone) {
+            (true, _) => Some(PersonalKind::ResidentId),
+            (false, Some(p)) if phone::classify(p) == Some(phone::PhoneKind::Mobile) => {
+                Some(PersonalKind::Mobile)
+            }
+            (false, Some(_)) => Some(PersonalKind::Phone),
+            (false, None) => None,
+        }
     }
 }
 
@@ -201,6 +216,9 @@ pub enum Personal {
     Own(PersonalKind),
     /// No submission was at hand, and it has the shape of one ([`crate::ids::personal_kind`]).
     Shaped(PersonalKind),
+    /// It holds one of the application's own numbers among other characters
+    /// (`ZJ-330106198506122344`, [`OwnNumbers::kind_held_in`]).
+    OwnHeld(PersonalKind),
     /// It holds one by its shape, whole or among other characters (`SL-13912345678`), as
     /// `tongban find` judges a serial ([`crate::ids::own_serial_shown`]).
     Held(PersonalKind),
@@ -219,9 +237,28 @@ impl Personal {
         }
     }
 
+    /// Judges a number a party chose for the application that a timeline shows (an event's
+    /// serial: an Idempotency-Key, a 受理编号, a 决定文书编号, a 证照编号, a 快递单号) as
+    /// `tongban find` and `GET /v1/applications?serial=` judge a serial
+    /// ([`crate::ids::own_serial_shown`]), so that the timelines show no serial find hides:
+    /// `None` when it may be shown, else why not, the application's own number first (whole,
+    /// then among other characters), then what it holds by its shape. A number no rule gives a
+    /// kind for (an address, `@`, with no submission at hand) is shown as the intake took it.
+    pub fn of_serial(value: &str, own: Option<&OwnNumbers>) -> Option<Personal> {
+        if value.trim().is_empty() || crate::ids::own_serial_shown(value, own) {
+            return None;
+        }
+        Personal::of(value, own)
+            .or_else(|| {
+                own.and_then(|o| o.kind_held_in(value))
+                    .map(Personal::OwnHeld)
+            })
+            .or_else(|| crate::ids::held_kind(value).map(Personal::Held))
+    }
+
     pub fn kind(self) -> PersonalKind {
         match self {
-            Personal::Own(k) | Personal::Shaped(k) | Personal::Held(k) => k,
+            Personal::Own(k) | Personal::OwnHeld(k) | Personal::Shaped(k) | Personal::Held(k) => k,
         }
     }
 
@@ -229,6 +266,9 @@ impl Personal {
     pub fn said(self) -> String {
         match self {
             Personal::Own(k) => format!("is {} the application's submission names", k.said()),
+            Personal::OwnHeld(k) => {
+                format!("holds {} the application's submission names", k.said())
+            }
             Personal::Shaped(k) => format!("reads as {}", k.said()),
             Personal::Held(k) => format!("holds {} by its shape", k.said()),
         }
@@ -238,6 +278,7 @@ impl Personal {
     pub fn said_zh(self) -> String {
         match self {
             Personal::Own(k) => format!("为本申请所载{}", k.said_zh()),
+            Personal::OwnHeld(k) => format!("含本申请所载{}", k.said_zh()),
             Personal::Shaped(k) => format!("疑为{}", k.said_zh()),
             Personal::Held(k) => format!("疑含{}", k.said_zh()),
         }

@@ -169,7 +169,8 @@ pub const WHOLE_NUMBER_SPELLING: &str =
 /// none with a leading zero; a run of digits that starts with `0` is a 受理编号, an area code or
 /// a phone pasted into the wrong place more often than a padded number, and taken as one it
 /// would page from somewhere nobody asked for. The text is echoed only in a seq's form
-/// ([`super::shown::seq`]: never the digits of an ID number or a phone).
+/// ([`super::shown::seq`]: digits, a sign, `.` and spaces, never the digits of an ID number or
+/// a phone, nor a letter: `?limit=zhangsan` is a person's name in pinyin).
 pub fn whole_number(name: &str, text: &str, min: u64, max: u64) -> Result<u64, Problem> {
     let wanted = format!("{name} must be a whole number from {min} to {max}");
     let got = |text: &str| {
@@ -314,6 +315,10 @@ mod tests {
             ("", None),
             ("１", None),
             ("013800138000", None),
+            ("-1", Some("\"-1\"")),
+            ("zhangsan", None),
+            ("li@qq.cn", None),
+            ("wang wei", None),
         ] {
             let p = whole_number("after_seq", text, 0, 100).expect_err(text);
             assert_eq!(p.status, 400, "{text}");

@@ -52,7 +52,8 @@ pub struct SerialMatch<'a> {
 pub struct SerialMatches<'a> {
     /// The serial asked for, as given; `null` when it holds personal data by the gateway's rules
     /// (an ID number or a phone number, whole or among other characters, or an ID number's
-    /// shape whose check character does not match: one mistyped), which no answer echoes (a
+    /// shape whose check character does not match: one mistyped), or is no serial's form (Chinese
+    /// characters, `张三1`, or letters alone: a person's name), which no answer echoes (a
     /// walkthrough found `?serial=<an applicant's ID number>` sent back in the answer).
     pub serial: Option<&'a str>,
     /// The `region` asked for, if any.
@@ -115,7 +116,8 @@ pub async fn by_serial<L: EventLog>(
     }
     let matches = s.gateway.by_serial(&principal, serial, region).await?;
     let body = SerialMatches {
-        serial: crate::ids::serial_shape_clean(serial).then_some(serial),
+        serial: (crate::ids::typed_serial_form(serial) && crate::ids::serial_shape_clean(serial))
+            .then_some(serial),
         region,
         applications: matches
             .found

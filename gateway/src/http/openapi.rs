@@ -859,10 +859,10 @@ fn as_of(params: &mut Vec<Value>, responses: &mut Map<String, Value>) {
 /// in time.
 fn read_after(params: &mut Vec<Value>, responses: &mut Map<String, Value>) {
     params.push(json!({"name": "X-Tongban-Read-After", "in": "header", "required": false,
-        "description": "A log position a write answered (X-Tongban-Position), or `latest`: the request is answered only once this gateway holds every event up to it (up to where the log ends when the request arrives), whichever gateway took the write",
-        "schema": {"type": "string", "maxLength": 20, "pattern": "^([0-9]{1,20}|[Ll][Aa][Tt][Ee][Ss][Tt])$"}}));
+        "description": "A log position a write answered (X-Tongban-Position), or `latest`: the request is answered only once this gateway holds every event up to it (up to where the log ends when the request arrives), whichever gateway took the write. A position is written as a write answered it: digits alone, without a sign, a fraction or leading zeros (`0` alone is zero; `007` is refused), as every number of a query string",
+        "schema": {"type": "string", "maxLength": 20, "pattern": "^(0|[1-9][0-9]{0,19}|[Ll][Aa][Tt][Ee][Ss][Tt])$"}}));
     const BAD: &str = "an X-Tongban-Read-After that is no position from 0 to 2^64 - 1 \
-                       (`position`), sent more than once (`once`), or beyond the end of the \
+                       in its one spelling (`position`), sent more than once (`once`), or beyond the end of the \
                        embedded log (`beyond-log`)";
     let bad = match responses.get("400").and_then(|r| r["description"].as_str()) {
         Some(body) => format!("{body}; or {BAD}"),

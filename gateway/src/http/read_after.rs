@@ -46,8 +46,11 @@ pub fn parse(headers: &HeaderMap) -> Result<Option<ReadAfter>, Problem> {
     if text.eq_ignore_ascii_case("latest") {
         return Ok(Some(ReadAfter::Latest));
     }
-    match text.parse::<u64>() {
-        Ok(position) if text.bytes().all(|b| b.is_ascii_digit()) => {
+    // One spelling, as every number of a query string ([`super::extract::whole_number`]): a
+    // position is sent back as a write answered it, which writes no leading zero, and `007`
+    // is a serial or a code pasted into the wrong header more often than a padded number.
+    match tongban_schemas::registry::Numeral::read(text) {
+        tongban_schemas::registry::Numeral::Number(position) => {
             Ok(Some(ReadAfter::Position(position)))
         }
         _ => Err(Problem::bad_request(
@@ -55,8 +58,9 @@ pub fn parse(headers: &HeaderMap) -> Result<Option<ReadAfter>, Problem> {
             "position",
             format!(
                 "X-Tongban-Read-After must be a log position (a whole number from 0 to {}, as a \
-                 write's X-Tongban-Position answered it) or `latest`",
-                u64::MAX
+                 write's X-Tongban-Position answered it, written in {}) or `latest`",
+                u64::MAX,
+                super::extract::WHOLE_NUMBER_SPELLING
             ),
         )),
     }
@@ -116,12 +120,30 @@ mod tests {
 
     #[test]
     fn anything_else_is_refused_naming_the_header() {
-        for bad in ["", "-1", "+3", "4.0", "1e3", "18446744073709551616", "soon"] {
+        // A leading zero too, as in a query string (a review found `007` taken).
+        for bad in [
+            "",
+            "-1",
+            "+3",
+            "4.0",
+            "1e3",
+            "18446744073709551616",
+            "soon",
+            "007",
+            "00",
+            "-0",
+        ] {
             let problem = parse(&with(bad)).expect_err(bad);
             let body = serde_json::to_value(&problem).expect("json");
             assert_eq!(body["status"], 400, "{bad:?}: {body}");
             assert_eq!(body["errors"][0]["pointer"], HEADER_POINTER, "{bad:?}");
             assert_eq!(body["errors"][0]["rule"], "position", "{bad:?}");
+            assert!(
+                body["detail"].as_str().is_some_and(
+                    |d| d.contains("without a sign, spaces, a fraction or leading zeros")
+                ),
+                "{body}"
+            );
         }
     }
 }
