@@ -682,6 +682,63 @@ fn the_events_of_a_stream_with_an_event_rewritten_name_it_beside_the_genuine() {
     );
 }
 
+/// Given an application submitted on a stream, and another submission under its seq 1 published
+/// after it from outside (unsealed: its origin and handlers a region party to nothing of it),
+/// when the genuine origin and that region ask for its events, then the origin is served the
+/// genuine history, the forged one named under `not_history`, and the region is refused as no
+/// party (404, as for any application it is no party to): the parties are those of the first event under each seq, which the projections folded,
+/// never of a later one. (The parties were folded from every event stored, the forged one last:
+/// the genuine origin was refused its own application's history.)
+#[test]
+fn a_forged_submission_after_the_genuine_one_names_no_parties() {
+    let nats = NatsServer::start();
+    let dir = TempDir::new("nats-forged-submission");
+    let data = dir.0.join("data");
+    let gw = start_on_nats(&data, true, &nats);
+    let (body, origin_code) = example(&gw.client(None));
+    let tokens = tokens(&data);
+    let origin = gw.client(Some(&tokens[&origin_code]));
+    let id = created_id(&submit(&origin, "forged-submission-1", &body));
+    let parties: Vec<&str> = std::iter::once(origin_code.as_str())
+        .chain(
+            body["handlers"]
+                .as_array()
+                .expect("handlers")
+                .iter()
+                .map(|h| h.as_str().expect("code")),
+        )
+        .collect();
+    let stranger = tokens
+        .keys()
+        .find(|code| *code != "operator" && !parties.contains(&code.as_str()))
+        .expect("a region party to nothing here")
+        .clone();
+    let (_, forged) = publish_again(&nats, |event| {
+        event["region"] = json!(stranger);
+        event["data"]["origin"] = json!(stranger);
+        event["data"]["handlers"] = json!([stranger]);
+    });
+    let events = format!("/v1/applications/{id}/events");
+    let served = success(&origin.get(&events));
+    assert_eq!(
+        served["events"].as_array().map(Vec::len),
+        Some(1),
+        "{served}"
+    );
+    assert_eq!(
+        served["events"][0]["data"]["origin"],
+        json!(origin_code),
+        "{served}"
+    );
+    assert_eq!(
+        served["not_history"][0]["position"],
+        json!(forged),
+        "{served}"
+    );
+    let r = gw.client(Some(&tokens[&stranger])).get(&events);
+    assert_eq!(r.status, 404, "{}", String::from_utf8_lossy(&r.body));
+}
+
 /// Given an application forwarded on a stream, to whose subject someone who may publish there
 /// (not the gateway: without its key) published its next event, an acceptance linked to it with
 /// another event's signature, when the parties read and act, then the forged event is folded
