@@ -2132,6 +2132,30 @@ fn a_copy_on_the_stream_is_told_to_the_applications_parties_and_operators() {
     );
     let gw = start_on_nats(&data, true, &nats);
     told(&gw);
+    // The audit script, given a party's feed page, says each repeated marker and checks the
+    // events around them (it refused the page, exit 2, knowing only missing and held markers).
+    let origin = gw.client(Some(&tokens[&origin_code]));
+    let page = success(&origin.get(&format!(
+        "/v1/regions/{origin_code}/feed?after=0&limit=1000"
+    )));
+    let key = origin.get("/v1/keys").json()["keys"][0]["public_key_hex"]
+        .as_str()
+        .expect("key")
+        .to_string();
+    let (code, out, err) = common::verify_chain(&dir.0.join("feed.json"), &page, &key, &[]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    for (position, seq) in [(copy, 2), (other, 1)] {
+        assert!(
+            out.contains(&format!(
+                "REPEATED log position {position}: the feed marks it repeated"
+            )) && out.contains(&format!("application {id} under its seq {seq},")),
+            "{out}"
+        );
+    }
+    assert!(
+        out.contains("2 log positions given as a held or repeated marker"),
+        "{out}"
+    );
     // The auditor's tool names the same positions.
     let out = on_stream(&nats.url(), &data, &["verify", "--app", &id]);
     let stdout = String::from_utf8_lossy(&out.stdout);
