@@ -682,6 +682,43 @@ fn the_events_of_a_stream_with_an_event_rewritten_name_it_beside_the_genuine() {
     );
 }
 
+/// Given an application submitted on a stream under an Idempotency-Key, and a copy of its
+/// submission published on its subject from outside, when the origin sends the submission again
+/// under that key (its answer lost), then it is answered 200 with the same application, and a
+/// forward sent again with its expected_seq after it landed is answered as repeated: the
+/// retries read the application's own events as actions do, passing over the copy. (Both read
+/// the whole history, which refuses the copy: 500 and 409.)
+#[test]
+fn retries_pass_over_a_copy_on_the_stream() {
+    let nats = NatsServer::start();
+    let dir = TempDir::new("nats-retry-copy");
+    let data = dir.0.join("data");
+    let gw = start_on_nats(&data, true, &nats);
+    let (body, origin_code) = example(&gw.client(None));
+    let origin = gw.client(Some(&tokens(&data)[&origin_code]));
+    let id = created_id(&submit(&origin, "retry-copy-1", &body));
+    publish_again(&nats, |_| {});
+    let again = submit(&origin, "retry-copy-1", &body);
+    assert_eq!(
+        again.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&again.body)
+    );
+    assert_eq!(again.json()["id"], json!(id));
+    let forward = format!("/v1/applications/{id}/forward");
+    let asked = json!({"expected_seq": 1, "materials_checked": true});
+    success(&origin.post(&forward, &asked));
+    let repeated = origin.post(&forward, &asked);
+    assert_eq!(
+        repeated.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&repeated.body)
+    );
+    assert_eq!(repeated.json()["repeated"], json!(true));
+}
+
 /// Given an application submitted on a stream, and another submission under its seq 1 published
 /// after it from outside (unsealed: its origin and handlers a region party to nothing of it),
 /// when the genuine origin and that region ask for its events, then the origin is served the

@@ -49,7 +49,7 @@ impl<L: EventLog> Gateway<L> {
             // judged from the events that do fold, as for acting on it.
             Err(ServiceError::Fold(e)) => {
                 if let Some(region) = principal.region() {
-                    let events = self.log.read(app).await?;
+                    let events = self.decided_history(app).await?;
                     let (state, _) = super::act::fold_history(&events);
                     if !self.party_to_history(app, state.as_ref(), region).await? {
                         return Err(not_a_party(app, region));
