@@ -177,13 +177,7 @@ fn two_gateways_on_one_stream_serve_the_same_applications() {
     let first = submit(&via_a, "shared-1", &body);
     let id = created_id(&first);
     let again = submit(&via_b, "shared-1", &body);
-    assert_eq!(
-        again.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&again.body)
-    );
-    assert_eq!(again.json()["id"], json!(id));
+    common::resubmitted(&again, &id);
 
     // Racing the same new key through both gateways at once still makes one application.
     let body_race = body.clone();
@@ -699,13 +693,7 @@ fn retries_pass_over_a_copy_on_the_stream() {
     let id = created_id(&submit(&origin, "retry-copy-1", &body));
     publish_again(&nats, |_| {});
     let again = submit(&origin, "retry-copy-1", &body);
-    assert_eq!(
-        again.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&again.body)
-    );
-    assert_eq!(again.json()["id"], json!(id));
+    common::resubmitted(&again, &id);
     let forward = format!("/v1/applications/{id}/forward");
     let asked = json!({"expected_seq": 1, "materials_checked": true});
     success(&origin.post(&forward, &asked));
