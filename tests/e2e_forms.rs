@@ -1392,11 +1392,5 @@ fn a_retried_form_whose_id_number_the_gateway_upgraded_is_its_first_application(
     );
 
     let again = guangdong.post_with(route, &key, &form);
-    assert_eq!(
-        again.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&again.body)
-    );
-    assert_eq!(again.json()["id"], json!(id));
+    common::resubmitted(&again, &id);
 }

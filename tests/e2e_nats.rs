@@ -177,13 +177,7 @@ fn two_gateways_on_one_stream_serve_the_same_applications() {
     let first = submit(&via_a, "shared-1", &body);
     let id = created_id(&first);
     let again = submit(&via_b, "shared-1", &body);
-    assert_eq!(
-        again.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&again.body)
-    );
-    assert_eq!(again.json()["id"], json!(id));
+    common::resubmitted(&again, &id);
 
     // Racing the same new key through both gateways at once still makes one application.
     let body_race = body.clone();
@@ -680,6 +674,94 @@ fn the_events_of_a_stream_with_an_event_rewritten_name_it_beside_the_genuine() {
             .is_some_and(|said| said.starts_with("hash is ")),
         "{p}"
     );
+}
+
+/// Given an application submitted on a stream under an Idempotency-Key, and a copy of its
+/// submission published on its subject from outside, when the origin sends the submission again
+/// under that key (its answer lost), then it is answered 200 with the same application, and a
+/// forward sent again with its expected_seq after it landed is answered as repeated: the
+/// retries read the application's own events as actions do, passing over the copy. (Both read
+/// the whole history, which refuses the copy: 500 and 409.)
+#[test]
+fn retries_pass_over_a_copy_on_the_stream() {
+    let nats = NatsServer::start();
+    let dir = TempDir::new("nats-retry-copy");
+    let data = dir.0.join("data");
+    let gw = start_on_nats(&data, true, &nats);
+    let (body, origin_code) = example(&gw.client(None));
+    let origin = gw.client(Some(&tokens(&data)[&origin_code]));
+    let id = created_id(&submit(&origin, "retry-copy-1", &body));
+    publish_again(&nats, |_| {});
+    let again = submit(&origin, "retry-copy-1", &body);
+    common::resubmitted(&again, &id);
+    let forward = format!("/v1/applications/{id}/forward");
+    let asked = json!({"expected_seq": 1, "materials_checked": true});
+    success(&origin.post(&forward, &asked));
+    let repeated = origin.post(&forward, &asked);
+    assert_eq!(
+        repeated.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&repeated.body)
+    );
+    assert_eq!(repeated.json()["repeated"], json!(true));
+}
+
+/// Given an application submitted on a stream, and another submission under its seq 1 published
+/// after it from outside (unsealed: its origin and handlers a region party to nothing of it),
+/// when the genuine origin and that region ask for its events, then the origin is served the
+/// genuine history, the forged one named under `not_history`, and the region is refused as no
+/// party (404, as for any application it is no party to): the parties are those of the first event under each seq, which the projections folded,
+/// never of a later one. (The parties were folded from every event stored, the forged one last:
+/// the genuine origin was refused its own application's history.)
+#[test]
+fn a_forged_submission_after_the_genuine_one_names_no_parties() {
+    let nats = NatsServer::start();
+    let dir = TempDir::new("nats-forged-submission");
+    let data = dir.0.join("data");
+    let gw = start_on_nats(&data, true, &nats);
+    let (body, origin_code) = example(&gw.client(None));
+    let tokens = tokens(&data);
+    let origin = gw.client(Some(&tokens[&origin_code]));
+    let id = created_id(&submit(&origin, "forged-submission-1", &body));
+    let parties: Vec<&str> = std::iter::once(origin_code.as_str())
+        .chain(
+            body["handlers"]
+                .as_array()
+                .expect("handlers")
+                .iter()
+                .map(|h| h.as_str().expect("code")),
+        )
+        .collect();
+    let stranger = tokens
+        .keys()
+        .find(|code| *code != "operator" && !parties.contains(&code.as_str()))
+        .expect("a region party to nothing here")
+        .clone();
+    let (_, forged) = publish_again(&nats, |event| {
+        event["region"] = json!(stranger);
+        event["data"]["origin"] = json!(stranger);
+        event["data"]["handlers"] = json!([stranger]);
+    });
+    let events = format!("/v1/applications/{id}/events");
+    let served = success(&origin.get(&events));
+    assert_eq!(
+        served["events"].as_array().map(Vec::len),
+        Some(1),
+        "{served}"
+    );
+    assert_eq!(
+        served["events"][0]["data"]["origin"],
+        json!(origin_code),
+        "{served}"
+    );
+    assert_eq!(
+        served["not_history"][0]["position"],
+        json!(forged),
+        "{served}"
+    );
+    let r = gw.client(Some(&tokens[&stranger])).get(&events);
+    assert_eq!(r.status, 404, "{}", String::from_utf8_lossy(&r.body));
 }
 
 /// Given an application forwarded on a stream, to whose subject someone who may publish there
@@ -2075,6 +2157,30 @@ fn a_copy_on_the_stream_is_told_to_the_applications_parties_and_operators() {
     );
     let gw = start_on_nats(&data, true, &nats);
     told(&gw);
+    // The audit script, given a party's feed page, says each repeated marker and checks the
+    // events around them (it refused the page, exit 2, knowing only missing and held markers).
+    let origin = gw.client(Some(&tokens[&origin_code]));
+    let page = success(&origin.get(&format!(
+        "/v1/regions/{origin_code}/feed?after=0&limit=1000"
+    )));
+    let key = origin.get("/v1/keys").json()["keys"][0]["public_key_hex"]
+        .as_str()
+        .expect("key")
+        .to_string();
+    let (code, out, err) = common::verify_chain(&dir.0.join("feed.json"), &page, &key, &[]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    for (position, seq) in [(copy, 2), (other, 1)] {
+        assert!(
+            out.contains(&format!(
+                "REPEATED log position {position}: the feed marks it repeated"
+            )) && out.contains(&format!("application {id} under its seq {seq},")),
+            "{out}"
+        );
+    }
+    assert!(
+        out.contains("2 log positions given as a held or repeated marker"),
+        "{out}"
+    );
     // The auditor's tool names the same positions.
     let out = on_stream(&nats.url(), &data, &["verify", "--app", &id]);
     let stdout = String::from_utf8_lossy(&out.stdout);

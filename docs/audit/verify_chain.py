@@ -130,10 +130,13 @@ and, over the input:
 A feed page may hold, in place of an event, a marker: {"position", "missing": "..."} (the log holds
 no event at that position, though the feed lists one: removed from the log) or {"position",
 "held": {"app", "reason"}} (the gateway withholds the event there: it does not verify, does not
-follow its application's previous event, or is a submission that does not fold). Neither gives an
-event to check. Each is named on a line of its own: a missing one as BROKEN (the gateway itself
-says the log lost an event), a held one as NOT GIVEN (the event is not checked here: `tongban
-verify` on the log names what is wrong with it). With --heads, the running hash cannot pass a
+follow its application's previous event, or is a submission that does not fold) or {"position",
+"repeated": {"app", "seq", "reason"}} (the log holds there an event of that application under a seq
+its history holds at an earlier position: a copy, or another event under it, published on the
+stream by something other than a gateway). None gives an event to check. Each is named on a line of
+its own: a missing one as BROKEN (the gateway itself says the log lost an event), a held one as NOT
+GIVEN and a repeated one as REPEATED (the event is not checked here: `tongban verify` on the log
+names what is wrong with it). With --heads, the running hash cannot pass a
 position given as a marker, and the heads at or after it are not reproduced (the line says so).
 
 Events from the events API, or given bare, are the whole chain and must start at seq 1. So must
@@ -350,8 +353,8 @@ class Page:
         self.reach = None
         # (position, event) of each feed item on the page, for --heads.
         self.positions = []
-        # (position, kind, what it says, where) of each marker on the page: kind "missing" or
-        # "held", given in place of an event.
+        # (position, kind, what it says, where) of each marker on the page: kind "missing",
+        # "held" or "repeated", given in place of an event.
         self.markers = []
 
 
@@ -379,14 +382,16 @@ def mark_from_start(pages):
 
 
 def marker(value):
-    """The kind of feed marker value is ("missing" or "held"), or None: an item with a position
-    and one of those members, and no event."""
+    """The kind of feed marker value is ("missing", "held" or "repeated"), or None: an item with a
+    position and one of those members, and no event."""
     if "event" in value or "app" in value or not is_position(value.get("position")):
         return None
     if isinstance(value.get("missing"), str):
         return "missing"
     if isinstance(value.get("held"), dict):
         return "held"
+    if isinstance(value.get("repeated"), dict):
+        return "repeated"
     return None
 
 
@@ -1517,7 +1522,7 @@ def check_heads(heads_paths, entries, key, markers):
                 )
                 + (
                     f"; the feed pages give position(s) {', '.join(str(p) for p in marked[:20])} "
-                    "as markers (missing or held), not events, and the running hash cannot pass "
+                    "as markers (missing, held or repeated), not events, and the running hash cannot pass "
                     "them"
                     if marked
                     else ""
@@ -1531,8 +1536,9 @@ def check_heads(heads_paths, entries, key, markers):
 def marker_lines(markers):
     """One line per position a feed page gave a marker for instead of an event, in position
     order: BROKEN for a missing one (the gateway says the log lost the event its feed lists),
-    NOT GIVEN for a held one (the gateway withholds an event it will not vouch for); and how many
-    of them are BROKEN."""
+    NOT GIVEN for a held one (the gateway withholds an event it will not vouch for), REPEATED for
+    a repeated one (an event under a seq its application's history holds at an earlier position,
+    which is not its history and fails nothing here); and how many of them are BROKEN."""
     lines, broken = [], 0
     for (position, kind), (says, where) in sorted(markers.items()):
         if kind == "missing":
@@ -1542,6 +1548,15 @@ def marker_lines(markers):
                 "the log; `tongban verify` on the log names every such position"
             )
             broken += 1
+        elif kind == "repeated":
+            lines.append(
+                f"REPEATED log position {position}: the feed marks it repeated ({where}): the log "
+                f"holds there an event of application {says.get('app')} under its seq "
+                f"{says.get('seq')}, which its history holds at an earlier position (a copy, or "
+                "another event under that seq, published on the stream by something other than a "
+                "gateway): not its history, and not checked here: `tongban verify` on the log "
+                "names what it is"
+            )
         else:
             lines.append(
                 f"NOT GIVEN log position {position}: the feed marks it held ({where}): the gateway "
@@ -1707,7 +1722,7 @@ def check(path, key_hex, only_app=None, earlier=(), heads=None):
     if reproduced is not None:
         still += f"; {plural(reproduced, 'saved log head')} reproduced"
     if marked:
-        still += f"; {plural(len(marked), 'log position')} given as a held marker, not checked (NOT GIVEN above)"
+        still += f"; {plural(len(marked), 'log position')} given as a held or repeated marker, not checked (NOT GIVEN or REPEATED above)"
     if beside:
         still += (
             f"; {plural(len(beside), 'log position')} the answer names as not the application's "

@@ -569,6 +569,13 @@ pub fn created_id(r: &Response) -> String {
     r.json()["id"].as_str().expect("id").to_string()
 }
 
+/// Fails unless a submission sent again under its Idempotency-Key answered 200 with the
+/// application `id` it created the first time.
+pub fn resubmitted(r: &Response, id: &str) {
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["id"], serde_json::json!(id));
+}
+
 /// The `detail` of a 503 `log-unavailable` problem (with `Retry-After`), which says what became
 /// of the request; fails on any other answer.
 pub fn log_unavailable(r: &Response) -> String {

@@ -268,6 +268,17 @@ impl Envelope {
         crate::hex::encode(&Sha256::digest(self.canonical_unsigned().as_bytes()))
     }
 
+    /// Whether this is the same event as `other` stored again: the same seal (hash and
+    /// signature) over content that canonicalizes the same. Compared canonically, not as
+    /// parsed: a copy re-published with an integer written as a float (`2` as `2.0`) parses
+    /// differently but hashes, and so is sealed, the same, and taking it for another event
+    /// under the seq would say the key leaked where nothing but a copy was published.
+    pub fn is_copy_of(&self, other: &Envelope) -> bool {
+        self.hash == other.hash
+            && self.sig == other.sig
+            && self.compute_hash() == other.compute_hash()
+    }
+
     /// Fills `hash` and `sig`.
     pub fn seal(&mut self, key: &GatewayKey) {
         self.hash = self.compute_hash();

@@ -280,14 +280,7 @@ impl<L: EventLog> Gateway<L> {
                 }
             }
         }
-        // Read as the other reads an action makes read it (`read_after` from the start), not as
-        // the history is served: what something other than a gateway published on the
-        // application's subject (a copy of one of its events, another event under a seq before
-        // its last, or under its last where the seals settle it) is passed over, and the
-        // history the later events link to is decided on. The whole history's read refuses
-        // each of them, and one copy on a stream that denies deletes answered every action on
-        // an application no gateway remembered 500 for good.
-        let mut events = self.log.read_after(app, 0, 0).await?;
+        let mut events = self.decided_history(app).await?;
         // Decided on only when every event verifies, as the history is served only then
         // (`Gateway::events`): a planted event is never the state an action starts from.
         let view = self.store.get(app)?;
@@ -359,7 +352,7 @@ impl<L: EventLog> Gateway<L> {
         command: &Command,
         expected: u64,
     ) -> Option<ActOutcome> {
-        let events = self.log.read(app).await.ok()?;
+        let events = self.decided_history(app).await.ok()?;
         let at = usize::try_from(expected).ok()?;
         let landed = events.get(at)?;
         if landed.region != region
@@ -430,7 +423,7 @@ impl<L: EventLog> Gateway<L> {
         {
             return Some(OwnNumbers::of(&found.event.data));
         }
-        own_numbers_in(&self.log.read(app).await.ok()?)
+        own_numbers_in(&self.decided_history(app).await.ok()?)
     }
 
     /// Decides `command` on `loaded`: the state it applies to, the event, and the last event it

@@ -319,10 +319,23 @@ impl<L: EventLog> Gateway<L> {
     /// With the projections stopped for good behind the log, the view is folded from the log
     /// (one read of the application's events): a province reading what it just wrote gets it
     /// exact, not stale, while the gateway waits for its restart.
+    /// `app`'s events as its actions decide on them and its projections fold them: read as
+    /// every read an action makes reads them (`read_after` from the start), not as the history is
+    /// served. What something other than a gateway published on the application's subject (a
+    /// copy of one of its events, another event under a seq before its last, or under its last
+    /// where the seals settle it) is passed over, and the events the later ones link to are
+    /// read. The whole history's read refuses each of them, and one message on a stream that
+    /// denies deletes answered 500 for good to what only needs the application's own events: an
+    /// action with nothing remembered, a submission or an action retried after a lost answer,
+    /// a view folded from the log, who is a party to a history that does not fold.
+    pub(super) async fn decided_history(&self, app: &str) -> Result<Vec<Envelope>, LogError> {
+        self.log.read_after(app, 0, 0).await
+    }
+
     async fn view(&self, app: &str) -> Result<Option<ApplicationView>, ServiceError> {
         self.caught_up().await;
         if self.projector.stopped().is_some() && self.projector.applied() < self.known_end() {
-            let events = self.log.read(app).await?;
+            let events = self.decided_history(app).await?;
             return Ok(ApplicationView::from_events(&events, &self.calendar)?);
         }
         if let Some(held) = self.store.held(app)? {
@@ -354,7 +367,7 @@ impl<L: EventLog> Gateway<L> {
             }
             return Ok(Some(v));
         }
-        let events = self.log.read(app).await?;
+        let events = self.decided_history(app).await?;
         Ok(ApplicationView::from_events(&events, &self.calendar)?)
     }
 }

@@ -49,7 +49,7 @@ impl<L: EventLog> Gateway<L> {
             // judged from the events that do fold, as for acting on it.
             Err(ServiceError::Fold(e)) => {
                 if let Some(region) = principal.region() {
-                    let events = self.log.read(app).await?;
+                    let events = self.decided_history(app).await?;
                     let (state, _) = super::act::fold_history(&events);
                     if !self.party_to_history(app, state.as_ref(), region).await? {
                         return Err(not_a_party(app, region));
@@ -346,9 +346,15 @@ impl<L: EventLog> Gateway<L> {
         app: &str,
     ) -> Result<Vec<Positioned>, ServiceError> {
         // A region the projections do not show as a party hears so before the whole log is read
-        // for it: any region's token could otherwise have the log read on every request.
-        if let Some(region) = principal.region()
-            && let Ok(Some(view)) = self.view(app).await
+        // for it: any region's token could otherwise have the log read on every request. Where
+        // they show it as one, that is the answer: the view was folded from the first event
+        // under each seq, never from one published after it.
+        let region = principal.region();
+        let view = match region {
+            Some(_) => self.view(app).await.ok().flatten(),
+            None => None,
+        };
+        if let (Some(region), Some(view)) = (region, &view)
             && !view.state.is_party(region)
         {
             return Err(not_a_party(app, region));
@@ -357,10 +363,19 @@ impl<L: EventLog> Gateway<L> {
         if events.is_empty() {
             return Err(ServiceError::NotFound(app.to_string()));
         }
-        if let Some(region) = principal.region() {
-            let mut by_seq: Vec<Envelope> = events.iter().map(|p| p.event.clone()).collect();
-            by_seq.sort_by_key(|e| e.seq);
-            let (state, _) = super::act::fold_history(&by_seq);
+        if let Some(region) = region
+            && view.is_none()
+        {
+            // Without a view, the parties are those of the chain the history would be served
+            // as ([`History::beside_later`]): the first event under each seq. Folding every
+            // event stored, a forged submission published after the genuine one named the
+            // forger's parties: the genuine ones were refused and a region it named was served
+            // the history.
+            let mut chain: Vec<Envelope> = first_under_each_seq(&events)
+                .map(|p| p.event.clone())
+                .collect();
+            chain.sort_by_key(|e| e.seq);
+            let (state, _) = super::act::fold_history(&chain);
             if !self.party_to_history(app, state.as_ref(), region).await? {
                 return Err(not_a_party(app, region));
             }
@@ -607,9 +622,11 @@ impl History {
         breaks: &[ChainBreak],
         key: &PublicKey,
     ) -> Option<History> {
-        let mut seen = std::collections::HashSet::new();
-        let (chain, later): (Vec<Positioned>, Vec<Positioned>) =
-            stored.into_iter().partition(|p| seen.insert(p.event.seq));
+        let firsts: std::collections::HashSet<u64> =
+            first_under_each_seq(&stored).map(|p| p.position).collect();
+        let (chain, later): (Vec<Positioned>, Vec<Positioned>) = stored
+            .into_iter()
+            .partition(|p| firsts.contains(&p.position));
         let in_order = chain.iter().zip(1..).all(|(p, seq)| p.event.seq == seq);
         if later.is_empty() || !in_order || !chain_breaks(&chain, key).is_empty() {
             return None;
@@ -633,6 +650,15 @@ impl History {
             not_history,
         })
     }
+}
+
+/// Of one application's events in the log's order, the first stored under each seq: the chain
+/// its projections folded and its history is served as ([`History::beside_later`]), and whose
+/// parties are its parties; a later one under a seq was published by something other than a
+/// gateway and decides nothing.
+fn first_under_each_seq(stored: &[Positioned]) -> impl Iterator<Item = &Positioned> {
+    let mut seen = std::collections::HashSet::new();
+    stored.iter().filter(move |p| seen.insert(p.event.seq))
 }
 
 /// A page of an application's events ([`Gateway::events_page`]).

@@ -477,7 +477,7 @@ impl<L: EventLog> Gateway<L> {
         digest: &str,
         key: Option<&str>,
     ) -> Result<Option<SubmitOutcome>, ServiceError> {
-        let events = self.log.read(app).await?;
+        let events = self.decided_history(app).await?;
         let Some(first) = events.first() else {
             return Ok(None);
         };

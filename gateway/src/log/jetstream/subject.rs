@@ -10,6 +10,10 @@
 //! there from a point already known ([`super::behind`]). (The reads of the whole stream record
 //! each as unreadable at its position: [`super::Inner::entry`].)
 //!
+//! A copy is the same event stored again: the same seal over content that canonicalizes the
+//! same ([`Envelope::is_copy_of`]), however its JSON is written (`2.0` for `2`), not the same
+//! parsed envelope: a copy written otherwise is not another sealed event under its seq.
+//!
 //! What still stops a read is what would serve a history with a hole: an event of the
 //! application whose seq jumps past the next one. The read of the whole history
 //! ([`super::EventLog::read`]: the API's events, the evidence page, disputes, `verify --app`)
@@ -315,7 +319,7 @@ impl<'a> Reading<'a> {
             .and_then(|i| usize::try_from(i).ok())
             .and_then(|i| self.events.get(i));
         match earlier {
-            Some(e) if e.event != event && self.copies == Copies::Refused => {
+            Some(e) if !event.is_copy_of(&e.event) && self.copies == Copies::Refused => {
                 Err(LogError::Corrupt {
                     position,
                     reason: format!(
@@ -325,7 +329,7 @@ impl<'a> Reading<'a> {
                     ),
                 })
             }
-            Some(e) if e.event != event => Ok(Judged::Passed(What::Another {
+            Some(e) if !event.is_copy_of(&e.event) => Ok(Judged::Passed(What::Another {
                 seq: event.seq,
                 of: e.position,
             })),

@@ -988,6 +988,61 @@ async fn two_sealed_events_under_the_last_seq_are_refused_as_ambiguous() {
     .await;
 }
 
+/// Given A's events 1 and 2, event 2's data holding an integer, and event 2 published again
+/// after them by some other client with that integer written as a float (`2` as `2.0`: parsed
+/// differently, canonicalized, hashed and so sealed the same), when an action reads A through a
+/// log that holds the gateway's key and through one that does not, then the re-published one is
+/// passed over as a copy, not refused as a second sealed event under the last seq (which would
+/// stop every action on A for good and say the key leaked): its last event is event 2, and
+/// event 3, chained onto it, is appended after the copy. The whole history's read refuses it
+/// as a copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_with_an_integer_written_as_a_float_is_a_copy() {
+    let server = NatsServer::start();
+    let log = open_sealing(&server).await;
+    let a = crate::ids::new_v7();
+    let mut a_events = conformance::append_chain(&log, &a, 1).await;
+    let mut second = conformance::event(&a, 2, &a_events[0].hash);
+    second.data = serde_json::json!({"matter_version": 2});
+    second.seal(&crate::envelope::GatewayKey::from_seed([3; 32]));
+    log.append(second.clone(), 1).await.expect("append");
+    a_events.push(second.clone());
+    let text = String::from_utf8(second.to_json().expect("encode")).expect("utf-8");
+    let floated = text.replace("\"matter_version\":2", "\"matter_version\":2.0");
+    assert_ne!(floated, text, "the integer is written as a float");
+    let republished = Envelope::from_stored(floated.as_bytes()).expect("an event");
+    assert_ne!(republished, second, "parsed differently");
+    let subject = log.subject(&a).expect("subject");
+    let ack = log.inner.js.publish(subject, floated.into_bytes().into());
+    assert_eq!(
+        ack.await.expect("publish").await.expect("stored").sequence,
+        3
+    );
+
+    let keyless = open(&server).await;
+    let fresh = open_sealing(&server).await;
+    for reader in [&log, &fresh, &keyless] {
+        assert_eq!(reader.last(&a).await.expect("last"), Some(second.clone()));
+        assert_eq!(
+            reader.read_after(&a, 0, 0).await.expect("from the start"),
+            a_events
+        );
+        match reader.read(&a).await {
+            Err(LogError::Corrupt {
+                position: 3,
+                reason,
+            }) => {
+                assert!(reason.contains("a second copy"), "{reason}");
+            }
+            other => panic!("expected the copy refused at 3, got {other:?}"),
+        }
+    }
+    let third = conformance::event(&a, 3, &second.hash);
+    assert_eq!(fresh.append(third.clone(), 2).await.expect("append"), 4);
+    a_events.push(third);
+    assert_eq!(log.read_after(&a, 0, 0).await.expect("read"), a_events);
+}
+
 /// Has each read an action makes of `app` through `reader` (its last event, the events after
 /// event 1, the append of event 3 after event 2) refused as corrupt at `position`, the reason
 /// saying `says`, and nothing appended.
