@@ -859,12 +859,7 @@ fn the_dispute_tools_show_the_cursors_a_stream_keeps() {
         .json()["steps"]
         .clone();
     let forward = steps[1]["position"].as_u64().expect("position");
-    let now = || {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("clock")
-            .as_millis() as i64
-    };
+    let now = || tongban_gateway::time::Timestamp::now().0;
     let before = now();
     let acked = success(&lead.post(
         &format!("/v1/regions/{handler}/feed/ack"),

@@ -453,12 +453,7 @@ fn the_dispute_tools_show_each_partys_acknowledged_cursor_beside_the_events() {
         .map(|i| steps[i]["position"].as_u64().expect("position"))
         .collect();
     let asked = positions[2];
-    let now = || {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("clock")
-            .as_millis() as i64
-    };
+    let now = || tongban_gateway::time::Timestamp::now().0;
     let before = now();
     let ack = |position: u64| {
         lead.post(

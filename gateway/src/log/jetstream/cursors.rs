@@ -149,13 +149,7 @@ impl SharedCursors {
                 )));
             }
         }
-        let cursors = SharedCursors {
-            client,
-            store,
-            events,
-            bucket,
-            op_timeout,
-        };
+        let cursors = SharedCursors::of(client, store, events, op_timeout);
         // A bucket just made on a cluster takes writes only once its stream's subjects are
         // routed to it from this server ("no stream found for given subject" until then), as the
         // event stream does (`wait_routable`); binding is idempotent, so it is tried again.
@@ -196,16 +190,26 @@ impl SharedCursors {
             Ok(Err(e)) => return Err(unavailable(&e)),
             Err(no) => return Err(unavailable(&no)),
         };
-        let cursors = SharedCursors {
-            client,
-            store,
-            events,
-            bucket,
-            op_timeout,
-        };
+        let cursors = SharedCursors::of(client, store, events, op_timeout);
         match cursors.stored(SOURCE_KEY).await?.value {
             Some(bound) if bound == source => Ok(Some(cursors)),
             _ => Ok(None),
+        }
+    }
+
+    /// The cursors in `store`, the bucket of the stream `events`.
+    fn of(
+        client: async_nats::Client,
+        store: kv::Store,
+        events: stream::Stream,
+        op_timeout: Duration,
+    ) -> SharedCursors {
+        SharedCursors {
+            bucket: store.name.clone(),
+            client,
+            store,
+            events,
+            op_timeout,
         }
     }
 
