@@ -315,13 +315,34 @@ fn dispute_page_renders_in_headless_chromium() {
         .split("事件经过")
         .nth(1)
         .unwrap_or_default()
-        .split("原始事件")
+        .split("接收确认")
         .next()
         .unwrap_or_default();
     assert_eq!(
         chain.matches("<tr").count(),
         events + 1,
         "one row per event"
+    );
+    // Beside them, each party's acknowledged feed cursor as the browser lays it out: one row per
+    // party, and one per event with whether each party acknowledged it (the operator moved
+    // none: nothing acknowledged).
+    let feeds = dom
+        .split("接收确认")
+        .nth(1)
+        .unwrap_or_default()
+        .split("地区请求签名")
+        .next()
+        .unwrap_or_default();
+    let cursors = feeds.split("id=\"feed-events\"").next().unwrap_or_default();
+    let parties = cursors.matches("尚未确认任何事件").count();
+    assert!(parties >= 2, "a row per party: {feeds}");
+    assert_eq!(cursors.matches("<tr").count(), parties + 1, "{feeds}");
+    let by_event = feeds.split("id=\"feed-events\"").nth(1).unwrap_or_default();
+    assert_eq!(by_event.matches("<tr").count(), events + 1, "{feeds}");
+    assert_eq!(
+        by_event.matches("尚未确认").count(),
+        events * parties,
+        "{feeds}"
     );
 
     let (_, blank) = screenshot(&shots, "dispute-blank", "about:blank");

@@ -959,6 +959,85 @@ fn a_forged_event_on_a_stream_is_shown_but_not_counted() {
     );
 }
 
+/// Given an application forwarded on a stream whose lead handler acknowledged its feed up to
+/// the forward's position through the gateway, when the history is read (`/replay`, the evidence
+/// page; with the gateway stopped, `tongban replay --nats`), then the handler's cursor is shown
+/// from the stream's bucket at that position, with the time the server stored the move, both
+/// events acknowledged; the origin's is 0, nothing acknowledged; and the offline command, which
+/// never creates the bucket, reads the same.
+#[test]
+fn the_dispute_tools_show_the_cursors_a_stream_keeps() {
+    let nats = NatsServer::start();
+    let dir = TempDir::new("nats-feed-cursors");
+    let data = dir.0.join("data");
+    let gw = start_on_nats(&data, true, &nats);
+    let (_, id) = forwarded(&gw, &data, "cursors-1");
+    let (body, origin_code) = example(&gw.client(None));
+    let handler = body["handlers"][0].as_str().expect("lead").to_string();
+    let lead = gw.client(Some(&tokens(&data)[&handler]));
+    let operator = gw.client(Some(&tokens(&data)["operator"]));
+    let steps = operator
+        .get(&format!("/v1/applications/{id}/replay"))
+        .json()["steps"]
+        .clone();
+    let forward = steps[1]["position"].as_u64().expect("position");
+    let now = || tongban_gateway::time::Timestamp::now().0;
+    let before = now();
+    let acked = success(&lead.post(
+        &format!("/v1/regions/{handler}/feed/ack"),
+        &json!({"position": forward}),
+    ));
+    let after = now();
+    assert_eq!(acked["acked"], json!(forward));
+
+    let replay = operator
+        .get(&format!("/v1/applications/{id}/replay"))
+        .json();
+    let feeds = replay["feeds"].clone();
+    assert_eq!(feeds[0]["region"], json!(origin_code), "{feeds}");
+    assert_eq!(feeds[0]["acked"], json!(0), "{feeds}");
+    assert_eq!(
+        feeds[0]["events"][1]["acknowledged"],
+        json!(false),
+        "{feeds}"
+    );
+    assert_eq!(feeds[1]["region"], json!(handler), "{feeds}");
+    assert_eq!(feeds[1]["acked"], json!(forward), "{feeds}");
+    assert_eq!(
+        (
+            &feeds[1]["events"][0]["acknowledged"],
+            &feeds[1]["events"][1]["acknowledged"]
+        ),
+        (&json!(true), &json!(true)),
+        "{feeds}"
+    );
+    let at = feeds[1]["acked_at"].as_str().expect("a time");
+    let at = tongban_gateway::time::Timestamp::parse_rfc3339(at)
+        .expect("RFC 3339")
+        .0;
+    // The server's clock, on this host: within the request, give or take a clock tick.
+    assert!(
+        before - 5 <= at && at <= after + 5,
+        "{at} not in {before}..{after}"
+    );
+    let page = operator.get(&format!("/ui/applications/{id}"));
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    assert!(
+        html.contains(&format!("<td>办理地</td><td>{forward}</td>")),
+        "{html}"
+    );
+    drop(gw);
+    let out = on_stream(&nats.url(), &data, &["replay", &id, "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let offline: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(offline["feeds"], feeds);
+}
+
 /// Given an application of 23 events on a stream, when its history is read five events a page
 /// (from its start to its end, from its middle, after its last event), then each page is the
 /// whole history's events after the seq asked, as on the embedded log; past its last event it

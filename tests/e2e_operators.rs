@@ -420,6 +420,167 @@ fn an_events_log_position_is_shown_wherever_its_history_is() {
     assert!(html.contains("<td>出具结果（结果文书）<br>"), "{html}");
 }
 
+/// Given a proxy application whose lead handler acknowledged its feed up to the 补正告知's log
+/// position (and then, behind it, the forward's: the cursor stays) and whose origin
+/// acknowledged nothing, when an operator settling "we never received it" reads the history
+/// (`/replay` and the evidence page of the running gateway; with it stopped, `tongban replay`
+/// text and JSON and `tongban dispute`), then each shows both parties' cursors beside the events:
+/// the handler's at that position, with the time the acknowledgement that moved it was taken,
+/// each event up to it acknowledged and the supplement after it not; the origin's at 0, nothing
+/// acknowledged. (Operators found the cursor only in the gateway's log lines.)
+#[test]
+fn the_dispute_tools_show_each_partys_acknowledged_cursor_beside_the_events() {
+    let dir = TempDir::new("feed-cursors");
+    let data = dir.0.join("data");
+    let tokens = common::register_regions(&data);
+    let mut gw = Gateway::start(&data, false);
+    let (body, origin, handlers) = parties(&gw, &data, "proxy");
+    let lead = &handlers[0];
+    let origin_code = body["origin"].as_str().expect("origin").to_string();
+    let handler = body["handlers"][0].as_str().expect("handler").to_string();
+    let id = application(
+        &origin,
+        &body,
+        &[
+            (&origin, "forward", json!({"materials_checked": true})),
+            (lead, "request-supplement", json!({"items": ["照片"]})),
+            (&origin, "supplement", json!({})),
+        ],
+    );
+    let op = gw.client(Some(&tokens["operator"]));
+    let steps = op.get(&format!("/v1/applications/{id}/replay")).json()["steps"].clone();
+    let positions: Vec<u64> = (0..4)
+        .map(|i| steps[i]["position"].as_u64().expect("position"))
+        .collect();
+    let asked = positions[2];
+    let now = || tongban_gateway::time::Timestamp::now().0;
+    let before = now();
+    let ack = |position: u64| {
+        lead.post(
+            &format!("/v1/regions/{handler}/feed/ack"),
+            &json!({"position": position}),
+        )
+        .json()["acked"]
+            .clone()
+    };
+    assert_eq!(ack(asked), json!(asked));
+    let after = now();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    assert_eq!(
+        ack(positions[1]),
+        json!(asked),
+        "a cursor only moves forward"
+    );
+
+    let replay = op.get(&format!("/v1/applications/{id}/replay")).json();
+    let feeds = replay["feeds"].clone();
+    let acknowledged = |feed: &Value| -> Vec<(u64, bool)> {
+        feed["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .map(|g| {
+                (
+                    g["position"].as_u64().expect("position"),
+                    g["acknowledged"].as_bool().expect("acknowledged"),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(feeds.as_array().map(Vec::len), Some(2), "{replay}");
+    assert_eq!(
+        (&feeds[0]["region"], &feeds[0]["role"], &feeds[0]["acked"]),
+        (&json!(origin_code), &json!("origin"), &json!(0)),
+        "{feeds}"
+    );
+    assert_eq!(feeds[0]["acked_at"], Value::Null, "{feeds}");
+    assert_eq!(
+        acknowledged(&feeds[0]),
+        positions.iter().map(|p| (*p, false)).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        (&feeds[1]["region"], &feeds[1]["role"], &feeds[1]["acked"]),
+        (&json!(handler), &json!("handler"), &json!(asked)),
+        "{feeds}"
+    );
+    let acked_at = feeds[1]["acked_at"].as_str().expect("a time").to_string();
+    let at = tongban_gateway::time::Timestamp::parse_rfc3339(&acked_at).expect("RFC 3339");
+    assert!(
+        before <= at.0 && at.0 <= after,
+        "{acked_at}: the time of the acknowledgement that moved the cursor, not the later one"
+    );
+    assert_eq!(
+        acknowledged(&feeds[1]),
+        vec![
+            (positions[0], true),
+            (positions[1], true),
+            (positions[2], true),
+            (positions[3], false)
+        ]
+    );
+    assert_eq!(
+        feeds[1]["events"][3]["type"],
+        json!("application.supplemented")
+    );
+    // A party reads the other party's cursor too: the dispute is between them.
+    let as_origin = origin.get(&format!("/v1/applications/{id}/replay")).json();
+    assert_eq!(as_origin["feeds"], feeds);
+
+    let page =
+        String::from_utf8_lossy(&op.get(&format!("/ui/applications/{id}")).body).into_owned();
+    let cursor_row = format!(
+        "<td>办理地</td><td>{asked}</td><td>{}</td></tr>",
+        tongban_replay::html::beijing(&acked_at)
+    );
+    assert!(page.contains("<table id=\"feed-cursors\">"), "{page}");
+    assert!(page.contains(&cursor_row), "{page}");
+    assert!(
+        page.contains("<td>收件地</td><td>尚未确认任何事件</td><td>—</td>"),
+        "{page}"
+    );
+    assert_eq!(
+        page.matches("<td class=\"ok\">已确认</td>").count(),
+        3,
+        "{page}"
+    );
+    assert_eq!(
+        page.matches("<td class=\"broken\">尚未确认</td>").count(),
+        5,
+        "{page}"
+    );
+    assert_eq!(gw.terminate().code(), Some(0));
+
+    // Offline, from the data directory's projections: the same cursors, the same time.
+    let (code, out, err) = tongban(&["replay", &id, "--format", "json"], &data);
+    assert_eq!(code, 0, "{err}");
+    let offline: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(offline["feeds"], feeds);
+    let (code, out, err) = tongban(&["replay", &id], &data);
+    assert_eq!(code, 0, "{err}");
+    for line in [
+        format!("  {origin_code} (origin): has acknowledged nothing yet\n"),
+        format!(
+            "  {handler} (handler): acknowledged up to log position {asked}, the cursor moved \
+             there at {acked_at} ({} 北京时间)\n",
+            tongban_replay::html::beijing(&acked_at)
+        ),
+        format!(
+            "    seq 3 application.supplement-requested at log position {asked}: acknowledged\n"
+        ),
+        format!(
+            "    seq 4 application.supplemented at log position {}: not acknowledged (the cursor \
+             is before it)\n",
+            positions[3]
+        ),
+    ] {
+        assert!(out.contains(&line), "{line}\n{out}");
+    }
+    assert!(out.contains("not that its staff saw it"), "{out}");
+    let (code, html, err) = tongban(&["dispute", &id], &data);
+    assert_eq!(code, 0, "{err}");
+    assert!(html.contains(&cursor_row), "{html}");
+}
+
 /// Given actions whose numbers are the applicant's personal data (a 受理编号 that is the
 /// applicant's mobile number, a 决定文书编号 that is the applicant's ID number in its 15-digit
 /// form, a 证照编号 and a 快递单号 that are the mobile written otherwise), when they are taken,

@@ -36,8 +36,9 @@ fn storage(e: impl std::fmt::Display) -> EvidenceError {
 /// backup like the log (nothing rebuilds it), and only when its files are at fault.
 fn unopenable(dir: &Path, e: &fjall::Error) -> EvidenceError {
     use crate::open_failure::{FAILED_ADVICE, OpenFailure};
+    let failure = OpenFailure::in_dir(e, dir);
     let dir = dir.display();
-    storage(match OpenFailure::of(e) {
+    storage(match failure {
         OpenFailure::InUse => {
             format!(
                 "{dir} is in use by another process (is a gateway running on this data directory?)"
@@ -138,7 +139,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn evidence_survives_reopening() {
+    fn evidence_survives_reopening_and_a_damaged_journal_is_named() {
         let dir = crate::testutil::TempDir::new("evidence");
         let sig = RequestSignature {
             keyid: "440000".into(),
@@ -156,7 +157,33 @@ mod tests {
             store.record("e1", &sig).expect("record");
         }
         let store = EvidenceStore::open(dir.path()).expect("reopen");
-        assert_eq!(store.get("e1").expect("get"), Some(sig));
+        assert_eq!(store.get("e1").expect("get"), Some(sig.clone()));
         assert_eq!(store.get("e2").expect("get"), None);
+        store.record("e2", &sig).expect("record");
+        drop(store);
+
+        // Given a byte of the first request's stored body changed on disk, with the second's
+        // group commit after it, when the store is opened, then the refusal names the journal
+        // file, where the group commit that fails its checksum starts, and that whole group
+        // commits follow it: damage in the middle, not a torn tail.
+        let journal = dir.path().join("0.jnl");
+        let mut bytes = std::fs::read(&journal).expect("journal");
+        let at = bytes
+            .windows(3)
+            .position(|w| w == b"e30")
+            .expect("the first request's body");
+        bytes[at] = b'f';
+        std::fs::write(&journal, &bytes).expect("write");
+        let refused = EvidenceStore::open(dir.path())
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(
+            refused.contains(&format!(
+                "its journal {} fails its checksum in the group commit at byte ",
+                journal.display()
+            )) && refused.contains("damage in the middle of the journal, not a torn tail"),
+            "{refused}"
+        );
     }
 }

@@ -81,6 +81,25 @@ impl OpenFailure<'_> {
     }
 }
 
+impl<'e> OpenFailure<'e> {
+    /// [`OpenFailure::of`] for the store in `dir`: a journal fjall refuses is named by where
+    /// its first failing checksum is (the file, the group commit's bytes, what follows it:
+    /// [`crate::log::embedded::journal::bad_checksum`]), since fjall says neither; where none is
+    /// found, fjall's own words stay.
+    pub fn in_dir(e: &'e fjall::Error, dir: &std::path::Path) -> OpenFailure<'e> {
+        match (OpenFailure::of(e), e) {
+            (OpenFailure::Damaged { what }, fjall::Error::JournalRecovery(_)) => {
+                let what = match crate::log::embedded::journal::bad_checksum(dir) {
+                    Ok(Some(bad)) => format!("its journal {bad}"),
+                    _ => what,
+                };
+                OpenFailure::Damaged { what }
+            }
+            (failure, _) => failure,
+        }
+    }
+}
+
 /// The advice for [`OpenFailure::Failed`], the same for every store.
 pub const FAILED_ADVICE: &str = "this says nothing about whether its files are whole. Check the \
      disk (the kernel's log), the process's open-file limit and its memory, and start again; \

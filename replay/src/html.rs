@@ -206,7 +206,7 @@ fn status_zh(s: &str) -> &'static str {
     status_of(s).map_or("未知", Status::title_zh)
 }
 
-fn region(names: &BTreeMap<String, String>, code: &str) -> String {
+pub(crate) fn region(names: &BTreeMap<String, String>, code: &str) -> String {
     match names.get(code) {
         Some(n) => format!("{} {}", escape(code), isolated(n)),
         None => escape(code),
@@ -340,6 +340,8 @@ pub fn evidence_page(
         cal,
         tongban_gateway::time::Timestamp::now(),
     );
+    // Each step at its position, which the feed cursors are compared with.
+    let t = t.map(|t| t.place(events));
     render(
         t.as_ref(),
         unfolded.as_ref(),
@@ -539,6 +541,9 @@ ul.details{{margin:.3em 0 0;padding-left:1.2em}}dl{{display:grid;grid-template-c
         "无法解读",
         names,
     );
+    if let Some(cursors) = &provenance.cursors {
+        crate::feeds::html(&mut out, t, cursors, names);
+    }
     request_signatures(&mut out, &shown, provenance);
     raw_events(&mut out, &t.app, events);
     out
@@ -970,6 +975,7 @@ mod tests {
             calendar: None,
             gateway: Some("http://gw.example:8080".into()),
             requests: None,
+            cursors: None,
         };
         let html = page(&events, &key, &served);
         assert!(
@@ -1486,6 +1492,7 @@ mod tests {
             calendar: Some(super::CalendarSource::WeekdaysOnly(super::NoDates::NoFile)),
             gateway: None,
             requests: None,
+            cursors: None,
         };
         let html = page(&events, &key, &provenance);
         assert!(

@@ -11,11 +11,12 @@ use crate::verify::Report;
 /// ([`crate::provenance::CalendarSource::to_json`]); `key` and `calendar` are null where the
 /// provenance does not say.
 pub fn document(t: &Timeline, verification: &Report, provenance: &Provenance) -> Value {
-    with_verification(
-        serde_json::to_value(t).unwrap_or_default(),
-        verification,
-        provenance,
-    )
+    let mut value = serde_json::to_value(t).unwrap_or_default();
+    // Each party's acknowledged cursor beside the events' positions, where they were read.
+    if let (Value::Object(m), Some(cursors)) = (&mut value, &provenance.cursors) {
+        m.extend(crate::feeds::json(t, cursors));
+    }
+    with_verification(value, verification, provenance)
 }
 
 /// What `tongban replay --format json` prints of an application whose events start no chain

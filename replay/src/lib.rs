@@ -6,6 +6,7 @@
 pub mod chain;
 pub mod clock;
 pub mod details;
+pub mod feeds;
 pub mod heads;
 pub mod html;
 pub mod json;

@@ -212,6 +212,10 @@ pub struct Provenance {
     /// The regions' request signatures kept for the events, or why none can be shown: the page's
     /// section of them ([`crate::requests`]). None: not stated (no section).
     pub requests: Option<crate::requests::Requests>,
+    /// The acknowledged feed cursors of the application's parties, or why none could be read:
+    /// the section comparing them with each event's log position ([`crate::feeds`]). None: not
+    /// stated (no section).
+    pub cursors: Option<crate::feeds::Cursors>,
 }
 
 #[cfg(test)]

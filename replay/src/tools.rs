@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use tongban_gateway::domain::calendar::Calendar;
 use tongban_gateway::envelope::{Envelope, PublicKey};
 use tongban_gateway::http::operator::{
-    AsOf, AsOfRefusal, OperatorTools, ReconcileSession, ServedBy,
+    AsOf, AsOfRefusal, OperatorTools, PartiesAcked, ReconcileSession, ServedBy,
 };
 use tongban_gateway::log::{PassedOver, Placed};
 use tongban_gateway::time::Timestamp;
@@ -28,6 +28,7 @@ fn served(
     cal: &Calendar,
     gateway: Option<&str>,
     requests: Option<crate::requests::Requests>,
+    cursors: &PartiesAcked,
 ) -> Provenance {
     Provenance {
         // Served by the gateway whose key it is: the page says so, since a chain checked with
@@ -36,6 +37,10 @@ fn served(
         calendar: Some(CalendarSource::of(cal, "holidays.json", None)),
         gateway: gateway.map(str::to_string),
         requests,
+        cursors: Some(match cursors {
+            Ok(read) => crate::feeds::Cursors::Read(read.clone()),
+            Err(why) => crate::feeds::Cursors::Unavailable(why.clone()),
+        }),
     }
 }
 
@@ -98,7 +103,13 @@ impl OperatorTools for ReplayTools {
                 "网关的请求签名存储（evidence/）此刻无法读取（原因见网关日志）".to_string(),
             ),
         };
-        let provenance = served(key, cal, Some(served_by.gateway), Some(requests));
+        let provenance = served(
+            key,
+            cal,
+            Some(served_by.gateway),
+            Some(requests),
+            served_by.cursors,
+        );
         match point(events, as_of)? {
             // As of now: as far as the events fold, every raw event shown whatever this build
             // makes of them.
@@ -128,6 +139,7 @@ impl OperatorTools for ReplayTools {
         key: &PublicKey,
         cal: &Calendar,
         as_of: &AsOf,
+        cursors: &PartiesAcked,
     ) -> Result<serde_json::Value, AsOfRefusal> {
         let events = placed.events;
         let app = events.first().map_or("", |e| e.app.as_str());
@@ -136,7 +148,7 @@ impl OperatorTools for ReplayTools {
         Ok(crate::json::document(
             &t,
             &verification,
-            &served(key, cal, None, None),
+            &served(key, cal, None, None, cursors),
         ))
     }
 

@@ -9,9 +9,11 @@ use tongban_gateway::auth::RegionBook;
 use tongban_gateway::domain::calendar::Calendar;
 use tongban_gateway::envelope::{Envelope, GatewayKey, KeyRefusal, PublicKey};
 use tongban_gateway::log::{
-    AnyLog, EmbeddedLog, EventLog, JetStreamConfig, JetStreamLog, LogError, PassedOver, Placed,
+    Acked, AnyLog, EmbeddedLog, EventLog, JetStreamConfig, JetStreamLog, LogError, PassedOver,
+    Placed,
 };
 use tongban_gateway::server::{DataDir, load_calendar};
+use tongban_replay::feeds::Cursors;
 use tongban_replay::provenance::{CalendarSource, KeyOrigin, KeySource, Provenance};
 use tongban_replay::requests::Requests;
 use tongban_replay::timeline::Timeline;
@@ -240,6 +242,78 @@ impl Source {
                     )
                 })?;
         Ok(Some((checkpoint, shown)))
+    }
+
+    /// The acknowledged feed cursor of each of `parties`, as a gateway of this log reads it: on
+    /// the embedded log from the data directory's projections, where they live (read from a
+    /// copy, as the log is: opening them writes to them); on a stream from its bucket, never
+    /// created or changed (none there: nothing acknowledged yet). Never an error: why none
+    /// could be read is said where they would be.
+    pub async fn cursors(&self, log: &AnyLog, parties: &[String]) -> Cursors {
+        let read = match log {
+            AnyLog::JetStream(stream) => self.stream_cursors(stream, parties).await,
+            AnyLog::Embedded(_) => self.embedded_cursors(parties),
+        };
+        match read {
+            Ok(read) => Cursors::Read(read),
+            Err(why) => Cursors::Unavailable(why),
+        }
+    }
+
+    async fn stream_cursors(
+        &self,
+        stream: &JetStreamLog,
+        parties: &[String],
+    ) -> Result<BTreeMap<String, Acked>, String> {
+        let bucket = stream.existing_cursors().await.map_err(|e| e.to_string())?;
+        let mut read = BTreeMap::new();
+        for region in parties {
+            let acked = match &bucket {
+                Some(bucket) => bucket.acked(region).await.map_err(|e| e.to_string())?,
+                None => Acked::default(),
+            };
+            read.insert(region.clone(), acked);
+        }
+        Ok(read)
+    }
+
+    fn embedded_cursors(&self, parties: &[String]) -> Result<BTreeMap<String, Acked>, String> {
+        let projections = self.dir.projections();
+        let shown = projections.display().to_string();
+        if !projections.is_dir() {
+            return Err(format!(
+                "{shown} is not there: the embedded log's cursors live in the projections"
+            ));
+        }
+        match std::fs::read_to_string(self.dir.log_source()) {
+            Ok(source) if source.trim() != "embedded" => {
+                return Err(format!(
+                    "the projections in {shown} follow another log ({})",
+                    source.trim()
+                ));
+            }
+            _ => {}
+        }
+        let copy = match super::log_copy::LogCopy::unless_held(&projections) {
+            Ok(Some(copy)) => copy,
+            Ok(None) => return Err(format!("{shown} is in use by a running gateway")),
+            Err(e) => return Err(e.0),
+        };
+        let store = tongban_gateway::projections::ProjectionStore::open_any_layout(&copy.log())
+            .map_err(|e| {
+                // The copy's messages name the copy; the operator knows the directory.
+                e.to_string()
+                    .replace(&copy.log().display().to_string(), &shown)
+            })?;
+        parties
+            .iter()
+            .map(|region| {
+                store
+                    .feed_acked(region)
+                    .map(|acked| (region.clone(), acked))
+                    .map_err(|e| e.to_string())
+            })
+            .collect()
     }
 
     /// The regions' request signatures the data directory keeps for `events` (`evidence/`),
@@ -607,11 +681,13 @@ pub fn load(source: &Source, app: &str) -> Result<Evidence, CliError> {
         .nats
         .is_none()
         .then(|| source.projections_checkpoint(None));
-    let (events, positions, mut verification) = runtime.block_on(async {
+    let (events, positions, mut verification, cursors) = runtime.block_on(async {
         let log = source.open().await?;
         let (events, positions, mut verification) = verify::read_app(&log, app, &key).await?;
         verification.lost_end = lost_end_of(source, &log, checkpoint).await?;
-        Ok::<_, CliError>((events, positions, verification))
+        let parties = tongban_gateway::service::parties(&events);
+        let cursors = source.cursors(&log, &parties).await;
+        Ok::<_, CliError>((events, positions, verification, cursors))
     })?;
     verification.given_key = source.public_key.is_some();
     // The events are in memory: the copy of the log (all of its personal data) goes now, not
@@ -634,6 +710,7 @@ pub fn load(source: &Source, app: &str) -> Result<Evidence, CliError> {
         calendar: Some(calendar_source),
         gateway: None,
         requests: None,
+        cursors: Some(cursors),
     };
     Ok(Evidence {
         events,

@@ -86,6 +86,10 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         "html" => outln!("{}", evidence.report(&t))?,
         _ => {
             out!("{}", tongban_replay::text::render(&t))?;
+            // Each party's acknowledged cursor against the positions above: "we never received it".
+            if let Some(cursors) = &evidence.provenance.cursors {
+                out!("{}", tongban_replay::feeds::text(&t, cursors))?;
+            }
             if let Some(calendar) = &evidence.provenance.calendar {
                 outln!("{}", calendar.note())?;
             }

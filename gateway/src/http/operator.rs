@@ -118,7 +118,15 @@ pub struct ServedBy<'a> {
     /// By event id; or, when the evidence store could not be read, what failed (the page shows
     /// the events all the same, saying the signatures could not be read).
     pub requests: Result<BTreeMap<String, crate::auth::RequestSignature>, String>,
+    /// The acknowledged feed cursors of the application's parties, which the page shows beside
+    /// the events' positions.
+    pub cursors: &'a PartiesAcked,
 }
+
+/// The acknowledged feed cursor of each region party to the application, by region
+/// ([`crate::service::parties`]); or, when they could not be read, what failed (the page and
+/// the timeline are answered all the same, saying so).
+pub type PartiesAcked = Result<BTreeMap<String, crate::log::Acked>, String>;
 
 pub trait OperatorTools: Send + Sync + 'static {
     /// The evidence page (HTML) for one application's events, as of `as_of`, served by the
@@ -135,13 +143,15 @@ pub trait OperatorTools: Send + Sync + 'static {
         served: ServedBy<'_>,
     ) -> Result<String, AsOfRefusal>;
     /// The timeline as of `as_of` with its verification, key and calendar (JSON), as
-    /// `tongban replay --format json` prints it, each event at its position in the log.
+    /// `tongban replay --format json` prints it, each event at its position in the log, and
+    /// the parties' feed `cursors` compared with those positions.
     fn replay(
         &self,
         events: Placed<'_>,
         key: &PublicKey,
         cal: &Calendar,
         as_of: &AsOf,
+        cursors: &PartiesAcked,
     ) -> Result<serde_json::Value, AsOfRefusal>;
     /// A reconciliation of `region`'s records, counting only events whose seal holds under
     /// `key` (as the projections fold them).
@@ -189,11 +199,13 @@ pub async fn dispute_page<L: EventLog>(
         &principal,
         &id,
         as_stored(&s, &principal, &id),
-        |(events, positions)| {
+        |(events, positions, cursors)| {
             let events = Placed::new(&events, &positions);
-            page(&s, tools, events, &as_of, &gateway).map(|page| super::histories::Built {
-                content_type: "text/html; charset=utf-8",
-                bytes: page.into_bytes(),
+            page(&s, tools, events, &as_of, &gateway, &cursors).map(|page| {
+                super::histories::Built {
+                    content_type: "text/html; charset=utf-8",
+                    bytes: page.into_bytes(),
+                }
             })
         },
     )
@@ -201,18 +213,26 @@ pub async fn dispute_page<L: EventLog>(
 }
 
 /// The application's events as stored, for its parties and operators: the page and the
-/// timeline show what the log holds, broken links and all; and where each is in the log.
+/// timeline show what the log holds, broken links and all; where each is in the log; and the
+/// acknowledged feed cursor of each of its parties, which those positions are compared with.
 async fn as_stored<L: EventLog>(
     s: &AppState<L>,
     principal: &crate::auth::Principal,
     id: &str,
-) -> Result<(Vec<Envelope>, Vec<u64>), Problem> {
+) -> Result<(Vec<Envelope>, Vec<u64>, PartiesAcked), Problem> {
     let stored = s
         .gateway
         .events_as_stored(principal, id)
         .await
         .map_err(Problem::reading)?;
-    Ok(stored.into_iter().map(|p| (p.event, p.position)).unzip())
+    let (events, positions): (Vec<Envelope>, Vec<u64>) =
+        stored.into_iter().map(|p| (p.event, p.position)).unzip();
+    // Cursors that do not read now cost the answer that section, not the answer.
+    let cursors = s.gateway.parties_acked(&events).await.map_err(|e| {
+        tracing::warn!(app = id, error = %e, "the feed cursors of an application's parties could not be read");
+        "the feed cursors could not be read now (the gateway's log says why)".to_string()
+    });
+    Ok((events, positions, cursors))
 }
 
 /// The evidence page of `events`, as of `as_of`, served by `gateway`.
@@ -222,6 +242,7 @@ fn page<L: EventLog>(
     events: Placed<'_>,
     as_of: &AsOf,
     gateway: &str,
+    cursors: &PartiesAcked,
 ) -> Result<String, Problem> {
     let names = s
         .book
@@ -243,7 +264,11 @@ fn page<L: EventLog>(
             &names,
             &s.gateway.calendar,
             as_of,
-            ServedBy { gateway, requests },
+            ServedBy {
+                gateway,
+                requests,
+                cursors,
+            },
         )
         .map_err(Problem::from)
 }
@@ -265,13 +290,14 @@ pub async fn replay<L: EventLog>(
         &principal,
         &id,
         as_stored(&s, &principal, &id),
-        |(events, positions)| {
+        |(events, positions, cursors)| {
             tools
                 .replay(
                     Placed::new(&events, &positions),
                     &s.gateway.key.public(),
                     &s.gateway.calendar,
                     &as_of,
+                    &cursors,
                 )
                 .map_err(Problem::from)
                 .and_then(|value| super::histories::json(&value))

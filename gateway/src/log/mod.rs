@@ -61,6 +61,20 @@ impl Positioned {
     }
 }
 
+/// A region's acknowledged feed cursor: the region acknowledged (`POST …/feed/ack`) everything
+/// its feed lists up to `position`, and its feed lists only the events of applications it is
+/// party to. Operators compare it with an event's log position to settle "we never received
+/// it", so it carries when it was acknowledged where that is known.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Acked {
+    /// 0: nothing acknowledged yet.
+    pub position: u64,
+    /// When an acknowledgement moved the cursor to `position` (the latest only: earlier moves
+    /// are not kept). `None` where no time is stored: a cursor moved before this was recorded,
+    /// or carried over a rebuild of the projections (embedded log).
+    pub at: Option<crate::time::Timestamp>,
+}
+
 /// One application's events as read, each beside its position in the log: `positions[i]` is
 /// where `events[i]` is. Kept apart, not as [`Positioned`], so that the operator tools fold and
 /// check the events as the slice they take everywhere else, without a copy of a history that

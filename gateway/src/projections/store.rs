@@ -22,7 +22,9 @@
 //! - `meta`:   `checkpoint` → last applied log position (u64 BE); `checkpoint-event` → that
 //!   position (u64 BE) and the id of the event applied there (a start on a stream checks the
 //!   stream still holds it); `layout` → [`LAYOUT`] (u64 BE);
-//!   `cursor/<region>` → the region's acknowledged feed position (u64 BE); `held` → how many
+//!   `cursor/<region>` → the region's acknowledged feed position (u64 BE); `cursor-at/<region>`
+//!   → when an acknowledgement last moved it (milliseconds since the epoch, i64 BE; absent for a
+//!   cursor moved before it was recorded, or carried over a rebuild); `held` → how many
 //!   applications are held (u64 BE); `serials-from` → the log position after which every serial
 //!   is indexed (u64 BE: 0 for a store that indexed from the start, else the checkpoint of a
 //!   store made before the index, where a rebuild indexes the earlier ones); `running-indexed` →
@@ -180,6 +182,12 @@ enum Ks {
 enum Op {
     Insert(Ks, Vec<u8>, Vec<u8>),
     Remove(Ks, Vec<u8>),
+}
+
+/// The `meta` key of when `region`'s cursor last moved ([`ProjectionStore::feed_acked`]): not
+/// under `cursor/`, which every region's cursor is listed from.
+fn cursor_at_key(region: &str) -> String {
+    format!("cursor-at/{region}")
 }
 
 fn feed_key(region: &str, window: u64) -> Vec<u8> {
@@ -1153,6 +1161,21 @@ impl ProjectionStore {
             .unwrap_or(0))
     }
 
+    /// The region's acknowledged cursor with the time the acknowledgement that moved it there
+    /// was taken, where one is stored ([`crate::log::Acked`]).
+    pub fn feed_acked(&self, region: &str) -> Result<crate::log::Acked, ProjectionError> {
+        let at = self
+            .meta
+            .get(cursor_at_key(region).as_bytes())
+            .map_err(storage)?
+            .and_then(|v| <[u8; 8]>::try_from(&v[..]).ok())
+            .map(|b| crate::time::Timestamp(i64::from_be_bytes(b)));
+        Ok(crate::log::Acked {
+            position: self.feed_cursor(region)?,
+            at,
+        })
+    }
+
     /// Every region's feed cursor (they are the regions' own state, kept across rebuilds).
     pub fn feed_cursors(&self) -> Result<Vec<(String, u64)>, ProjectionError> {
         let mut out = Vec::new();
@@ -1222,13 +1245,18 @@ impl ProjectionStore {
             self.meta
                 .remove(format!("cursor/{region}").as_bytes())
                 .map_err(storage)?;
+            self.meta
+                .remove(cursor_at_key(region).as_bytes())
+                .map_err(storage)?;
         }
         self.db.persist(PersistMode::SyncAll).map_err(storage)?;
         self.memtables.seal_full();
         Ok(())
     }
 
-    /// Moves the region's cursor forward (never back) and makes it durable.
+    /// Moves the region's cursor forward (never back) and makes it durable, with the time it
+    /// moved (`cursor-at/<region>`, the latest only: an operator's "acknowledged up to P at T").
+    /// An acknowledgement that does not move the cursor changes neither.
     pub fn ack_feed(&self, region: &str, position: u64) -> Result<u64, ProjectionError> {
         // A poisoned lock only means another ack panicked; the cursor on disk is still whole.
         let _one_at_a_time = self.cursor.lock().unwrap_or_else(|p| p.into_inner());
@@ -1236,6 +1264,14 @@ impl ProjectionStore {
         if position <= current {
             return Ok(current);
         }
+        // Made durable with the cursor, by the one persist of the write below; a key apart from
+        // the cursor's so that a build before it still reads the cursor as it was.
+        self.meta
+            .insert(
+                cursor_at_key(region).as_bytes(),
+                crate::time::Timestamp::now().0.to_be_bytes(),
+            )
+            .map_err(storage)?;
         self.write_feed_cursors(std::iter::once((region, position)))?;
         Ok(position)
     }
@@ -2949,5 +2985,56 @@ pub(super) mod tests {
             .expect("again");
         assert_eq!(store.held_list(None, 100).expect("list").len(), 1);
         assert_eq!(store.held_count().expect("count"), 1);
+    }
+
+    /// Given a region's cursor, when an acknowledgement moves it, then the store says when (the
+    /// latest move only); an acknowledgement behind it changes neither; a cursor written as
+    /// stores before the time was kept wrote it reads with no time, not a wrong one; and a
+    /// reopened store still has both.
+    #[test]
+    fn an_acknowledgement_that_moves_the_cursor_is_kept_with_its_time() {
+        let dir = TempDir::new("proj-acked-at");
+        {
+            let store = ProjectionStore::open(dir.path()).expect("open");
+            // As a store before the time was kept: the cursor alone.
+            store
+                .restore_feed_cursors(&[("440000".to_string(), 9)])
+                .expect("restore");
+            assert_eq!(
+                store.feed_acked("440000").expect("acked"),
+                crate::log::Acked {
+                    position: 9,
+                    at: None
+                }
+            );
+            let before = crate::time::Timestamp::now();
+            assert_eq!(store.ack_feed("330000", 12).expect("ack"), 12);
+            let after = crate::time::Timestamp::now();
+            let acked = store.feed_acked("330000").expect("acked");
+            assert_eq!(acked.position, 12);
+            let at = acked.at.expect("a time");
+            assert!(
+                before <= at && at <= after,
+                "{at:?} not in {before:?}..{after:?}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            // Behind the cursor: neither moves.
+            assert_eq!(store.ack_feed("330000", 7).expect("ack"), 12);
+            assert_eq!(store.feed_acked("330000").expect("acked").at, Some(at));
+            assert_eq!(
+                store.feed_cursors().expect("cursors"),
+                [("330000".to_string(), 12), ("440000".to_string(), 9)]
+            );
+        }
+        let store = ProjectionStore::open(dir.path()).expect("reopen");
+        let acked = store.feed_acked("330000").expect("acked");
+        assert_eq!(acked.position, 12);
+        assert!(acked.at.is_some());
+        // A cursor no gateway keeps any more takes its time with it.
+        store.forget_feed_cursors().expect("forget");
+        assert_eq!(
+            store.feed_acked("330000").expect("acked"),
+            crate::log::Acked::default()
+        );
     }
 }

@@ -17,6 +17,29 @@ impl<L: EventLog> Gateway<L> {
         })
     }
 
+    /// [`Gateway::feed_cursor`] with when an acknowledgement moved it there, where that is
+    /// stored: what the dispute tools show beside each event's log position.
+    pub async fn feed_acked(&self, region: &str) -> Result<crate::log::Acked, ServiceError> {
+        Ok(match self.log.shared_cursors() {
+            Some(shared) => shared.acked(region).await?,
+            None => self.store.feed_acked(region)?,
+        })
+    }
+
+    /// The acknowledged cursor of each region party to the application of `events`
+    /// ([`parties`]), for its dispute tools.
+    pub async fn parties_acked(
+        &self,
+        events: &[crate::envelope::Envelope],
+    ) -> Result<std::collections::BTreeMap<String, crate::log::Acked>, ServiceError> {
+        let mut out = std::collections::BTreeMap::new();
+        for region in parties(events) {
+            let acked = self.feed_acked(&region).await?;
+            out.insert(region, acked);
+        }
+        Ok(out)
+    }
+
     /// Moves `region`'s cursor forward to `position` (never back) and returns the cursor; it is
     /// durable when this returns.
     pub async fn ack_feed(&self, region: &str, position: u64) -> Result<u64, ServiceError> {
@@ -86,4 +109,27 @@ impl<L: EventLog> Gateway<L> {
         }
         Ok(end)
     }
+}
+
+/// The regions party to the application of `events`, whose feeds list its events: the origin
+/// and the handlers its submission (seq 1) names, as the projections give each of them its
+/// events. None when the submission is not among `events` or does not read.
+pub fn parties(events: &[crate::envelope::Envelope]) -> Vec<String> {
+    let submitted =
+        events.iter().filter(|e| e.seq == 1).find_map(
+            |e| match crate::domain::Event::from_envelope(e) {
+                Ok(crate::domain::Event::Submitted(s)) => Some(s),
+                _ => None,
+            },
+        );
+    let Some(s) = submitted else {
+        return Vec::new();
+    };
+    let mut out = vec![s.origin.clone()];
+    for h in &s.handlers {
+        if !out.contains(h) {
+            out.push(h.clone());
+        }
+    }
+    out
 }

@@ -36,6 +36,7 @@ use crate::projections::{ApplicationView, ProjectionStore, Projector, verified};
 pub use act::{ActOutcome, acting_region};
 pub(crate) use error::past_the_end;
 pub use error::{BrokenHistory, ChainBreak, FailedAppend, FailedRead, ServiceError};
+pub use feed::parties;
 pub use feed_page::{FeedItem, HeldMarker, RepeatedMarker};
 pub use reach::{ReachStats, ReadAfter};
 pub use read::{EventsPage, History, SerialMatches};

@@ -16,6 +16,11 @@
 //! and an end entry (tag 3, checksum u64, the magic bytes `FJL\x03`). Only the framing is read,
 //! not the checksums (a bad checksum fjall reports itself, as an error); and more leniently than
 //! fjall, so that the point found here is never before fjall's.
+//!
+//! fjall's report of a bad checksum names neither the file nor the place, so when it refuses
+//! the journal the batches are read again with their checksums ([`bad_checksum`]): the first
+//! that fails is named with where it is and how many bytes follow it, which tells a write torn
+//! at the file's end from damage in its middle.
 
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -55,20 +60,91 @@ impl std::fmt::Display for Damage {
     }
 }
 
-/// The first damaged journal file of the log in `dir` (files `*.jnl`, in name order), if any.
-pub fn damage(dir: &Path) -> std::io::Result<Option<Damage>> {
+/// A group commit whose checksum fails: the first in the journal files' order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadChecksum {
+    pub file: PathBuf,
+    /// Where the group commit starts and ends (bytes from the file's start).
+    pub start: u64,
+    pub end: u64,
+    /// The whole group commits after it in the file, and their bytes (what a crash could not
+    /// have left: the zeros fjall preallocates a journal with are not counted).
+    pub batches_after: u64,
+    pub bytes_after: u64,
+}
+
+impl std::fmt::Display for BadChecksum {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} fails its checksum in the group commit at byte {} (to byte {}), the first that \
+             fails, and {} byte(s) of {} whole group commit(s) follow it: ",
+            self.file.display(),
+            self.start,
+            self.end,
+            self.bytes_after,
+            self.batches_after
+        )?;
+        match self.batches_after {
+            0 => write!(
+                f,
+                "it is the journal's last group commit, as a write cut short by a crash or a \
+                 disk failing at the end of the file leaves it"
+            ),
+            _ => write!(
+                f,
+                "acknowledged group commits follow it, so it is damage in the middle of the \
+                 journal, not a torn tail"
+            ),
+        }
+    }
+}
+
+/// The journal files of the log in `dir` (`*.jnl`), in name order: the order fjall replays them.
+fn journal_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(entries) => entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("jnl")))
             .collect(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e),
     };
     files.sort();
-    for file in files {
+    Ok(files)
+}
+
+/// The first group commit of the log in `dir` whose checksum fails, if any: read only once
+/// fjall has refused the journal, since hashing every batch costs a read of the whole journal.
+pub fn bad_checksum(dir: &Path) -> std::io::Result<Option<BadChecksum>> {
+    for file in journal_files(dir)? {
         let mut reader = BufReader::with_capacity(1 << 20, std::fs::File::open(&file)?);
-        let readable_to = whole_batches(&mut reader)?;
+        let mut first = None;
+        let mut batches_after = 0;
+        let mut check = |start: u64, end: u64, sound: bool| match first {
+            None if !sound => first = Some((start, end)),
+            None => {}
+            Some(_) => batches_after += 1,
+        };
+        let last_end = whole_batches(&mut reader, Some(&mut check))?;
+        if let Some((start, end)) = first {
+            return Ok(Some(BadChecksum {
+                file,
+                start,
+                end,
+                batches_after,
+                bytes_after: last_end.saturating_sub(end),
+            }));
+        }
+    }
+    Ok(None)
+}
+
+/// The first damaged journal file of the log in `dir` (files `*.jnl`, in name order), if any.
+pub fn damage(dir: &Path) -> std::io::Result<Option<Damage>> {
+    for file in journal_files(dir)? {
+        let mut reader = BufReader::with_capacity(1 << 20, std::fs::File::open(&file)?);
+        let readable_to = whole_batches(&mut reader, None)?;
         // From there again: the entry that did not read may be a damaged length, which sent
         // the reading past whole batches.
         reader.seek(SeekFrom::Start(readable_to))?;
@@ -84,12 +160,20 @@ pub fn damage(dir: &Path) -> std::io::Result<Option<Damage>> {
     Ok(None)
 }
 
+/// Called for each whole batch with where it starts and ends and whether its checksum holds.
+type Check<'a> = &'a mut dyn FnMut(u64, u64, bool);
+
 /// Reads whole batches from the start; answers where the last one ends. Stops (leaving the
-/// reader past that point) at the first byte that is not the next entry of a batch.
-fn whole_batches(reader: &mut impl Read) -> std::io::Result<u64> {
+/// reader past that point) at the first byte that is not the next entry of a batch. With
+/// `check`, each batch's entries are kept and hashed as fjall's writer hashed them (every item
+/// and clear entry as written, tag first) and compared with its end entry's checksum.
+fn whole_batches(reader: &mut impl Read, mut check: Option<Check<'_>>) -> std::io::Result<u64> {
     let (mut at, mut last_end) = (0u64, 0u64);
     // Entries still due in the open batch (`None`: between batches).
     let mut due: Option<u32> = None;
+    // Where the open batch starts, and its hashed bytes (kept only with `check`).
+    let (mut start, mut hashed) = (0u64, Vec::new());
+    let checking = check.is_some();
     loop {
         let Some(tag) = read_array::<1>(reader, &mut at)? else {
             return Ok(last_end);
@@ -100,6 +184,8 @@ fn whole_batches(reader: &mut impl Read) -> std::io::Result<u64> {
                     return Ok(last_end);
                 };
                 due = Some(u32::from_le_bytes([head[0], head[1], head[2], head[3]]));
+                start = at - 13;
+                hashed.clear();
             }
             (ITEM, Some(n)) if n > 0 => {
                 // value type, compression, keyspace, key length, value length, stored length.
@@ -109,14 +195,26 @@ fn whole_batches(reader: &mut impl Read) -> std::io::Result<u64> {
                 let key = u64::from(u16::from_le_bytes([head[10], head[11]]));
                 let stored =
                     u64::from(u32::from_le_bytes([head[16], head[17], head[18], head[19]]));
-                if !skip(reader, key + stored, &mut at)? {
+                let whole = match checking {
+                    true => {
+                        hashed.push(ITEM);
+                        hashed.extend_from_slice(&head);
+                        keep(reader, key + stored, &mut at, &mut hashed)?
+                    }
+                    false => skip(reader, key + stored, &mut at)?,
+                };
+                if !whole {
                     return Ok(last_end);
                 }
                 due = Some(n - 1);
             }
             (CLEAR, Some(n)) if n > 0 => {
-                if read_array::<8>(reader, &mut at)?.is_none() {
+                let Some(keyspace) = read_array::<8>(reader, &mut at)? else {
                     return Ok(last_end);
+                };
+                if checking {
+                    hashed.push(CLEAR);
+                    hashed.extend_from_slice(&keyspace);
                 }
                 due = Some(n - 1);
             }
@@ -126,6 +224,12 @@ fn whole_batches(reader: &mut impl Read) -> std::io::Result<u64> {
                 };
                 if tail[8..] != MAGIC {
                     return Ok(last_end);
+                }
+                if let Some(check) = check.as_mut() {
+                    let written = u64::from_le_bytes([
+                        tail[0], tail[1], tail[2], tail[3], tail[4], tail[5], tail[6], tail[7],
+                    ]);
+                    check(start, at, super::xxh3::xxh3_64(&hashed) == written);
                 }
                 due = None;
                 last_end = at;
@@ -174,6 +278,13 @@ fn read_array<const N: usize>(
         Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// Reads `n` bytes onto `out`; false when the file ends first.
+fn keep(reader: &mut impl Read, n: u64, at: &mut u64, out: &mut Vec<u8>) -> std::io::Result<bool> {
+    let kept = reader.take(n).read_to_end(out)? as u64;
+    *at += kept;
+    Ok(kept == n)
 }
 
 /// Skips `n` bytes; false when the file ends first.
@@ -252,5 +363,94 @@ mod tests {
             bytes,
             "left as it was"
         );
+    }
+
+    /// Every whole batch of `journal` with whether its checksum holds.
+    fn checked(journal: &Path) -> Vec<(u64, u64, bool)> {
+        let mut reader = BufReader::new(std::fs::File::open(journal).expect("journal"));
+        let mut seen = Vec::new();
+        let mut check = |start: u64, end: u64, sound: bool| seen.push((start, end, sound));
+        whole_batches(&mut reader, Some(&mut check)).expect("read");
+        seen
+    }
+
+    /// Given a journal fjall wrote, with a batch for each length of entry from the shortest (a
+    /// key and no value) past the lengths where XXH3 changes method (128, 240 bytes) to longer
+    /// than a block of stripes (1 KiB), a batch of several items and a keyspace's clear, when
+    /// each batch's checksum is computed here, then it is the one fjall wrote for every batch.
+    #[test]
+    fn the_checksum_of_every_batch_fjall_wrote_is_computed_as_fjall_did() {
+        let dir = TempDir::new("journal-checksums");
+        {
+            let db = fjall::Database::builder(dir.path()).open().expect("open");
+            let ks = db
+                .keyspace("k", fjall::KeyspaceCreateOptions::default)
+                .expect("keyspace");
+            let sizes = (0..300).chain([1003, 1024, 2100, 5000]);
+            for (i, size) in sizes.enumerate() {
+                let value: Vec<u8> = (0..size).map(|b| (b * 7 + i) as u8).collect();
+                ks.insert(format!("key{i}"), value).expect("insert");
+            }
+            let mut batch = db.batch();
+            for i in 0..5 {
+                batch.insert(&ks, format!("batch{i}"), vec![i as u8; 40 * i]);
+            }
+            batch.commit().expect("commit");
+            db.persist(fjall::PersistMode::SyncAll).expect("persist");
+        }
+        let journal = journal_files(dir.path()).expect("files");
+        let seen: Vec<(u64, u64, bool)> = journal.iter().flat_map(|j| checked(j)).collect();
+        assert!(seen.len() > 300, "{} batches", seen.len());
+        let failing: Vec<_> = seen.iter().filter(|(_, _, sound)| !sound).collect();
+        assert!(failing.is_empty(), "{failing:?}");
+        assert_eq!(bad_checksum(dir.path()).expect("scan"), None);
+    }
+
+    /// Given a log whose journal has a byte changed inside the second of three group commits
+    /// (an event's bytes, which only the checksum covers), when the log is opened, then it is
+    /// refused naming the file, the byte where that group commit starts and how many bytes
+    /// follow it (the third's: damage in the middle); with the last group commit changed
+    /// instead, nothing follows it, and the refusal says it is the last thing in the file.
+    #[tokio::test]
+    async fn a_checksum_that_fails_is_named_with_its_file_and_place() {
+        for (which, tail) in [(1, false), (2, true)] {
+            let dir = TempDir::new("journal-checksum");
+            let (journal, mut bytes) = three_commits(dir.path()).await;
+            let starts = batch_starts(&bytes);
+            let (start, end) = (starts[which], starts[which + 1]);
+            // A byte of the event itself, in the middle of the group commit.
+            bytes[(start + end) / 2] ^= 0x20;
+            std::fs::write(&journal, &bytes).expect("write");
+            assert_eq!(damage(dir.path()).expect("scan"), None, "the framing holds");
+            let refused = EmbeddedLog::open(dir.path())
+                .err()
+                .expect("refused")
+                .to_string();
+            // What follows up to the last end entry; the rest of the file is fjall's zeros.
+            let after = *starts.last().expect("ends") - end;
+            let batches = starts.len() - which - 2;
+            assert_eq!(after == 0, tail);
+            let said = format!(
+                "the log's journal {} fails its checksum in the group commit at byte {start} (to \
+                 byte {end}), the first that fails, and {after} byte(s) of {batches} whole group \
+                 commit(s) follow it: ",
+                journal.display()
+            );
+            assert!(refused.contains(&said), "{refused}");
+            let judged = match tail {
+                true => "it is the journal's last group commit",
+                false => "damage in the middle of the journal, not a torn tail",
+            };
+            assert!(refused.contains(judged), "{refused}");
+            assert!(
+                refused.contains("restore the log from a backup"),
+                "{refused}"
+            );
+            assert_eq!(
+                std::fs::read(&journal).expect("journal"),
+                bytes,
+                "left as it was"
+            );
+        }
     }
 }

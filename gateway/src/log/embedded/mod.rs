@@ -20,6 +20,7 @@ mod failure;
 mod index;
 pub mod journal;
 mod writer;
+mod xxh3;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -97,13 +98,23 @@ impl Stores {
                 fjall::Error::Locked => LogError::InUse {
                     dir: dir.display().to_string(),
                 },
-                fjall::Error::JournalRecovery(why) => LogError::Storage(format!(
-                    "the log's journal in {} fails its checksum ({why:?}): bytes of a group \
-                     commit changed after they were written (a failing disk, or a change made \
-                     outside tongban). Nothing was opened; keep a copy of the directory as it \
-                     is, and restore the log from a backup (docs/operations.md, \"Backups\")",
-                    dir.display()
-                )),
+                fjall::Error::JournalRecovery(why) => {
+                    // fjall says neither which file nor where: read the batches again with
+                    // their checksums to name the first that fails ([`journal::bad_checksum`]).
+                    let which = match journal::bad_checksum(dir) {
+                        Ok(Some(bad)) => format!("the log's journal {bad}"),
+                        _ => format!(
+                            "the log's journal in {} fails its checksum ({why:?})",
+                            dir.display()
+                        ),
+                    };
+                    LogError::Storage(format!(
+                        "{which}. Bytes of a group commit changed after they were written (a \
+                         failing disk, or a change made outside tongban). Nothing was opened; \
+                         keep a copy of the directory as it is, and restore the log from a \
+                         backup (docs/operations.md, \"Backups\")"
+                    ))
+                }
                 e => unopenable(dir, e),
             })?;
         use crate::fjall_tuning::{BULK_MEMTABLE_BYTES, Memtables, SMALL_MEMTABLE_BYTES, Values};

@@ -852,7 +852,7 @@ fn request_failed(
         .is_some_and(|r| r.kind() == kind)
 }
 
-fn is_not_found(e: &jetstream::context::GetStreamError) -> bool {
+pub(super) fn is_not_found(e: &jetstream::context::GetStreamError) -> bool {
     matches!(
         e.kind(),
         jetstream::context::GetStreamErrorKind::JetStream(ref j)

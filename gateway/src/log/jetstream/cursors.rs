@@ -20,6 +20,9 @@
 //!   stream's sequences, so when the stream was deleted and made again under its name, the
 //!   cursors name other events and are dropped, as a rebuild from another log drops them on the
 //!   embedded log.
+//! - When a cursor moved is the time the server stored its key ([`SharedCursors::acked`]): each
+//!   write is an acknowledgement that moved it, or the move back of [`SharedCursors::clamp`]
+//!   after a restore. The bucket keeps the last value only, so only the latest time is known.
 
 use std::time::Duration;
 
@@ -76,6 +79,8 @@ struct Stored {
     /// `None`: no value (never written, deleted or purged).
     value: Option<String>,
     revision: u64,
+    /// When the server stored it (`None`: never written).
+    at: Option<crate::time::Timestamp>,
 }
 
 /// A cursor as stored.
@@ -83,6 +88,7 @@ struct Stored {
 struct Cursor {
     position: u64,
     revision: u64,
+    at: Option<crate::time::Timestamp>,
 }
 
 impl SharedCursors {
@@ -143,13 +149,7 @@ impl SharedCursors {
                 )));
             }
         }
-        let cursors = SharedCursors {
-            client,
-            store,
-            events,
-            bucket,
-            op_timeout,
-        };
+        let cursors = SharedCursors::of(client, store, events, op_timeout);
         // A bucket just made on a cluster takes writes only once its stream's subjects are
         // routed to it from this server ("no stream found for given subject" until then), as the
         // event stream does (`wait_routable`); binding is idempotent, so it is tried again.
@@ -161,6 +161,55 @@ impl SharedCursors {
                 }
                 Err(e) => return Err(SetupError::JetStream(e.to_string())),
             }
+        }
+    }
+
+    /// The bucket of the stream `events` as it stands, for the read-only tools, which neither
+    /// create nor bind it: `None` when there is none (no gateway has served the stream) or when
+    /// its cursors are another stream's of that name (`source` names this one), which the next
+    /// gateway to start drops.
+    pub async fn existing(
+        client: async_nats::Client,
+        js: &jetstream::Context,
+        events: stream::Stream,
+        source: &str,
+        op_timeout: Duration,
+    ) -> Result<Option<SharedCursors>, LogError> {
+        let bucket = bucket_name(&events.cached_info().config.name);
+        let unavailable = |e: &dyn std::fmt::Display| {
+            LogError::Unavailable(format!("reading the feed cursors' bucket {bucket}: {e}"))
+        };
+        match super::within(op_timeout, js.get_stream(format!("KV_{bucket}"))).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) if super::connect::is_not_found(&e) => return Ok(None),
+            Ok(Err(e)) => return Err(unavailable(&e)),
+            Err(no) => return Err(unavailable(&no)),
+        }
+        let store = match super::within(op_timeout, js.get_key_value(&bucket)).await {
+            Ok(Ok(store)) => store,
+            Ok(Err(e)) => return Err(unavailable(&e)),
+            Err(no) => return Err(unavailable(&no)),
+        };
+        let cursors = SharedCursors::of(client, store, events, op_timeout);
+        match cursors.stored(SOURCE_KEY).await?.value {
+            Some(bound) if bound == source => Ok(Some(cursors)),
+            _ => Ok(None),
+        }
+    }
+
+    /// The cursors in `store`, the bucket of the stream `events`.
+    fn of(
+        client: async_nats::Client,
+        store: kv::Store,
+        events: stream::Stream,
+        op_timeout: Duration,
+    ) -> SharedCursors {
+        SharedCursors {
+            bucket: store.name.clone(),
+            client,
+            store,
+            events,
+            op_timeout,
         }
     }
 
@@ -252,6 +301,7 @@ impl SharedCursors {
                 return Ok(Stored {
                     value: None,
                     revision: 0,
+                    at: None,
                 });
             }
             Err(e) => return Err(self.unavailable(what, e)),
@@ -259,9 +309,13 @@ impl SharedCursors {
         // A delete or purge leaves a marker: no value, but its revision is what a write expects.
         let removed = message.headers.get("KV-Operation").is_some();
         let value = (!removed).then(|| String::from_utf8_lossy(&message.payload).into_owned());
+        // Milliseconds, as every time the gateway writes; the server's clock, which every
+        // gateway of the stream shares for this.
+        let millis = message.time.unix_timestamp_nanos() / 1_000_000;
         Ok(Stored {
             value,
             revision: message.sequence,
+            at: i64::try_from(millis).ok().map(crate::time::Timestamp),
         })
     }
 
@@ -284,6 +338,8 @@ impl SharedCursors {
         Ok(Cursor {
             position,
             revision: stored.revision,
+            // A value that is no position moved nothing: no time for it either.
+            at: stored.at.filter(|_| position > 0),
         })
     }
 
@@ -293,6 +349,18 @@ impl SharedCursors {
             return Ok(0);
         }
         Ok(self.cursor(region).await?.position)
+    }
+
+    /// [`SharedCursors::get`] with when the cursor was last written ([`crate::log::Acked`]).
+    pub async fn acked(&self, region: &str) -> Result<crate::log::Acked, LogError> {
+        if !is_region_code(region) {
+            return Ok(crate::log::Acked::default());
+        }
+        let cursor = self.cursor(region).await?;
+        Ok(crate::log::Acked {
+            position: cursor.position,
+            at: cursor.at,
+        })
     }
 
     /// Writes `value` if the key is still at `revision`; false when another gateway wrote it
@@ -686,14 +754,48 @@ mod tests {
         }
     }
 
+    /// Given a stream a gateway serves, when a read-only tool opens it, then it holds no
+    /// cursors of its own, and reads the bucket's as it stands (the position and when the
+    /// server stored it), never creating one where none is.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_read_only_tools_open_no_bucket() {
         let server = NatsServer::start();
-        let _serving = gateway(&server).await;
         let mut c = JetStreamConfig::new(server.url());
         c.create_stream = false;
+        let serving = gateway(&server).await;
         let reader = JetStreamLog::open(&c).await.expect("open for reading");
         assert!(reader.shared_cursors().is_none());
+        let before = crate::time::Timestamp::now();
+        cursors(&serving).advance("330000", 1).await.expect("ack");
+        let bucket = reader
+            .existing_cursors()
+            .await
+            .expect("read")
+            .expect("the serving gateway's bucket");
+        let acked = bucket.acked("330000").await.expect("acked");
+        assert_eq!(acked.position, 1);
+        let at = acked.at.expect("the server's time");
+        // One host's clock, read by the test and the server: a tick's leeway.
+        assert!(at.0 >= before.0 - 5, "{at:?} before {before:?}");
+        assert_eq!(
+            bucket.acked("440000").await.expect("acked"),
+            crate::log::Acked::default()
+        );
+        // A stream no gateway served has no bucket, and reading makes none.
+        let other = NatsServer::start();
+        let mut served = JetStreamConfig::new(other.url());
+        served.create_stream = true;
+        drop(JetStreamLog::open(&served).await.expect("stream"));
+        let js =
+            async_nats::jetstream::new(async_nats::connect(other.url()).await.expect("connect"));
+        js.delete_key_value(bucket_name(&served.stream))
+            .await
+            .expect("drop the bucket");
+        let mut c = JetStreamConfig::new(other.url());
+        c.create_stream = false;
+        let reader = JetStreamLog::open(&c).await.expect("open for reading");
+        assert!(reader.existing_cursors().await.expect("read").is_none());
+        assert!(js.get_key_value(bucket_name(&served.stream)).await.is_err());
     }
 
     #[test]

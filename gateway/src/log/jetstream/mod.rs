@@ -553,6 +553,23 @@ impl JetStreamLog {
             .map(|_| ())
     }
 
+    /// The regions' feed cursors as the stream's bucket holds them, for a reader that opened
+    /// the stream without them (the offline tools, `create_stream` off): the bucket is never
+    /// created or changed. `None` when the stream has none ([`SharedCursors::existing`]).
+    pub async fn existing_cursors(&self) -> Result<Option<SharedCursors>, LogError> {
+        if let Some(cursors) = &self.cursors {
+            return Ok(Some((**cursors).clone()));
+        }
+        SharedCursors::existing(
+            self.inner.client.clone(),
+            &self.inner.js,
+            self.inner.stream.clone(),
+            &self.inner.source,
+            self.inner.op_timeout,
+        )
+        .await
+    }
+
     /// Which log this is, for binding projections to it (see `server::bind_log_source`).
     pub fn source(&self) -> String {
         self.inner.source.clone()

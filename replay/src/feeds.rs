@@ -1,0 +1,237 @@
+//! The regions' acknowledged feed cursors beside an application's events: what settles "we
+//! never received it".
+//!
+//! An event's log position is where it sits in the feed of every region party to its
+//! application (the projections give each party every event of the application). A region's
+//! adapter acknowledges its feed up to a position (`POST /v1/regions/{region}/feed/ack`), and
+//! the cursor only moves forward. So a cursor at or past an event's position says the region
+//! acknowledged every item of its feed up to the cursor, that event among them; one before it
+//! says it has not acknowledged it yet (a read leaves no trace, so it may have read it). It
+//! says the region's adapter took the event, not that its staff saw it. Operators found the
+//! cursor only in the gateway's log lines before; the tools now show it beside the events, with
+//! when the latest acknowledgement moved it where the gateway stores that.
+//!
+//! The cursor is read as it is now, whatever point the timeline is judged at: it is the region's
+//! state, not the application's, and is kept only as its latest value.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use tongban_gateway::log::Acked;
+
+use crate::html::{beijing, escape, region};
+use crate::timeline::Timeline;
+
+/// The cursors a tool could read for the application's parties.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cursors {
+    /// Each party's cursor as read now, by region code.
+    Read(BTreeMap<String, Acked>),
+    /// None could be read, and why (in English, for the command line and the JSON; the page
+    /// says so in Chinese).
+    Unavailable(String),
+}
+
+/// One party's feed beside the application's events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Feed {
+    pub region: String,
+    /// `origin` (收件地) or `handler` (办理地).
+    pub role: &'static str,
+    /// The position up to which the region acknowledged its feed (0: nothing yet).
+    pub acked: u64,
+    /// When the acknowledgement that moved the cursor to `acked` was taken (RFC 3339, UTC);
+    /// null where the gateway stores no time for it.
+    pub acked_at: Option<String>,
+    /// The application's events in the region's feed, in seq order: those the timeline counts
+    /// and places in the log.
+    pub events: Vec<Given>,
+}
+
+/// One event in a region's feed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Given {
+    pub seq: u64,
+    pub position: u64,
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The region's cursor is at or past `position`: it acknowledged the event.
+    pub acknowledged: bool,
+}
+
+/// What a cursor proves, said once under the cursors in the command line's output.
+pub const MEANING: &str = "a cursor at or past an event's log position: the region acknowledged \
+     every item of its feed up to the cursor, this event among them (its feed lists the events \
+     of the applications it is party to, so this one was in it); before it: not acknowledged \
+     yet, though its adapter may have read it (a read leaves no trace). It says the region's \
+     adapter took the event, not that its staff saw it. Cursors are as they stand now, whatever \
+     the point above; each only moves forward, and only its latest move's time is kept";
+
+/// Each party of `t` (its origin, then its handlers) with its cursor from `cursors` and every
+/// placed event of the timeline compared with it. A party whose cursor was not read is left out.
+pub fn of(t: &Timeline, cursors: &BTreeMap<String, Acked>) -> Vec<Feed> {
+    let parties = std::iter::once((t.origin.as_str(), "origin"))
+        .chain(t.handlers.iter().map(|h| (h.as_str(), "handler")));
+    let mut out: Vec<Feed> = Vec::new();
+    for (region, role) in parties {
+        if out.iter().any(|f| f.region == region) {
+            continue;
+        }
+        let Some(acked) = cursors.get(region) else {
+            continue;
+        };
+        let events = t
+            .steps
+            .iter()
+            .filter_map(|s| {
+                s.position.map(|position| Given {
+                    seq: s.seq,
+                    position,
+                    kind: s.kind.clone(),
+                    acknowledged: acked.position >= position,
+                })
+            })
+            .collect();
+        out.push(Feed {
+            region: region.to_string(),
+            role,
+            acked: acked.position,
+            acked_at: acked.at.map(|at| at.to_rfc3339()),
+            events,
+        });
+    }
+    out
+}
+
+/// The cursors for the command line: a line per party, a line per event under it, and what a
+/// cursor proves.
+pub fn text(t: &Timeline, cursors: &Cursors) -> String {
+    let mut out = String::new();
+    let read = match cursors {
+        Cursors::Read(read) => read,
+        Cursors::Unavailable(why) => {
+            let _ = writeln!(out, "feed cursors: not read ({why})");
+            return out;
+        }
+    };
+    let _ = writeln!(out, "feed cursors (each party's, as acknowledged now):");
+    for feed in of(t, read) {
+        let up_to = match (feed.acked, &feed.acked_at) {
+            (0, _) => "has acknowledged nothing yet".to_string(),
+            (p, Some(at)) => format!(
+                "acknowledged up to log position {p}, the cursor moved there at {at} ({} 北京时间)",
+                beijing(at)
+            ),
+            (p, None) => format!(
+                "acknowledged up to log position {p} (when is not stored: moved before this \
+                 gateway kept the time, or carried over a rebuild)"
+            ),
+        };
+        let _ = writeln!(out, "  {} ({}): {up_to}", feed.region, feed.role);
+        for g in &feed.events {
+            let said = match g.acknowledged {
+                true => "acknowledged",
+                false => "not acknowledged (the cursor is before it)",
+            };
+            let _ = writeln!(
+                out,
+                "    seq {} {} at log position {}: {said}",
+                g.seq, g.kind, g.position
+            );
+        }
+    }
+    let _ = writeln!(out, "{MEANING}");
+    out
+}
+
+/// The cursors for JSON: `feeds` (each [`Feed`]), and `feeds_unavailable` (why none could be
+/// read) when so.
+pub fn json(t: &Timeline, cursors: &Cursors) -> serde_json::Map<String, serde_json::Value> {
+    let mut m = serde_json::Map::new();
+    match cursors {
+        Cursors::Read(read) => {
+            m.insert(
+                "feeds".into(),
+                serde_json::to_value(of(t, read)).unwrap_or_default(),
+            );
+        }
+        Cursors::Unavailable(why) => {
+            m.insert("feeds".into(), serde_json::Value::Array(Vec::new()));
+            m.insert("feeds_unavailable".into(), why.clone().into());
+        }
+    }
+    m
+}
+
+/// The page's section of the cursors (`id="feeds"`): each party's cursor and when it moved
+/// there, and a table of the events with, for each party, whether it acknowledged the event.
+pub fn html(out: &mut String, t: &Timeline, cursors: &Cursors, names: &BTreeMap<String, String>) {
+    out.push_str("<h2 id=\"feeds\">接收确认（各地区分发队列的确认游标）</h2>");
+    let read = match cursors {
+        Cursors::Read(read) => read,
+        Cursors::Unavailable(_) => {
+            out.push_str(
+                "<p class=\"broken\" id=\"feeds-unavailable\">各地区的确认游标此刻无法读取（原因见网关日志或命令的输出）。</p>",
+            );
+            return;
+        }
+    };
+    let feeds = of(t, read);
+    out.push_str(
+        "<p>确认游标：该地区的适配器已确认（POST /v1/regions/{region}/feed/ack）其分发队列中截至该日志位置的全部事件；其分发队列只列出该地区参与的申请的事件，本申请的每个事件都在其中。游标不小于事件的日志位置，即该地区已确认接收该事件；小于则尚未确认（读取不留痕迹，其适配器可能已读到）。确认只说明该地区的适配器已接收，不说明其工作人员已查看。游标为现在的值，与所选时点无关；只前进不后退，只保存最近一次前移的时间。</p>",
+    );
+    out.push_str(
+        "<div class=\"scroll\"><table id=\"feed-cursors\"><tr><th>地区</th><th>角色</th><th>已确认至日志位置</th><th>最近一次前移的时间（北京时间）</th></tr>",
+    );
+    for f in &feeds {
+        let role = match f.role {
+            "origin" => "收件地",
+            _ => "办理地",
+        };
+        let at = match (&f.acked_at, f.acked) {
+            (_, 0) => "—".to_string(),
+            (Some(at), _) => escape(&beijing(at)),
+            (None, _) => "未保存（在网关开始保存确认时间之前前移，或经重建投影保留）".to_string(),
+        };
+        let acked = match f.acked {
+            0 => "尚未确认任何事件".to_string(),
+            p => p.to_string(),
+        };
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{role}</td><td>{acked}</td><td>{at}</td></tr>",
+            region(names, &f.region)
+        );
+    }
+    out.push_str("</table></div>");
+    let Some(first) = feeds.first() else {
+        return;
+    };
+    out.push_str(
+        "<div class=\"scroll\"><table id=\"feed-events\"><tr><th>序号</th><th>事件</th><th>日志位置</th>",
+    );
+    for f in &feeds {
+        let _ = write!(out, "<th>{}</th>", region(names, &f.region));
+    }
+    out.push_str("</tr>");
+    for (i, g) in first.events.iter().enumerate() {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td>",
+            g.seq,
+            escape(&g.kind),
+            g.position
+        );
+        for f in &feeds {
+            let cell = match f.events.get(i).map(|g| g.acknowledged) {
+                Some(true) => "<td class=\"ok\">已确认</td>",
+                Some(false) => "<td class=\"broken\">尚未确认</td>",
+                None => "<td>—</td>",
+            };
+            out.push_str(cell);
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</table></div>");
+}
