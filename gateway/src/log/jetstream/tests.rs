@@ -1505,6 +1505,48 @@ pub(crate) fn documented_stream(key: Option<&str>) -> String {
     }
 }
 
+/// Records `key` as the stream TONGBAN's gateways' key by running the python3 script
+/// docs/operations.md gives ("Recording the key on an existing stream") as the test's
+/// administrator of `server`; fails when it does.
+pub(crate) fn record_key_as_documented(server: &NatsServer, key: &str) {
+    let section = operations_section("#### Recording the key on an existing stream");
+    let script = section
+        .split("```python")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the section's python block");
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(["TONGBAN", key])
+        .env("NATS", format!("127.0.0.1:{}", server.port()))
+        .env("NATS_USER", "admin")
+        .env("NATS_PASSWORD", "admin")
+        .output()
+        .expect("python3");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains(key.trim()), "{said}");
+}
+
+/// What the metadata of `server`'s stream TONGBAN holds, as its administrator reads it.
+pub(crate) async fn stream_metadata(server: &NatsServer) -> serde_json::Value {
+    let client = async_nats::ConnectOptions::with_user_and_password("admin".into(), "admin".into())
+        .connect(server.url())
+        .await
+        .expect("admin");
+    let answer = client
+        .request("$JS.API.STREAM.INFO.TONGBAN", "".into())
+        .await
+        .expect("an answer");
+    let answer: serde_json::Value = serde_json::from_slice(&answer.payload).expect("JSON");
+    answer["config"]["metadata"].clone()
+}
+
 /// Sends `body` to the JetStream API `subject` as the test's administrator of `server`
 /// ([`documented_permissions`]), and fails on an error answer.
 pub(crate) async fn as_admin(server: &NatsServer, subject: &str, body: String) {
