@@ -2411,3 +2411,48 @@ async fn a_deleted_stream_makes_the_log_unavailable_until_a_restart() {
         other => panic!("an append to a deleted stream: {other:?}"),
     }
 }
+
+/// Given a gateway's log on its stream, when the stream's subjects are changed so that they no
+/// longer take the gateway's and an append is answered that nothing takes it ("no
+/// responders"), then the head poll refuses appends for good, saying the subjects changed; an
+/// append before that is refused as unavailable, nothing stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_whose_subjects_no_longer_take_the_gateways_refuses_appends_for_good() {
+    let server = NatsServer::start();
+    let config = JetStreamConfig::new(server.url());
+    let log = JetStreamLog::open(&config).await.expect("open");
+    crate::log::conformance::append_chain(&log, &crate::ids::new_v7(), 1).await;
+    let js = async_nats::jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
+    let mut stream = js
+        .get_stream(&config.stream)
+        .await
+        .expect("stream")
+        .info()
+        .await
+        .expect("info")
+        .config
+        .clone();
+    stream.subjects = vec!["elsewhere.>".to_string()];
+    js.update_stream(stream).await.expect("subjects changed");
+
+    let first = log
+        .append(
+            crate::log::conformance::event(&crate::ids::new_v7(), 1, ""),
+            0,
+        )
+        .await;
+    assert!(matches!(first, Err(LogError::Unavailable(_))), "{first:?}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let refused = loop {
+        let event = crate::log::conformance::event(&crate::ids::new_v7(), 1, "");
+        match log.append(event, 0).await {
+            Err(e) if e.to_string().contains("do not cover") => break e,
+            Err(_) if std::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            other => panic!("not refused for good: {other:?}"),
+        }
+    };
+    assert!(refused.to_string().contains("elsewhere.>"), "{refused}");
+    assert_eq!(*log.head().borrow(), 1, "nothing stored");
+}
