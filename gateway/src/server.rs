@@ -2736,22 +2736,33 @@ mod tests {
         refused_with_another_key(&tmp, &config).await;
     }
 
+    /// A server, a data directory and a gateway started on a stream it made, with the key the
+    /// conformance events are sealed with (seed 3), that appended two of them.
+    async fn a_gateway_with_events(
+        name: &str,
+    ) -> (
+        crate::testnats::NatsServer,
+        TempDir,
+        JetStreamConfig,
+        Opened<JetStreamLog>,
+    ) {
+        let server = crate::testnats::NatsServer::start();
+        let tmp = TempDir::new(name);
+        let config = JetStreamConfig::new(server.url());
+        let dir = DataDir(tmp.path().join("maker"));
+        write_key(&dir, [3; 32]);
+        let opened = open_jetstream(&dir, &config).await.expect("starts");
+        crate::log::conformance::append_chain(&*opened.gateway.log, &crate::ids::new_v7(), 2).await;
+        (server, tmp, config, opened)
+    }
+
     /// Sets the stream's metadata entry `name` to `value` as an operator would by hand: its
     /// configuration read and sent back with the entry changed.
     async fn set_stream_metadata(server: &crate::testnats::NatsServer, name: &str, value: &str) {
-        let js =
-            async_nats::jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
-        let mut stream = js
-            .get_stream("TONGBAN")
-            .await
-            .expect("stream")
-            .info()
-            .await
-            .expect("info")
-            .config
-            .clone();
-        stream.metadata.insert(name.to_string(), value.to_string());
-        js.update_stream(stream).await.expect("updated by hand");
+        crate::log::jetstream::tests::change_stream(server, |stream| {
+            stream.metadata.insert(name.to_string(), value.to_string());
+        })
+        .await;
     }
 
     /// Given a stream whose events were sealed with one key (seed 3), when its metadata is made
@@ -2762,14 +2773,7 @@ mod tests {
     /// record is the docs' placeholder, then no gateway starts, and the refusal says so.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_gateway_with_the_key_the_stream_records_starts_whatever_its_events_say() {
-        let server = crate::testnats::NatsServer::start();
-        let tmp = TempDir::new("stream-recorded-by-hand");
-        let config = JetStreamConfig::new(server.url());
-        let maker = DataDir(tmp.path().join("maker"));
-        // The seed the conformance events are sealed with.
-        write_key(&maker, [3; 32]);
-        let opened = open_jetstream(&maker, &config).await.expect("maker");
-        crate::log::conformance::append_chain(&*opened.gateway.log, &crate::ids::new_v7(), 2).await;
+        let (server, tmp, config, _maker) = a_gateway_with_events("stream-recorded-by-hand").await;
         let other_key = GatewayKey::from_seed([4; 32]).public();
         let typed = format!("{}\n", other_key.to_hex().to_uppercase());
         set_stream_metadata(&server, SIGNER_METADATA, &typed).await;
@@ -2872,13 +2876,7 @@ mod tests {
     /// head polls its appends are refused for good, saying the stream records another key.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_gateway_whose_key_the_stream_no_longer_records_stops_appending() {
-        let server = crate::testnats::NatsServer::start();
-        let tmp = TempDir::new("stream-record-changed");
-        let config = JetStreamConfig::new(server.url());
-        let dir = DataDir(tmp.path().join("gateway"));
-        write_key(&dir, [3; 32]);
-        let opened = open_jetstream(&dir, &config).await.expect("starts");
-        crate::log::conformance::append_chain(&*opened.gateway.log, &crate::ids::new_v7(), 1).await;
+        let (server, _tmp, _config, opened) = a_gateway_with_events("stream-record-changed").await;
 
         let other = GatewayKey::from_seed([4; 32]).public();
         set_stream_metadata(&server, SIGNER_METADATA, &other.to_hex()).await;

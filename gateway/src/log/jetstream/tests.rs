@@ -1533,6 +1533,26 @@ pub(crate) fn record_key_as_documented(server: &NatsServer, key: &str) {
     assert!(said.contains(key.trim()), "{said}");
 }
 
+/// Changes `server`'s stream TONGBAN as an operator would by hand: its configuration read,
+/// `change`d and sent back.
+pub(crate) async fn change_stream(
+    server: &NatsServer,
+    change: impl FnOnce(&mut async_nats::jetstream::stream::Config),
+) {
+    let js = async_nats::jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
+    let mut stream = js
+        .get_stream("TONGBAN")
+        .await
+        .expect("stream")
+        .info()
+        .await
+        .expect("info")
+        .config
+        .clone();
+    change(&mut stream);
+    js.update_stream(stream).await.expect("changed by hand");
+}
+
 /// What the metadata of `server`'s stream TONGBAN holds, as its administrator reads it.
 pub(crate) async fn stream_metadata(server: &NatsServer) -> serde_json::Value {
     let client = async_nats::ConnectOptions::with_user_and_password("admin".into(), "admin".into())
@@ -2422,18 +2442,10 @@ async fn a_stream_whose_subjects_no_longer_take_the_gateways_refuses_appends_for
     let config = JetStreamConfig::new(server.url());
     let log = JetStreamLog::open(&config).await.expect("open");
     crate::log::conformance::append_chain(&log, &crate::ids::new_v7(), 1).await;
-    let js = async_nats::jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
-    let mut stream = js
-        .get_stream(&config.stream)
-        .await
-        .expect("stream")
-        .info()
-        .await
-        .expect("info")
-        .config
-        .clone();
-    stream.subjects = vec!["elsewhere.>".to_string()];
-    js.update_stream(stream).await.expect("subjects changed");
+    change_stream(&server, |stream| {
+        stream.subjects = vec!["elsewhere.>".to_string()]
+    })
+    .await;
 
     let first = log
         .append(
