@@ -25,8 +25,8 @@ use crate::dir_lock::{DirLock, DirLockError};
 use crate::domain::calendar::{Calendar, CalendarError};
 use crate::envelope::keys::KeyError;
 use crate::envelope::{GatewayKey, PublicKey};
-use crate::log::ends::{KeyAtEnds, read_ends};
-use crate::log::jetstream::{SIGNER_METADATA, SetupError};
+use crate::log::ends::{KeyAtEnds, first_event};
+use crate::log::jetstream::{RecordedKey, SIGNER_METADATA, SIGNER_PLACEHOLDER, SetupError};
 use crate::log::{EmbeddedLog, EventLog, JetStreamConfig, JetStreamLog, LogError};
 use crate::projections::{ProjectionError, ProjectionStore, Submissions};
 use crate::service::Gateway;
@@ -157,15 +157,16 @@ pub enum ServeError {
     },
     #[error(
         "the stream {stream} does not record its gateways' public key (its metadata \
-         {SIGNER_METADATA}), and this gateway could not record its own there: {why}. Nothing \
-         was started: without the record, a gateway with another key would start on this \
-         stream too, and the events it appended would never verify (the stream refuses \
-         deletes). Either grant this gateway's NATS user \"$JS.API.STREAM.UPDATE.{stream}\" \
-         for its next start (it records the key then and needs the right no longer), or add \
-         \"{SIGNER_METADATA}\": \"{key}\" to the stream's metadata yourself (a \
-         $JS.API.STREAM.UPDATE.{stream} request with the stream's configuration; \
-         docs/operations.md, \"Creating the stream by hand\"). The key stays in {path} for \
-         that start"
+         {SIGNER_METADATA}) and holds no event yet, and this gateway could not record its own \
+         there: {why}. Nothing was started: without the record, a gateway with another key \
+         would start on this stream too, and the events it appended would never verify (the \
+         stream refuses deletes). Either grant this gateway's NATS user \
+         \"$JS.API.STREAM.UPDATE.{stream}\" for its next start (it records the key then and \
+         needs the right no longer), or record \"{SIGNER_METADATA}\": \"{key}\" yourself: read \
+         the stream's configuration ($JS.API.STREAM.INFO.{stream}, its \"config\"), add that \
+         one entry to its \"metadata\" and send the configuration back to \
+         $JS.API.STREAM.UPDATE.{stream}, changing nothing else (docs/operations.md, \"Recording \
+         the key on an existing stream\"). The key stays in {path} for that start"
     )]
     KeyNotRecorded {
         stream: String,
@@ -175,16 +176,35 @@ pub enum ServeError {
         why: String,
     },
     #[error(
-        "the events of the stream {stream} ({}) do not verify under \
-         {path} (key id {kid}): every gateway of one stream signs with the same key. Copy \
-         gateway.key from the data directory of a gateway of this stream (its GET /v1/keys \
-         shows the key id) into {dir} and start again. Nothing was started. If this is the \
-         stream's key, the events were altered: `tongban verify --nats URL --public-key HEX` \
-         names them",
-        match (first, last) {
-            (f, l) if f == l => format!("position {f}"),
-            (f, l) => format!("positions {f} and {l}"),
-        }
+        "the stream's metadata still holds the docs' placeholder: {SIGNER_METADATA} of the \
+         stream {stream} is \"{SIGNER_PLACEHOLDER}\", not a key, from docs/operations.md's \
+         configuration sent as it stands. Nothing was started. Record the gateways' public key \
+         (64 hex digits: public_key_hex of GET /v1/keys on a gateway that has it) in its place, \
+         or, for a stream that holds no event yet, remove the entry and start the first \
+         gateway, which records its own or names it: read the stream's configuration \
+         ($JS.API.STREAM.INFO.{stream}), change that one entry of its \"metadata\" and send it \
+         back to $JS.API.STREAM.UPDATE.{stream} (docs/operations.md, \"Recording the key on an \
+         existing stream\")"
+    )]
+    PlaceholderRecorded { stream: String },
+    #[error(
+        "the stream {stream} records no readable key in its metadata {SIGNER_METADATA}: {why}. \
+         Nothing was started: this gateway cannot tell whether its key is the stream's. Record \
+         the gateways' public key there (64 hex digits: public_key_hex of GET /v1/keys on a \
+         gateway that has it): read the stream's configuration ($JS.API.STREAM.INFO.{stream}), \
+         change that one entry of its \"metadata\" and send it back to \
+         $JS.API.STREAM.UPDATE.{stream} (docs/operations.md, \"Recording the key on an \
+         existing stream\")"
+    )]
+    RecordedKeyUnreadable { stream: String, why: String },
+    #[error(
+        "the first event of the stream {stream} (position {first}) does not verify under \
+         {path} (key id {kid}), and the stream records no key of its gateways: the key that \
+         sealed its first event is its gateways' key, and every gateway of one stream signs with \
+         the same key. Copy gateway.key from the data directory of a gateway of this stream \
+         (its GET /v1/keys shows the key id) into {dir} and start again. Nothing was started. \
+         If this is the stream's key, the event was altered: `tongban verify --nats URL \
+         --public-key HEX` names it"
     )]
     NotTheStreamsKey {
         stream: String,
@@ -192,7 +212,6 @@ pub enum ServeError {
         dir: String,
         kid: String,
         first: u64,
-        last: u64,
     },
     #[error(
         "{dir} holds no gateway.key, but its log holds events signed with one (up to position \
@@ -1024,31 +1043,92 @@ pub async fn open_jetstream(
         }
         other => other?,
     };
-    if let Err(refused) = check_stream_key(dir, &log, &config.stream, &key, saved.is_some()).await {
-        // Not this stream's key: a key made by this start does not stay. One kept aside by an
-        // earlier, interrupted start does: it may be the only copy of the key another stream
-        // (the right one, behind a mistyped --nats) recorded.
+    // Not this stream's key: a key made by this start does not stay. One kept aside by an
+    // earlier, interrupted start does: it may be the only copy of the key another stream (the
+    // right one, behind a mistyped --nats) recorded.
+    let refuse = |refused: ServeError| {
         if made_now {
             let _ = std::fs::remove_file(dir.new_key());
         }
-        return Err(refused);
-    }
-    // A stream made by hand records no key: this gateway's is recorded now, or it does not
-    // start (its key kept, to be recorded by hand: the refusal names it).
-    if log.recorded_signer().is_none()
-        && let Err(why) = log.record_signer(&key.public().to_hex()).await
-    {
-        return Err(ServeError::KeyNotRecorded {
-            stream: config.stream.clone(),
-            key: key.public().to_hex(),
-            path: match saved {
-                Some(_) => dir.key(),
-                None => dir.new_key(),
+        Err(refused)
+    };
+    let record = match check_stream_key(dir, &log, &config.stream, &key, saved.is_some()).await {
+        Ok(record) => record,
+        Err(refused) => return refuse(refused),
+    };
+    let hex = key.public().to_hex();
+    match record {
+        KeyRecord::Held => {}
+        // A stream in use without the record: this gateway's key sealed its first event, so it
+        // is the stream's. Recorded if the gateway may; an upgrade of a fleet whose users hold
+        // no stream update right starts anyway, told how to record it.
+        KeyRecord::Wanted => match log.record_signer(&hex).await {
+            Ok(now)
+                if now
+                    .as_deref()
+                    .is_some_and(|v| RecordedKey::read(v).is(&key.public())) =>
+            {
+                tracing::info!(kid = %key.public().kid(), "recorded this gateway's public key in the stream's metadata (tongban.public_key)");
             }
-            .display()
-            .to_string(),
-            why,
-        });
+            Ok(now) => {
+                let other = now.as_deref().map(RecordedKey::read);
+                return refuse(recorded_meanwhile(dir, &config.stream, &key, &saved, other));
+            }
+            Err(why) => tracing::warn!(
+                stream = %config.stream,
+                key = %hex,
+                error = %why,
+                "the stream records no public key of its gateways (tongban.public_key), and this \
+                 gateway could not record its own there; it starts, since its key verifies the \
+                 stream's first event. Record it once: read the stream's configuration \
+                 ($JS.API.STREAM.INFO.<stream>), add \"tongban.public_key\": \"<key>\" to its \
+                 metadata and send it back to $JS.API.STREAM.UPDATE.<stream> (docs/operations.md, \
+                 \"Recording the key on an existing stream\"), or grant this user that subject for \
+                 one start"
+            ),
+        },
+        // An empty stream without the record: recorded, or no start, since a second gateway
+        // with a key of its own would start there as well. Read back once more after a request
+        // timeout: two gateways recording at once each read their own key back until the later
+        // update lands, and the one that lost stops here (the head poll stops one that loses
+        // later still, before it appends more: [`JetStreamLog`]'s poll of the metadata).
+        KeyRecord::Required => {
+            let recorded = match log.record_signer(&hex).await {
+                Ok(now)
+                    if now
+                        .as_deref()
+                        .is_some_and(|v| RecordedKey::read(v).is(&key.public())) =>
+                {
+                    tokio::time::sleep(config.op_timeout).await;
+                    log.read_signer().await
+                }
+                other => other,
+            };
+            match recorded {
+                Ok(Some(now)) if RecordedKey::read(&now).is(&key.public()) => {}
+                Ok(Some(now)) => {
+                    let other = Some(RecordedKey::read(&now));
+                    return refuse(recorded_meanwhile(dir, &config.stream, &key, &saved, other));
+                }
+                Ok(None) | Err(_) => {
+                    let why = match recorded {
+                        Err(why) => why,
+                        _ => "the stream's metadata does not hold it once updated".to_string(),
+                    };
+                    return Err(ServeError::KeyNotRecorded {
+                        stream: config.stream.clone(),
+                        key: hex,
+                        path: match saved {
+                            Some(_) => dir.key(),
+                            None => dir.new_key(),
+                        }
+                        .display()
+                        .to_string(),
+                        why,
+                    });
+                }
+            }
+        }
     }
     if saved.is_none() {
         // The key kept aside becomes the directory's (a rename: never two keys half-written).
@@ -1251,7 +1331,11 @@ pub async fn check_key_for_stream(dir: &DataDir, log: &JetStreamLog) -> Result<(
     };
     let source = log.source();
     let stream = stream_of(&source).map_or(source.as_str(), |(name, _)| name);
-    check_stream_key(dir, log, stream, &key, saved.is_some()).await
+    // A start that would record the key records it, or for an empty stream is refused only
+    // for lack of the right to, which the rebuild does not change: nothing to refuse here.
+    check_stream_key(dir, log, stream, &key, saved.is_some())
+        .await
+        .map(|_| ())
 }
 
 /// The data directory's key (`gateway.key`), and one kept aside by a first start on a stream
@@ -1276,71 +1360,146 @@ fn stream_of(source: &str) -> Option<(&str, &str)> {
         .and_then(|rest| rest.rsplit_once(':'))
 }
 
+/// What a start does about the stream's record of its gateways' key ([`SIGNER_METADATA`]) once
+/// [`check_stream_key`] let it start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyRecord {
+    /// The stream records this gateway's key: nothing to do.
+    Held,
+    /// The stream records no key and holds no event (made by hand): the key is recorded before
+    /// the first append, or the gateway does not start, since a second gateway with a key of its
+    /// own would start there too.
+    Required,
+    /// The stream records no key and its first event verifies under this gateway's (a stream
+    /// made by hand, or by a gateway from before the record, in use): the key is recorded if
+    /// the gateway may, and it starts either way, so that an upgrade does not stop a fleet.
+    Wanted,
+}
+
 /// Refuses to serve a stream whose key is not this data directory's (`key`: the directory's, or a
 /// new one not saved yet when `saved` is false). Every gateway of one stream must sign with the
 /// same key (docs/operations.md): a gateway given a fresh data directory would otherwise make a
 /// key of its own and append events that verify under no other gateway's key, breaking every
-/// chain it touches for good (the stream refuses deletes). The stream's key is the one its maker
-/// recorded in its metadata ([`SIGNER_METADATA`]), even before any event; for a stream without
-/// that record, when it holds events, a missing `gateway.key` is not made, and an existing one must verify
-/// the stream's first event or its last (either, so that one altered event does not stop every
-/// gateway: `tongban verify` reports it).
+/// chain it touches for good (the stream refuses deletes).
+///
+/// The stream's key is the one recorded in its metadata ([`SIGNER_METADATA`]), even before any
+/// event, read as a key (upper case hex or a trailing newline typed by hand is the same key).
+/// A gateway with that key starts without looking at the events: any message on the stream's
+/// subjects can be made to look like an event sealed by another key, and must not lock the
+/// stream's gateways out. For a stream without the record that holds events, a missing
+/// `gateway.key` is not made, and an existing one must verify the stream's first event (the
+/// first that reads as one): the key that sealed the stream's first event is its key. Its last
+/// does not count: a stray second key's events would otherwise make it the stream's key, which
+/// it would then record, locking the genuine gateways out.
 async fn check_stream_key(
     dir: &DataDir,
     log: &JetStreamLog,
     stream: &str,
     key: &GatewayKey,
     saved: bool,
-) -> Result<(), ServeError> {
+) -> Result<KeyRecord, ServeError> {
     let key = key.public();
-    let no_key = |has: String| ServeError::NoKeyForStream {
+    if let Some(value) = log.recorded_signer() {
+        return match RecordedKey::read(&value) {
+            RecordedKey::Key(recorded) if recorded == key => Ok(KeyRecord::Held),
+            RecordedKey::Key(recorded) => Err(another_key_recorded(
+                dir,
+                stream,
+                &key,
+                saved,
+                &format!(
+                    "key id {}, recorded when a gateway made the stream",
+                    recorded.kid()
+                ),
+            )),
+            RecordedKey::Placeholder => Err(ServeError::PlaceholderRecorded {
+                stream: stream.to_string(),
+            }),
+            RecordedKey::Unreadable(why) => Err(ServeError::RecordedKeyUnreadable {
+                stream: stream.to_string(),
+                why: why.to_string(),
+            }),
+        };
+    }
+    let head = *log.head().borrow();
+    // Messages that do not read as events prove nothing either way (the projector and
+    // `verify` report them); a stream of nothing else is as good as empty. Any other failure
+    // to read fails the start: a key that was never checked is no key the stream's.
+    let Some((first, event)) = first_event(log, head).await? else {
+        return Ok(KeyRecord::Required);
+    };
+    if !saved {
+        return Err(no_key_for_stream(
+            dir,
+            stream,
+            "its events are signed with it".to_string(),
+        ));
+    }
+    if key.verify_hash(&event.hash, &event.sig) {
+        return Ok(KeyRecord::Wanted);
+    }
+    Err(ServeError::NotTheStreamsKey {
+        stream: stream.to_string(),
+        path: dir.key().display().to_string(),
+        dir: dir.0.display().to_string(),
+        kid: key.kid(),
+        first,
+    })
+}
+
+/// The refusal of a gateway whose key is not `recorded` (how the stream has its key): one
+/// without a key of its own ( `saved` false) is told to copy one in, one with its own that it
+/// is another.
+fn another_key_recorded(
+    dir: &DataDir,
+    stream: &str,
+    key: &PublicKey,
+    saved: bool,
+    recorded: &str,
+) -> ServeError {
+    if !saved {
+        return no_key_for_stream(dir, stream, recorded.to_string());
+    }
+    ServeError::NotTheRecordedKey {
+        stream: stream.to_string(),
+        path: dir.key().display().to_string(),
+        dir: dir.0.display().to_string(),
+        kid: key.kid(),
+        recorded: recorded.to_string(),
+    }
+}
+
+/// The refusal of a gateway that found another key (`other`: what the stream's metadata holds
+/// now) recorded on the stream than its own just after it recorded or checked its own: another
+/// gateway recorded its key meanwhile.
+fn recorded_meanwhile(
+    dir: &DataDir,
+    stream: &str,
+    key: &GatewayKey,
+    saved: &Option<GatewayKey>,
+    other: Option<RecordedKey>,
+) -> ServeError {
+    let other = match other {
+        Some(RecordedKey::Key(other)) => format!("key id {}", other.kid()),
+        Some(RecordedKey::Placeholder) => format!("the docs' placeholder {SIGNER_PLACEHOLDER}"),
+        Some(RecordedKey::Unreadable(why)) => format!("no readable key ({why})"),
+        None => "no key".to_string(),
+    };
+    another_key_recorded(
+        dir,
+        stream,
+        &key.public(),
+        saved.is_some(),
+        &format!("{other}, recorded by another gateway or by hand as this one recorded its own"),
+    )
+}
+
+/// The refusal of a gateway without a key on a stream that has one (`has`: how).
+fn no_key_for_stream(dir: &DataDir, stream: &str, has: String) -> ServeError {
+    ServeError::NoKeyForStream {
         dir: dir.0.display().to_string(),
         stream: stream.to_string(),
         has,
-    };
-    // The key the stream's maker recorded: ours when this start made the stream (with the key
-    // it has not saved yet) or when the key was copied here; else not the stream's.
-    if let Some(recorded) = log.recorded_signer()
-        && recorded != key.to_hex()
-    {
-        let recorded =
-            PublicKey::from_hex(&recorded).map_or_else(|| recorded.to_string(), |k| k.kid());
-        if !saved {
-            return Err(no_key(format!(
-                "key id {recorded}, recorded when a gateway made the stream"
-            )));
-        }
-        return Err(ServeError::NotTheRecordedKey {
-            stream: stream.to_string(),
-            path: dir.key().display().to_string(),
-            dir: dir.0.display().to_string(),
-            kid: key.kid(),
-            recorded,
-        });
-    }
-    // The events the stream holds are checked too, recorded key or not: a stream made by hand
-    // (or by a gateway from before the record) has none, and a key recorded there by hand may
-    // be another than the one its events were sealed with.
-    let head = *log.head().borrow();
-    if head == 0 {
-        return Ok(());
-    }
-    if !saved && log.recorded_signer().is_none() {
-        return Err(no_key("its events are signed with it".to_string()));
-    }
-    // A position that does not read as an event (a message published by something else)
-    // proves nothing either way; the projector and `verify` report it. Any other failure to
-    // read fails the start: a key that was never checked is no key the stream's.
-    match KeyAtEnds::of(&read_ends(log, head).await?, &key) {
-        KeyAtEnds::Signs | KeyAtEnds::Unchecked => Ok(()),
-        KeyAtEnds::SignsNeither { first, last } => Err(ServeError::NotTheStreamsKey {
-            stream: stream.to_string(),
-            path: dir.key().display().to_string(),
-            dir: dir.0.display().to_string(),
-            kid: key.kid(),
-            first,
-            last,
-        }),
     }
 }
 
@@ -1760,8 +1919,6 @@ mod tests {
             DataDir(tmp.path().join("second")),
         );
         let config = JetStreamConfig::new(server.url());
-        // The key the conformance events are sealed with: a start checks the stream's events.
-        write_key(&first, [3; 32]);
         {
             let opened = open_jetstream(&first, &config).await.expect("first");
             crate::log::conformance::append_chain(&*opened.gateway.log, &crate::ids::new_v7(), 2)
@@ -2338,14 +2495,7 @@ mod tests {
         let message = refused.to_string();
         let kid = GatewayKey::from_seed([4; 32]).public().kid();
         assert!(
-            matches!(
-                refused,
-                ServeError::NotTheStreamsKey {
-                    first: 1,
-                    last: 2,
-                    ..
-                }
-            ),
+            matches!(refused, ServeError::NotTheStreamsKey { first: 1, .. }),
             "{message}"
         );
         assert!(message.contains(&kid), "{message}");
@@ -2474,13 +2624,17 @@ mod tests {
     /// Given a stream created by hand from docs/operations.md's configuration without a key (a
     /// new deployment) and a gateway user with the documented rights (no stream update), when
     /// the first gateway starts, then it refuses, naming its key and both ways to record it, and
-    /// keeps the key; when the operator records it as the docs say, then that gateway starts and
-    /// one with another key does not. (Found by an operator's walkthrough: the gateway started
+    /// keeps the key; when the operator records it as the docs say (the configuration read and
+    /// sent back with the one entry added, the rest of the metadata kept), then that gateway
+    /// starts and one with another key does not. (Found by an operator's walkthrough: the gateway started
     /// without the record, and so did a second with a key of its own, whose events never
     /// verified.)
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_gateway_that_cannot_record_its_key_on_a_stream_made_by_hand_does_not_start() {
-        use crate::log::jetstream::tests::{as_admin, documented_permissions, documented_stream};
+        use crate::log::jetstream::tests::{
+            as_admin, documented_permissions, documented_stream, record_key_as_documented,
+            stream_metadata,
+        };
         let server = crate::testnats::NatsServer::start_with_config(&documented_permissions());
         as_admin(
             &server,
@@ -2508,7 +2662,8 @@ mod tests {
         for named in [
             format!("\"tongban.public_key\": \"{hex}\""),
             "\"$JS.API.STREAM.UPDATE.TONGBAN\"".to_string(),
-            "Creating the stream by hand".to_string(),
+            "Recording the key on an existing stream".to_string(),
+            "$JS.API.STREAM.INFO.TONGBAN".to_string(),
             "$JS.API.STREAM.UPDATE.TONGBAN".to_string(),
         ] {
             assert!(message.contains(&named), "{named}: {message}");
@@ -2516,12 +2671,9 @@ mod tests {
         assert!(!first.key().exists(), "{message}");
         assert!(!first.log_source().exists(), "not bound: {message}");
 
-        as_admin(
-            &server,
-            "$JS.API.STREAM.UPDATE.TONGBAN",
-            documented_stream(Some(&hex)),
-        )
-        .await;
+        record_key_as_documented(&server, &hex);
+        let metadata = stream_metadata(&server).await;
+        assert_eq!(metadata["tongban.app_ids"], "keyed/v2", "kept: {metadata}");
         let opened = open_jetstream(&first, &config)
             .await
             .expect("starts once its key is recorded");
@@ -2584,49 +2736,173 @@ mod tests {
         refused_with_another_key(&tmp, &config).await;
     }
 
-    /// Given a stream whose events were sealed with one key, when its metadata is made to
-    /// record another (by hand) and a gateway with that other key starts, then it is refused:
-    /// the stream's events do not verify under it, whatever the record says.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_key_recorded_by_hand_that_did_not_seal_the_streams_events_does_not_start() {
+    /// A server, a data directory and a gateway started on a stream it made, with the key the
+    /// conformance events are sealed with (seed 3), that appended two of them.
+    async fn a_gateway_with_events(
+        name: &str,
+    ) -> (
+        crate::testnats::NatsServer,
+        TempDir,
+        JetStreamConfig,
+        Opened<JetStreamLog>,
+    ) {
         let server = crate::testnats::NatsServer::start();
-        let tmp = TempDir::new("stream-recorded-not-sealing");
+        let tmp = TempDir::new(name);
         let config = JetStreamConfig::new(server.url());
-        let maker = DataDir(tmp.path().join("maker"));
-        // The seed the conformance events are sealed with.
-        write_key(&maker, [3; 32]);
-        let opened = open_jetstream(&maker, &config).await.expect("maker");
+        let dir = DataDir(tmp.path().join("maker"));
+        write_key(&dir, [3; 32]);
+        let opened = open_jetstream(&dir, &config).await.expect("starts");
         crate::log::conformance::append_chain(&*opened.gateway.log, &crate::ids::new_v7(), 2).await;
-        let js =
-            async_nats::jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
-        let mut stream = js
-            .get_stream(&config.stream)
-            .await
-            .expect("stream")
-            .info()
-            .await
-            .expect("info")
-            .config
-            .clone();
+        (server, tmp, config, opened)
+    }
+
+    /// Sets the stream's metadata entry `name` to `value` as an operator would by hand: its
+    /// configuration read and sent back with the entry changed.
+    async fn set_stream_metadata(server: &crate::testnats::NatsServer, name: &str, value: &str) {
+        crate::log::jetstream::tests::change_stream(server, |stream| {
+            stream.metadata.insert(name.to_string(), value.to_string());
+        })
+        .await;
+    }
+
+    /// Given a stream whose events were sealed with one key (seed 3), when its metadata is made
+    /// to record another (seed 4) by hand, typed in upper case hex with a line end, then a
+    /// gateway with that other key starts: the record is the stream's key, read as a key, and
+    /// its events are not checked (a message on the stream can look like an event of any
+    /// key); a gateway with the events' key is refused as not the recorded one. When the
+    /// record is the docs' placeholder, then no gateway starts, and the refusal says so.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_gateway_with_the_key_the_stream_records_starts_whatever_its_events_say() {
+        let (server, tmp, config, _maker) = a_gateway_with_events("stream-recorded-by-hand").await;
         let other_key = GatewayKey::from_seed([4; 32]).public();
-        stream.metadata.insert(
-            crate::log::jetstream::SIGNER_METADATA.to_string(),
-            other_key.to_hex(),
-        );
-        js.update_stream(stream).await.expect("recorded by hand");
+        let typed = format!("{}\n", other_key.to_hex().to_uppercase());
+        set_stream_metadata(&server, SIGNER_METADATA, &typed).await;
 
         let other = DataDir(tmp.path().join("other"));
         write_key(&other, [4; 32]);
-        let refused = open_jetstream(&other, &config)
+        open_jetstream(&other, &config)
+            .await
+            .expect("the recorded key, typed otherwise");
+        let events_key = DataDir(tmp.path().join("events-key"));
+        write_key(&events_key, [3; 32]);
+        let refused = open_jetstream(&events_key, &config)
+            .await
+            .err()
+            .expect("refused");
+        assert!(
+            matches!(refused, ServeError::NotTheRecordedKey { .. }),
+            "{refused}"
+        );
+        assert!(refused.to_string().contains(&other_key.kid()), "{refused}");
+
+        set_stream_metadata(&server, SIGNER_METADATA, SIGNER_PLACEHOLDER).await;
+        let placeholder = DataDir(tmp.path().join("placeholder"));
+        write_key(&placeholder, [3; 32]);
+        let refused = open_jetstream(&placeholder, &config)
             .await
             .err()
             .expect("refused");
         let message = refused.to_string();
         assert!(
-            matches!(refused, ServeError::NotTheStreamsKey { .. }),
+            matches!(refused, ServeError::PlaceholderRecorded { .. }),
             "{message}"
         );
-        assert!(message.contains(&other_key.kid()), "{message}");
+        assert!(
+            message.contains("the stream's metadata still holds the docs' placeholder"),
+            "{message}"
+        );
+        assert!(!placeholder.log_source().exists(), "{message}");
+    }
+
+    /// Given a stream made by hand without the key record, holding events sealed by the
+    /// gateways' key (seed 3) and, last, one event of a stray second key (seed 4), and gateway
+    /// users with the documented rights (no stream update): when a gateway with the events'
+    /// key starts (an upgrade of a running fleet), then it starts, though it cannot record its
+    /// key; when one with the stray key starts, then it is refused, naming the first event,
+    /// though it verifies the stream's last event, and the stream still records no key.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_upgrade_without_the_update_right_starts_and_a_stray_key_does_not() {
+        use crate::log::jetstream::tests::{
+            as_admin, documented_permissions, documented_stream, stream_metadata,
+        };
+        let server = crate::testnats::NatsServer::start_with_config(&documented_permissions());
+        as_admin(
+            &server,
+            "$JS.API.STREAM.CREATE.TONGBAN",
+            documented_stream(None),
+        )
+        .await;
+        {
+            let mut admin =
+                JetStreamConfig::new(format!("nats://admin:admin@127.0.0.1:{}", server.port()));
+            admin.create_missing = false;
+            let log = JetStreamLog::open(&admin).await.expect("open as admin");
+            crate::log::conformance::append_chain(&log, &crate::ids::new_v7(), 2).await;
+            let mut stray = crate::log::conformance::event(&crate::ids::new_v7(), 1, "");
+            stray.seal(&GatewayKey::from_seed([4; 32]));
+            log.append(stray, 0).await.expect("the stray event");
+        }
+        let tmp = TempDir::new("stream-by-hand-upgrade");
+        let config = as_gateway_user(&server);
+
+        let fleet = DataDir(tmp.path().join("fleet"));
+        write_key(&fleet, [3; 32]);
+        let opened = open_jetstream(&fleet, &config)
+            .await
+            .expect("starts on its events' key, unrecorded");
+        assert_eq!(opened.gateway.log.recorded_signer(), None);
+
+        let stray = DataDir(tmp.path().join("stray"));
+        write_key(&stray, [4; 32]);
+        let refused = open_jetstream(&stray, &config)
+            .await
+            .err()
+            .expect("refused");
+        let message = refused.to_string();
+        assert!(
+            matches!(refused, ServeError::NotTheStreamsKey { first: 1, .. }),
+            "{message}"
+        );
+        assert!(
+            message.contains(&GatewayKey::from_seed([4; 32]).public().kid()),
+            "{message}"
+        );
+        let metadata = stream_metadata(&server).await;
+        assert!(metadata.get(SIGNER_METADATA).is_none(), "{metadata}");
+    }
+
+    /// Given a running gateway on a stream that records its key, when the stream's metadata is
+    /// made to record another key (another gateway's record landing late), then within a few
+    /// head polls its appends are refused for good, saying the stream records another key.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_gateway_whose_key_the_stream_no_longer_records_stops_appending() {
+        let (server, _tmp, _config, opened) = a_gateway_with_events("stream-record-changed").await;
+
+        let other = GatewayKey::from_seed([4; 32]).public();
+        set_stream_metadata(&server, SIGNER_METADATA, &other.to_hex()).await;
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let refused = loop {
+            let event = crate::log::conformance::event(&crate::ids::new_v7(), 1, "");
+            match opened.gateway.log.append(event, 0).await {
+                Err(e) if e.to_string().contains("now records") => break e,
+                _ if std::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                other => panic!("still appending: {other:?}"),
+            }
+        };
+        assert!(refused.to_string().contains(&other.kid()), "{refused}");
+        // For good: the record put back does not undo it (a restart checks the key again).
+        set_stream_metadata(
+            &server,
+            SIGNER_METADATA,
+            &GatewayKey::from_seed([3; 32]).public().to_hex(),
+        )
+        .await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let event = crate::log::conformance::event(&crate::ids::new_v7(), 1, "");
+        let still = opened.gateway.log.append(event, 0).await;
+        assert!(still.is_err(), "{still:?}");
     }
 
     /// Given a stream a gateway makes, then it records in its metadata that its application ids

@@ -5,7 +5,7 @@
 //! must verify the first event or the last, either, so that one altered event does not stop a
 //! gateway or a rebuild (`tongban verify` reports it).
 
-use super::{AnyLog, EventLog, LogError};
+use super::{AnyLog, At, EventLog, LogError};
 use crate::envelope::{Envelope, PublicKey};
 
 /// What a log's ends say of a key.
@@ -60,6 +60,31 @@ pub async fn read_ends<L: EventLog>(log: &L, head: u64) -> Result<Vec<(u64, Enve
         }
     }
     Ok(out)
+}
+
+/// The first event of a log that ends at `head`, with its position: read from position 1
+/// inward, past positions that hold nothing or a record that does not read as an event (a
+/// message published by something else on a stream), as the embedded log's ends are read
+/// ([`super::EmbeddedLog::ends`]). `None` when no position up to `head` holds one. What a
+/// start on a stream without a recorded key checks its key against: the key that sealed the
+/// stream's first event is the stream's.
+pub async fn first_event<L: EventLog>(
+    log: &L,
+    head: u64,
+) -> Result<Option<(u64, Envelope)>, LogError> {
+    const PAGE: usize = 64;
+    let mut from = 1;
+    while from <= head {
+        let entries = log.entries(from, PAGE).await?;
+        let Some(last) = entries.last().map(At::position) else {
+            return Ok(None);
+        };
+        if let Some(event) = entries.into_iter().find_map(At::into_event) {
+            return Ok(Some((event.position, event.event)));
+        }
+        from = last.saturating_add(1).max(from + 1);
+    }
+    Ok(None)
 }
 
 impl AnyLog {

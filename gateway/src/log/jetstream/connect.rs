@@ -57,6 +57,41 @@ pub struct JetStreamConfig {
 /// key (hex): the key every gateway of the stream signs with.
 pub const SIGNER_METADATA: &str = "tongban.public_key";
 
+/// What docs/operations.md's stream configuration holds in [`SIGNER_METADATA`] until an operator
+/// puts the gateways' key there: a stream created from the block as it stands records no key.
+pub const SIGNER_PLACEHOLDER: &str = "GATEWAY_PUBLIC_KEY_HEX";
+
+/// What a stream's [`SIGNER_METADATA`] holds, read as the key it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordedKey {
+    /// A public key. Read as one, not compared as a string: a key typed into the metadata by
+    /// hand may be in upper case hex or end in a newline, and is the same key.
+    Key(crate::envelope::PublicKey),
+    /// The docs' placeholder, left in a configuration sent as it stands.
+    Placeholder,
+    /// Anything else, with why it is no key.
+    Unreadable(crate::envelope::KeyRefusal),
+}
+
+impl RecordedKey {
+    /// Reads `value`, as the stream's metadata holds it.
+    pub fn read(value: &str) -> RecordedKey {
+        let value = value.trim();
+        if value == SIGNER_PLACEHOLDER {
+            return RecordedKey::Placeholder;
+        }
+        match crate::envelope::PublicKey::parse_hex(value) {
+            Ok(key) => RecordedKey::Key(key),
+            Err(why) => RecordedKey::Unreadable(why),
+        }
+    }
+
+    /// Whether it is `key`.
+    pub fn is(&self, key: &crate::envelope::PublicKey) -> bool {
+        matches!(self, RecordedKey::Key(k) if k == key)
+    }
+}
+
 /// The stream metadata key under which a gateway records how the stream's application ids
 /// derive from Idempotency-Keys ([`crate::ids::Derivation`]): the one that makes the stream, and
 /// a start that judges a missing or narrower record from the stream's submissions.

@@ -31,7 +31,7 @@ use async_nats::connection::State;
 use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, push};
 use async_nats::jetstream::stream::RawMessageErrorKind;
 
-use super::connect::Denied;
+use super::connect::{Denied, RecordedKey, SIGNER_METADATA, SIGNER_PLACEHOLDER};
 use super::{Inner, advance};
 
 /// How often the server tells the consumer it is there when the stream is quiet; two missed
@@ -337,7 +337,8 @@ fn not_found(e: &async_nats::jetstream::stream::InfoError) -> bool {
 
 /// Asks the stream for its state every `poll` while connected: moves the head, checks the
 /// stream is the one opened and keeps its events ([`note_replacement`], [`check_rollback`],
-/// [`note_removal`]). A run of polls that fail while the connection is up makes the log
+/// [`note_removal`]), still records this gateway's key ([`note_signer`]) and still takes its
+/// subjects ([`note_subjects`]). A run of polls that fail while the connection is up makes the log
 /// unavailable for `/healthz` and `/metrics` ([`Failures`]): a cluster that lost its quorum,
 /// or a deleted stream, left them "available" while every write answered 503.
 pub(super) fn spawn(inner: Weak<Inner>, poll: Duration) {
@@ -379,6 +380,8 @@ pub(super) fn spawn(inner: Weak<Inner>, poll: Duration) {
                     }
                     advance(&inner.head, info.state.last_sequence);
                     note_removal(&inner, &info.config);
+                    note_signer(&inner, &info.config);
+                    note_subjects(&inner, &info.config);
                     inner.max_msg_size.store(
                         i64::from(info.config.max_message_size),
                         std::sync::atomic::Ordering::Relaxed,
@@ -461,8 +464,8 @@ fn note_unreachable(inner: &Inner, failing: Duration, error: &str) {
 /// of refused writes said the log took writes again while it did not (an operator's
 /// walkthrough, the stream leader killed). The answer is definite, not a slow one, so one is
 /// enough; the next acknowledged append or answered poll clears it
-/// ([`note_reachable`]). A stream deleted or whose subjects changed is
-/// answered so too, for good: the head poll finds that ([`note_gone`]).
+/// ([`note_reachable`]). A stream deleted, or whose subjects no longer cover this gateway's, is
+/// answered so too, for good: the head poll finds either ([`note_gone`], [`note_subjects`]).
 pub(super) fn note_no_responders(inner: &Inner) -> String {
     let name = &inner.stream.cached_info().config.name;
     let why = format!(
@@ -478,6 +481,7 @@ pub(super) fn note_no_responders(inner: &Inner) -> String {
         tracing::error!(stream = %name, "an append was answered that no server takes the stream's writes (no leader: an election, or a quorum lost); the log counts as unavailable until an append is acknowledged or the stream's state answers again");
     }
     *unreachable = Some(why.clone());
+    inner.no_responders.store(true, Ordering::Relaxed);
     why
 }
 
@@ -636,6 +640,87 @@ fn refuse_rolled_back(inner: &Inner, stream: &str, position: u64, other: bool) {
     ));
 }
 
+/// Stops appends and reads for good once the stream's metadata records another key than this
+/// gateway's ([`SIGNER_METADATA`]; not when it records none). Two gateways starting at once
+/// on a stream made by hand without the record may each record their own key and read it back
+/// before the other's update lands; the start reads the record again a while later, and this
+/// poll catches the one that lost even after that, before it appends more under a key no
+/// auditor is told of. A read-only log (no key of its own) is not checked.
+fn note_signer(inner: &Inner, config: &async_nats::jetstream::stream::Config) {
+    let (Some(own), Some(value)) = (&inner.seal_key, config.metadata.get(SIGNER_METADATA)) else {
+        return;
+    };
+    let recorded = RecordedKey::read(value);
+    if recorded.is(own) || inner.replaced.get().is_some() {
+        return;
+    }
+    let records = match &recorded {
+        RecordedKey::Key(key) => format!("key id {}", key.kid()),
+        RecordedKey::Placeholder => format!("the docs' placeholder {SIGNER_PLACEHOLDER}"),
+        RecordedKey::Unreadable(why) => format!("no key ({why})"),
+    };
+    tracing::error!(
+        stream = %config.name,
+        recorded = %records,
+        kid = %own.kid(),
+        "the stream's metadata now records another key than this gateway's; appends and reads are refused"
+    );
+    let _ = inner.replaced.set(format!(
+        "stream {} now records {records} as its gateways' key ({SIGNER_METADATA}), not this \
+         gateway's (key id {}): another gateway recorded its own, or the metadata was changed. \
+         No event is appended or read, since what this gateway would seal verifies under no key \
+         the stream names. Find which key the stream's events verify under (`tongban verify`), \
+         make the record that one, and start the gateways with it (docs/operations.md, \
+         \"Recording the key on an existing stream\")",
+        config.name,
+        own.kid()
+    ));
+}
+
+/// Stops appends and reads for good once an append was answered that no server takes the
+/// stream's writes ([`note_no_responders`]) and the stream's subjects (`config`) no longer cover
+/// this gateway's (`<prefix>.<app id>`): every append would be answered so, as for a deleted
+/// stream, and its messages would land nowhere or on another stream.
+fn note_subjects(inner: &Inner, config: &async_nats::jetstream::stream::Config) {
+    if !inner.no_responders.load(Ordering::Relaxed)
+        || covers(&config.subjects, &inner.prefix)
+        || inner.replaced.get().is_some()
+    {
+        return;
+    }
+    tracing::error!(
+        stream = %config.name,
+        subjects = ?config.subjects,
+        prefix = %inner.prefix,
+        "the stream's subjects no longer cover this gateway's; appends and reads are refused"
+    );
+    let _ = inner.replaced.set(format!(
+        "stream {} takes the subjects {:?} now, which do not cover this gateway's ({}.<app id>): \
+         its subjects were changed since this gateway opened it, and no append reaches it. No \
+         event is appended or read; set its subjects back to [\"{}.>\"] and restart the \
+         gateway (docs/operations.md, \"The stream\")",
+        config.name, config.subjects, inner.prefix, inner.prefix
+    ));
+}
+
+/// Whether one of the NATS subject filters `subjects` takes every subject `<prefix>.<app id>`
+/// (`*` takes one token, `>` one or more at the end).
+fn covers(subjects: &[String], prefix: &str) -> bool {
+    let prefix: Vec<&str> = prefix.split('.').collect();
+    subjects.iter().any(|filter| {
+        let tokens: Vec<&str> = filter.split('.').collect();
+        for (i, token) in tokens.iter().enumerate() {
+            match prefix.get(i) {
+                Some(p) if token == p || *token == "*" => continue,
+                Some(_) => return *token == ">",
+                // The app id's token: any, so only a wildcard, the filter's last, takes it.
+                None => return (*token == "*" || *token == ">") && i + 1 == tokens.len(),
+            }
+        }
+        false
+    })
+}
+
 /// Records whether `config` makes the stream remove events, saying so in the log once each time
 /// it starts or stops.
 fn note_removal(inner: &Inner, config: &async_nats::jetstream::stream::Config) {
@@ -660,6 +745,35 @@ fn note_removal(inner: &Inner, config: &async_nats::jetstream::stream::Config) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Given a gateway's subject prefix, when the stream's subjects are read, then they cover
+    /// it when a filter takes every `<prefix>.<app id>` (its own `<prefix>.>`, a wider `>`, a
+    /// `*` in its place), and not when they were changed to another prefix, to one application
+    /// or to deeper subjects.
+    #[test]
+    fn a_streams_subjects_cover_a_prefix_only_when_they_take_every_application() {
+        let of = |s: &[&str]| s.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        for covering in [
+            &["tongban.app.>"][..],
+            &[">"],
+            &["tongban.>"],
+            &["tongban.*.>"],
+            &["tongban.app.*"],
+            &["other.>", "tongban.app.>"],
+        ] {
+            assert!(covers(&of(covering), "tongban.app"), "{covering:?}");
+        }
+        for not in [
+            &["tongban.other.>"][..],
+            &["tongban.app.one"],
+            &["tongban.app.*.x"],
+            &["tongban.app"],
+            &["tongban"],
+            &[],
+        ] {
+            assert!(!covers(&of(not), "tongban.app"), "{not:?}");
+        }
+    }
 
     /// Given a consumer behind the head, when it delivers up to where the head was within
     /// [`STALL`], then it is not stalled, however far the head has moved on meanwhile; when it

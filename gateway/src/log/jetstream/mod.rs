@@ -54,8 +54,9 @@ use subject::{End, Message};
 #[cfg(test)]
 pub(crate) use connect::stream_config;
 pub use connect::{
-    APP_IDS_METADATA, DUPLICATE_WINDOW, Denied, JetStreamConfig, MIN_SERVER, SIGNER_METADATA,
-    SetupError, check_version, connect, ensure_stream, parse_version,
+    APP_IDS_METADATA, DUPLICATE_WINDOW, Denied, JetStreamConfig, MIN_SERVER, RecordedKey,
+    SIGNER_METADATA, SIGNER_PLACEHOLDER, SetupError, check_version, connect, ensure_stream,
+    parse_version,
 };
 
 /// How often, and how far apart, an append reads the subject's last message again while the
@@ -139,6 +140,10 @@ struct Inner {
     /// the count of refused writes says the log takes writes again): appends still try, and fail
     /// on their own (503).
     unreachable: std::sync::Mutex<Option<String>>,
+    /// Whether the latest append was answered that no server takes the stream's writes
+    /// ([`head::note_no_responders`]), until one is acknowledged: the head poll then checks
+    /// whether the stream's subjects still cover this gateway's ([`head::note_subjects`]).
+    no_responders: std::sync::atomic::AtomicBool,
     /// Where each subject's last message was when this gateway last saw it (its own append or a
     /// read of the subject's last message from the leader, also when the projector has read
     /// another gateway's event there): what the next append's concurrency check names, without
@@ -385,6 +390,7 @@ impl JetStreamLog {
             created: info.created.unix_timestamp_nanos(),
             replaced: std::sync::OnceLock::new(),
             unreachable: std::sync::Mutex::new(None),
+            no_responders: std::sync::atomic::AtomicBool::new(false),
             tips: crate::generations::Generations::new(TIPS),
             tip_refresh,
             batched: std::sync::atomic::AtomicBool::new(batched),
@@ -465,21 +471,43 @@ impl JetStreamLog {
     }
 
     /// Records `key` (hex) as the stream's gateways' key in its metadata ([`SIGNER_METADATA`]),
-    /// for a stream made without it (by hand), and reads it back: a gateway that cannot record
-    /// its key, or finds another there once it did, must not start, since without the record a
-    /// gateway with another key would start on the stream too and append events that never
-    /// verify (the stream refuses deletes). A stream update: a right a gateway needs once.
-    pub async fn record_signer(&self, key: &str) -> Result<(), String> {
+    /// for a stream made without it (by hand), and returns what the metadata holds there when
+    /// read back: the caller compares it with its key (another gateway may have recorded its
+    /// own meanwhile). `Err` when the update failed (most often: no right to a stream update),
+    /// with why. A stream update: a right a gateway needs at most once.
+    pub async fn record_signer(&self, key: &str) -> Result<Option<String>, String> {
         let recorded = self.record_metadata(SIGNER_METADATA, key).await?;
         let now = recorded.get(SIGNER_METADATA).cloned();
         *self.inner.signer.lock().unwrap_or_else(|p| p.into_inner()) = now.clone();
-        match now {
-            Some(now) if now == key => Ok(()),
-            Some(other) => Err(format!(
-                "the stream records another key ({other}) since: another gateway recorded its own"
-            )),
-            None => Err("the stream's metadata does not hold the key once updated".to_string()),
-        }
+        Ok(now)
+    }
+
+    /// What the stream's metadata holds as its gateways' key ([`SIGNER_METADATA`]) now, as the
+    /// servers answer: read again a while after a record, since two gateways recording their
+    /// keys at once each read their own back until the later update lands.
+    pub async fn read_signer(&self) -> Result<Option<String>, String> {
+        let stream = self.inner.stream.cached_info().config.name.clone();
+        let now = self
+            .stream_config(&stream)
+            .await?
+            .metadata
+            .get(SIGNER_METADATA)
+            .cloned();
+        *self.inner.signer.lock().unwrap_or_else(|p| p.into_inner()) = now.clone();
+        Ok(now)
+    }
+
+    /// The configuration of `stream` as the servers give it now.
+    async fn stream_config(&self, stream: &str) -> Result<jetstream::stream::Config, String> {
+        self.inner
+            .js
+            .get_stream(stream)
+            .await
+            .map_err(|e| e.to_string())?
+            .info()
+            .await
+            .map(|info| info.config.clone())
+            .map_err(|e| e.to_string())
     }
 
     /// Sets `name` to `value` in the stream's metadata, beside what its configuration holds as
@@ -491,18 +519,7 @@ impl JetStreamLog {
         value: &str,
     ) -> Result<std::collections::HashMap<String, String>, String> {
         let stream = self.inner.stream.cached_info().config.name.clone();
-        let current = || async {
-            self.inner
-                .js
-                .get_stream(&stream)
-                .await
-                .map_err(|e| e.to_string())?
-                .info()
-                .await
-                .map(|info| info.config.clone())
-                .map_err(|e| e.to_string())
-        };
-        let mut config = current().await?;
+        let mut config = self.stream_config(&stream).await?;
         config.metadata.insert(name.to_string(), value.to_string());
         self.inner
             .js
@@ -512,7 +529,7 @@ impl JetStreamLog {
                 Some(violation) => format!("NATS refused it: {violation}"),
                 None => e.to_string(),
             })?;
-        Ok(current().await?.metadata)
+        Ok(self.stream_config(&stream).await?.metadata)
     }
 
     /// Where the stream records how its application ids derive, as a refusal names it.
@@ -1016,6 +1033,9 @@ impl JetStreamLog {
             Ok(Ok(ack)) if ack.duplicate => Ok(Published::Duplicate(ack.sequence)),
             Ok(Ok(ack)) => {
                 head::note_reachable(&self.inner);
+                self.inner
+                    .no_responders
+                    .store(false, std::sync::atomic::Ordering::Relaxed);
                 Ok(Published::Acked(ack.sequence))
             }
             Ok(Err(e)) if is_wrong_last_sequence(&e) => Ok(Published::NotLast),

@@ -1505,6 +1505,68 @@ pub(crate) fn documented_stream(key: Option<&str>) -> String {
     }
 }
 
+/// Records `key` as the stream TONGBAN's gateways' key by running the python3 script
+/// docs/operations.md gives ("Recording the key on an existing stream") as the test's
+/// administrator of `server`; fails when it does.
+pub(crate) fn record_key_as_documented(server: &NatsServer, key: &str) {
+    let section = operations_section("#### Recording the key on an existing stream");
+    let script = section
+        .split("```python")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the section's python block");
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(["TONGBAN", key])
+        .env("NATS", format!("127.0.0.1:{}", server.port()))
+        .env("NATS_USER", "admin")
+        .env("NATS_PASSWORD", "admin")
+        .output()
+        .expect("python3");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains(key.trim()), "{said}");
+}
+
+/// Changes `server`'s stream TONGBAN as an operator would by hand: its configuration read,
+/// `change`d and sent back.
+pub(crate) async fn change_stream(
+    server: &NatsServer,
+    change: impl FnOnce(&mut async_nats::jetstream::stream::Config),
+) {
+    let js = async_nats::jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
+    let mut stream = js
+        .get_stream("TONGBAN")
+        .await
+        .expect("stream")
+        .info()
+        .await
+        .expect("info")
+        .config
+        .clone();
+    change(&mut stream);
+    js.update_stream(stream).await.expect("changed by hand");
+}
+
+/// What the metadata of `server`'s stream TONGBAN holds, as its administrator reads it.
+pub(crate) async fn stream_metadata(server: &NatsServer) -> serde_json::Value {
+    let client = async_nats::ConnectOptions::with_user_and_password("admin".into(), "admin".into())
+        .connect(server.url())
+        .await
+        .expect("admin");
+    let answer = client
+        .request("$JS.API.STREAM.INFO.TONGBAN", "".into())
+        .await
+        .expect("an answer");
+    let answer: serde_json::Value = serde_json::from_slice(&answer.payload).expect("JSON");
+    answer["config"]["metadata"].clone()
+}
+
 /// Sends `body` to the JetStream API `subject` as the test's administrator of `server`
 /// ([`documented_permissions`]), and fails on an error answer.
 pub(crate) async fn as_admin(server: &NatsServer, subject: &str, body: String) {
@@ -2368,4 +2430,41 @@ async fn a_deleted_stream_makes_the_log_unavailable_until_a_restart() {
         Err(LogError::Unavailable(why)) => assert!(why.contains("no longer exists"), "{why}"),
         other => panic!("an append to a deleted stream: {other:?}"),
     }
+}
+
+/// Given a gateway's log on its stream, when the stream's subjects are changed so that they no
+/// longer take the gateway's and an append is answered that nothing takes it ("no
+/// responders"), then the head poll refuses appends for good, saying the subjects changed; an
+/// append before that is refused as unavailable, nothing stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_whose_subjects_no_longer_take_the_gateways_refuses_appends_for_good() {
+    let server = NatsServer::start();
+    let config = JetStreamConfig::new(server.url());
+    let log = JetStreamLog::open(&config).await.expect("open");
+    crate::log::conformance::append_chain(&log, &crate::ids::new_v7(), 1).await;
+    change_stream(&server, |stream| {
+        stream.subjects = vec!["elsewhere.>".to_string()]
+    })
+    .await;
+
+    let first = log
+        .append(
+            crate::log::conformance::event(&crate::ids::new_v7(), 1, ""),
+            0,
+        )
+        .await;
+    assert!(matches!(first, Err(LogError::Unavailable(_))), "{first:?}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let refused = loop {
+        let event = crate::log::conformance::event(&crate::ids::new_v7(), 1, "");
+        match log.append(event, 0).await {
+            Err(e) if e.to_string().contains("do not cover") => break e,
+            Err(_) if std::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            other => panic!("not refused for good: {other:?}"),
+        }
+    };
+    assert!(refused.to_string().contains("elsewhere.>"), "{refused}");
+    assert_eq!(*log.head().borrow(), 1, "nothing stored");
 }
