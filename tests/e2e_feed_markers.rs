@@ -158,7 +158,7 @@ fn an_event_planted_without_the_key_is_a_held_marker_in_each_partys_feed() {
         assert_eq!(code_, Some(1), "{code}: {out}{err}");
         assert!(
             out.contains(&format!(
-                "the feed pages give position(s) {planted} as markers (missing or held)"
+                "the feed pages give position(s) {planted} as markers (missing, held or repeated)"
             )),
             "{code}: {out}"
         );
