@@ -91,11 +91,31 @@ fn with_log<T>(data: &Path, what: impl AsyncFnOnce(&EmbeddedLog, &GatewayKey) ->
         .enable_all()
         .build()
         .expect("runtime");
-    runtime.block_on(async {
+    let out = runtime.block_on(async {
         let log = EmbeddedLog::open(&data.join("log")).expect("open the log");
         let key = GatewayKey::load_or_create(&data.join("gateway.key")).expect("key");
         what(&log, &key).await
-    })
+    });
+    released(&data.join("log"));
+    out
+}
+
+/// Waits until the log in `log_dir` is no longer open in this process. The log's writer thread
+/// holds the store until it sees the log dropped, a moment after: a `tongban` command started
+/// at once found the store locked and said a gateway was running (a suite run on a loaded
+/// machine). Opening the store succeeds only once the writer let it go; fjall's own drop waits
+/// for its threads, so it is free again when this returns.
+fn released(log_dir: &Path) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        match fjall::Database::builder(log_dir).open() {
+            Ok(db) => return drop(db),
+            Err(fjall::Error::Locked) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(e) => panic!("the log in {} is not released: {e}", log_dir.display()),
+        }
+    }
 }
 
 /// Appends to the log of the data directory `data` the submission of application `app` again,
