@@ -560,8 +560,8 @@ fn the_dispute_tools_show_each_partys_acknowledged_cursor_beside_the_events() {
     for line in [
         format!("  {origin_code} (origin): has acknowledged nothing yet\n"),
         format!(
-            "  {handler} (handler): acknowledged up to log position {asked}, the cursor moved \
-             there at {acked_at} ({} 北京时间)\n",
+            "  {handler} (handler): acknowledged up to log position {asked}, the acknowledgement \
+             that moved the cursor there taken at {acked_at} ({} 北京时间)\n",
             tongban_replay::html::beijing(&acked_at)
         ),
         format!(

@@ -1566,7 +1566,9 @@ async fn share_cursors(
     let mut local = gateway.store.feed_cursors()?;
     local.retain(|(region, _)| crate::domain::is_region_code(region));
     for (region, position) in &local {
-        shared.advance(region, *position).await?;
+        // The acknowledgement's time goes with it where this gateway kept it for the position.
+        let moved = gateway.store.feed_acked(region)?.moved;
+        shared.hand_over(region, *position, moved).await?;
     }
     let mut regions: Vec<String> = book.snapshot().regions.into_keys().collect();
     regions.extend(local.iter().map(|(region, _)| region.clone()));

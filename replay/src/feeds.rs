@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::Serialize;
-use tongban_gateway::log::Acked;
+use tongban_gateway::log::{Acked, Moved};
 
 use crate::html::{beijing, escape, region};
 use crate::timeline::Timeline;
@@ -42,8 +42,18 @@ pub struct Feed {
     /// The position up to which the region acknowledged its feed (0: nothing yet).
     pub acked: u64,
     /// When the acknowledgement that moved the cursor to `acked` was taken (RFC 3339, UTC);
-    /// null where the gateway stores no time for it.
+    /// null where that is not what the gateway knows (`moved_by` says what it knows).
     pub acked_at: Option<String>,
+    /// What moved the cursor to `acked`: `acknowledgement` (at `acked_at`), `gateway` (the
+    /// gateway itself at `moved_at`: back to the end of a log restored from a backup, or the
+    /// hand-over of its own cursors to the stream's bucket; no acknowledgement time is known),
+    /// `unknown` (last written at `moved_at` by a gateway build that does not say how, or by
+    /// hand: an acknowledgement or a gateway's move), `not_stored` (no time is kept for this
+    /// position), or null when nothing was acknowledged.
+    pub moved_by: Option<&'static str>,
+    /// When the cursor was moved to `acked` by something other than an acknowledgement known as
+    /// such (RFC 3339, UTC): never to be read as an acknowledgement's time.
+    pub moved_at: Option<String>,
     /// The application's events in the region's feed, in seq order: those the timeline counts
     /// and places in the log.
     pub events: Vec<Given>,
@@ -93,11 +103,24 @@ pub fn of(t: &Timeline, cursors: &BTreeMap<String, Acked>) -> Vec<Feed> {
                 })
             })
             .collect();
+        let (moved_by, moved_at) = match (acked.position, acked.moved) {
+            (0, _) => (None, None),
+            (_, Moved::Acknowledged(_)) => (Some("acknowledgement"), None),
+            (_, Moved::ByGateway(at)) => (Some("gateway"), Some(at.to_rfc3339())),
+            (_, Moved::Written(at)) => (Some("unknown"), Some(at.to_rfc3339())),
+            (_, Moved::NotStored) => (Some("not_stored"), None),
+        };
         out.push(Feed {
             region: region.to_string(),
             role,
             acked: acked.position,
-            acked_at: acked.at.map(|at| at.to_rfc3339()),
+            acked_at: acked
+                .moved
+                .acknowledged_at()
+                .filter(|_| acked.position > 0)
+                .map(|at| at.to_rfc3339()),
+            moved_by,
+            moved_at,
             events,
         });
     }
@@ -117,15 +140,29 @@ pub fn text(t: &Timeline, cursors: &Cursors) -> String {
     };
     let _ = writeln!(out, "feed cursors (each party's, as acknowledged now):");
     for feed in of(t, read) {
-        let up_to = match (feed.acked, &feed.acked_at) {
-            (0, _) => "has acknowledged nothing yet".to_string(),
-            (p, Some(at)) => format!(
-                "acknowledged up to log position {p}, the cursor moved there at {at} ({} 北京时间)",
+        let up_to = match (feed.acked, &feed.acked_at, feed.moved_by, &feed.moved_at) {
+            (0, ..) => "has acknowledged nothing yet".to_string(),
+            (p, Some(at), ..) => format!(
+                "acknowledged up to log position {p}, the acknowledgement that moved the cursor \
+                 there taken at {at} ({} 北京时间)",
                 beijing(at)
             ),
-            (p, None) => format!(
-                "acknowledged up to log position {p} (when is not stored: moved before this \
-                 gateway kept the time, or carried over a rebuild)"
+            (p, None, Some("gateway"), Some(at)) => format!(
+                "acknowledged up to log position {p}; the cursor was moved there by the gateway at \
+                 {at} ({} 北京时间: a restore's move back or the hand-over of its cursors), so \
+                 when the region acknowledged it is not known",
+                beijing(at)
+            ),
+            (p, None, Some("unknown"), Some(at)) => format!(
+                "acknowledged up to log position {p}; the cursor was last written at {at} ({} \
+                 北京时间) by a gateway build that does not say whether an acknowledgement or \
+                 the gateway moved it",
+                beijing(at)
+            ),
+            (p, ..) => format!(
+                "acknowledged up to log position {p} (when is not stored for this position: \
+                 moved before this gateway kept the time, by an older build, carried over a \
+                 rebuild, or moved back by the gateway)"
             ),
         };
         let _ = writeln!(out, "  {} ({}): {up_to}", feed.region, feed.role);
@@ -179,20 +216,28 @@ pub fn html(out: &mut String, t: &Timeline, cursors: &Cursors, names: &BTreeMap<
     };
     let feeds = of(t, read);
     out.push_str(
-        "<p>确认游标：该地区的适配器已确认（POST /v1/regions/{region}/feed/ack）其分发队列中截至该日志位置的全部事件；其分发队列只列出该地区参与的申请的事件，本申请的每个事件都在其中。游标不小于事件的日志位置，即该地区已确认接收该事件；小于则尚未确认（读取不留痕迹，其适配器可能已读到）。确认只说明该地区的适配器已接收，不说明其工作人员已查看。游标为现在的值，与所选时点无关；只前进不后退，只保存最近一次前移的时间。</p>",
+        "<p>确认游标：该地区的适配器已确认（POST /v1/regions/{region}/feed/ack）其分发队列中截至该日志位置的全部事件；其分发队列只列出该地区参与的申请的事件，本申请的每个事件都在其中。游标不小于事件的日志位置，即该地区已确认接收该事件；小于则尚未确认（读取不留痕迹，其适配器可能已读到）。确认只说明该地区的适配器已接收，不说明其工作人员已查看。游标为现在的值，与所选时点无关；确认只前进不后退（恢复备份后网关可将其回退至日志末尾），只保存最近一次移动的时间，且只在知道是确认所移时显示为确认的时间。</p>",
     );
     out.push_str(
-        "<div class=\"scroll\"><table id=\"feed-cursors\"><tr><th>地区</th><th>角色</th><th>已确认至日志位置</th><th>最近一次前移的时间（北京时间）</th></tr>",
+        "<div class=\"scroll\"><table id=\"feed-cursors\"><tr><th>地区</th><th>角色</th><th>已确认至日志位置</th><th>移至该位置的确认的时间（北京时间）</th></tr>",
     );
     for f in &feeds {
         let role = match f.role {
             "origin" => "收件地",
             _ => "办理地",
         };
-        let at = match (&f.acked_at, f.acked) {
-            (_, 0) => "—".to_string(),
-            (Some(at), _) => escape(&beijing(at)),
-            (None, _) => "未保存（在网关开始保存确认时间之前前移，或经重建投影保留）".to_string(),
+        let at = match (f.acked, &f.acked_at, f.moved_by, &f.moved_at) {
+            (0, ..) => "—".to_string(),
+            (_, Some(at), ..) => escape(&beijing(at)),
+            (_, None, Some("gateway"), Some(at)) => format!(
+                "未知：游标由网关于 {} 移至此处（恢复备份后的回退或游标移交），不是确认的时间",
+                escape(&beijing(at))
+            ),
+            (_, None, Some("unknown"), Some(at)) => format!(
+                "未知：游标最后于 {} 写入，写入的网关版本未说明是确认还是网关所移",
+                escape(&beijing(at))
+            ),
+            _ => "未保存（此位置没有保存时间：在网关开始保存确认时间之前前移、由旧版本网关前移、经重建投影保留或由网关回退）".to_string(),
         };
         let acked = match f.acked {
             0 => "尚未确认任何事件".to_string(),

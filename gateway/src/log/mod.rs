@@ -69,10 +69,40 @@ impl Positioned {
 pub struct Acked {
     /// 0: nothing acknowledged yet.
     pub position: u64,
-    /// When an acknowledgement moved the cursor to `position` (the latest only: earlier moves
-    /// are not kept). `None` where no time is stored: a cursor moved before this was recorded,
-    /// or carried over a rebuild of the projections (embedded log).
-    pub at: Option<crate::time::Timestamp>,
+    /// What moved the cursor to `position` and when, where the gateway knows (the latest move
+    /// only: earlier ones are not kept).
+    pub moved: Moved,
+}
+
+/// What moved a feed cursor to where it is, and when. Kept apart because in a deadline dispute
+/// the time of an acknowledgement is evidence of the region's adapter, while a move the gateway
+/// made itself (back after a restore, or the hand-over of cursors to a shared bucket) is not,
+/// and an acknowledgement shown earlier than it was taken is the worst error there.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Moved {
+    /// No time is stored for the cursor's position: moved before the gateway kept times, by an
+    /// older build (whose time, if any, is of another position), carried over a rebuild of the
+    /// projections or moved back by the gateway on the embedded log.
+    #[default]
+    NotStored,
+    /// The region's acknowledgement that moved the cursor there was taken then.
+    Acknowledged(crate::time::Timestamp),
+    /// The gateway moved the cursor there itself then: back to the end of a stream restored from
+    /// a backup, or when it handed its own cursors over to the stream's bucket.
+    ByGateway(crate::time::Timestamp),
+    /// The cursor was last written then by a gateway that does not say how (a build before the
+    /// distinction, or a write by hand): an acknowledgement or a gateway's move.
+    Written(crate::time::Timestamp),
+}
+
+impl Moved {
+    /// The time of the acknowledgement that moved the cursor, when that is what moved it.
+    pub fn acknowledged_at(&self) -> Option<crate::time::Timestamp> {
+        match self {
+            Moved::Acknowledged(at) => Some(*at),
+            _ => None,
+        }
+    }
 }
 
 /// One application's events as read, each beside its position in the log: `positions[i]` is

@@ -185,9 +185,55 @@ enum Op {
 }
 
 /// The `meta` key of when `region`'s cursor last moved ([`ProjectionStore::feed_acked`]): not
-/// under `cursor/`, which every region's cursor is listed from.
+/// under `cursor/`, which every region's cursor is listed from. Its value is the position the
+/// cursor was moved to and the time in milliseconds ([`moved_value`]), so that a time is only
+/// ever shown beside the position it was taken for.
 fn cursor_at_key(region: &str) -> String {
     format!("cursor-at/{region}")
+}
+
+/// The byte after position and time in a `cursor-at/` value written for a move the gateway
+/// made itself (back after a restore); an acknowledgement's value has none.
+const MOVED_BY_GATEWAY: u8 = 1;
+
+/// A `cursor-at/` value: `position ‖ millis` (big endian), then [`MOVED_BY_GATEWAY`] for a
+/// gateway's own move. Sixteen bytes or more, so that the build before it, which read eight
+/// bytes of time alone, reads no time rather than this one.
+fn moved_value(position: u64, at: crate::time::Timestamp, by_gateway: bool) -> Vec<u8> {
+    let mut v = Vec::with_capacity(17);
+    v.extend_from_slice(&position.to_be_bytes());
+    v.extend_from_slice(&at.0.to_be_bytes());
+    if by_gateway {
+        v.push(MOVED_BY_GATEWAY);
+    }
+    v
+}
+
+/// What a `cursor-at/` value says moved the cursor to `position`: nothing unless it was written
+/// for that very position. The build before kept eight bytes of time alone, and a build before
+/// that none, and either may have moved the cursor since the time was written (an older
+/// gateway on the same directory): their time is of another position, and would show an
+/// acknowledgement earlier than it was taken.
+fn moved_of(value: Option<&[u8]>, position: u64) -> crate::log::Moved {
+    use crate::log::Moved;
+    let Some(v) = value else {
+        return Moved::NotStored;
+    };
+    let (Some(stored), Some(millis)) = (
+        v.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok()),
+        v.get(8..16).and_then(|b| <[u8; 8]>::try_from(b).ok()),
+    ) else {
+        return Moved::NotStored;
+    };
+    if u64::from_be_bytes(stored) != position || position == 0 {
+        return Moved::NotStored;
+    }
+    let at = crate::time::Timestamp(i64::from_be_bytes(millis));
+    match v.get(16) {
+        None => Moved::Acknowledged(at),
+        Some(&MOVED_BY_GATEWAY) => Moved::ByGateway(at),
+        Some(_) => Moved::NotStored,
+    }
 }
 
 fn feed_key(region: &str, window: u64) -> Vec<u8> {
@@ -1161,18 +1207,19 @@ impl ProjectionStore {
             .unwrap_or(0))
     }
 
-    /// The region's acknowledged cursor with the time the acknowledgement that moved it there
-    /// was taken, where one is stored ([`crate::log::Acked`]).
+    /// The region's acknowledged cursor with what moved it there and when, where that is stored
+    /// for its very position ([`crate::log::Acked`]). Both are read under the cursor lock, so
+    /// that an acknowledgement in between cannot pair one's position with the other's time.
     pub fn feed_acked(&self, region: &str) -> Result<crate::log::Acked, ProjectionError> {
-        let at = self
+        let _one_at_a_time = self.cursor.lock().unwrap_or_else(|p| p.into_inner());
+        let position = self.feed_cursor(region)?;
+        let stored = self
             .meta
             .get(cursor_at_key(region).as_bytes())
-            .map_err(storage)?
-            .and_then(|v| <[u8; 8]>::try_from(&v[..]).ok())
-            .map(|b| crate::time::Timestamp(i64::from_be_bytes(b)));
+            .map_err(storage)?;
         Ok(crate::log::Acked {
-            position: self.feed_cursor(region)?,
-            at,
+            position,
+            moved: moved_of(stored.as_deref(), position),
         })
     }
 
@@ -1199,7 +1246,11 @@ impl ProjectionStore {
             .into_iter()
             .filter(|(_, position)| *position > head)
             .collect();
-        self.write_feed_cursors(past.iter().map(|(region, _)| (region.as_str(), head)))?;
+        let moved = Some((crate::time::Timestamp::now(), true));
+        self.write_feed_cursors(
+            past.iter().map(|(region, _)| (region.as_str(), head)),
+            moved,
+        )?;
         Ok(past)
     }
 
@@ -1207,25 +1258,39 @@ impl ProjectionStore {
     /// all: for cursors carried over a rebuild ([`super::rebuild::clear`]).
     pub fn restore_feed_cursors(&self, cursors: &[(String, u64)]) -> Result<(), ProjectionError> {
         let _one_at_a_time = self.cursor.lock().unwrap_or_else(|p| p.into_inner());
-        self.write_feed_cursors(cursors.iter().map(|(region, at)| (region.as_str(), *at)))
+        // The times stay as they are: one stored for the position a cursor is set to is still
+        // the time of the move that took it there, and another is not shown beside it.
+        let cursors = cursors.iter().map(|(region, at)| (region.as_str(), *at));
+        self.write_feed_cursors(cursors, None)
     }
 
-    /// Writes the cursors and makes them durable (the caller holds the cursor lock).
+    /// Writes the cursors and makes them durable (the caller holds the cursor lock). With
+    /// `moved` (when, and whether the gateway moved them itself), each cursor's `cursor-at/` is
+    /// written in the same batch, so that no crash leaves one moved without the other.
     fn write_feed_cursors<'r>(
         &self,
         cursors: impl Iterator<Item = (&'r str, u64)>,
+        moved: Option<(crate::time::Timestamp, bool)>,
     ) -> Result<(), ProjectionError> {
+        let mut batch = self.db.batch();
         let mut any = false;
         for (region, position) in cursors {
-            self.meta
-                .insert(
-                    format!("cursor/{region}").as_bytes(),
-                    position.to_be_bytes(),
-                )
-                .map_err(storage)?;
+            batch.insert(
+                &self.meta,
+                format!("cursor/{region}").as_bytes(),
+                position.to_be_bytes(),
+            );
+            if let Some((at, by_gateway)) = moved {
+                batch.insert(
+                    &self.meta,
+                    cursor_at_key(region).as_bytes(),
+                    moved_value(position, at, by_gateway),
+                );
+            }
             any = true;
         }
         if any {
+            batch.commit().map_err(storage)?;
             self.db.persist(PersistMode::SyncAll).map_err(storage)?;
             self.memtables.seal_full();
         }
@@ -1254,9 +1319,9 @@ impl ProjectionStore {
         Ok(())
     }
 
-    /// Moves the region's cursor forward (never back) and makes it durable, with the time it
-    /// moved (`cursor-at/<region>`, the latest only: an operator's "acknowledged up to P at T").
-    /// An acknowledgement that does not move the cursor changes neither.
+    /// Moves the region's cursor forward (never back) and makes it durable, with the position and
+    /// time it moved to (`cursor-at/<region>`, the latest only: an operator's "acknowledged up to
+    /// P at T"), in one batch. An acknowledgement that does not move the cursor changes neither.
     pub fn ack_feed(&self, region: &str, position: u64) -> Result<u64, ProjectionError> {
         // A poisoned lock only means another ack panicked; the cursor on disk is still whole.
         let _one_at_a_time = self.cursor.lock().unwrap_or_else(|p| p.into_inner());
@@ -1264,15 +1329,10 @@ impl ProjectionStore {
         if position <= current {
             return Ok(current);
         }
-        // Made durable with the cursor, by the one persist of the write below; a key apart from
-        // the cursor's so that a build before it still reads the cursor as it was.
-        self.meta
-            .insert(
-                cursor_at_key(region).as_bytes(),
-                crate::time::Timestamp::now().0.to_be_bytes(),
-            )
-            .map_err(storage)?;
-        self.write_feed_cursors(std::iter::once((region, position)))?;
+        // A key apart from the cursor's so that a build before it still reads the cursor as it
+        // was; written in the cursor's batch.
+        let moved = Some((crate::time::Timestamp::now(), false));
+        self.write_feed_cursors(std::iter::once((region, position)), moved)?;
         Ok(position)
     }
 
@@ -3004,7 +3064,7 @@ pub(super) mod tests {
                 store.feed_acked("440000").expect("acked"),
                 crate::log::Acked {
                     position: 9,
-                    at: None
+                    moved: crate::log::Moved::NotStored
                 }
             );
             let before = crate::time::Timestamp::now();
@@ -3012,7 +3072,7 @@ pub(super) mod tests {
             let after = crate::time::Timestamp::now();
             let acked = store.feed_acked("330000").expect("acked");
             assert_eq!(acked.position, 12);
-            let at = acked.at.expect("a time");
+            let at = acked.moved.acknowledged_at().expect("a time");
             assert!(
                 before <= at && at <= after,
                 "{at:?} not in {before:?}..{after:?}"
@@ -3020,7 +3080,10 @@ pub(super) mod tests {
             std::thread::sleep(std::time::Duration::from_millis(5));
             // Behind the cursor: neither moves.
             assert_eq!(store.ack_feed("330000", 7).expect("ack"), 12);
-            assert_eq!(store.feed_acked("330000").expect("acked").at, Some(at));
+            assert_eq!(
+                store.feed_acked("330000").expect("acked").moved,
+                crate::log::Moved::Acknowledged(at)
+            );
             assert_eq!(
                 store.feed_cursors().expect("cursors"),
                 [("330000".to_string(), 12), ("440000".to_string(), 9)]
@@ -3029,12 +3092,70 @@ pub(super) mod tests {
         let store = ProjectionStore::open(dir.path()).expect("reopen");
         let acked = store.feed_acked("330000").expect("acked");
         assert_eq!(acked.position, 12);
-        assert!(acked.at.is_some());
+        assert!(acked.moved.acknowledged_at().is_some());
         // A cursor no gateway keeps any more takes its time with it.
         store.forget_feed_cursors().expect("forget");
         assert_eq!(
             store.feed_acked("330000").expect("acked"),
             crate::log::Acked::default()
+        );
+    }
+
+    /// Given a region's cursor acknowledged with its time, when an older build on the same
+    /// directory moves the cursor (writing the cursor alone, or eight bytes of time alone), then
+    /// the time kept for the earlier position is not shown beside the later one: no ack is shown
+    /// earlier than it was taken. A move back after a restore is shown as the gateway's, and a
+    /// time left without a cursor (an older build's forget) shows nothing.
+    #[test]
+    fn a_time_is_shown_only_beside_the_position_it_was_taken_for() {
+        use crate::log::Moved;
+        let dir = TempDir::new("proj-acked-tied");
+        let store = ProjectionStore::open(dir.path()).expect("open");
+        store.ack_feed("330000", 12).expect("ack");
+        assert!(matches!(
+            store.feed_acked("330000").expect("acked").moved,
+            Moved::Acknowledged(_)
+        ));
+        // An older build moves the cursor on: the cursor alone is written.
+        store
+            .meta
+            .insert(b"cursor/330000", 20u64.to_be_bytes())
+            .expect("old build's cursor");
+        assert_eq!(
+            store.feed_acked("330000").expect("acked"),
+            crate::log::Acked {
+                position: 20,
+                moved: Moved::NotStored
+            },
+            "the time of position 12 is not the time of 20"
+        );
+        // The build before this one wrote eight bytes of time alone.
+        store
+            .meta
+            .insert(b"cursor-at/330000", 5i64.to_be_bytes())
+            .expect("old build's time");
+        assert_eq!(
+            store.feed_acked("330000").expect("acked").moved,
+            Moved::NotStored
+        );
+        // An older build's forget removed the cursor but not the time.
+        store
+            .meta
+            .insert(b"cursor-at/440000", 5i64.to_be_bytes())
+            .expect("orphan time");
+        assert_eq!(
+            store.feed_acked("440000").expect("acked"),
+            crate::log::Acked::default()
+        );
+        // Moved back to the end of a restored log: the gateway's move, not an acknowledgement.
+        store.ack_feed("330000", 30).expect("ack");
+        store.clamp_feed_cursors(25).expect("clamp");
+        let acked = store.feed_acked("330000").expect("acked");
+        assert_eq!(acked.position, 25);
+        assert!(
+            matches!(acked.moved, Moved::ByGateway(_)),
+            "{:?}",
+            acked.moved
         );
     }
 }

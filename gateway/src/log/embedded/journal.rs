@@ -100,7 +100,9 @@ impl std::fmt::Display for BadChecksum {
     }
 }
 
-/// The journal files of the log in `dir` (`*.jnl`), in name order: the order fjall replays them.
+/// The journal files of the log in `dir` (`*.jnl`), in the order fjall replays them: by the
+/// number each is named with (`99.jnl` before `100.jnl`, which name order would put first),
+/// names that are no number after them in name order.
 fn journal_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(entries) => entries
@@ -110,15 +112,26 @@ fn journal_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e),
     };
-    files.sort();
+    let id = |p: &PathBuf| {
+        p.file_stem()
+            .and_then(|s| s.to_str())
+            .and_then(|s| s.parse::<u64>().ok())
+            .unwrap_or(u64::MAX)
+    };
+    files.sort_by(|a, b| id(a).cmp(&id(b)).then_with(|| a.cmp(b)));
     Ok(files)
 }
 
 /// The first group commit of the log in `dir` whose checksum fails, if any: read only once
 /// fjall has refused the journal, since hashing every batch costs a read of the whole journal.
+///
+/// Only the last group commit of the last (active) journal can be a torn tail: a failure at the
+/// end of an older, sealed journal is followed by every whole group commit of the journals
+/// after it, which are counted with it.
 pub fn bad_checksum(dir: &Path) -> std::io::Result<Option<BadChecksum>> {
-    for file in journal_files(dir)? {
-        let mut reader = BufReader::with_capacity(1 << 20, std::fs::File::open(&file)?);
+    let files = journal_files(dir)?;
+    for (i, file) in files.iter().enumerate() {
+        let mut reader = BufReader::with_capacity(1 << 20, std::fs::File::open(file)?);
         let mut first = None;
         let mut batches_after = 0;
         let mut check = |start: u64, end: u64, sound: bool| match first {
@@ -128,19 +141,26 @@ pub fn bad_checksum(dir: &Path) -> std::io::Result<Option<BadChecksum>> {
         };
         let last_end = whole_batches(&mut reader, Some(&mut check))?;
         if let Some((start, end)) = first {
+            let mut bytes_after = last_end.saturating_sub(end);
+            for later in &files[i + 1..] {
+                let mut reader = BufReader::with_capacity(1 << 20, std::fs::File::open(later)?);
+                let mut count = |_: u64, _: u64, _: bool| batches_after += 1;
+                bytes_after += whole_batches(&mut reader, Some(&mut count))?;
+            }
             return Ok(Some(BadChecksum {
-                file,
+                file: file.clone(),
                 start,
                 end,
                 batches_after,
-                bytes_after: last_end.saturating_sub(end),
+                bytes_after,
             }));
         }
     }
     Ok(None)
 }
 
-/// The first damaged journal file of the log in `dir` (files `*.jnl`, in name order), if any.
+/// The first damaged journal file of the log in `dir` (files `*.jnl`, in the order fjall replays
+/// them), if any.
 pub fn damage(dir: &Path) -> std::io::Result<Option<Damage>> {
     for file in journal_files(dir)? {
         let mut reader = BufReader::with_capacity(1 << 20, std::fs::File::open(&file)?);
@@ -452,5 +472,34 @@ mod tests {
                 "left as it was"
             );
         }
+    }
+
+    /// Given a log of two journals, `9.jnl` whose last group commit fails its checksum and
+    /// `10.jnl` after it (fjall replays by number, not name), when the checksums are read, then
+    /// the failure is damage in the middle, with the later journal's group commits counted as
+    /// following it: only the active journal's last group commit can be a torn tail.
+    #[tokio::test]
+    async fn a_failure_at_the_end_of_a_sealed_journal_is_not_a_torn_tail() {
+        let dir = TempDir::new("journal-sealed");
+        let (journal, clean) = three_commits(dir.path()).await;
+        let starts = batch_starts(&clean);
+        let mut bytes = clean.clone();
+        let (start, end) = (starts[2], starts[3]);
+        bytes[(start + end) / 2] ^= 0x20;
+        std::fs::remove_file(&journal).expect("remove");
+        let (sealed, active) = (dir.path().join("9.jnl"), dir.path().join("10.jnl"));
+        std::fs::write(&sealed, &bytes).expect("write");
+        std::fs::write(&active, &clean).expect("write");
+        assert_eq!(
+            journal_files(dir.path()).expect("files"),
+            [sealed.clone(), active]
+        );
+        let bad = bad_checksum(dir.path()).expect("scan").expect("a failure");
+        assert_eq!(
+            (bad.file, bad.start, bad.end),
+            (sealed, start as u64, end as u64)
+        );
+        assert_eq!(bad.batches_after, starts.len() as u64 - 1);
+        assert_eq!(bad.bytes_after, *starts.last().expect("ends") as u64);
     }
 }

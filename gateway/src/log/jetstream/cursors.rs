@@ -20,9 +20,14 @@
 //!   stream's sequences, so when the stream was deleted and made again under its name, the
 //!   cursors name other events and are dropped, as a rebuild from another log drops them on the
 //!   embedded log.
-//! - When a cursor moved is the time the server stored its key ([`SharedCursors::acked`]): each
-//!   write is an acknowledgement that moved it, or the move back of [`SharedCursors::clamp`]
-//!   after a restore. The bucket keeps the last value only, so only the latest time is known.
+//! - When a cursor moved is the time the server stored its key ([`SharedCursors::acked`]). What
+//!   moved it is said in a header of the key's message ([`MOVED_BY`]), beside the value, which
+//!   stays the bare position every gateway (older ones too) reads: an acknowledgement, or the
+//!   gateway itself (the move back of [`SharedCursors::clamp`] after a restore, or the hand-over
+//!   of a gateway's own cursors at its first start on JetStream, which carries the time of the
+//!   acknowledgement it kept, [`ACKED_AT`]). A value without the header was written by a build
+//!   before it, or by hand, and is shown as written then, not as acknowledged. The bucket keeps
+//!   the last value only, so only the latest move is known.
 
 use std::time::Duration;
 
@@ -39,6 +44,16 @@ use crate::log::LogError;
 /// run of them is as many concurrent acknowledgements for one region; between tries it waits a
 /// few random milliseconds so that the racers spread out.
 const RACES: usize = 64;
+
+/// The header of a cursor's message saying what moved it: [`BY_ACK`] or [`BY_GATEWAY`].
+pub const MOVED_BY: &str = "Tongban-Moved-By";
+/// [`MOVED_BY`] of a cursor moved by its region's acknowledgement.
+const BY_ACK: &str = "acknowledgement";
+/// [`MOVED_BY`] of a cursor moved by a gateway itself (back after a restore, or the hand-over).
+const BY_GATEWAY: &str = "gateway";
+/// The header of a handed-over cursor carrying when the acknowledgement that moved it was taken
+/// (milliseconds since 1970), since the server's time of the write is the hand-over's.
+pub const ACKED_AT: &str = "Tongban-Acked-At";
 
 /// The key holding which stream the cursors are positions of (not a region code, so never a
 /// region's cursor).
@@ -66,6 +81,9 @@ pub fn bucket_name(stream: &str) -> String {
 #[derive(Clone)]
 pub struct SharedCursors {
     client: async_nats::Client,
+    /// For the cursors' writes with headers ([`MOVED_BY`]), which the bucket's own update takes
+    /// none of.
+    js: jetstream::Context,
     store: kv::Store,
     /// The event stream, whose end bounds every cursor.
     events: stream::Stream,
@@ -79,8 +97,19 @@ struct Stored {
     /// `None`: no value (never written, deleted or purged).
     value: Option<String>,
     revision: u64,
-    /// When the server stored it (`None`: never written).
-    at: Option<crate::time::Timestamp>,
+    /// What wrote it and when, from its headers and the server's time.
+    moved: crate::log::Moved,
+}
+
+/// What a cursor's write says moved it ([`MOVED_BY`]).
+#[derive(Debug, Clone, Copy)]
+enum Mark {
+    /// The region's acknowledgement, taken now (the server's time of the write is its time).
+    AckNow,
+    /// An acknowledgement taken then, handed over from a gateway's own cursors.
+    AckedAt(crate::time::Timestamp),
+    /// The gateway's own move.
+    Gateway,
 }
 
 /// A cursor as stored.
@@ -88,7 +117,7 @@ struct Stored {
 struct Cursor {
     position: u64,
     revision: u64,
-    at: Option<crate::time::Timestamp>,
+    moved: crate::log::Moved,
 }
 
 impl SharedCursors {
@@ -206,6 +235,9 @@ impl SharedCursors {
     ) -> SharedCursors {
         SharedCursors {
             bucket: store.name.clone(),
+            js: jetstream::ContextBuilder::new()
+                .timeout(op_timeout)
+                .build(client.clone()),
             client,
             store,
             events,
@@ -301,7 +333,7 @@ impl SharedCursors {
                 return Ok(Stored {
                     value: None,
                     revision: 0,
-                    at: None,
+                    moved: crate::log::Moved::NotStored,
                 });
             }
             Err(e) => return Err(self.unavailable(what, e)),
@@ -312,10 +344,21 @@ impl SharedCursors {
         // Milliseconds, as every time the gateway writes; the server's clock, which every
         // gateway of the stream shares for this.
         let millis = message.time.unix_timestamp_nanos() / 1_000_000;
+        let written = i64::try_from(millis).ok().map(crate::time::Timestamp);
+        let header = |name: &str| message.headers.get(name).map(|v| v.as_str().to_string());
+        let carried = header(ACKED_AT)
+            .and_then(|v| v.parse::<i64>().ok())
+            .map(crate::time::Timestamp);
+        let moved = match (header(MOVED_BY).as_deref(), written) {
+            (_, None) => crate::log::Moved::NotStored,
+            (Some(BY_ACK), Some(at)) => crate::log::Moved::Acknowledged(carried.unwrap_or(at)),
+            (Some(BY_GATEWAY), Some(at)) => crate::log::Moved::ByGateway(at),
+            (_, Some(at)) => crate::log::Moved::Written(at),
+        };
         Ok(Stored {
             value,
             revision: message.sequence,
-            at: i64::try_from(millis).ok().map(crate::time::Timestamp),
+            moved,
         })
     }
 
@@ -339,7 +382,10 @@ impl SharedCursors {
             position,
             revision: stored.revision,
             // A value that is no position moved nothing: no time for it either.
-            at: stored.at.filter(|_| position > 0),
+            moved: match position {
+                0 => crate::log::Moved::NotStored,
+                _ => stored.moved,
+            },
         })
     }
 
@@ -351,7 +397,7 @@ impl SharedCursors {
         Ok(self.cursor(region).await?.position)
     }
 
-    /// [`SharedCursors::get`] with when the cursor was last written ([`crate::log::Acked`]).
+    /// [`SharedCursors::get`] with what last moved the cursor and when ([`crate::log::Acked`]).
     pub async fn acked(&self, region: &str) -> Result<crate::log::Acked, LogError> {
         if !is_region_code(region) {
             return Ok(crate::log::Acked::default());
@@ -359,7 +405,7 @@ impl SharedCursors {
         let cursor = self.cursor(region).await?;
         Ok(crate::log::Acked {
             position: cursor.position,
-            at: cursor.at,
+            moved: cursor.moved,
         })
     }
 
@@ -376,9 +422,71 @@ impl SharedCursors {
         }
     }
 
+    /// Writes a cursor with what moved it ([`MOVED_BY`]) if the key is still at `revision`;
+    /// false when another gateway wrote it first. The value is the bare position, as every
+    /// gateway reads it.
+    async fn set_cursor(
+        &self,
+        region: &str,
+        position: u64,
+        revision: u64,
+        mark: Mark,
+    ) -> Result<bool, LogError> {
+        use async_nats::header::{HeaderMap, NATS_EXPECTED_LAST_SUBJECT_SEQUENCE};
+        let what = "writing a feed cursor";
+        let mut headers = HeaderMap::new();
+        headers.insert(NATS_EXPECTED_LAST_SUBJECT_SEQUENCE, revision.to_string());
+        match mark {
+            Mark::AckNow => headers.insert(MOVED_BY, BY_ACK),
+            Mark::AckedAt(at) => {
+                headers.insert(MOVED_BY, BY_ACK);
+                headers.insert(ACKED_AT, at.0.to_string());
+            }
+            Mark::Gateway => headers.insert(MOVED_BY, BY_GATEWAY),
+        }
+        let prefix = self
+            .store
+            .put_prefix
+            .as_deref()
+            .unwrap_or(&self.store.prefix);
+        let subject = format!("{prefix}{region}");
+        let write = async {
+            self.js
+                .publish_with_headers(subject, headers, position.to_string().into())
+                .await?
+                .await
+        };
+        match self.timed(what, write).await? {
+            Ok(_) => Ok(true),
+            Err(e) if super::is_wrong_last_sequence(&e) => Ok(false),
+            Err(e) => Err(self.unavailable(what, e)),
+        }
+    }
+
     /// Moves `region`'s cursor to `position` unless it is already there or further, and
-    /// returns the cursor as it then is. Answers once the server has stored it.
+    /// returns the cursor as it then is. Answers once the server has stored it. The region's
+    /// acknowledgement: the time shown for it is the server's of this write.
     pub async fn advance(&self, region: &str, position: u64) -> Result<u64, LogError> {
+        self.move_forward(region, position, Mark::AckNow).await
+    }
+
+    /// [`SharedCursors::advance`] for a cursor a gateway kept itself and hands over: marked an
+    /// acknowledgement taken at its time where `moved` knows one, else the gateway's move.
+    pub async fn hand_over(
+        &self,
+        region: &str,
+        position: u64,
+        moved: crate::log::Moved,
+    ) -> Result<u64, LogError> {
+        let mark = match moved {
+            crate::log::Moved::Acknowledged(at) => Mark::AckedAt(at),
+            _ => Mark::Gateway,
+        };
+        self.move_forward(region, position, mark).await
+    }
+
+    /// Moves the cursor forward, written with `mark`.
+    async fn move_forward(&self, region: &str, position: u64, mark: Mark) -> Result<u64, LogError> {
         if !is_region_code(region) {
             return Err(self.unavailable(
                 "writing a feed cursor",
@@ -391,7 +499,7 @@ impl SharedCursors {
                 return Ok(now.position);
             }
             if self
-                .set(region, &position.to_string(), now.revision)
+                .set_cursor(region, position, now.revision, mark)
                 .await?
             {
                 return Ok(position);
@@ -435,7 +543,10 @@ impl SharedCursors {
         let end = self.log_end().await?;
         let mut moved = Vec::new();
         for (region, cursor) in read {
-            if cursor.position > end && self.set(&region, &end.to_string(), cursor.revision).await?
+            if cursor.position > end
+                && self
+                    .set_cursor(&region, end, cursor.revision, Mark::Gateway)
+                    .await?
             {
                 moved.push((region, cursor.position));
             }
@@ -774,7 +885,9 @@ mod tests {
             .expect("the serving gateway's bucket");
         let acked = bucket.acked("330000").await.expect("acked");
         assert_eq!(acked.position, 1);
-        let at = acked.at.expect("the server's time");
+        let crate::log::Moved::Acknowledged(at) = acked.moved else {
+            panic!("an acknowledgement's time: {:?}", acked.moved)
+        };
         // One host's clock, read by the test and the server: a tick's leeway.
         assert!(at.0 >= before.0 - 5, "{at:?} before {before:?}");
         assert_eq!(
@@ -796,6 +909,56 @@ mod tests {
         let reader = JetStreamLog::open(&c).await.expect("open for reading");
         assert!(reader.existing_cursors().await.expect("read").is_none());
         assert!(js.get_key_value(bucket_name(&served.stream)).await.is_err());
+    }
+
+    /// Given a stream's cursors, when a region acknowledges, a gateway moves a cursor back to
+    /// the end of a restored stream, hands its own cursors over, or a build before the mark (or
+    /// a hand) writes one, then each is read as what it was: only an acknowledgement gives an
+    /// acknowledgement's time, and a handed-over one keeps the time it was taken, not the
+    /// hand-over's.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn what_moved_a_cursor_is_read_with_it() {
+        use crate::log::Moved;
+        let server = NatsServer::start();
+        let log = gateway(&server).await;
+        conformance::append_chain(&log, &crate::ids::new_v7(), 3).await;
+        let c = cursors(&log);
+        c.advance("330000", 1).await.expect("ack");
+        let acked = c.acked("330000").await.expect("acked");
+        assert!(matches!(acked.moved, Moved::Acknowledged(_)), "{acked:?}");
+        // As a gateway before the mark writes it, and as every gateway reads it: a bare number.
+        let kv = jetstream::new(async_nats::connect(server.url()).await.expect("connect"))
+            .get_key_value(c.bucket())
+            .await
+            .expect("bucket");
+        let entry = kv.entry("330000").await.expect("get").expect("a value");
+        assert_eq!(&entry.value[..], b"1");
+        kv.put("330000", "9".into()).await.expect("put");
+        let written = c.acked("330000").await.expect("acked");
+        assert_eq!(written.position, 9);
+        assert!(matches!(written.moved, Moved::Written(_)), "{written:?}");
+        // Past the stream's end (a restore): moved back by the gateway.
+        assert_eq!(
+            c.clamp(["330000".to_string()]).await.expect("clamp"),
+            [("330000".to_string(), 9)]
+        );
+        let back = c.acked("330000").await.expect("acked");
+        assert_eq!(back.position, 3);
+        assert!(matches!(back.moved, Moved::ByGateway(_)), "{back:?}");
+        // Handed over with the time the gateway kept, or without one.
+        let taken = crate::time::Timestamp(1_700_000_000_000);
+        c.hand_over("440000", 1, Moved::Acknowledged(taken))
+            .await
+            .expect("hand over");
+        assert_eq!(
+            c.acked("440000").await.expect("acked").moved,
+            Moved::Acknowledged(taken)
+        );
+        c.hand_over("110000", 1, Moved::NotStored)
+            .await
+            .expect("hand over");
+        let handed = c.acked("110000").await.expect("acked");
+        assert!(matches!(handed.moved, Moved::ByGateway(_)), "{handed:?}");
     }
 
     #[test]
