@@ -503,6 +503,11 @@ pub struct FieldRow {
     /// sends without the spec file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub codes: Option<Vec<CodeRow>>,
+    /// What is done to the value on its way in, in order, in an integrator's terms
+    /// ([`Transform::described`]: a date's layout, a list's separator, a code table, trimming),
+    /// and what an absent value is taken as: an integrator learnt these only from a refusal.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub transforms: Vec<String>,
 }
 
 /// One code of a field's table ([`FieldRow::codes`]).
@@ -524,6 +529,7 @@ fn field_rows(fields: &[Field], lp: &str, cp: &str, out: &mut Vec<FieldRow>) {
                     kind,
                     value,
                     codes: None,
+                    transforms: Vec::new(),
                 })
             };
         match &f.kind {
@@ -531,9 +537,17 @@ fn field_rows(fields: &[Field], lp: &str, cp: &str, out: &mut Vec<FieldRow>) {
                 local,
                 canonical,
                 transforms,
+                default,
                 ..
             } => {
                 row(local.under(lp), canonical.under(cp), "value", None);
+                if let Some(last) = out.last_mut() {
+                    last.transforms = transforms.iter().map(Transform::described).collect();
+                    if let Some(default) = default {
+                        last.transforms
+                            .push(format!("absent: taken as {}", default.to_value()));
+                    }
+                }
                 let table = transforms.iter().find_map(|t| match t {
                     Transform::Codes(table) => Some(table),
                     _ => None,
@@ -559,9 +573,17 @@ fn field_rows(fields: &[Field], lp: &str, cp: &str, out: &mut Vec<FieldRow>) {
                 "canonical-const",
                 Some(value.clone()),
             ),
-            Kind::Split { local, parts, .. } => {
+            Kind::Split {
+                local,
+                separator,
+                parts,
+            } => {
                 for p in parts {
                     row(local.under(lp), p.under(cp), "split", None);
+                }
+                let joined = format!("parts joined by {separator}");
+                for split in out.iter_mut().rev().take(parts.len()) {
+                    split.transforms = vec![joined.clone()];
                 }
             }
             Kind::Name {
@@ -590,6 +612,9 @@ fn field_rows(fields: &[Field], lp: &str, cp: &str, out: &mut Vec<FieldRow>) {
                     "list"
                 };
                 row(local.under(lp), canonical.under(cp), kind, None);
+                if let (Some(separator), Some(last)) = (joined, out.last_mut()) {
+                    last.transforms = vec![format!("items joined by {separator}")];
+                }
                 let inner_lp = match joined {
                     None => format!("{}/*", local.under(lp)),
                     Some(_) => local.under(lp),
