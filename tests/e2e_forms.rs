@@ -1251,6 +1251,41 @@ fn adapters_are_listed_as_json_with_their_field_tables() {
         json!({"local": "1", "canonical": "online"})
     );
     assert!(row("/SQRXX/ZJHM").get("codes").is_none());
+    // Each field says what is done to its value on the way in, so an integrator learns a date's
+    // layout and what an absent field is taken as from the table, not from a refusal.
+    let sichuan = anon
+        .get("/v1/adapters/510000/criminal-record-certificate")
+        .json();
+    let transforms = |local: &str| {
+        sichuan["fields"]
+            .as_array()
+            .expect("fields")
+            .iter()
+            .find(|f| f["local"] == local)
+            .map(|f| f["transforms"].clone())
+            .unwrap_or_else(|| panic!("{local} in {sichuan:#}"))
+    };
+    assert!(
+        transforms("/SQR_CSRQ")
+            .as_array()
+            .is_some_and(|t| t.contains(&json!("date written yyyyMMdd"))),
+        "{sichuan:#}"
+    );
+    assert_eq!(
+        transforms("/SFDZZM"),
+        json!(["code table yes-no-10 (see codes)", "absent: taken as \"0\""])
+    );
+    assert!(
+        transforms("/SQR_LXDH").as_array().is_some_and(
+            |t| t.contains(&json!("full-width letters and digits taken as half-width"))
+        ),
+        "{sichuan:#}"
+    );
+    assert_eq!(
+        transforms("/SSBM"),
+        json!(null),
+        "a constant is not transformed"
+    );
 
     let none = anon.get("/v1/adapters/310000/hukou-transfer");
     assert_eq!(none.status, 404);

@@ -1183,3 +1183,65 @@ fn a_body_in_a_coding_the_gateway_does_not_decode_is_refused_for_it() {
     );
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
 }
+
+/// Given a client that writes its whole request before it reads a byte of the answer (Python's
+/// urllib, most HTTP libraries), when its body is over the 1 MiB limit, declared with a
+/// Content-Length or sent chunked without one, on the canonical submission route and on a
+/// region's local-form route, then it reads the 413 `payload-too-large`, where the gateway
+/// answered and closed with the body still coming and the client saw `Broken pipe`; nothing is
+/// appended.
+#[test]
+fn a_body_over_the_limit_written_before_reading_still_reads_its_413() {
+    let tmp = TempDir::new("drain");
+    let data = tmp.0.join("data");
+    let tokens = register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let operator = gw.client(Some(&tokens["operator"]));
+    let shanghai = gw.client(Some(&tokens["310000"]));
+    let before = log_position(&operator);
+    // Well past what the kernel's socket buffers take, so an unread rest is noticed.
+    let over = MAX_BODY + 4 * MAX_BODY;
+    for (path, content_type) in [
+        ("/v1/applications", "application/json"),
+        (
+            "/v1/regions/310000/forms/social-security-card",
+            "application/xml; charset=GBK",
+        ),
+    ] {
+        // Given the body declared and written whole with the head, when the answer is read...
+        let mut declared = head(
+            &shanghai,
+            "POST",
+            path,
+            &format!("Content-Type: {content_type}\r\nContent-Length: {over}\r\n"),
+        )
+        .into_bytes();
+        declared.extend(std::iter::repeat_n(b' ', over));
+        let r = shanghai
+            .raw(&declared)
+            .unwrap_or_else(|e| panic!("{path}, declared: {e}"));
+        // ...then it is the 413.
+        refused(&r, 413, "payload-too-large");
+
+        // Given the same body chunked, with no length declared, the same.
+        let mut chunked = head(
+            &shanghai,
+            "POST",
+            path,
+            &format!("Content-Type: {content_type}\r\nTransfer-Encoding: chunked\r\n"),
+        )
+        .into_bytes();
+        let chunk = vec![b' '; 64 * 1024];
+        for _ in 0..over / chunk.len() {
+            chunked.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+            chunked.extend_from_slice(&chunk);
+            chunked.extend_from_slice(b"\r\n");
+        }
+        chunked.extend_from_slice(b"0\r\n\r\n");
+        let r = shanghai
+            .raw(&chunked)
+            .unwrap_or_else(|e| panic!("{path}, chunked: {e}"));
+        refused(&r, 413, "payload-too-large");
+    }
+    assert_eq!(log_position(&operator), before);
+}

@@ -150,6 +150,14 @@ impl Check {
             }
             Check::Phone => match phone::classify(s) {
                 Some(_) => None,
+                // Spaces within the number are the usual slip (`138 1234 5678`, as it is read
+                // aloud): said as such, with what is taken, not as "not a phone".
+                None if s.trim().contains([' ', '\u{3000}']) => error(
+                    "phone",
+                    "联系电话请去掉空格，只填数字 (send the digits without spaces: the 11 of a mobile, \
+                     or a landline's with its area code, joined by - if at all; full-width digits \
+                     are taken and converted)",
+                ),
                 None => error(
                     "phone",
                     "联系电话应为手机号或带区号的固定电话 (a mobile number, or a landline with its area code)",
@@ -170,6 +178,26 @@ impl Check {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Given a mobile number typed with spaces as it is read aloud, when it is checked, then the
+    /// finding says to send the digits without spaces and what is taken, where it said only
+    /// "a mobile number, or a landline"; a number that is none keeps that message, and the
+    /// digits of neither are echoed.
+    #[test]
+    fn a_phone_with_spaces_is_told_to_send_its_digits_without_them() {
+        let spaced = Check::Phone.run(&json!("138 1234 5678")).expect("refused");
+        assert_eq!(spaced.rule, "phone");
+        assert!(
+            spaced.message.contains("send the digits without spaces")
+                && spaced.message.contains("full-width digits are taken"),
+            "{}",
+            spaced.message
+        );
+        assert!(!spaced.message.contains("1234"), "{}", spaced.message);
+        let none = Check::Phone.run(&json!("12345")).expect("refused");
+        assert!(!none.message.contains("spaces"), "{}", none.message);
+        assert_eq!(Check::Phone.run(&json!("13812345678")), None);
+    }
 
     #[test]
     fn reuse_schema_validators() {

@@ -35,6 +35,50 @@ pub const MAX_PROBLEMS: usize = tongban_schemas::limits::MAX_PROBLEMS;
 /// The message of every "required" problem.
 const REQUIRED: &str = "缺少必填字段 (required field is missing)";
 
+/// The local field names of `fields` (those of list items too) with their labels: what an
+/// unknown field's name is compared with ([`near_field`]).
+fn spec_names(fields: &[Field]) -> Vec<(&str, Option<&str>)> {
+    let mut names = Vec::new();
+    for f in fields {
+        let label = f.label.as_deref();
+        match &f.kind {
+            Kind::Value { local, .. }
+            | Kind::LocalConst { local, .. }
+            | Kind::Split { local, .. }
+            | Kind::Index { local, .. } => names.push((local.leaf(), label)),
+            Kind::Name { surname, given, .. } => {
+                names.push((surname.leaf(), label));
+                names.push((given.leaf(), label));
+            }
+            Kind::List { local, item, .. } => {
+                names.push((local.leaf(), label));
+                names.extend(spec_names(item));
+            }
+            Kind::CanonicalConst { .. } => {}
+        }
+    }
+    names
+}
+
+/// The spec's field an unknown field `given` most likely misspells
+/// ([`tongban_schemas::spelling::near`]), with how the hint names it: `SFDZZM (是否电子证明)`.
+/// An optional field misspelt is otherwise silently absent (`SFDZZM` absent is 否), and a
+/// required one reported missing with nothing tying it to the unknown name beside it.
+fn near_field<'a>(names: &[(&'a str, Option<&str>)], given: &str) -> Option<(&'a str, String)> {
+    let meant = tongban_schemas::spelling::near(given, names.iter().map(|(n, _)| *n))?;
+    let label = names
+        .iter()
+        .find(|(n, _)| *n == meant)
+        .and_then(|(_, l)| *l);
+    Some((
+        meant,
+        match label {
+            Some(label) => format!("{meant} ({label})"),
+            None => meant.to_string(),
+        },
+    ))
+}
+
 /// A compiled spec field.
 #[derive(Debug, Clone)]
 pub struct Field {
@@ -459,6 +503,11 @@ pub struct FieldRow {
     /// sends without the spec file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub codes: Option<Vec<CodeRow>>,
+    /// What is done to the value on its way in, in order, in an integrator's terms
+    /// ([`Transform::described`]: a date's layout, a list's separator, a code table, trimming),
+    /// and what an absent value is taken as: an integrator learnt these only from a refusal.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub transforms: Vec<String>,
 }
 
 /// One code of a field's table ([`FieldRow::codes`]).
@@ -480,6 +529,7 @@ fn field_rows(fields: &[Field], lp: &str, cp: &str, out: &mut Vec<FieldRow>) {
                     kind,
                     value,
                     codes: None,
+                    transforms: Vec::new(),
                 })
             };
         match &f.kind {
@@ -487,9 +537,17 @@ fn field_rows(fields: &[Field], lp: &str, cp: &str, out: &mut Vec<FieldRow>) {
                 local,
                 canonical,
                 transforms,
+                default,
                 ..
             } => {
                 row(local.under(lp), canonical.under(cp), "value", None);
+                if let Some(last) = out.last_mut() {
+                    last.transforms = transforms.iter().map(Transform::described).collect();
+                    if let Some(default) = default {
+                        last.transforms
+                            .push(format!("absent: taken as {}", default.to_value()));
+                    }
+                }
                 let table = transforms.iter().find_map(|t| match t {
                     Transform::Codes(table) => Some(table),
                     _ => None,
@@ -515,9 +573,17 @@ fn field_rows(fields: &[Field], lp: &str, cp: &str, out: &mut Vec<FieldRow>) {
                 "canonical-const",
                 Some(value.clone()),
             ),
-            Kind::Split { local, parts, .. } => {
+            Kind::Split {
+                local,
+                separator,
+                parts,
+            } => {
                 for p in parts {
                     row(local.under(lp), p.under(cp), "split", None);
+                }
+                let joined = format!("parts joined by {separator}");
+                for split in out.iter_mut().rev().take(parts.len()) {
+                    split.transforms = vec![joined.clone()];
                 }
             }
             Kind::Name {
@@ -546,6 +612,9 @@ fn field_rows(fields: &[Field], lp: &str, cp: &str, out: &mut Vec<FieldRow>) {
                     "list"
                 };
                 row(local.under(lp), canonical.under(cp), kind, None);
+                if let (Some(separator), Some(last)) = (joined, out.last_mut()) {
+                    last.transforms = vec![format!("items joined by {separator}")];
+                }
                 let inner_lp = match joined {
                     None => format!("{}/*", local.under(lp)),
                     Some(_) => local.under(lp),
@@ -1117,16 +1186,35 @@ impl Adapter {
                 }
                 _ => "本地区规格中没有此字段，已忽略 (field not in this region's spec)",
             };
+            let names = spec_names(&self.fields);
             for pointer in unknown {
+                let meant = near_field(&names, pointer.rsplit('/').next().unwrap_or(""));
                 // Names the province made up: shown as [`mask::field_name`] shows them.
                 let pointer = tongban_schemas::mask::field_path(&pointer).into_owned();
+                let field = pointer.rsplit('/').next().unwrap_or("").to_string();
+                let message = match meant {
+                    Some((name, said)) => {
+                        // The field it slipped from, when required, is missing: said there too,
+                        // so the two findings are read as one slip.
+                        for missing in run.problems.iter_mut().filter(|m| {
+                            m.rule == "required" && m.field == name && m.pointer.ends_with(name)
+                        }) {
+                            missing.message.push_str(&format!(
+                                "; 表单中有 {field}，是否拼错？ (the form has {field}: a \
+                                 misspelling of {name}?)"
+                            ));
+                        }
+                        format!("{message}; did you mean {said}?")
+                    }
+                    None => message.to_string(),
+                };
                 let p = LocalProblem {
-                    field: pointer.rsplit('/').next().unwrap_or("").to_string(),
+                    field,
                     pointer,
                     label: None,
                     canonical: String::new(),
                     rule: "unknown-field".into(),
-                    message: message.into(),
+                    message,
                     value: None,
                 };
                 match self.unknown {

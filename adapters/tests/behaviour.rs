@@ -1175,3 +1175,44 @@ fn the_canonical_paths_a_local_form_leaves_out_are_named() {
         ["/form/unheard_of/deep/*", "/materials/*/format"]
     );
 }
+
+/// Given 四川's criminal-record form, when an integrator misspells a field (`SFDZDZM` for the
+/// optional `SFDZZM`, whose absence means 否; `SQR_GMSFH` for the required `SQR_GMSFHM`), then
+/// the unknown-field finding says which field it meant, with its 中文 name, and the missing
+/// finding of the required one names the misspelling beside it; a name near no field gets no
+/// hint.
+#[test]
+fn a_misspelt_field_is_named_with_the_field_it_meant() {
+    let a = adapter("510000", "criminal-record-certificate");
+    let mut local = golden_json("510000", "criminal-record-certificate.local.json");
+    let form = local.as_object_mut().expect("a JSON form");
+    let electronic = form.remove("SFDZZM").unwrap_or(json!("1"));
+    form.insert("SFDZDZM".into(), electronic);
+    let id = form.remove("SQR_GMSFHM").expect("an ID number");
+    form.insert("SQR_GMSFH".into(), id);
+    form.insert("BEIZHU_XYZ".into(), json!("x"));
+    let r = a.inbound(&local).expect_err("the ID number is missing");
+    let all: Vec<&tongban_adapters::LocalProblem> = r.problems.iter().chain(&r.warnings).collect();
+    let message = |field: &str, rule: &str| {
+        all.iter()
+            .find(|p| p.field == field && p.rule == rule)
+            .map(|p| p.message.clone())
+            .unwrap_or_else(|| panic!("no {rule} at {field}: {all:?}"))
+    };
+    assert!(
+        message("SFDZDZM", "unknown-field").ends_with("did you mean SFDZZM (是否电子证明)?"),
+        "{all:?}"
+    );
+    assert!(
+        message("SQR_GMSFH", "unknown-field").ends_with("did you mean SQR_GMSFHM (公民身份号码)?"),
+        "{all:?}"
+    );
+    assert!(
+        message("SQR_GMSFHM", "required").contains("the form has SQR_GMSFH"),
+        "{all:?}"
+    );
+    assert!(
+        !message("BEIZHU_XYZ", "unknown-field").contains("did you mean"),
+        "{all:?}"
+    );
+}

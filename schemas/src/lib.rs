@@ -15,6 +15,7 @@ pub mod matters;
 pub mod mode;
 pub mod registry;
 pub mod shown;
+pub mod spelling;
 pub mod unseen;
 pub mod validation;
 mod violation;

@@ -87,6 +87,36 @@ pub enum Transform {
     List(String),
 }
 
+impl Transform {
+    /// What the transform takes and gives, in an integrator's terms (the field table's
+    /// `transforms`): what a province writing its form needs to know of each field beyond its
+    /// name, which it otherwise learnt only from a refusal (the date layout above all).
+    pub fn described(&self) -> String {
+        match self {
+            Transform::Trim => "spaces (ideographic too) at both ends removed".into(),
+            Transform::Halfwidth => "full-width letters and digits taken as half-width".into(),
+            Transform::Upper => "letters taken in upper case".into(),
+            Transform::Lower => "letters taken in lower case".into(),
+            Transform::IdNumber => {
+                "ID number: a 15-digit one upgraded to 18, a lower-case x taken as X".into()
+            }
+            Transform::Division12 => {
+                "12-digit division code (the 6-digit GB/T 2260 code and 000000)".into()
+            }
+            Transform::Date { local, .. } => format!("date written {}", local.as_str()),
+            Transform::Codes(table) => format!("code table {} (see codes)", table.name),
+            Transform::Integer(IntegerForm::Text) => {
+                "whole number written as digits in text".into()
+            }
+            Transform::Integer(IntegerForm::Number) => {
+                "whole number written as a JSON number".into()
+            }
+            Transform::Text => "a number sent is taken as its text".into(),
+            Transform::List(separator) => format!("list joined by {separator}"),
+        }
+    }
+}
+
 /// Text of a scalar: strings as they are, numbers as written (some systems send codes as numbers).
 fn text_of(v: &Value) -> Result<String, Failure> {
     match v {

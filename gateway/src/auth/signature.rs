@@ -121,7 +121,13 @@ pub enum SignatureError {
     Stale { date: String, skew_seconds: i64 },
     #[error("X-Tongban-Content-SHA256 is {sent} but the body's SHA-256 is {actual}")]
     DigestMismatch { sent: String, actual: String },
-    #[error("the signature does not verify with region {0}'s registered public key")]
+    #[error(
+        "the signature does not verify with region {0}'s registered public key: check that it \
+         was made with the private key of that public key, over the four lines joined by \\n \
+         (no trailing newline): the method in upper case, the path with its query exactly as in \
+         the request line, the Date header byte for byte, and the body's SHA-256 in lowercase \
+         hex (docs/signed-requests.md)"
+    )]
     BadSignature(String),
     /// Ed25519 signatures are deterministic: the same canonical string always signs to the same
     /// signature, so a client re-signing an identical request within one second of a seconds-only
@@ -375,13 +381,16 @@ mod tests {
             }),
             SignatureError::DigestMismatch { .. }
         ));
-        assert!(matches!(
-            err(SignedParts {
-                path_and_query: "/v1/applications/b/accept",
-                ..parts
-            }),
-            SignatureError::BadSignature(_)
-        ));
+        let changed = err(SignedParts {
+            path_and_query: "/v1/applications/b/accept",
+            ..parts
+        });
+        assert!(matches!(changed, SignatureError::BadSignature(_)));
+        // What a signer gets wrong is what it is told to check.
+        let said = changed.to_string();
+        for part in ["method", "path", "Date", "SHA-256", "lowercase hex"] {
+            assert!(said.contains(part), "{said}");
+        }
         assert!(matches!(
             verify("310000", &public, parts, now),
             Err(SignatureError::WrongKeyId { .. })

@@ -82,6 +82,12 @@ pub struct FieldItem {
     /// (aliases included), in the table's order.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub codes: Option<Vec<CodeItem>>,
+    /// What the gateway does to the value on its way in, in order, and what an absent value is
+    /// taken as: a date's layout (`date written yyyyMMdd`), a list's separator (`list joined by
+    /// ;`), a code table (its codes under `codes`), spaces trimmed, full-width digits taken as
+    /// half-width, `absent: taken as "0"`. Left out when nothing is done.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transforms: Vec<String>,
 }
 
 /// One code of a field's table.
@@ -222,6 +228,7 @@ pub async fn one<L: EventLog>(
                     })
                     .collect()
             }),
+            transforms: r.transforms,
         })
         .collect();
     Ok(cached_json(

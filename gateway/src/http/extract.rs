@@ -138,11 +138,10 @@ fn query_problem(rejection: &QueryRejection) -> Problem {
 /// most likely means: the one it is but for letter case and `-` for `_` (`LIMIT`, `After_Seq`,
 /// `after-seq`), as clients that build query strings from their own field names write them.
 /// Query parameters are matched exactly (serde's names), so such a name is refused, and the
-/// refusal says which it means rather than leave the caller to spot the difference.
-fn meant<'a>(given: &str, mut takes: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    let folded = |s: &str| s.replace('-', "_").to_ascii_lowercase();
-    let given = folded(given);
-    takes.find(|name| !name.is_empty() && folded(name) == given)
+/// refusal says which it means rather than leave the caller to spot the difference (the one rule
+/// of [`tongban_schemas::spelling`], where a local form's fields find theirs too).
+fn meant<'a>(given: &str, takes: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    tongban_schemas::spelling::spelt_alike(given, takes)
 }
 
 fn is_parameter_name(name: &str) -> bool {

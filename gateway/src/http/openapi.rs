@@ -613,8 +613,11 @@ fn operation(route: &Route) -> Value {
         responses.insert(
             "413".into(),
             problem_response(
-                "The body exceeds the size limit, or (on JetStream) the sealed event exceeds the \
-                 NATS servers' max_payload or the stream's max_msg_size; a retry fails alike",
+                "The body exceeds the size limit (1 MiB), or (on JetStream) the sealed event \
+                 exceeds the NATS servers' max_payload or the stream's max_msg_size; a retry \
+                 fails alike. A body over the limit is read and dropped, up to 8 MiB more within \
+                 5 s, before this is answered, so a client that writes its whole body before \
+                 reading reads it (with `Expect: 100-continue` it is answered at once)",
             ),
         );
         responses.entry("415").or_insert_with(|| {
