@@ -1027,14 +1027,18 @@ fn the_dispute_tools_show_the_cursors_a_stream_keeps() {
         "{html}"
     );
     drop(gw);
-    let out = on_stream(&nats.url(), &data, &["replay", &id, "--format", "json"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let offline: Value = serde_json::from_slice(&out.stdout).expect("json");
+    // `tongban replay --nats --format json`, which must succeed.
+    let offline_json = || -> Value {
+        let out = on_stream(&nats.url(), &data, &["replay", &id, "--format", "json"]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("json")
+    };
+    let offline = offline_json();
     assert_eq!(offline["feeds"], feeds);
 
     // And with the stream's bucket gone from the server (a mirror, a restore without it), the
@@ -1049,14 +1053,7 @@ fn the_dispute_tools_show_the_cursors_a_stream_keeps() {
                 .await
                 .expect("delete the bucket");
         });
-    let out = on_stream(&nats.url(), &data, &["replay", &id, "--format", "json"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let offline: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let offline = offline_json();
     assert_eq!(offline["feeds"], json!([]), "{offline}");
     assert!(
         offline["feeds_unavailable"].as_str().is_some_and(|why| why
