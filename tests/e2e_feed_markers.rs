@@ -347,3 +347,78 @@ fn an_event_damaged_after_it_was_folded_is_a_missing_marker() {
     assert_eq!(warned, 1, "{log}");
     assert!(!log.contains(secret), "{log}");
 }
+
+/// Given a forwarded application whose acceptance (seq 3) and approval (seq 4) were stored in
+/// each other's places before the gateway read them (seq 4 at the earlier position), when the
+/// gateway starts (its projection held at seq 4, given to the parties as a `held` marker) and
+/// the origin acknowledges its feed past both, then the replay counts both in seq order and its
+/// `feeds` say seq 4 was given to the origin as a held marker, its content withheld, not
+/// acknowledged as received, while seq 3 was; and the evidence page says 以标记给出, not 已确认,
+/// for it. (The tools said "acknowledged" / 已确认 for every event before the cursor.)
+#[test]
+fn an_event_its_feed_gives_as_a_held_marker_is_not_said_to_be_received() {
+    let stored::Forwarded {
+        dir: _dir,
+        data,
+        tokens,
+        origin_code,
+        lead_code,
+        id,
+        ..
+    } = stored::forwarded("feed-held-counted");
+    let accepted = stored::append(&data, &id, stored::acceptance(&lead_code, "a"), |_| {});
+    let approval = tongban_gateway::envelope::Content {
+        kind: "application.approved".into(),
+        schema: "application.approved/1".into(),
+        region: lead_code.clone(),
+        actor: format!("{lead_code}/a"),
+        at: "2026-12-03T03:00:00.000Z".into(),
+        data: json!({}),
+    };
+    let approved = stored::append(&data, &id, approval, |_| {});
+    stored::swap(&data.join("log"), &id, 3, 4);
+
+    let gw = Gateway::start(&data, false);
+    let origin = gw.client(Some(&tokens[&origin_code]));
+    let whole = page(&origin, &origin_code, 0, 1000);
+    assert!(item_at(&whole, accepted)["held"].is_object(), "{whole}");
+    ack(&origin, &origin_code, approved);
+
+    let r = origin.get(&format!("/v1/applications/{id}/replay"));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let t = r.json();
+    let feed = t["feeds"]
+        .as_array()
+        .expect("feeds")
+        .iter()
+        .find(|f| f["region"] == json!(origin_code))
+        .cloned()
+        .unwrap_or_else(|| panic!("no feed of the origin in {t}"));
+    let given = |seq: u64| {
+        feed["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .find(|g| g["seq"] == json!(seq))
+            .cloned()
+            .unwrap_or_else(|| panic!("no seq {seq} in {feed}"))
+    };
+    assert_eq!(
+        given(4),
+        json!({"seq": 4, "position": accepted, "type": "application.approved",
+               "given": "held_marker", "cursor_past": true, "acknowledged": false}),
+        "{feed}"
+    );
+    assert_eq!(
+        (given(3)["given"].clone(), given(3)["acknowledged"].clone()),
+        (json!("event"), json!(true)),
+        "{feed}"
+    );
+    let r = origin.get(&format!("/ui/applications/{id}"));
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let html = String::from_utf8_lossy(&r.body);
+    assert!(
+        html.contains("以标记给出，内容未分发（已确认该标记，非事件）"),
+        "{html}"
+    );
+}

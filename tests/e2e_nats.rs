@@ -1027,15 +1027,46 @@ fn the_dispute_tools_show_the_cursors_a_stream_keeps() {
         "{html}"
     );
     drop(gw);
-    let out = on_stream(&nats.url(), &data, &["replay", &id, "--format", "json"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let offline: Value = serde_json::from_slice(&out.stdout).expect("json");
+    // `tongban replay --nats --format json`, which must succeed.
+    let offline_json = || -> Value {
+        let out = on_stream(&nats.url(), &data, &["replay", &id, "--format", "json"]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("json")
+    };
+    let offline = offline_json();
     assert_eq!(offline["feeds"], feeds);
+
+    // And with the stream's bucket gone from the server (a mirror, a restore without it), the
+    // offline command says the cursors are unavailable, not that nobody acknowledged anything.
+    let bucket = tongban_gateway::log::jetstream::cursor_bucket_name("TONGBAN");
+    tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(async {
+            let js =
+                async_nats::jetstream::new(async_nats::connect(nats.url()).await.expect("connect"));
+            js.delete_stream(format!("KV_{bucket}"))
+                .await
+                .expect("delete the bucket");
+        });
+    let offline = offline_json();
+    assert_eq!(offline["feeds"], json!([]), "{offline}");
+    assert!(
+        offline["feeds_unavailable"].as_str().is_some_and(|why| why
+            .starts_with("cursors unavailable: no cursor bucket for this stream on this server")),
+        "{offline}"
+    );
+    let out = on_stream(&nats.url(), &data, &["replay", &id]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("feed cursors: not read (cursors unavailable: no cursor bucket")
+            && !text.contains("has acknowledged nothing yet"),
+        "{text}"
+    );
 }
 
 /// Given an application of 23 events on a stream, when its history is read five events a page

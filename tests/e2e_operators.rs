@@ -1787,7 +1787,7 @@ fn the_events_of_a_tampered_log_name_each_break() {
     let id = application(&origin, &body, &[forward, accept]);
     assert_eq!(gw.terminate().code(), Some(0));
     let removed = remove(&data.join("log"), &id, 2);
-    swap(&data.join("log"), &swapped, 2, 3);
+    common::stored::swap(&data.join("log"), &swapped, 2, 3);
     let at = rewrite(&data.join("log"), &rewritten, 2, |data| {
         data["materials_checked"] = json!(false);
     });
@@ -2237,28 +2237,6 @@ fn no_state_is_shown_past_an_event_that_does_not_verify() {
         "{html}"
     );
     assert!(!html.contains("完整"), "{html}");
-}
-
-/// Stores the application's events `a` and `b` in each other's places in the log (its index
-/// left as it was), as an attacker with disk access could.
-fn swap(log_dir: &std::path::Path, app: &str, a: u64, b: u64) {
-    let db = fjall::Database::builder(log_dir).open().expect("open log");
-    let events = db
-        .keyspace("events", fjall::KeyspaceCreateOptions::default)
-        .expect("events");
-    let mut found = std::collections::BTreeMap::new();
-    for guard in events.iter() {
-        let (k, v) = guard.into_inner().expect("kv");
-        let e: Value = serde_json::from_slice(&v).expect("event json");
-        if e["app"] == json!(app) && (e["seq"] == json!(a) || e["seq"] == json!(b)) {
-            found.insert(e["seq"].as_u64().expect("seq"), (k.to_vec(), v.to_vec()));
-        }
-    }
-    let (ka, va) = found.remove(&a).expect("event a");
-    let (kb, vb) = found.remove(&b).expect("event b");
-    events.insert(ka, vb).expect("insert");
-    events.insert(kb, va).expect("insert");
-    db.persist(fjall::PersistMode::SyncAll).expect("persist");
 }
 
 /// Given a data directory that does not exist (a typo), when any offline tool is pointed at it,

@@ -5,7 +5,9 @@
 //! application (the projections give each party every event of the application). A region's
 //! adapter acknowledges its feed up to a position (`POST /v1/regions/{region}/feed/ack`), and
 //! the cursor only moves forward. So a cursor at or past an event's position says the region
-//! acknowledged every item of its feed up to the cursor, that event among them; one before it
+//! acknowledged every item of its feed up to the cursor, that event among them; unless its feed
+//! gives a marker there instead of the event (an event the projection withheld: `held`, or passed
+//! over: `repeated`), which is then said, since the region took a marker, not the event; one before it
 //! says it has not acknowledged it yet (a read leaves no trace, so it may have read it). It
 //! says the region's adapter took the event, not that its staff saw it. Operators found the
 //! cursor only in the gateway's log lines before; the tools now show it beside the events, with
@@ -18,7 +20,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::Serialize;
-use tongban_gateway::log::{Acked, Moved};
+use tongban_gateway::log::Moved;
+use tongban_gateway::projections::marked::{FeedCursors, Marker};
 
 use crate::html::{beijing, escape, region};
 use crate::timeline::Timeline;
@@ -26,8 +29,9 @@ use crate::timeline::Timeline;
 /// The cursors a tool could read for the application's parties.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cursors {
-    /// Each party's cursor as read now, by region code.
-    Read(BTreeMap<String, Acked>),
+    /// Each party's cursor as read now, by region code, and the positions of the application's
+    /// events its feeds give as markers instead of the events.
+    Read(FeedCursors),
     /// None could be read, and why (in English, for the command line and the JSON; the page
     /// says so in Chinese).
     Unavailable(String),
@@ -66,21 +70,39 @@ pub struct Given {
     pub position: u64,
     #[serde(rename = "type")]
     pub kind: String,
-    /// The region's cursor is at or past `position`: it acknowledged the event.
+    /// What the region's feed gives at `position`: `event` (the event itself), `held_marker`
+    /// (a `held` marker without the event's content: the projection is held at this event, one
+    /// that did not verify or did not follow the one before it in the log, and the chain counts
+    /// it in seq order), `repeated_marker` (a `repeated` marker: a second event under a seq the
+    /// projection had folded), or `nothing` (a marker went to the parties the projection knew
+    /// then, not to this region).
+    pub given: &'static str,
+    /// The region's cursor is at or past `position`: it acknowledged what its feed gives there.
+    pub cursor_past: bool,
+    /// The region acknowledged the event itself: its feed gives the event (`given` is `event`)
+    /// and the cursor is at or past it. A cursor past a marker is no receipt of the event.
     pub acknowledged: bool,
 }
 
 /// What a cursor proves, said once under the cursors in the command line's output.
 pub const MEANING: &str = "a cursor at or past an event's log position: the region acknowledged \
      every item of its feed up to the cursor, this event among them (its feed lists the events \
-     of the applications it is party to, so this one was in it); before it: not acknowledged \
+     of the applications it is party to, so this one was in it, unless it is said to be given \
+     as a marker: then the region took the marker, never the event's content); before it: not acknowledged \
      yet, though its adapter may have read it (a read leaves no trace). It says the region's \
      adapter took the event, not that its staff saw it. Cursors are as they stand now, whatever \
      the point above; each only moves forward, and only its latest move's time is kept";
 
 /// Each party of `t` (its origin, then its handlers) with its cursor from `cursors` and every
-/// placed event of the timeline compared with it. A party whose cursor was not read is left out.
-pub fn of(t: &Timeline, cursors: &BTreeMap<String, Acked>) -> Vec<Feed> {
+/// placed event of the timeline compared with it, and with what its feed gives at the event's
+/// position (the event, or a marker: [`tongban_gateway::projections::marked`]). A party whose
+/// cursor was not read is left out.
+///
+/// A position given as a `repeated` marker is not a counted step when the log holds the event
+/// the projection folded before it (the chain keeps the first copy whose seal holds, and two
+/// different events under one seq stop it), but it is checked all the same: a projection that
+/// folded a copy whose seal does not hold leaves the replay counting the later one.
+pub fn of(t: &Timeline, cursors: &FeedCursors) -> Vec<Feed> {
     let parties = std::iter::once((t.origin.as_str(), "origin"))
         .chain(t.handlers.iter().map(|h| (h.as_str(), "handler")));
     let mut out: Vec<Feed> = Vec::new();
@@ -88,18 +110,31 @@ pub fn of(t: &Timeline, cursors: &BTreeMap<String, Acked>) -> Vec<Feed> {
         if out.iter().any(|f| f.region == region) {
             continue;
         }
-        let Some(acked) = cursors.get(region) else {
+        let Some(acked) = cursors.acked.get(region) else {
             continue;
         };
         let events = t
             .steps
             .iter()
             .filter_map(|s| {
-                s.position.map(|position| Given {
-                    seq: s.seq,
-                    position,
-                    kind: s.kind.clone(),
-                    acknowledged: acked.position >= position,
+                s.position.map(|position| {
+                    let given = match cursors.marked.get(&position) {
+                        None => "event",
+                        Some(m) if !m.parties.iter().any(|p| p == region) => "nothing",
+                        Some(m) => match m.marker {
+                            Marker::Held => "held_marker",
+                            Marker::Repeated => "repeated_marker",
+                        },
+                    };
+                    let cursor_past = acked.position >= position;
+                    Given {
+                        seq: s.seq,
+                        position,
+                        kind: s.kind.clone(),
+                        given,
+                        cursor_past,
+                        acknowledged: cursor_past && given == "event",
+                    }
                 })
             })
             .collect();
@@ -167,9 +202,24 @@ pub fn text(t: &Timeline, cursors: &Cursors) -> String {
         };
         let _ = writeln!(out, "  {} ({}): {up_to}", feed.region, feed.role);
         for g in &feed.events {
-            let said = match g.acknowledged {
-                true => "acknowledged",
-                false => "not acknowledged (the cursor is before it)",
+            let said = match (g.given, g.cursor_past) {
+                ("event", true) => "acknowledged",
+                ("event", false) => "not acknowledged (the cursor is before it)",
+                ("held_marker", true) => {
+                    "given as a held marker, content withheld (the cursor is past the marker: \
+                     the region took the marker, not the event)"
+                }
+                ("held_marker", false) => {
+                    "given as a held marker, content withheld (not acknowledged yet)"
+                }
+                ("repeated_marker", true) => {
+                    "given as a repeated marker, content withheld (the cursor is past the \
+                     marker: the region took the marker, not the event)"
+                }
+                ("repeated_marker", false) => {
+                    "given as a repeated marker, content withheld (not acknowledged yet)"
+                }
+                _ => "not in its feed (the projection marked it for the parties it knew then)",
             };
             let _ = writeln!(
                 out,
@@ -216,7 +266,7 @@ pub fn html(out: &mut String, t: &Timeline, cursors: &Cursors, names: &BTreeMap<
     };
     let feeds = of(t, read);
     out.push_str(
-        "<p>确认游标：该地区的适配器已确认（POST /v1/regions/{region}/feed/ack）其分发队列中截至该日志位置的全部事件；其分发队列只列出该地区参与的申请的事件，本申请的每个事件都在其中。游标不小于事件的日志位置，即该地区已确认接收该事件；小于则尚未确认（读取不留痕迹，其适配器可能已读到）。确认只说明该地区的适配器已接收，不说明其工作人员已查看。游标为现在的值，与所选时点无关；确认只前进不后退（恢复备份后网关可将其回退至日志末尾），只保存最近一次移动的时间，且只在知道是确认所移时显示为确认的时间。</p>",
+        "<p>确认游标：该地区的适配器已确认（POST /v1/regions/{region}/feed/ack）其分发队列中截至该日志位置的全部事件；其分发队列只列出该地区参与的申请的事件，本申请的每个事件都在其中，除投影暂停于其上而以标记给出（不含事件内容）的事件。游标不小于事件的日志位置，即该地区已确认接收该事件；小于则尚未确认（读取不留痕迹，其适配器可能已读到）。确认只说明该地区的适配器已接收，不说明其工作人员已查看。游标为现在的值，与所选时点无关；确认只前进不后退（恢复备份后网关可将其回退至日志末尾），只保存最近一次移动的时间，且只在知道是确认所移时显示为确认的时间。</p>",
     );
     out.push_str(
         "<div class=\"scroll\"><table id=\"feed-cursors\"><tr><th>地区</th><th>角色</th><th>已确认至日志位置</th><th>移至该位置的确认的时间（北京时间）</th></tr>",
@@ -269,9 +319,24 @@ pub fn html(out: &mut String, t: &Timeline, cursors: &Cursors, names: &BTreeMap<
             g.position
         );
         for f in &feeds {
-            let cell = match f.events.get(i).map(|g| g.acknowledged) {
-                Some(true) => "<td class=\"ok\">已确认</td>",
-                Some(false) => "<td class=\"broken\">尚未确认</td>",
+            let cell = match f.events.get(i).map(|g| (g.given, g.cursor_past)) {
+                Some(("event", true)) => "<td class=\"ok\">已确认</td>",
+                Some(("event", false)) => "<td class=\"broken\">尚未确认</td>",
+                Some(("held_marker", past)) => match past {
+                    true => {
+                        "<td class=\"broken\">以标记给出，内容未分发（已确认该标记，非事件）</td>"
+                    }
+                    false => "<td class=\"broken\">以标记给出，内容未分发（尚未确认该标记）</td>",
+                },
+                Some(("repeated_marker", past)) => match past {
+                    true => {
+                        "<td class=\"broken\">以重复标记给出，内容未分发（已确认该标记，非事件）</td>"
+                    }
+                    false => {
+                        "<td class=\"broken\">以重复标记给出，内容未分发（尚未确认该标记）</td>"
+                    }
+                },
+                Some(_) => "<td class=\"broken\">不在其分发队列中</td>",
                 None => "<td>—</td>",
             };
             out.push_str(cell);

@@ -9,9 +9,10 @@ use tongban_gateway::auth::RegionBook;
 use tongban_gateway::domain::calendar::Calendar;
 use tongban_gateway::envelope::{Envelope, GatewayKey, KeyRefusal, PublicKey};
 use tongban_gateway::log::{
-    Acked, AnyLog, EmbeddedLog, EventLog, JetStreamConfig, JetStreamLog, LogError, PassedOver,
-    Placed,
+    AnyLog, EmbeddedLog, EventLog, JetStreamConfig, JetStreamLog, LogError, PassedOver, Placed,
 };
+use tongban_gateway::projections::ProjectionStore;
+use tongban_gateway::projections::marked::FeedCursors;
 use tongban_gateway::server::{DataDir, load_calendar};
 use tongban_replay::feeds::Cursors;
 use tongban_replay::provenance::{CalendarSource, KeyOrigin, KeySource, Provenance};
@@ -20,6 +21,12 @@ use tongban_replay::timeline::Timeline;
 use tongban_replay::verify::{self, Report, Verdict};
 
 use super::{Args, CliError};
+
+/// Why no cursor is shown for a stream whose bucket is not on the server read: the tools say
+/// so rather than "nothing acknowledged yet", which the server cannot back.
+const NO_BUCKET: &str = "cursors unavailable: no cursor bucket for this stream on this server \
+     (a mirror, or a stream restored without its bucket, or one whose bucket names another \
+     stream): read them from the server of the gateways that serve it";
 
 pub fn data_dir(args: &mut Args) -> DataDir {
     DataDir(PathBuf::from(
@@ -247,12 +254,23 @@ impl Source {
     /// The acknowledged feed cursor of each of `parties`, as a gateway of this log reads it: on
     /// the embedded log from the data directory's projections, where they live (read from a
     /// copy, as the log is: opening them writes to them); on a stream from its bucket, never
-    /// created or changed (none there: nothing acknowledged yet). Never an error: why none
+    /// created or changed. A stream with no bucket of its own on this server (a mirror, a
+    /// stream restored without its bucket, or a bucket bound to another stream of that name)
+    /// is said to have no cursors to read, never "nothing acknowledged": that would be a claim
+    /// about the regions the server cannot back. With them, which of `positions` (those of
+    /// `app`'s events) the parties' feeds give as markers, from the directory's projections
+    /// (on a stream, when they follow it and no gateway holds them). Never an error: why none
     /// could be read is said where they would be.
-    pub async fn cursors(&self, log: &AnyLog, parties: &[String]) -> Cursors {
+    pub async fn cursors(
+        &self,
+        log: &AnyLog,
+        app: &str,
+        parties: &[String],
+        positions: &[u64],
+    ) -> Cursors {
         let read = match log {
-            AnyLog::JetStream(stream) => self.stream_cursors(stream, parties).await,
-            AnyLog::Embedded(_) => self.embedded_cursors(parties),
+            AnyLog::JetStream(stream) => self.stream_cursors(stream, app, parties, positions).await,
+            AnyLog::Embedded(_) => self.embedded_cursors(app, parties, positions),
         };
         match read {
             Ok(read) => Cursors::Read(read),
@@ -263,33 +281,79 @@ impl Source {
     async fn stream_cursors(
         &self,
         stream: &JetStreamLog,
+        app: &str,
         parties: &[String],
-    ) -> Result<BTreeMap<String, Acked>, String> {
-        let bucket = stream.existing_cursors().await.map_err(|e| e.to_string())?;
-        let mut read = BTreeMap::new();
+        positions: &[u64],
+    ) -> Result<FeedCursors, String> {
+        let Some(bucket) = stream.existing_cursors().await.map_err(|e| e.to_string())? else {
+            return Err(NO_BUCKET.to_string());
+        };
+        let mut acked = BTreeMap::new();
         for region in parties {
-            let acked = match &bucket {
-                Some(bucket) => bucket.acked(region).await.map_err(|e| e.to_string())?,
-                None => Acked::default(),
-            };
-            read.insert(region.clone(), acked);
+            let cursor = bucket.acked(region).await.map_err(|e| e.to_string())?;
+            acked.insert(region.clone(), cursor);
         }
-        Ok(read)
+        let marked = match self.projections_copy(Some(&stream.source())) {
+            Ok(Some((store, _))) => store.marked(app, positions).map_err(|e| e.to_string())?,
+            _ => BTreeMap::new(),
+        };
+        Ok(FeedCursors { acked, marked })
     }
 
-    fn embedded_cursors(&self, parties: &[String]) -> Result<BTreeMap<String, Acked>, String> {
+    fn embedded_cursors(
+        &self,
+        app: &str,
+        parties: &[String],
+        positions: &[u64],
+    ) -> Result<FeedCursors, String> {
+        let (store, _copy) = self.projections_copy(None)?.ok_or_else(|| {
+            format!(
+                "{} is not there: the embedded log's cursors live in the projections",
+                self.dir.projections().display()
+            )
+        })?;
+        let acked = parties
+            .iter()
+            .map(|region| {
+                store
+                    .feed_acked(region)
+                    .map(|acked| (region.clone(), acked))
+                    .map_err(|e| e.to_string())
+            })
+            .collect::<Result<_, _>>()?;
+        let marked = store.marked(app, positions).map_err(|e| e.to_string())?;
+        Ok(FeedCursors { acked, marked })
+    }
+
+    /// The data directory's projections, opened from a copy (opening them writes to them), when
+    /// they follow `follows` (`None`: the embedded log; else the stream's source, which they
+    /// must name in `DIR/log-source`). `None` when there are none; an error saying why when they
+    /// follow another log, or a running gateway holds them. The copy goes with the returned guard.
+    fn projections_copy(
+        &self,
+        follows: Option<&str>,
+    ) -> Result<Option<(ProjectionStore, super::log_copy::LogCopy)>, String> {
         let projections = self.dir.projections();
         let shown = projections.display().to_string();
         if !projections.is_dir() {
-            return Err(format!(
-                "{shown} is not there: the embedded log's cursors live in the projections"
-            ));
+            return Ok(None);
         }
-        match std::fs::read_to_string(self.dir.log_source()) {
-            Ok(source) if source.trim() != "embedded" => {
+        match (std::fs::read_to_string(self.dir.log_source()), follows) {
+            (Ok(source), None) if source.trim() != "embedded" => {
                 return Err(format!(
                     "the projections in {shown} follow another log ({})",
                     source.trim()
+                ));
+            }
+            (Ok(source), Some(stream)) if source.trim() != stream => {
+                return Err(format!(
+                    "the projections in {shown} follow another log ({})",
+                    source.trim()
+                ));
+            }
+            (Err(_), Some(_)) => {
+                return Err(format!(
+                    "the projections in {shown} name no log they follow"
                 ));
             }
             _ => {}
@@ -299,21 +363,12 @@ impl Source {
             Ok(None) => return Err(format!("{shown} is in use by a running gateway")),
             Err(e) => return Err(e.0),
         };
-        let store = tongban_gateway::projections::ProjectionStore::open_any_layout(&copy.log())
-            .map_err(|e| {
-                // The copy's messages name the copy; the operator knows the directory.
-                e.to_string()
-                    .replace(&copy.log().display().to_string(), &shown)
-            })?;
-        parties
-            .iter()
-            .map(|region| {
-                store
-                    .feed_acked(region)
-                    .map(|acked| (region.clone(), acked))
-                    .map_err(|e| e.to_string())
-            })
-            .collect()
+        let store = ProjectionStore::open_any_layout(&copy.log()).map_err(|e| {
+            // The copy's messages name the copy; the operator knows the directory.
+            e.to_string()
+                .replace(&copy.log().display().to_string(), &shown)
+        })?;
+        Ok(Some((store, copy)))
     }
 
     /// The regions' request signatures the data directory keeps for `events` (`evidence/`),
@@ -686,7 +741,7 @@ pub fn load(source: &Source, app: &str) -> Result<Evidence, CliError> {
         let (events, positions, mut verification) = verify::read_app(&log, app, &key).await?;
         verification.lost_end = lost_end_of(source, &log, checkpoint).await?;
         let parties = tongban_gateway::service::parties(&events);
-        let cursors = source.cursors(&log, &parties).await;
+        let cursors = source.cursors(&log, app, &parties, &positions).await;
         Ok::<_, CliError>((events, positions, verification, cursors))
     })?;
     verification.given_key = source.public_key.is_some();

@@ -70,6 +70,28 @@ fn on_stored(
     position
 }
 
+/// Stores the application's events `a` and `b` in each other's places in the log (its index
+/// left as it was), as an attacker with disk access could.
+pub fn swap(log_dir: &Path, app: &str, a: u64, b: u64) {
+    let db = fjall::Database::builder(log_dir).open().expect("open log");
+    let events = db
+        .keyspace("events", fjall::KeyspaceCreateOptions::default)
+        .expect("events");
+    let mut found = BTreeMap::new();
+    for guard in events.iter() {
+        let (k, v) = guard.into_inner().expect("kv");
+        let e: Value = serde_json::from_slice(&v).expect("event json");
+        if e["app"] == json!(app) && (e["seq"] == json!(a) || e["seq"] == json!(b)) {
+            found.insert(e["seq"].as_u64().expect("seq"), (k.to_vec(), v.to_vec()));
+        }
+    }
+    let (ka, va) = found.remove(&a).expect("event a");
+    let (kb, vb) = found.remove(&b).expect("event b");
+    events.insert(ka, vb).expect("insert");
+    events.insert(kb, va).expect("insert");
+    db.persist(fjall::PersistMode::SyncAll).expect("persist");
+}
+
 /// Appends to `app`'s history in the data directory `data`, through the log's own writer,
 /// `content` sealed with the gateway's own key after the application's last event, then changed
 /// by `tamper` (nothing: what a newer build would have written; a zeroed `sig`: an event planted

@@ -124,9 +124,9 @@ pub struct ServedBy<'a> {
 }
 
 /// The acknowledged feed cursor of each region party to the application, by region
-/// ([`crate::service::parties`]); or, when they could not be read, what failed (the page and
+/// ([`crate::service::parties`]), with the positions their feeds give as markers; or, when they could not be read, what failed (the page and
 /// the timeline are answered all the same, saying so).
-pub type PartiesAcked = Result<BTreeMap<String, crate::log::Acked>, String>;
+pub type PartiesAcked = Result<crate::projections::marked::FeedCursors, String>;
 
 pub trait OperatorTools: Send + Sync + 'static {
     /// The evidence page (HTML) for one application's events, as of `as_of`, served by the
@@ -228,7 +228,7 @@ async fn as_stored<L: EventLog>(
     let (events, positions): (Vec<Envelope>, Vec<u64>) =
         stored.into_iter().map(|p| (p.event, p.position)).unzip();
     // Cursors that do not read now cost the answer that section, not the answer.
-    let cursors = s.gateway.parties_acked(&events).await.map_err(|e| {
+    let cursors = s.gateway.parties_acked(&events, &positions).await.map_err(|e| {
         tracing::warn!(app = id, error = %e, "the feed cursors of an application's parties could not be read");
         "the feed cursors could not be read now (the gateway's log says why)".to_string()
     });

@@ -3,6 +3,7 @@
 pub mod feed;
 pub mod head;
 pub mod held;
+pub mod marked;
 pub mod projector;
 pub mod rebuild;
 pub mod repeated;

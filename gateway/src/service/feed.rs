@@ -27,17 +27,24 @@ impl<L: EventLog> Gateway<L> {
     }
 
     /// The acknowledged cursor of each region party to the application of `events`
-    /// ([`parties`]), for its dispute tools.
+    /// ([`parties`]), and which of their `positions` the parties' feeds give as markers instead
+    /// of the events ([`crate::projections::marked`]), for its dispute tools: a cursor past a
+    /// withheld event says the region took a marker, not the event.
     pub async fn parties_acked(
         &self,
         events: &[crate::envelope::Envelope],
-    ) -> Result<std::collections::BTreeMap<String, crate::log::Acked>, ServiceError> {
-        let mut out = std::collections::BTreeMap::new();
+        positions: &[u64],
+    ) -> Result<crate::projections::marked::FeedCursors, ServiceError> {
+        let mut acked = std::collections::BTreeMap::new();
         for region in parties(events) {
-            let acked = self.feed_acked(&region).await?;
-            out.insert(region, acked);
+            let cursor = self.feed_acked(&region).await?;
+            acked.insert(region, cursor);
         }
-        Ok(out)
+        let marked = match events.first() {
+            Some(e) => self.store.marked(&e.app, positions)?,
+            None => std::collections::BTreeMap::new(),
+        };
+        Ok(crate::projections::marked::FeedCursors { acked, marked })
     }
 
     /// Moves `region`'s cursor forward to `position` (never back) and returns the cursor; it is
