@@ -1070,7 +1070,8 @@ fn a_retry_refused_by_rules_changed_since_is_answered_with_its_application() {
 /// registration's applicant, legal representative and investor), and a refused body's 422 lists
 /// the warnings beside its errors, as a refused local form's does. (Found by an adapter
 /// author's walkthrough: the canonical route stored the 15 digits, so the same person had two
-/// numbers depending on the route, and its 422 had no `warnings`.)
+/// numbers depending on the route, and its 422 had no `warnings`; an integrator's: the local
+/// form's answer did not warn at all.)
 #[test]
 fn a_legacy_id_number_is_stored_upgraded_by_either_route() {
     const LEGACY: &str = "511602930618071";
@@ -1100,6 +1101,22 @@ fn a_legacy_id_number_is_stored_upgraded_by_either_route() {
         &form,
     );
     assert_eq!(stored(&sichuan, &local)["applicant"]["id_number"], UPGRADED);
+    // The form's caller is told so too, at its own field, as the canonical route's caller is
+    // below (the form route upgraded it without a word).
+    let warnings = local.json()["warnings"].clone();
+    let legacy: Vec<&Value> = warnings
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .filter(|w| w["rule"] == "gb11643-legacy")
+        .collect();
+    assert_eq!(legacy.len(), 1, "{warnings}");
+    assert_eq!(legacy[0]["field"], "QYR_GMSFHM", "{warnings}");
+    assert_eq!(legacy[0]["pointer"], "/QYR_GMSFHM", "{warnings}");
+    assert_eq!(legacy[0]["canonical"], "/applicant/id_number", "{warnings}");
+    let message = legacy[0]["message"].as_str().expect("message");
+    assert!(message.contains("stored upgraded"), "{message}");
+    assert!(!warnings.to_string().contains(LEGACY), "{warnings}");
 
     let mut body: Value =
         serde_json::from_slice(&golden("510000", "hukou-transfer.canonical.json")).expect("golden");
