@@ -3591,6 +3591,13 @@ fn a_calendar_behind_the_deadlines_is_said_wherever_they_are_shown() {
         json!(false),
         "{view}"
     );
+    // The lines staff read say so too: the handler's inbox line and the origin's outbox line
+    // carry the due date with `calendar_covers: false` (they carried the date alone, which
+    // looked authoritative).
+    let line = box_line(&handlers[0], "inbox", &view, &id);
+    assert_eq!(line["calendar_covers"], json!(false), "{line}");
+    let line = box_line(&origin, "outbox", &view, &id);
+    assert_eq!(line["calendar_covers"], json!(false), "{line}");
     let r = handlers[0].get(&format!("/ui/applications/{id}"));
     assert_eq!(r.status, 200);
     let page = String::from_utf8_lossy(&r.body).into_owned();
@@ -3615,6 +3622,58 @@ fn a_calendar_behind_the_deadlines_is_said_wherever_they_are_shown() {
         json!({"source": data.join("holidays.json").display().to_string(), "covered_through": 2020})
     );
     assert_eq!(t["deadlines"][0]["calendar_covers"], json!(false), "{t}");
+}
+
+/// The line of application `id` in `client`'s region's `which` box (`inbox`, `outbox`), which
+/// must carry a due date: `view` (the application as read) names the regions.
+fn box_line(client: &Client, which: &str, view: &Value, id: &str) -> Value {
+    let region = match which {
+        "inbox" => view["handlers"][0].as_str(),
+        _ => view["origin"].as_str(),
+    }
+    .expect("region");
+    let page = client.get(&format!("/v1/regions/{region}/{which}")).json();
+    let line = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|l| l["app"] == id)
+        .unwrap_or_else(|| panic!("{id} in the {which}: {page}"))
+        .clone();
+    assert!(line["due"].is_string(), "{line}");
+    line
+}
+
+/// Given a `holidays.json` listing dates into 2099, when an application is forwarded, then its
+/// handler's inbox line and its origin's outbox line carry the due date with
+/// `calendar_covers: true`, as the application's deadline does.
+#[test]
+fn a_calendar_covering_the_due_date_is_said_on_the_box_lines() {
+    let dir = TempDir::new("calendar-covers-box");
+    let data = dir.0.join("data");
+    common::register_regions(&data);
+    std::fs::write(
+        data.join("holidays.json"),
+        r#"{"holidays": ["2099-10-01"]}"#,
+    )
+    .expect("write holidays.json");
+    let gw = Gateway::start(&data, false);
+    let (body, origin, handlers) = parties(&gw, &data, "proxy");
+    let id = application(
+        &origin,
+        &body,
+        &[(&origin, "forward", json!({"materials_checked": true}))],
+    );
+    let view = origin.get(&format!("/v1/applications/{id}")).json();
+    assert_eq!(
+        view["deadlines"][0]["calendar_covers"],
+        json!(true),
+        "{view}"
+    );
+    let line = box_line(&handlers[0], "inbox", &view, &id);
+    assert_eq!(line["calendar_covers"], json!(true), "{line}");
+    let line = box_line(&origin, "outbox", &view, &id);
+    assert_eq!(line["calendar_covers"], json!(true), "{line}");
 }
 
 /// Given an application served by a running gateway, when an operator or a party asks
