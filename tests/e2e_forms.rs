@@ -1411,3 +1411,123 @@ fn a_retried_form_whose_id_number_the_gateway_upgraded_is_its_first_application(
     let again = guangdong.post_with(route, &key, &form);
     common::resubmitted(&again, &id);
 }
+
+/// Given a 户口迁移 (hukou-transfer) whose materials leave out `move-in-proof`, which the matter's
+/// catalogue marks required, when 四川 checks it, submits it canonical and as its local form,
+/// then each answer warns `material-missing` naming the material (at the caller's own list,
+/// `/CLXX` on the form), the submission is still taken; and once forwarded, the handler's inbox
+/// line says it awaits `accept` and lists every action the handler may take, `not-accept` and
+/// `request-supplement` among them. (Found by an integrator's walkthrough: nothing was said, and
+/// an adapter driven by `awaiting` accepted the incomplete application.)
+#[test]
+fn a_missing_required_material_is_warned_and_the_inbox_lists_every_allowed_action() {
+    let dir = TempDir::new("forms-material-missing");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let tokens = tokens(&data);
+    let sichuan = gw.client(Some(&tokens["510000"]));
+    let chongqing = gw.client(Some(&tokens["500000"]));
+    let missing = |answer: &Value| -> Vec<Value> {
+        answer["warnings"]
+            .as_array()
+            .unwrap_or_else(|| panic!("warnings: {answer}"))
+            .iter()
+            .filter(|w| w["rule"] == "material-missing")
+            .cloned()
+            .collect()
+    };
+
+    let mut body: Value =
+        serde_json::from_slice(&golden("510000", "hukou-transfer.canonical.json")).expect("golden");
+    body["materials"]
+        .as_array_mut()
+        .expect("materials")
+        .retain(|m| m["kind"] != "move-in-proof");
+    let checked = sichuan.post("/v1/applications/check", &body);
+    assert_eq!(
+        checked.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&checked.body)
+    );
+    let warned = missing(&checked.json());
+    assert_eq!(warned.len(), 1, "{}", checked.json());
+    assert_eq!(warned[0]["pointer"], "/materials");
+    assert!(
+        warned[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("move-in-proof")),
+        "{warned:?}"
+    );
+    let r = sichuan.post_with(
+        "/v1/applications",
+        &[("Idempotency-Key", "sc-no-move-in-proof")],
+        &body,
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(missing(&r.json()), warned, "{}", r.json());
+    let id = r.json()["id"].as_str().expect("id").to_string();
+
+    // The local form without it: warned at the form's own list of materials.
+    let mut form: Value =
+        serde_json::from_slice(&golden("510000", "hukou-transfer.local.json")).expect("golden");
+    form["CLXX"]
+        .as_array_mut()
+        .expect("CLXX")
+        .retain(|m| m["CLLBDM"] != "move-in-proof");
+    let local = sichuan.post_with(
+        "/v1/regions/510000/forms/hukou-transfer",
+        &[("Idempotency-Key", "sc-no-move-in-proof-local")],
+        &form,
+    );
+    assert_eq!(
+        local.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&local.body)
+    );
+    let warned = missing(&local.json());
+    assert_eq!(warned.len(), 1, "{}", local.json());
+    assert!(
+        warned[0]["pointer"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("/CLXX")),
+        "{warned:?}"
+    );
+    assert!(
+        warned[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("move-in-proof")),
+        "{warned:?}"
+    );
+
+    let r = sichuan.post(
+        &format!("/v1/applications/{id}/forward"),
+        &json!({"materials_checked": true}),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let inbox = chongqing.get("/v1/regions/500000/inbox").json();
+    let line = inbox["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|l| l["app"] == id.as_str())
+        .unwrap_or_else(|| panic!("{id} in the inbox: {inbox}"))
+        .clone();
+    assert_eq!(line["awaiting"], json!(["accept"]), "{line}");
+    let allowed = line["allowed"].as_array().expect("allowed");
+    for action in ["accept", "not-accept", "request-supplement"] {
+        assert!(allowed.contains(&json!(action)), "{action}: {line}");
+    }
+    assert!(!allowed.contains(&json!("approve")), "{line}");
+    // The origin's outbox line lists its own: it may withdraw, it may not accept.
+    let outbox = sichuan.get("/v1/regions/510000/outbox").json();
+    let line = outbox["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|l| l["app"] == id.as_str())
+        .unwrap_or_else(|| panic!("{id} in the outbox: {outbox}"))
+        .clone();
+    assert_eq!(line["allowed"], json!(["withdraw"]), "{line}");
+}
