@@ -125,6 +125,21 @@ fn golden(file: &str) -> Vec<u8> {
 /// [`SIGNED_REGION`] signs its requests with the key made from `seed`: the gateway, that
 /// region's client and its signing key.
 fn signing(name: &str, seed: u8) -> (TempDir, Gateway, Client, SigningKey) {
+    let (dir, gw, tokens, key) = signing_with_tokens(name, seed);
+    let client = gw.client(Some(&tokens[SIGNED_REGION]));
+    (dir, gw, client, key)
+}
+
+/// [`signing`], with every region's token and the operator's instead of the one client.
+fn signing_with_tokens(
+    name: &str,
+    seed: u8,
+) -> (
+    TempDir,
+    Gateway,
+    std::collections::BTreeMap<String, String>,
+    SigningKey,
+) {
     let dir = TempDir::new(name);
     let data = dir.0.join("data");
     let tokens = register_regions(&data);
@@ -139,8 +154,7 @@ fn signing(name: &str, seed: u8) -> (TempDir, Gateway, Client, SigningKey) {
         ],
     );
     let gw = Gateway::start(&data, false);
-    let client = gw.client(Some(&tokens[SIGNED_REGION]));
-    (dir, gw, client, key)
+    (dir, gw, tokens, key)
 }
 
 #[test]
@@ -586,20 +600,7 @@ fn hex_in_capitals_is_read_but_the_canonical_digest_is_lowercase() {
 /// was served the whole local form.)
 #[test]
 fn a_signed_local_forms_body_is_served_only_to_its_signer_and_operators() {
-    let dir = TempDir::new("signed-form-body");
-    let data = dir.0.join("data");
-    let tokens = register_regions(&data);
-    let key = SigningKey::from_bytes(&[11; 32]);
-    common::tongban_on(
-        &data,
-        &[
-            "regions",
-            "key",
-            SIGNED_REGION,
-            &hex(key.verifying_key().as_bytes()),
-        ],
-    );
-    let gw = Gateway::start(&data, false);
+    let (_dir, gw, tokens, key) = signing_with_tokens("signed-form-body", 11);
     let shanghai = gw.client(Some(&tokens[SIGNED_REGION]));
     let guangdong = gw.client(Some(&tokens["440000"]));
     let operator = gw.client(Some(&tokens["operator"]));
