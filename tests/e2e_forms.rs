@@ -1070,7 +1070,8 @@ fn a_retry_refused_by_rules_changed_since_is_answered_with_its_application() {
 /// registration's applicant, legal representative and investor), and a refused body's 422 lists
 /// the warnings beside its errors, as a refused local form's does. (Found by an adapter
 /// author's walkthrough: the canonical route stored the 15 digits, so the same person had two
-/// numbers depending on the route, and its 422 had no `warnings`.)
+/// numbers depending on the route, and its 422 had no `warnings`; an integrator's: the local
+/// form's answer did not warn at all.)
 #[test]
 fn a_legacy_id_number_is_stored_upgraded_by_either_route() {
     const LEGACY: &str = "511602930618071";
@@ -1100,6 +1101,31 @@ fn a_legacy_id_number_is_stored_upgraded_by_either_route() {
         &form,
     );
     assert_eq!(stored(&sichuan, &local)["applicant"]["id_number"], UPGRADED);
+    // An answer's one gb11643-legacy warning, saying the number is stored upgraded, without
+    // the number in clear.
+    let legacy_of = |r: &common::Response| -> Value {
+        let warnings = r.json()["warnings"].clone();
+        let legacy: Vec<&Value> = warnings
+            .as_array()
+            .expect("warnings")
+            .iter()
+            .filter(|w| w["rule"] == "gb11643-legacy")
+            .collect();
+        assert_eq!(legacy.len(), 1, "{warnings}");
+        let message = legacy[0]["message"].as_str().expect("message");
+        assert!(
+            message.contains("升位为 18 位号码存储") && message.contains("stored upgraded"),
+            "{message}"
+        );
+        assert!(!warnings.to_string().contains(LEGACY), "{warnings}");
+        legacy[0].clone()
+    };
+    // The form's caller is told so too, at its own field, as the canonical route's caller is
+    // below (the form route upgraded it without a word).
+    let legacy = legacy_of(&local);
+    assert_eq!(legacy["field"], "QYR_GMSFHM", "{legacy}");
+    assert_eq!(legacy["pointer"], "/QYR_GMSFHM", "{legacy}");
+    assert_eq!(legacy["canonical"], "/applicant/id_number", "{legacy}");
 
     let mut body: Value =
         serde_json::from_slice(&golden("510000", "hukou-transfer.canonical.json")).expect("golden");
@@ -1113,21 +1139,8 @@ fn a_legacy_id_number_is_stored_upgraded_by_either_route() {
         String::from_utf8_lossy(&first.body)
     );
     assert_eq!(stored(&sichuan, &first)["applicant"]["id_number"], UPGRADED);
+    assert_eq!(legacy_of(&first)["pointer"], "/applicant/id_number");
     let warnings = first.json()["warnings"].clone();
-    let legacy: Vec<&Value> = warnings
-        .as_array()
-        .expect("warnings")
-        .iter()
-        .filter(|w| w["rule"] == "gb11643-legacy")
-        .collect();
-    assert_eq!(legacy.len(), 1, "{warnings}");
-    assert_eq!(legacy[0]["pointer"], "/applicant/id_number");
-    let message = legacy[0]["message"].as_str().expect("message");
-    assert!(
-        message.contains("升位为 18 位号码存储") && message.contains("stored upgraded"),
-        "{message}"
-    );
-    assert!(!warnings.to_string().contains(LEGACY), "{warnings}");
     let again = sichuan.post_with("/v1/applications", &key, &body);
     assert_eq!(
         again.status,
@@ -1428,4 +1441,101 @@ fn a_retried_form_whose_id_number_the_gateway_upgraded_is_its_first_application(
 
     let again = guangdong.post_with(route, &key, &form);
     common::resubmitted(&again, &id);
+}
+
+/// Given a 户口迁移 (hukou-transfer) whose materials leave out `move-in-proof`, which the matter's
+/// catalogue marks required, when 四川 checks it, submits it canonical and as its local form,
+/// then each answer warns `material-missing` naming the material (at the caller's own list,
+/// `/CLXX` on the form), the submission is still taken; and once forwarded, the handler's inbox
+/// line says it awaits `accept` and lists every action the handler may take, `not-accept` and
+/// `request-supplement` among them. (Found by an integrator's walkthrough: nothing was said, and
+/// an adapter driven by `awaiting` accepted the incomplete application.)
+#[test]
+fn a_missing_required_material_is_warned_and_the_inbox_lists_every_allowed_action() {
+    let dir = TempDir::new("forms-material-missing");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let tokens = tokens(&data);
+    let sichuan = gw.client(Some(&tokens["510000"]));
+    let chongqing = gw.client(Some(&tokens["500000"]));
+    // The answer's material-missing warnings: one, naming the material left out.
+    let missing = |answer: &Value| -> Vec<Value> {
+        let warned: Vec<Value> = answer["warnings"]
+            .as_array()
+            .unwrap_or_else(|| panic!("warnings: {answer}"))
+            .iter()
+            .filter(|w| w["rule"] == "material-missing")
+            .cloned()
+            .collect();
+        assert_eq!(warned.len(), 1, "{answer}");
+        let message = warned[0]["message"].as_str().expect("message");
+        assert!(message.contains("move-in-proof"), "{message}");
+        warned
+    };
+
+    let mut body: Value =
+        serde_json::from_slice(&golden("510000", "hukou-transfer.canonical.json")).expect("golden");
+    body["materials"]
+        .as_array_mut()
+        .expect("materials")
+        .retain(|m| m["kind"] != "move-in-proof");
+    let checked = sichuan.post("/v1/applications/check", &body);
+    assert_eq!(
+        checked.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&checked.body)
+    );
+    let warned = missing(&checked.json());
+    assert_eq!(warned[0]["pointer"], "/materials");
+    let r = sichuan.post_with(
+        "/v1/applications",
+        &[("Idempotency-Key", "sc-no-move-in-proof")],
+        &body,
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(missing(&r.json()), warned, "{}", r.json());
+    let id = r.json()["id"].as_str().expect("id").to_string();
+
+    // The local form without it: warned at the form's own list of materials.
+    let mut form: Value =
+        serde_json::from_slice(&golden("510000", "hukou-transfer.local.json")).expect("golden");
+    form["CLXX"]
+        .as_array_mut()
+        .expect("CLXX")
+        .retain(|m| m["CLLBDM"] != "move-in-proof");
+    let local = sichuan.post_with(
+        "/v1/regions/510000/forms/hukou-transfer",
+        &[("Idempotency-Key", "sc-no-move-in-proof-local")],
+        &form,
+    );
+    assert_eq!(
+        local.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&local.body)
+    );
+    let warned = missing(&local.json());
+    assert!(
+        warned[0]["pointer"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("/CLXX")),
+        "{warned:?}"
+    );
+
+    let r = sichuan.post(
+        &format!("/v1/applications/{id}/forward"),
+        &json!({"materials_checked": true}),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let line = common::box_line(&chongqing, "500000", "inbox", &id);
+    assert_eq!(line["awaiting"], json!(["accept"]), "{line}");
+    let allowed = line["allowed"].as_array().expect("allowed");
+    for action in ["accept", "not-accept", "request-supplement"] {
+        assert!(allowed.contains(&json!(action)), "{action}: {line}");
+    }
+    assert!(!allowed.contains(&json!("approve")), "{line}");
+    // The origin's outbox line lists its own: it may withdraw, it may not accept.
+    let line = common::box_line(&sichuan, "510000", "outbox", &id);
+    assert_eq!(line["allowed"], json!(["withdraw"]), "{line}");
 }

@@ -3544,31 +3544,13 @@ fn reconciliation_quotes_no_serial_that_may_hold_personal_data() {
 
 /// Given a `holidays.json` whose last listed year (2020) is before every deadline, when the
 /// gateway starts and an application is forwarded, then the start log warns once naming 2020,
-/// the API's deadline says `calendar_covers: false`, the served page marks the deadline, and
+/// the API's deadline and the inbox and outbox lines say `calendar_covers: false`, the served
+/// page marks the deadline, and
 /// replay's JSON gives the calendar as fields (its file and the year it covers through).
 #[test]
 fn a_calendar_behind_the_deadlines_is_said_wherever_they_are_shown() {
-    let dir = TempDir::new("calendar-gap");
-    let data = dir.0.join("data");
-    common::register_regions(&data);
-    std::fs::write(
-        data.join("holidays.json"),
-        r#"{"holidays": ["2020-10-01"]}"#,
-    )
-    .expect("write holidays.json");
-    let mut gw = Gateway::start(&data, false);
-    let (body, origin, handlers) = parties(&gw, &data, "proxy");
-    let id = application(
-        &origin,
-        &body,
-        &[(&origin, "forward", json!({"materials_checked": true}))],
-    );
-    let view = origin.get(&format!("/v1/applications/{id}")).json();
-    assert_eq!(
-        view["deadlines"][0]["calendar_covers"],
-        json!(false),
-        "{view}"
-    );
+    let (_dir, data, mut gw, id, handlers) =
+        forwarded_under_calendar("calendar-gap", "2020-10-01", false);
     let r = handlers[0].get(&format!("/ui/applications/{id}"));
     assert_eq!(r.status, 200);
     let page = String::from_utf8_lossy(&r.body).into_owned();
@@ -3593,6 +3575,64 @@ fn a_calendar_behind_the_deadlines_is_said_wherever_they_are_shown() {
         json!({"source": data.join("holidays.json").display().to_string(), "covered_through": 2020})
     );
     assert_eq!(t["deadlines"][0]["calendar_covers"], json!(false), "{t}");
+}
+
+/// The line of application `id` in `which` box (`inbox`: its lead handler's, `outbox`: its
+/// origin's) as `client` reads it, which must carry a due date; `view` is the application.
+fn box_line(client: &Client, which: &str, view: &Value, id: &str) -> Value {
+    let region = match which {
+        "inbox" => view["handlers"][0].as_str(),
+        _ => view["origin"].as_str(),
+    }
+    .expect("region");
+    let line = common::box_line(client, region, which, id);
+    assert!(line["due"].is_string(), "{line}");
+    line
+}
+
+/// Given a `holidays.json` listing dates into 2099, when an application is forwarded, then its
+/// handler's inbox line and its origin's outbox line carry the due date with
+/// `calendar_covers: true`, as the application's deadline does.
+#[test]
+fn a_calendar_covering_the_due_date_is_said_on_the_box_lines() {
+    forwarded_under_calendar("calendar-covers-box", "2099-10-01", true);
+}
+
+/// A gateway whose `holidays.json` lists the one `holiday`, and a proxy application on it
+/// forwarded: its deadline, its handler's inbox line and its origin's outbox line all say
+/// `calendar_covers: covers` (the lines carried the due date alone, which looked
+/// authoritative). The directory, data directory, gateway, application and handlers' clients.
+fn forwarded_under_calendar(
+    name: &str,
+    holiday: &str,
+    covers: bool,
+) -> (TempDir, std::path::PathBuf, Gateway, String, Vec<Client>) {
+    let dir = TempDir::new(name);
+    let data = dir.0.join("data");
+    common::register_regions(&data);
+    std::fs::write(
+        data.join("holidays.json"),
+        format!(r#"{{"holidays": ["{holiday}"]}}"#),
+    )
+    .expect("write holidays.json");
+    let gw = Gateway::start(&data, false);
+    let (body, origin, handlers) = parties(&gw, &data, "proxy");
+    let id = application(
+        &origin,
+        &body,
+        &[(&origin, "forward", json!({"materials_checked": true}))],
+    );
+    let view = origin.get(&format!("/v1/applications/{id}")).json();
+    assert_eq!(
+        view["deadlines"][0]["calendar_covers"],
+        json!(covers),
+        "{view}"
+    );
+    let line = box_line(&handlers[0], "inbox", &view, &id);
+    assert_eq!(line["calendar_covers"], json!(covers), "{line}");
+    let line = box_line(&origin, "outbox", &view, &id);
+    assert_eq!(line["calendar_covers"], json!(covers), "{line}");
+    (dir, data, gw, id, handlers)
 }
 
 /// Given an application served by a running gateway, when an operator or a party asks

@@ -125,6 +125,21 @@ fn golden(file: &str) -> Vec<u8> {
 /// [`SIGNED_REGION`] signs its requests with the key made from `seed`: the gateway, that
 /// region's client and its signing key.
 fn signing(name: &str, seed: u8) -> (TempDir, Gateway, Client, SigningKey) {
+    let (dir, gw, tokens, key) = signing_with_tokens(name, seed);
+    let client = gw.client(Some(&tokens[SIGNED_REGION]));
+    (dir, gw, client, key)
+}
+
+/// [`signing`], with every region's token and the operator's instead of the one client.
+fn signing_with_tokens(
+    name: &str,
+    seed: u8,
+) -> (
+    TempDir,
+    Gateway,
+    std::collections::BTreeMap<String, String>,
+    SigningKey,
+) {
     let dir = TempDir::new(name);
     let data = dir.0.join("data");
     let tokens = register_regions(&data);
@@ -139,8 +154,7 @@ fn signing(name: &str, seed: u8) -> (TempDir, Gateway, Client, SigningKey) {
         ],
     );
     let gw = Gateway::start(&data, false);
-    let client = gw.client(Some(&tokens[SIGNED_REGION]));
-    (dir, gw, client, key)
+    (dir, gw, tokens, key)
 }
 
 #[test]
@@ -315,8 +329,10 @@ fn signed_requests_over_http() {
     );
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
 
-    // The evidence comes back beside the events, and verifies with the public key alone.
-    let answer = guangdong
+    // The evidence comes back beside the events, and verifies with the public key alone (read
+    // by the signer: the other party is not served the body, see
+    // a_signed_local_forms_body_is_served_only_to_its_signer_and_operators).
+    let answer = shanghai
         .get(&format!("/v1/applications/{id}/events"))
         .json();
     let events = answer["events"].as_array().expect("events");
@@ -573,4 +589,99 @@ fn hex_in_capitals_is_read_but_the_canonical_digest_is_lowercase() {
     ];
     let r = post(&shanghai, path, &headers, &[], &body);
     assert_eq!(problem_type(&r), "signature-invalid");
+}
+
+/// Given a signing region that sends its local form with a field its spec does not have (an
+/// internal note holding a third person's ID number), when it submits it signed, then the field
+/// is warned `unknown-field` as not in the event but kept in the request's evidence; the other
+/// party (the handler) reads the events and the evidence page with the signature record but
+/// without the body, told it is withheld and who is served it; the signing region and an
+/// operator read the body the region signed. (Found by an integrator's walkthrough: every party
+/// was served the whole local form.)
+#[test]
+fn a_signed_local_forms_body_is_served_only_to_its_signer_and_operators() {
+    let (_dir, gw, tokens, key) = signing_with_tokens("signed-form-body", 11);
+    let shanghai = gw.client(Some(&tokens[SIGNED_REGION]));
+    let guangdong = gw.client(Some(&tokens["440000"]));
+    let operator = gw.client(Some(&tokens["operator"]));
+    let third_person = b"110105194912310021";
+    let golden_form = golden("social-security-card.local.xml");
+    let at = golden_form
+        .windows(b"</SQRXX>".len())
+        .position(|w| w == b"</SQRXX>")
+        .expect("the applicant's element");
+    let mut form = golden_form[..at].to_vec();
+    form.extend_from_slice(b"<NBBZ>");
+    form.extend_from_slice(third_person);
+    form.extend_from_slice(b"</NBBZ>");
+    form.extend_from_slice(&golden_form[at..]);
+    let path = "/v1/regions/310000/forms/social-security-card";
+    let r = post(
+        &shanghai,
+        path,
+        &sign(&key, path, &rfc3339(0), &form),
+        &[("Content-Type", "application/xml; charset=GBK")],
+        &form,
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let answer = r.json();
+    let warning = answer["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .find(|w| w["rule"] == "unknown-field")
+        .unwrap_or_else(|| panic!("an unknown-field warning: {answer}"))
+        .clone();
+    assert_eq!(warning["field"], "NBBZ", "{warning}");
+    let message = warning["message"].as_str().expect("message");
+    assert!(
+        message.contains("not in the event")
+            && message.contains("kept in the signed request's evidence"),
+        "{message}"
+    );
+    let id = answer["id"].as_str().expect("id").to_string();
+    let events = format!("/v1/applications/{id}/events");
+    let evidence_of = |client: &Client| {
+        let answer = client.get(&events).json();
+        answer["request_signatures"]
+            .as_object()
+            .expect("signatures")
+            .values()
+            .next()
+            .unwrap_or_else(|| panic!("the submission's evidence: {answer}"))
+            .clone()
+    };
+
+    // The handler: the signature record, without the body, told who holds it.
+    let other = evidence_of(&guangdong);
+    assert_eq!(other["body_base64url"], Value::Null, "{other}");
+    assert_eq!(other["body_sha256"], hex(&Sha256::digest(&form)));
+    let why = other["body_withheld"].as_str().expect("body_withheld");
+    assert!(why.contains("310000") && why.contains("operators"), "{why}");
+    // What it keeps still verifies under the region's key.
+    let canonical = other["canonical"].as_str().expect("canonical");
+    let sig = ed25519_dalek::Signature::from_slice(&unhex(other["sig"].as_str().expect("sig")))
+        .expect("signature");
+    assert!(
+        key.verifying_key()
+            .verify(canonical.as_bytes(), &sig)
+            .is_ok()
+    );
+    let page = guangdong.get(&format!("/ui/applications/{id}"));
+    assert_eq!(page.status, 200);
+    let page = String::from_utf8_lossy(&page.body).into_owned();
+    assert!(page.contains("请求正文不向本方提供"), "{page}");
+    assert!(!page.contains("body_base64url"), "{page}");
+
+    // The signer and an operator: the exact bytes signed.
+    for reader in [&shanghai, &operator] {
+        let kept = evidence_of(reader);
+        assert_eq!(kept["body_withheld"], Value::Null, "{kept}");
+        assert_eq!(
+            base64url_decode(kept["body_base64url"].as_str().expect("body")),
+            form
+        );
+    }
+    let page = operator.get(&format!("/ui/applications/{id}"));
+    assert!(String::from_utf8_lossy(&page.body).contains("body_base64url"));
 }

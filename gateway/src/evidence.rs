@@ -150,7 +150,8 @@ mod tests {
             body_sha256: "cd".into(),
             canonical: "POST\n/v1/applications\n2026-11-23T12:00:00Z\ncd".into(),
             sig: "ef".into(),
-            body_base64url: "e30".into(),
+            body_base64url: Some("e30".into()),
+            body_withheld: None,
         };
         {
             let store = EvidenceStore::open(dir.path()).expect("open");

@@ -82,7 +82,7 @@ fn not_this_event(
 pub fn section(out: &mut String, events: &[&Envelope], requests: &Requests) {
     out.push_str("<h2 id=\"request-signatures\">地区请求签名</h2>");
     out.push_str(
-        "<p>登记了签名公钥的地区，其每个改变状态的请求都带有本地区的 Ed25519 签名。网关把签名连同请求原文保存在日志之外（数据目录的 evidence/），下表逐一用所存内容重新校验：校验通过，说明该请求确由持有该私钥的地区发出，而非网关编造。公钥是否确为该地区当时所用，请以该地区自己的密钥记录为准。未登记公钥的地区只凭令牌调用，其请求没有签名记录；同一日志由多个网关服务时，各网关只保存自己接收的请求签名，其他网关接收的请求也不在此列。</p>",
+        "<p>登记了签名公钥的地区，其每个改变状态的请求都带有本地区的 Ed25519 签名。网关把签名连同请求原文保存在日志之外（数据目录的 evidence/），下表逐一用所存内容重新校验（请求原文只向签名地区与运维人员提供：地方表单的原文含有未进入事件的字段；其他各方看到签名与正文摘要，不看原文）：校验通过，说明该请求确由持有该私钥的地区发出，而非网关编造。公钥是否确为该地区当时所用，请以该地区自己的密钥记录为准。未登记公钥的地区只凭令牌调用，其请求没有签名记录；同一日志由多个网关服务时，各网关只保存自己接收的请求签名，其他网关接收的请求也不在此列。</p>",
     );
     let kept = match requests {
         Requests::Unavailable(why) => {
@@ -119,6 +119,15 @@ pub fn section(out: &mut String, events: &[&Envelope], requests: &Requests) {
             Ok(()) => not_this_event(s, e, previous_at),
         };
         let (class, checked) = match failed {
+            // Served without the body (to a party that did not sign it): the signature over
+            // the digest holds, the body is for the signer and operators to match.
+            None if s.body_base64url.is_none() => (
+                "good",
+                format!(
+                    "<span class=\"ok\">通过</span>（请求正文不向本方提供，只向签名地区 {} 与运维人员提供，由其核对正文摘要）",
+                    isolated(&s.keyid)
+                ),
+            ),
             None => ("good", "<span class=\"ok\">通过</span>".to_string()),
             Some(why) => (
                 "bad",

@@ -838,3 +838,17 @@ pub fn refused(r: &Response, status: u16, slug: &str) -> Value {
     assert_eq!(p["status"], serde_json::json!(status), "{p}");
     p
 }
+
+/// The line of application `id` in `region`'s `which` box (`inbox` or `outbox`), as `client`
+/// reads it; panics, showing the page, when the box has none.
+#[allow(dead_code)]
+pub fn box_line(client: &Client, region: &str, which: &str, id: &str) -> Value {
+    let page = client.get(&format!("/v1/regions/{region}/{which}")).json();
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|l| l["app"] == id)
+        .unwrap_or_else(|| panic!("{id} in {region}'s {which}: {page}"))
+        .clone()
+}

@@ -45,7 +45,15 @@ pub struct RequestSignature {
     /// Lowercase hex Ed25519 signature over `canonical`.
     pub sig: String,
     /// The body bytes as received, unpadded base64url: what `body_sha256` is the digest of.
-    pub body_base64url: String,
+    /// Served only to the signing region and to operators: a local form's body holds the
+    /// province's whole form, the fields the gateway ignored included, which are in no event and
+    /// so are no other party's to read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_base64url: Option<String>,
+    /// Set instead of `body_base64url` where the reader is not served the body: says so and who
+    /// is. Never stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_withheld: Option<String>,
 }
 
 /// Why kept evidence of a signed request does not hold ([`RequestSignature::recheck`]).
@@ -77,16 +85,48 @@ impl RecheckFailure {
 }
 
 impl RequestSignature {
+    /// The record as served to a reader that is neither the signing region nor an operator:
+    /// without the body. A local form's body is the province's whole form, fields the gateway
+    /// answered `unknown-field` (ignored) included, which may hold an internal note or a third
+    /// person's ID number; served to the other party it would be theirs for good. The signature
+    /// and `body_sha256` stay, so the other party can still check that the region signed a
+    /// request with that digest.
+    pub fn withheld(mut self) -> Self {
+        self.body_base64url = None;
+        self.body_withheld = Some(format!(
+            "the body is served only to the signing region {} and to operators (it may hold \
+             fields of the region's local form that are in no event); they can check it against \
+             body_sha256, which the signature covers",
+            self.keyid
+        ));
+        self
+    }
+
+    /// This record as `reader` may be served it: whole to the signing region and to operators,
+    /// without the body to anyone else ([`RequestSignature::withheld`]).
+    pub fn served_to(self, reader: &crate::auth::Principal) -> Self {
+        match reader {
+            crate::auth::Principal::Operator { .. } => self,
+            crate::auth::Principal::Region { code, .. } if *code == self.keyid => self,
+            crate::auth::Principal::Region { .. } => self.withheld(),
+        }
+    }
+
     /// Checks the kept evidence again, as anyone holding it and nothing else can: the body kept
     /// is the one digested, the signed string is made of the parts kept, and the signature
     /// verifies under the public key kept. Whether that key was the region's then is for the
     /// checker to know (the region's own record of its keys); the freshness of `Date` was
     /// judged when the request came and is not judged again.
+    ///
+    /// Evidence served without its body ([`RequestSignature::withheld`]) is checked without the
+    /// first step: the signature still binds `body_sha256`, which the signer and operators can
+    /// match with the body they are served.
     pub fn recheck(&self) -> Result<(), RecheckFailure> {
-        let body =
-            crate::hex::base64url_decode(&self.body_base64url).ok_or(RecheckFailure::Body)?;
-        if crate::hex::encode(&Sha256::digest(&body)) != self.body_sha256 {
-            return Err(RecheckFailure::Digest);
+        if let Some(kept) = &self.body_base64url {
+            let body = crate::hex::base64url_decode(kept).ok_or(RecheckFailure::Body)?;
+            if crate::hex::encode(&Sha256::digest(&body)) != self.body_sha256 {
+                return Err(RecheckFailure::Digest);
+            }
         }
         if canonical_string(&self.method, &self.path, &self.date, &self.body_sha256)
             != self.canonical
@@ -285,7 +325,8 @@ pub fn verify(
         body_sha256: actual,
         canonical,
         sig,
-        body_base64url: crate::hex::base64url(parts.body),
+        body_base64url: Some(crate::hex::base64url(parts.body)),
+        body_withheld: None,
     })
 }
 
@@ -310,7 +351,8 @@ pub fn signed_evidence(
         body_sha256: digest,
         sig: key.sign_bytes(canonical.as_bytes()),
         canonical,
-        body_base64url: crate::hex::base64url(body),
+        body_base64url: Some(crate::hex::base64url(body)),
+        body_withheld: None,
     }
 }
 
@@ -483,11 +525,11 @@ mod tests {
         };
         let other = crate::hex::base64url(br#"{"expected_seq":1,"materials_checked":false}"#);
         assert_eq!(
-            changed(&|e| e.body_base64url = other.clone()),
+            changed(&|e| e.body_base64url = Some(other.clone())),
             Err(RecheckFailure::Digest)
         );
         assert_eq!(
-            changed(&|e| e.body_base64url.push('=')),
+            changed(&|e| e.body_base64url = e.body_base64url.clone().map(|b| b + "=")),
             Err(RecheckFailure::Body)
         );
         assert_eq!(
@@ -505,6 +547,19 @@ mod tests {
         assert_eq!(
             changed(&|e| e.sig = sign(&key, "something else")),
             Err(RecheckFailure::Signature)
+        ); // Served without its body to a reader other than the signer and operators: the body is
+        // gone, the reader is told who holds it, and the signature still rechecks (and a
+        // changed path is still caught).
+        let withheld = kept.clone().withheld();
+        assert_eq!(withheld.body_base64url, None);
+        let why = withheld.body_withheld.clone().expect("says it is withheld");
+        assert!(
+            why.contains("signing region 440000") && why.contains("operators"),
+            "{why}"
         );
+        assert_eq!(withheld.recheck(), Ok(()));
+        let mut moved = withheld.clone();
+        moved.path = "/v1/applications/a/accept".into();
+        assert_eq!(moved.recheck(), Err(RecheckFailure::Canonical));
     }
 }

@@ -23,7 +23,7 @@ use tongban_schemas::{Mode, matters};
 
 use super::application::{Application, Role};
 use super::error::DomainError;
-use super::lifecycle::{Command, Event};
+use super::lifecycle::{Action, Command, Event};
 use super::status::Status;
 
 /// Decides `command` by `region` against `state` (None: the application does not exist yet).
@@ -54,8 +54,12 @@ pub fn decide(
             });
         }
     };
-    let action = command.action().map(|a| a.as_str()).unwrap_or("submit");
-    let role = app.role_of(region).ok_or_else(|| DomainError::NotAParty {
+    let Some(act) = command.action() else {
+        unreachable_submit(app)?;
+        return Ok(command.into_event());
+    };
+    // Known before the body is looked at: not a party is said before the body's own faults.
+    app.role_of(region).ok_or_else(|| DomainError::NotAParty {
         app: app.id.clone(),
         region: region.to_string(),
     })?;
@@ -65,6 +69,39 @@ pub fn decide(
     if let Some(fault) = body_faults(&command).into_iter().next() {
         return Err(fault);
     }
+    permitted(app, region, act)?;
+    // 异地代收代办: the origin's window checks the applicant's identity and materials before it
+    // hands them on; the forward is the record that it did.
+    if let Command::Forward(f) = &command
+        && app.mode == Mode::Proxy
+        && !f.materials_checked
+    {
+        return Err(DomainError::MaterialsNotChecked);
+    }
+    Ok(command.into_event())
+}
+
+/// Every action `region` may take next on `app`, whatever its body would say: what an inbox
+/// line lists beside what the application waits for ([`Application::awaiting`] names only the
+/// expected step: a lead handler awaited to accept may also refuse or request a supplement).
+pub fn allowed(app: &Application, region: &str) -> Vec<Action> {
+    Action::ALL
+        .iter()
+        .copied()
+        .filter(|a| permitted(app, region, *a).is_ok())
+        .collect()
+}
+
+/// Whether `region` may take `act` on `app` as it stands: its role, the state, and what the
+/// application's history rules out (a second 补正告知 or extension, a part done twice, approval
+/// with parts outstanding, withdrawal after a part). The one statement of these rules, which
+/// [`decide`] and [`allowed`] both ask; what depends on the body is [`decide`]'s.
+fn permitted(app: &Application, region: &str, act: Action) -> Result<(), DomainError> {
+    let action = act.as_str();
+    let role = app.role_of(region).ok_or_else(|| DomainError::NotAParty {
+        app: app.id.clone(),
+        region: region.to_string(),
+    })?;
     let need = |allowed: &[Role], label: &'static str| -> Result<(), DomainError> {
         if allowed.contains(&role) {
             Ok(())
@@ -91,23 +128,16 @@ pub fn decide(
     const LEAD: &[Role] = &[Role::LeadHandler];
     const DECIDING: &[Status] = &[Status::Accepted, Status::PartCompleted];
 
-    match &command {
-        Command::Submit(_) => unreachable_submit(app),
-        Command::Forward(f) => {
+    match act {
+        Action::Forward => {
             need(ORIGIN, "origin")?;
-            in_state(&[Status::Submitted])?;
-            // 异地代收代办: the origin's window checks the applicant's identity and materials
-            // before it hands them on; the forward is the record that it did.
-            if app.mode == Mode::Proxy && !f.materials_checked {
-                return Err(DomainError::MaterialsNotChecked);
-            }
-            Ok(())
+            in_state(&[Status::Submitted])
         }
-        Command::Accept(_) => {
+        Action::Accept => {
             need(LEAD, "lead handler")?;
             in_state(&[Status::Forwarded, Status::Supplemented])
         }
-        Command::NotAccept(_) => {
+        Action::NotAccept => {
             need(LEAD, "lead handler")?;
             in_state(&[
                 Status::Forwarded,
@@ -115,7 +145,7 @@ pub fn decide(
                 Status::SupplementRequested,
             ])
         }
-        Command::RequestSupplement(_) => {
+        Action::RequestSupplement => {
             need(LEAD, "lead handler")?;
             in_state(&[Status::Forwarded, Status::Supplemented])?;
             if app.supplement_requested {
@@ -123,19 +153,19 @@ pub fn decide(
             }
             Ok(())
         }
-        Command::Supplement(_) => {
+        Action::Supplement => {
             need(ORIGIN, "origin")?;
             in_state(&[Status::SupplementRequested])
         }
-        Command::Suspend(_) => {
+        Action::Suspend => {
             need(LEAD, "lead handler")?;
             in_state(DECIDING)
         }
-        Command::Resume(_) => {
+        Action::Resume => {
             need(LEAD, "lead handler")?;
             in_state(&[Status::Suspended])
         }
-        Command::ExtendDeadline(_) => {
+        Action::ExtendDeadline => {
             need(LEAD, "lead handler")?;
             in_state(&[Status::Accepted, Status::PartCompleted, Status::Suspended])?;
             if app.deadline_extended {
@@ -143,7 +173,7 @@ pub fn decide(
             }
             Ok(())
         }
-        Command::CompletePart(_) => {
+        Action::CompletePart => {
             need(&[Role::LeadHandler, Role::Handler], "handlers")?;
             // Said before the state: no state of this application will ever allow it.
             if app.mode != Mode::Joint {
@@ -165,11 +195,11 @@ pub fn decide(
             }
             Ok(())
         }
-        Command::Deny(_) => {
+        Action::Deny => {
             need(LEAD, "lead handler")?;
             in_state(DECIDING)
         }
-        Command::Approve(_) => {
+        Action::Approve => {
             need(LEAD, "lead handler")?;
             in_state(DECIDING)?;
             let outstanding = app.parts_outstanding();
@@ -181,11 +211,11 @@ pub fn decide(
             }
             Ok(())
         }
-        Command::IssueResult(_) => {
+        Action::IssueResult => {
             need(LEAD, "lead handler")?;
             in_state(&[Status::Approved])
         }
-        Command::Deliver(_) => {
+        Action::Deliver => {
             need(
                 &[Role::Origin, Role::LeadHandler],
                 "origin or the lead handler",
@@ -195,7 +225,7 @@ pub fn decide(
         // 撤回 before the decision; in joint mode (多地联办) only while no handler has completed
         // its part: a part done (the 迁出地 has moved the record out) is an authority's act
         // that a withdrawal would leave standing with no application behind it.
-        Command::Withdraw(_) => {
+        Action::Withdraw => {
             need(ORIGIN, "origin")?;
             in_state(&[
                 Status::Submitted,
@@ -213,8 +243,7 @@ pub fn decide(
             }
             Ok(())
         }
-    }?;
-    Ok(command.into_event())
+    }
 }
 
 /// Everything wrong with `command`'s body whatever the state, in the body's order: each text that

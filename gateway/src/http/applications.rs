@@ -599,7 +599,7 @@ pub async fn events<L: EventLog>(
         // Outside the envelopes: the hash-chained contract stays exactly as it is, and the
         // evidence verifies on its own with the signing region's public key
         // (docs/signed-requests.md).
-        let request_signatures = s.gateway.request_evidence(&history.events)?;
+        let request_signatures = s.gateway.request_evidence(&principal, &history.events)?;
         Ok::<_, Problem>((history, request_signatures))
     };
     // Written out in its turn ([`super::histories`]), from the events themselves (no copy as a
@@ -659,7 +659,7 @@ async fn events_page<L: EventLog>(
             .events_page(&principal, &id, after, limit)
             .await
             .map_err(Problem::reading)?;
-        let request_signatures = s.gateway.request_evidence(&page.events)?;
+        let request_signatures = s.gateway.request_evidence(&principal, &page.events)?;
         Ok::<_, Problem>((page, request_signatures))
     };
     // A page of a long history takes its turn as the whole history does: it holds up to 1,000

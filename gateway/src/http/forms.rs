@@ -291,7 +291,7 @@ pub async fn submit<L: EventLog>(
         &bytes,
         super::signed::Exempt::WithIdempotencyKey,
     )?;
-    let translation = match translated(&s, adapter, &bytes, content_type.as_deref())? {
+    let mut translation = match translated(&s, adapter, &bytes, content_type.as_deref())? {
         Ok(t) => t,
         Err(r) => {
             // A retry of a form an earlier sending under this key submitted, taken under other
@@ -305,6 +305,9 @@ pub async fn submit<L: EventLog>(
             return Ok(earlier.unwrap_or_else(|| rejected(adapter, &r)));
         }
     };
+    if signed.is_some() {
+        kept_in_evidence(&mut translation.warnings);
+    }
     s.quotas.charge(&principal, bytes.len())?;
     // The adapter checked the canonical body in full; the gate takes it without a second check.
     let (status, headers, outcome) =
@@ -326,6 +329,16 @@ pub async fn submit<L: EventLog>(
         m.insert("warnings".into(), warnings);
     }
     Ok((status, headers, Json(body)).into_response())
+}
+
+/// What a field ignored as `unknown-field` becomes on a signed request: it is in no event, but
+/// the signed body that holds it is kept as the request's evidence (served to the signing region
+/// and to operators, docs/signed-requests.md), so "ignored" alone would tell the province it is
+/// gone.
+fn kept_in_evidence(warnings: &mut [tongban_adapters::LocalProblem]) {
+    for w in warnings.iter_mut().filter(|w| w.rule == "unknown-field") {
+        w.message = "本地区规格中没有此字段，未写入事件；但本请求已签名，含此字段的请求原文作为请求证据保存，向本地区与运维人员提供 (field not in this region's spec: not in the event, but kept in the signed request's evidence, which this region and operators are served)".into();
+    }
 }
 
 /// The canonical submission of an application, as its adapters read it.

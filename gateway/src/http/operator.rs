@@ -201,7 +201,7 @@ pub async fn dispute_page<L: EventLog>(
         as_stored(&s, &principal, &id),
         |(events, positions, cursors)| {
             let events = Placed::new(&events, &positions);
-            page(&s, tools, events, &as_of, &gateway, &cursors).map(|page| {
+            page(&s, &principal, tools, events, &as_of, &gateway, &cursors).map(|page| {
                 super::histories::Built {
                     content_type: "text/html; charset=utf-8",
                     bytes: page.into_bytes(),
@@ -235,9 +235,11 @@ async fn as_stored<L: EventLog>(
     Ok((events, positions, cursors))
 }
 
-/// The evidence page of `events`, as of `as_of`, served by `gateway`.
+/// The evidence page of `events`, as of `as_of`, served by `gateway` to `reader` (who is served
+/// the regions' signed request bodies only where it signed them or is an operator).
 fn page<L: EventLog>(
     s: &AppState<L>,
+    reader: &crate::auth::Principal,
     tools: &Arc<dyn OperatorTools>,
     events: Placed<'_>,
     as_of: &AsOf,
@@ -253,10 +255,13 @@ fn page<L: EventLog>(
         .collect();
     // The regions' own signatures over the requests behind the events, kept beside the log. A
     // store that does not read now costs the page that section, not the page.
-    let requests = s.gateway.request_evidence(events.events).map_err(|e| {
-        tracing::warn!(error = %e, "the dispute page could not read the request evidence");
-        e.to_string()
-    });
+    let requests = s
+        .gateway
+        .request_evidence(reader, events.events)
+        .map_err(|e| {
+            tracing::warn!(error = %e, "the dispute page could not read the request evidence");
+            e.to_string()
+        });
     tools
         .dispute_page(
             events,

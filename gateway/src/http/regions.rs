@@ -83,7 +83,7 @@ pub async fn inbox<L: EventLog>(
         .gateway
         .inbox(&principal, &region, after(&paging)?, limit)
         .await?;
-    Ok(Json(page(&region, items, limit)))
+    Ok(Json(page(&region, items, limit, &s.gateway.calendar)))
 }
 
 pub async fn outbox<L: EventLog>(
@@ -98,7 +98,7 @@ pub async fn outbox<L: EventLog>(
         .gateway
         .outbox(&principal, &region, after(&paging)?, limit)
         .await?;
-    Ok(Json(page(&region, items, limit)))
+    Ok(Json(page(&region, items, limit, &s.gateway.calendar)))
 }
 
 /// `?at=` of the statistics; unknown parameters are refused, as on every route.
@@ -163,24 +163,50 @@ pub struct BoxLine {
     /// Whether `due` (the earliest running clock's last day) is past, by the Beijing date of the
     /// answer. A paused clock is not running, so it makes no line overdue; false without `due`.
     pub overdue: bool,
+    /// With `due` only: whether the gateway's holiday calendar lists dates for the year `due`
+    /// falls in, as the application's own deadlines say. False: counted Monday to Friday without
+    /// that year's holidays and 调休 (元旦 counted as a working day), so the law may make it due
+    /// earlier than shown; staff reading the list are told so here, not only on the application.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calendar_covers: Option<bool>,
 }
 
 impl BoxLine {
-    /// `entry` as it stands at `now`.
-    pub fn of(entry: crate::projections::BoxEntry, now: crate::time::Timestamp) -> BoxLine {
+    /// `entry` as it stands at `now`, its due date judged against `cal`.
+    pub fn of(
+        entry: crate::projections::BoxEntry,
+        now: crate::time::Timestamp,
+        cal: &crate::domain::calendar::Calendar,
+    ) -> BoxLine {
         let overdue = entry
             .due
             .as_deref()
             .is_some_and(|due| crate::domain::deadlines::overdue_at(due, now));
-        BoxLine { entry, overdue }
+        let calendar_covers = entry
+            .due
+            .as_deref()
+            .map(|due| crate::time::CivilDate::parse(due).is_some_and(|day| cal.covers(day)));
+        BoxLine {
+            entry,
+            overdue,
+            calendar_covers,
+        }
     }
 }
 
 /// A page of a box, with `next` (the `after` of the following page) when the page is full.
-fn page(region: &str, items: Vec<crate::projections::BoxEntry>, limit: usize) -> Value {
+fn page(
+    region: &str,
+    items: Vec<crate::projections::BoxEntry>,
+    limit: usize,
+    cal: &crate::domain::calendar::Calendar,
+) -> Value {
     let next = next_after(&items, limit, |i| &i.app);
     let now = crate::time::Timestamp::now();
-    let items: Vec<BoxLine> = items.into_iter().map(|e| BoxLine::of(e, now)).collect();
+    let items: Vec<BoxLine> = items
+        .into_iter()
+        .map(|e| BoxLine::of(e, now, cal))
+        .collect();
     json!({"region": region, "items": items, "next": next})
 }
 

@@ -155,8 +155,15 @@ pub struct BoxEntry {
     pub matter: String,
     pub mode: String,
     pub status: String,
-    /// What the application waits for from this region (inbox), or from whom (outbox).
+    /// What the application waits for from this region (inbox), or from whom (outbox): the
+    /// expected next step, not every action allowed.
     pub awaiting: Vec<String>,
+    /// Every action the box's region may take next (inbox: the awaited region; outbox: the
+    /// origin), as the lifecycle would allow it now: a lead handler awaited to `accept` may also
+    /// `not-accept` or `request-supplement`, an origin may `withdraw`. Absent on a line written by
+    /// a build before it (until the application's next event or `tongban rebuild`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Vec<String>>,
     pub updated_at: String,
     /// The earliest running deadline's due date, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1691,12 +1698,18 @@ impl ProjectionStore {
                 .map(|d| d.due.clone())
                 .min();
             let awaiting = view.state.awaiting();
-            let entry = |actions: Vec<String>| BoxEntry {
+            let entry = |actions: Vec<String>, region: &str| BoxEntry {
                 app: app.clone(),
                 matter: view.state.matter.clone(),
                 mode: view.state.mode.as_str().to_string(),
                 status: view.state.status.as_str().to_string(),
                 awaiting: actions,
+                allowed: Some(
+                    crate::domain::decide::allowed(&view.state, region)
+                        .into_iter()
+                        .map(|a| a.as_str().to_string())
+                        .collect(),
+                ),
                 updated_at: view.updated_at.clone(),
                 due: due.clone(),
                 held: held.contains_key(app),
@@ -1712,7 +1725,7 @@ impl ProjectionStore {
                 out.ops.push(Op::Insert(
                     Ks::Inbox,
                     box_key(region, app),
-                    json(&entry(actions))?,
+                    json(&entry(actions, region))?,
                 ));
             }
             let origin_key = box_key(&view.state.origin, app);
@@ -1724,7 +1737,7 @@ impl ProjectionStore {
                 out.ops.push(Op::Insert(
                     Ks::Outbox,
                     origin_key,
-                    json(&entry(waiting_on))?,
+                    json(&entry(waiting_on, &view.state.origin))?,
                 ));
             }
         }

@@ -384,16 +384,19 @@ impl<L: EventLog> Gateway<L> {
     }
 
     /// The request evidence of those `events` that were appended for signed requests, by event id
-    /// (only for events the caller may already read).
+    /// (only for events the caller may already read), as `reader` may be served it: the signed
+    /// body only to the region that signed it and to operators
+    /// ([`RequestSignature::served_to`]).
     pub fn request_evidence(
         &self,
+        reader: &crate::auth::Principal,
         events: &[Envelope],
     ) -> Result<std::collections::BTreeMap<String, RequestSignature>, ServiceError> {
         let mut out = std::collections::BTreeMap::new();
         if let Some(store) = &self.evidence {
             for e in events {
                 if let Some(sig) = store.get(&e.id)? {
-                    out.insert(e.id.clone(), sig);
+                    out.insert(e.id.clone(), sig.served_to(reader));
                 }
             }
         }

@@ -14,6 +14,17 @@ use crate::violation::Violation;
 /// The rule of the check's finding that a number is in the 15-digit form.
 pub const LEGACY: &str = "gb11643-legacy";
 
+/// The warning's words for the 15-digit number `raw`, shown masked: one message whichever route
+/// the number came by (a canonical body's check, a local form's `id-number` transform), since it
+/// is stored upgraded on both.
+pub fn upgraded_message(raw: &str) -> String {
+    format!(
+        "公民身份号码 {} 为 15 位旧号，按 GB 11643 升位为 18 位号码存储 (a 15-digit legacy number: \
+         it is stored upgraded to 18 characters)",
+        crate::mask::id_number(raw)
+    )
+}
+
 /// Replaces every number `warnings` reports in the legacy form (rule [`LEGACY`], at its pointer
 /// in `body`) by its 18-character form. Returns each number replaced as it was sent, with its
 /// pointer: what the submitter sent is still what its idempotent retry is recognised by. A

@@ -295,11 +295,7 @@ fn person(obj: &Map<String, Value>) -> Vec<Finding> {
         out.push(warning(
             crate::matters::legacy_ids::LEGACY,
             "/id_number",
-            format!(
-                "公民身份号码 {} 为 15 位旧号，按 GB 11643 升位为 18 位号码存储 (a 15-digit \
-                 legacy number: it is stored upgraded to 18 characters)",
-                masked()
-            ),
+            crate::matters::legacy_ids::upgraded_message(raw),
         ));
     }
     if !gb2260::is_known(id.region()) {
