@@ -20,6 +20,12 @@ use crate::problem::{LocalProblem, Mask};
 use crate::spec::{Format, UnknownFields, XmlSpec};
 use crate::transform::{self, Transform, text};
 
+/// The words of an `unknown-field` warning under `warn`: the field is in no event. The gateway
+/// says otherwise for a signed request, whose body is kept as evidence, and keeps what follows
+/// these words (the field a name most likely slipped from).
+pub const UNKNOWN_FIELD_IGNORED: &str =
+    "本地区规格中没有此字段，已忽略 (field not in this region's spec)";
+
 /// More items than this in one local list is refused: the limit a canonical body's lists are
 /// held to (`max-items`), so a list is refused through an adapter exactly when it would be on
 /// the canonical route, and before the adapter translates every item of a longer one.
@@ -1184,7 +1190,7 @@ impl Adapter {
                 UnknownFields::Reject => {
                     "本地区规格中没有此字段，表单被拒收 (field not in this region's spec: the form is refused)"
                 }
-                _ => "本地区规格中没有此字段，已忽略 (field not in this region's spec)",
+                _ => UNKNOWN_FIELD_IGNORED,
             };
             let names = spec_names(&self.fields);
             for pointer in unknown {

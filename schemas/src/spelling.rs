@@ -41,6 +41,10 @@ fn distance(a: &[char], b: &[char]) -> usize {
     row[b.len()]
 }
 
+/// Names longer than this are matched to none by [`near`]: longer than any field or parameter
+/// name, so only a made-up name, which would cost its length times the spec's to compare.
+const MAX_NAME: usize = 64;
+
 /// The name of `names` that `given` most likely misspells: one spelt alike ([`spelt_alike`]),
 /// else the nearest within two edits of it once folded (`SFDZDZM` for `SFDZZM`), the first of
 /// the nearest when several are as near.
@@ -50,6 +54,11 @@ fn distance(a: &[char], b: &[char]) -> usize {
 /// between names of two or three letters (`XM`, `MZ`) two edits are any name, and would suggest
 /// a field the caller never meant.
 pub fn near<'a>(given: &str, names: impl IntoIterator<Item = &'a str> + Clone) -> Option<&'a str> {
+    // A name longer than any field's is near none: it is not compared (a name of a megabyte
+    // compared with every field cost a second of a worker's CPU per form, found by a review).
+    if given.chars().count() > MAX_NAME {
+        return None;
+    }
     if let Some(alike) = spelt_alike(given, names.clone()) {
         return Some(alike);
     }
@@ -59,6 +68,10 @@ pub fn near<'a>(given: &str, names: impl IntoIterator<Item = &'a str> + Clone) -
         .filter(|name| !name.is_empty())
         .filter_map(|name| {
             let folded: Vec<char> = folded(name).chars().collect();
+            // Lengths more than two apart are more than two edits apart: not compared.
+            if given.len().abs_diff(folded.len()) > 2 {
+                return None;
+            }
             let d = distance(&given, &folded);
             let shorter = given.len().min(folded.len());
             (d <= 2 && d * 2 < shorter).then_some((d, name))
@@ -101,5 +114,20 @@ mod tests {
         assert_eq!(spelt_alike("LIMIT", takes), Some("limit"));
         assert_eq!(spelt_alike("limt", takes), None);
         assert_eq!(distance(&['a', 'b'], &['b', 'a']), 2);
+    }
+
+    /// Given a made-up name longer than any field's, when it is looked up, then it is near none,
+    /// however near it is: it is not compared letter by letter with each field (a name of a
+    /// megabyte did that, for a second of CPU per form).
+    #[test]
+    fn a_name_longer_than_any_field_is_near_none() {
+        let long_field = "A".repeat(MAX_NAME);
+        assert_eq!(
+            near(&"A".repeat(MAX_NAME - 1), [long_field.as_str()]),
+            Some(long_field.as_str())
+        );
+        assert_eq!(near(&"A".repeat(MAX_NAME + 1), [long_field.as_str()]), None);
+        let huge = format!("SFDZZM{}", "X".repeat(1 << 20));
+        assert_eq!(near(&huge, ["SFDZZM"]), None);
     }
 }

@@ -94,10 +94,12 @@ fn query_problem(rejection: &QueryRejection) -> Problem {
             list => format!("only {list}"),
         };
         // A name that is one the route takes but for its spelling is named as given: it holds
-        // nothing but that name's letters.
-        let (name, pointer) = match (meant, super::shown::code(raw_name)) {
-            (Some(_), _) | (None, true) => (raw_name.to_string(), format!("query:{raw_name}")),
-            (None, false) => (super::shown::name(raw_name), "query".to_string()),
+        // nothing but that name's letters (and as many `_` and `-` as it likes, so only up to a
+        // parameter name's length: `l-i-m-i-t-----…` of 16 KiB was sent back twice).
+        let alike = meant.is_some() && is_parameter_name(raw_name);
+        let (name, pointer) = match (alike, super::shown::code(raw_name)) {
+            (true, _) | (false, true) => (raw_name.to_string(), format!("query:{raw_name}")),
+            (false, false) => (super::shown::name(raw_name), "query".to_string()),
         };
         let hint = meant
             .map(|meant| format!("did you mean {meant}? "))
@@ -392,6 +394,12 @@ mod tests {
             assert!(!p.detail.contains("did you mean"), "{text}");
             assert!(!text.contains("13800138000"), "{text}");
         }
+        // Spelt alike but longer than any parameter name: meant, and not sent back as given.
+        let long = format!("l{}imit", "-".repeat(200));
+        let p = refused(&format!("{long}=1"));
+        let text = serde_json::to_string(&p).expect("json");
+        assert!(p.detail.contains("did you mean limit?"), "{text}");
+        assert!(!text.contains(&long), "{text}");
         assert_eq!(
             meant("After_Seq", ["after_seq", "limit"].into_iter()),
             Some("after_seq")

@@ -334,10 +334,15 @@ pub async fn submit<L: EventLog>(
 /// What a field ignored as `unknown-field` becomes on a signed request: it is in no event, but
 /// the signed body that holds it is kept as the request's evidence (served to the signing region
 /// and to operators, docs/signed-requests.md), so "ignored" alone would tell the province it is
-/// gone.
+/// gone. What follows the adapter's words (the field the name most likely slipped from) stays.
 fn kept_in_evidence(warnings: &mut [tongban_adapters::LocalProblem]) {
+    const KEPT: &str = "本地区规格中没有此字段，未写入事件；但本请求已签名，含此字段的请求原文作为请求证据保存，向本地区与运维人员提供 (field not in this region's spec: not in the event, but kept in the signed request's evidence, which this region and operators are served)";
     for w in warnings.iter_mut().filter(|w| w.rule == "unknown-field") {
-        w.message = "本地区规格中没有此字段，未写入事件；但本请求已签名，含此字段的请求原文作为请求证据保存，向本地区与运维人员提供 (field not in this region's spec: not in the event, but kept in the signed request's evidence, which this region and operators are served)".into();
+        let rest = w
+            .message
+            .strip_prefix(tongban_adapters::engine::UNKNOWN_FIELD_IGNORED)
+            .unwrap_or("");
+        w.message = format!("{KEPT}{rest}");
     }
 }
 
