@@ -1120,6 +1120,42 @@ fn a_history_on_a_stream_is_read_a_page_at_a_time() {
     assert!(said.contains("(seq 23)"), "{past}");
 }
 
+/// Given an application on a stream holding a copy of its seq 2 and, after it, a message on its
+/// subject naming it that does not read as an event (a newer build's event during a rolling
+/// upgrade, or damage), when a party asks for its events (whole and a page), then the history is
+/// refused 500 `log-corrupt` naming the unreadable message's position (and the page after its
+/// last event, read from the whole), not served shorter than
+/// the log beside the copy. (It was answered 200 with the first two events: the whole log's read
+/// leaves out what is not an event, and the copy alone was named.)
+#[test]
+fn a_history_beside_a_copy_is_refused_while_its_subject_holds_an_unreadable_message_of_it() {
+    let nats = NatsServer::start();
+    let dir = TempDir::new("nats-copy-and-unreadable");
+    let data = dir.0.join("data");
+    let gw = start_on_nats(&data, true, &nats);
+    let (origin, id) = forwarded(&gw, &data, "copy-unreadable-1");
+    publish_again(&nats, |_| {});
+    let (_, unreadable) = publish_after_last(&nats, |last| {
+        let newer = json!({"app": id, "seq": 3, "from_a_newer_build": true});
+        (last.subject.to_string(), newer.to_string().into_bytes())
+    });
+    for path in [
+        format!("/v1/applications/{id}/events"),
+        format!("/v1/applications/{id}/events?after_seq=2"),
+    ] {
+        let r = origin.get(&path);
+        let body = String::from_utf8_lossy(&r.body);
+        assert_eq!(r.status, 500, "{path}: {body}");
+        let p = r.json();
+        assert_eq!(p["type"], json!("urn:tongban:problem:log-corrupt"), "{p}");
+        let detail = p["detail"].as_str().expect("detail");
+        assert!(
+            detail.contains(&format!("log position {unreadable} ")),
+            "{path}: {detail}"
+        );
+    }
+}
+
 /// An application submitted (under Idempotency-Key `key`) and forwarded by the example's origin
 /// on `gw`: the origin's client and the application's id.
 fn forwarded(gw: &Gateway, data: &std::path::Path, key: &str) -> (Client, String) {

@@ -134,12 +134,42 @@ impl<L: EventLog> Gateway<L> {
             return Err(refused.into());
         }
         if let Some(history) = History::beside_later(stored, &breaks, &key) {
-            return Ok(history);
+            return self.only_later_refused(app, refused, history).await;
         }
         Err(ServiceError::Broken(Box::new(BrokenHistory {
             app: app.to_string(),
             breaks,
         })))
+    }
+
+    /// `history`, served beside the later events under a seq it holds, when they are all that
+    /// made the application's own read fail (`refused`, at one of their positions), and nothing
+    /// else on its subject does: the whole log's read ([`Gateway::stored`]) leaves out what does
+    /// not read as an event, so a message naming the application that this build cannot read
+    /// (a newer build's genuine event during a rolling upgrade, or damage) would otherwise be
+    /// left out of a history answered 200, shorter than the log, while actions refuse. The read
+    /// an action makes passes over the later events and refuses such a message, at its
+    /// position; that refusal (or any other but one at a later event's position) is answered.
+    async fn only_later_refused(
+        &self,
+        app: &str,
+        refused: LogError,
+        history: History,
+    ) -> Result<History, ServiceError> {
+        let later = |e: &LogError| {
+            matches!(e, LogError::Corrupt { position, .. }
+                if history.not_history.iter().any(|b| b.position == *position))
+        };
+        if !later(&refused) {
+            return Err(refused.into());
+        }
+        match self.log.read_after(app, 0, 0).await {
+            Ok(_) => Ok(history),
+            // Another event under the last seq that the seals do not settle is refused by that
+            // read, at its position: one of the later events, named beside the history.
+            Err(e) if later(&e) => Ok(history),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// One page of `app`'s events: those after its seq `after`, at most `limit` of them, for its
