@@ -1448,8 +1448,10 @@ fn a_retried_form_whose_id_number_the_gateway_upgraded_is_its_first_application(
 /// then each answer warns `material-missing` naming the material (at the caller's own list,
 /// `/CLXX` on the form), the submission is still taken; and once forwarded, the handler's inbox
 /// line says it awaits `accept` and lists every action the handler may take, `not-accept` and
-/// `request-supplement` among them. (Found by an integrator's walkthrough: nothing was said, and
-/// an adapter driven by `awaiting` accepted the incomplete application.)
+/// `request-supplement` among them, the origin's outbox line `withdraw`, and the application's
+/// view (`GET /v1/applications/{id}`) gives each of them the same `allowed` as its line, an
+/// operator none. (Found by an integrator's walkthrough: nothing was said, and an adapter driven
+/// by `awaiting` accepted the incomplete application.)
 #[test]
 fn a_missing_required_material_is_warned_and_the_inbox_lists_every_allowed_action() {
     let dir = TempDir::new("forms-material-missing");
@@ -1538,4 +1540,14 @@ fn a_missing_required_material_is_warned_and_the_inbox_lists_every_allowed_actio
     // The origin's outbox line lists its own: it may withdraw, it may not accept.
     let line = common::box_line(&sichuan, "510000", "outbox", &id);
     assert_eq!(line["allowed"], json!(["withdraw"]), "{line}");
+    // The application's own view says the same to each of them, by the same rules.
+    let handler_line = common::box_line(&chongqing, "500000", "inbox", &id);
+    for (party, line) in [(&chongqing, &handler_line), (&sichuan, &line)] {
+        let view = party.get(&format!("/v1/applications/{id}")).json();
+        assert_eq!(view["allowed"], line["allowed"], "{view}");
+        assert_eq!(view["awaiting"][0]["action"], json!("accept"), "{view}");
+    }
+    let operator = gw.client(Some(&tokens["operator"]));
+    let view = operator.get(&format!("/v1/applications/{id}")).json();
+    assert!(view.get("allowed").is_none(), "{view}");
 }

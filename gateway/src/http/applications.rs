@@ -424,8 +424,14 @@ pub struct ApplicationRead<'a> {
     pub updated_at: &'a str,
     /// Handlers (joint mode) whose part is done, in completion order.
     pub parts_completed: &'a [String],
-    /// Who must act next, and how.
+    /// Who must act next, and how: the expected next step, not every action allowed.
     pub awaiting: Vec<Awaiting>,
+    /// Every action the caller's region may take next, as the lifecycle allows it now (the
+    /// rules an action is decided by): a lead handler awaited to `accept` may also `not-accept`
+    /// or `request-supplement`, an origin may `withdraw`; empty when it may take none. The same
+    /// as the region's inbox or outbox line says. Absent for an operator's token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Vec<&'static str>>,
     /// When the application counts as accepted by law (受理, 行政许可法 Art. 32): its acceptance
     /// window ran out with neither acceptance, refusal nor 补正告知, so it is accepted as of the
     /// receipt, this moment (RFC 3339), and its decision clock runs from it (`deemed` in
@@ -493,9 +499,11 @@ impl DeadlineRead {
 }
 
 impl<'a> ApplicationRead<'a> {
-    /// `view` as read at `now`, its deadlines counted with `cal`.
+    /// `view` as read at `now` by `region` (`None`: an operator), its deadlines counted with
+    /// `cal`.
     pub fn of(
         view: &'a ApplicationView,
+        region: Option<&str>,
         now: Timestamp,
         cal: &crate::domain::calendar::Calendar,
     ) -> ApplicationRead<'a> {
@@ -521,6 +529,12 @@ impl<'a> ApplicationRead<'a> {
                     action: action.as_str(),
                 })
                 .collect(),
+            allowed: region.map(|region| {
+                crate::domain::decide::allowed(&view.state, region)
+                    .into_iter()
+                    .map(|a| a.as_str())
+                    .collect()
+            }),
             deemed_accepted_at: deadlines
                 .0
                 .iter()
@@ -539,9 +553,15 @@ impl<'a> ApplicationRead<'a> {
     }
 }
 
-/// The application as its parties and operators see it, deadlines judged as of now with `cal`.
-pub fn render(view: &ApplicationView, cal: &crate::domain::calendar::Calendar) -> Value {
-    serde_json::to_value(ApplicationRead::of(view, Timestamp::now(), cal)).unwrap_or_default()
+/// The application as `region` (`None`: an operator) sees it, deadlines judged as of now with
+/// `cal`.
+pub fn render(
+    view: &ApplicationView,
+    region: Option<&str>,
+    cal: &crate::domain::calendar::Calendar,
+) -> Value {
+    serde_json::to_value(ApplicationRead::of(view, region, Timestamp::now(), cal))
+        .unwrap_or_default()
 }
 
 /// `?view=local` asks for the calling region's own form (see [`super::forms::local_view`]).
@@ -564,7 +584,10 @@ pub async fn get<L: EventLog>(
         .await
         .map_err(Problem::reading)?;
     match q.view.as_deref() {
-        None | Some("canonical") => Ok(Json(render(&view, &s.gateway.calendar)).into_response()),
+        None | Some("canonical") => {
+            let shown = render(&view, principal.region(), &s.gateway.calendar);
+            Ok(Json(shown).into_response())
+        }
         Some("local") => super::forms::local_view(&principal, &view),
         Some(other) => Err(Problem::bad_request(
             "query:view",

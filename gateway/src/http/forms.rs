@@ -350,7 +350,7 @@ fn kept_in_evidence(warnings: &mut [tongban_adapters::LocalProblem]) {
 fn canonical_of(view: &ApplicationView) -> Value {
     // The deadlines are not part of it: any calendar will do.
     let rendered =
-        super::applications::render(view, &crate::domain::calendar::Calendar::weekdays());
+        super::applications::render(view, None, &crate::domain::calendar::Calendar::weekdays());
     json!({
         "matter": rendered["matter"],
         "mode": rendered["mode"],
