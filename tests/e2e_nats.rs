@@ -964,7 +964,10 @@ fn a_forged_event_on_a_stream_is_shown_but_not_counted() {
 /// page; with the gateway stopped, `tongban replay --nats`), then the handler's cursor is shown
 /// from the stream's bucket at that position, with the time the server stored the move, both
 /// events acknowledged; the origin's is 0, nothing acknowledged; and the offline command, which
-/// never creates the bucket, reads the same.
+/// never creates the bucket, reads the same. Without the data directory's projections the
+/// offline command still reads the cursors but says per party that which positions were given
+/// as markers could not be read, and calls no event acknowledged (it called every event past a
+/// cursor acknowledged, one a party got only as a held marker among them).
 #[test]
 fn the_dispute_tools_show_the_cursors_a_stream_keeps() {
     let nats = NatsServer::start();
@@ -1040,6 +1043,41 @@ fn the_dispute_tools_show_the_cursors_a_stream_keeps() {
     };
     let offline = offline_json();
     assert_eq!(offline["feeds"], feeds);
+
+    // Without the data directory's projections, which alone know which positions the feeds
+    // gave as markers, each party's cursor is still read, and it is said per party that the
+    // markers were not: the handler's cursor is past both events, none said acknowledged.
+    let projections = data.join("projections");
+    let aside = dir.0.join("projections-aside");
+    std::fs::rename(&projections, &aside).expect("move the projections aside");
+    let unread = offline_json();
+    for feed in unread["feeds"].as_array().expect("feeds") {
+        assert!(
+            feed["markers_unread"]
+                .as_str()
+                .is_some_and(|why| why.contains("projections is not there")),
+            "{feed}"
+        );
+        for event in feed["events"].as_array().expect("events") {
+            assert_eq!(event["given"], json!("unknown"), "{feed}");
+            assert_eq!(event["acknowledged"], json!(false), "{feed}");
+        }
+    }
+    assert_eq!(unread["feeds"][1]["acked"], json!(forward), "{unread}");
+    assert_eq!(
+        unread["feeds"][1]["events"][1]["cursor_past"],
+        json!(true),
+        "{unread}"
+    );
+    let out = on_stream(&nats.url(), &data, &["replay", &id]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("gave as markers (held or repeated, without the event's content) could not be read")
+            && text.contains("the cursor is past it; whether the feed gave the event or a marker there could not be read")
+            && !text.contains(": acknowledged\n"),
+        "{text}"
+    );
+    std::fs::rename(&aside, &projections).expect("put the projections back");
 
     // And with the stream's bucket gone from the server (a mirror, a restore without it), the
     // offline command says the cursors are unavailable, not that nobody acknowledged anything.

@@ -58,6 +58,11 @@ pub struct Feed {
     /// When the cursor was moved to `acked` by something other than an acknowledgement known as
     /// such (RFC 3339, UTC): never to be read as an acknowledgement's time.
     pub moved_at: Option<String>,
+    /// Why the tool could not read which positions the region's feed gave as markers (absent
+    /// when it could): each event's `given` is then `unknown` and none is said `acknowledged`,
+    /// since a cursor past a position the feed gave as a marker is no receipt of the event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub markers_unread: Option<String>,
     /// The application's events in the region's feed, in seq order: those the timeline counts
     /// and places in the log.
     pub events: Vec<Given>,
@@ -75,7 +80,8 @@ pub struct Given {
     /// that did not verify or did not follow the one before it in the log, and the chain counts
     /// it in seq order), `repeated_marker` (a `repeated` marker: a second event under a seq the
     /// projection had folded), or `nothing` (a marker went to the parties the projection knew
-    /// then, not to this region).
+    /// then, not to this region), or `unknown` (which positions were given as markers could
+    /// not be read: [`Feed::markers_unread`]).
     pub given: &'static str,
     /// The region's cursor is at or past `position`: it acknowledged what its feed gives there.
     pub cursor_past: bool,
@@ -119,6 +125,7 @@ pub fn of(t: &Timeline, cursors: &FeedCursors) -> Vec<Feed> {
             .filter_map(|s| {
                 s.position.map(|position| {
                     let given = match cursors.marked.get(&position) {
+                        None if cursors.marked_unread.is_some() => "unknown",
                         None => "event",
                         Some(m) if !m.parties.iter().any(|p| p == region) => "nothing",
                         Some(m) => match m.marker {
@@ -156,6 +163,7 @@ pub fn of(t: &Timeline, cursors: &FeedCursors) -> Vec<Feed> {
                 .map(|at| at.to_rfc3339()),
             moved_by,
             moved_at,
+            markers_unread: cursors.marked_unread.clone(),
             events,
         });
     }
@@ -201,6 +209,14 @@ pub fn text(t: &Timeline, cursors: &Cursors) -> String {
             ),
         };
         let _ = writeln!(out, "  {} ({}): {up_to}", feed.region, feed.role);
+        if let Some(why) = &feed.markers_unread {
+            let _ = writeln!(
+                out,
+                "    which positions its feed gave as markers (held or repeated, without the \
+                 event's content) could not be read ({why}): a cursor past an event is not \
+                 said to be its receipt"
+            );
+        }
         for g in &feed.events {
             let said = match (g.given, g.cursor_past) {
                 ("event", true) => "acknowledged",
@@ -219,6 +235,11 @@ pub fn text(t: &Timeline, cursors: &Cursors) -> String {
                 ("repeated_marker", false) => {
                     "given as a repeated marker, content withheld (not acknowledged yet)"
                 }
+                ("unknown", true) => {
+                    "the cursor is past it; whether the feed gave the event or a marker there \
+                     could not be read"
+                }
+                ("unknown", false) => "not acknowledged (the cursor is before it)",
                 _ => "not in its feed (the projection marked it for the parties it knew then)",
             };
             let _ = writeln!(
@@ -300,6 +321,12 @@ pub fn html(out: &mut String, t: &Timeline, cursors: &Cursors, names: &BTreeMap<
         );
     }
     out.push_str("</table></div>");
+    // The reason is the operator's (English, naming directories); the page says what it means.
+    if read.marked_unread.is_some() {
+        out.push_str(
+            "<p class=\"broken\" id=\"markers-unread\">未能读取标记：各地区的分发队列在哪些日志位置以标记（暂停或重复，不含事件内容）代替事件给出，此处无法读取（原因见命令的输出），故游标已过的事件不显示为已确认。</p>",
+        );
+    }
     let Some(first) = feeds.first() else {
         return;
     };
@@ -336,6 +363,10 @@ pub fn html(out: &mut String, t: &Timeline, cursors: &Cursors, names: &BTreeMap<
                         "<td class=\"broken\">以重复标记给出，内容未分发（尚未确认该标记）</td>"
                     }
                 },
+                Some(("unknown", true)) => {
+                    "<td class=\"broken\">游标已过；未能读取标记：不知给出的是事件还是标记</td>"
+                }
+                Some(("unknown", false)) => "<td class=\"broken\">尚未确认</td>",
                 Some(_) => "<td class=\"broken\">不在其分发队列中</td>",
                 None => "<td>—</td>",
             };

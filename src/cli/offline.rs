@@ -293,11 +293,29 @@ impl Source {
             let cursor = bucket.acked(region).await.map_err(|e| e.to_string())?;
             acked.insert(region.clone(), cursor);
         }
+        // The cursors are the stream's; which positions the feeds gave as markers only the
+        // projections know. Without them that is said, never read as "every event given".
         let marked = match self.projections_copy(Some(&stream.source())) {
-            Ok(Some((store, _))) => store.marked(app, positions).map_err(|e| e.to_string())?,
-            _ => BTreeMap::new(),
+            Ok(Some((store, _))) => store.marked(app, positions).map_err(|e| e.to_string()),
+            Ok(None) => Err(format!(
+                "{} is not there: which positions the feeds gave as markers is kept in the \
+                 projections of a gateway following this stream",
+                self.dir.projections().display()
+            )),
+            Err(why) => Err(why),
         };
-        Ok(FeedCursors { acked, marked })
+        Ok(match marked {
+            Ok(marked) => FeedCursors {
+                acked,
+                marked,
+                marked_unread: None,
+            },
+            Err(why) => FeedCursors {
+                acked,
+                marked: BTreeMap::new(),
+                marked_unread: Some(why),
+            },
+        })
     }
 
     fn embedded_cursors(
@@ -322,7 +340,11 @@ impl Source {
             })
             .collect::<Result<_, _>>()?;
         let marked = store.marked(app, positions).map_err(|e| e.to_string())?;
-        Ok(FeedCursors { acked, marked })
+        Ok(FeedCursors {
+            acked,
+            marked,
+            marked_unread: None,
+        })
     }
 
     /// The data directory's projections, opened from a copy (opening them writes to them), when

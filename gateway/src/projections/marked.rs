@@ -40,6 +40,11 @@ pub struct FeedCursors {
     pub acked: BTreeMap<String, Acked>,
     /// By log position.
     pub marked: BTreeMap<u64, Marked>,
+    /// Why the positions given as markers could not be read (an offline tool on a stream whose
+    /// data directory has no projections following it, or a running gateway holds them): then
+    /// `marked` is empty for want of knowing, not because the feeds gave every event, and no
+    /// cursor past a position is a receipt of the event there.
+    pub marked_unread: Option<String>,
 }
 
 impl ProjectionStore {

@@ -44,7 +44,11 @@ impl<L: EventLog> Gateway<L> {
             Some(e) => self.store.marked(&e.app, positions)?,
             None => std::collections::BTreeMap::new(),
         };
-        Ok(crate::projections::marked::FeedCursors { acked, marked })
+        Ok(crate::projections::marked::FeedCursors {
+            acked,
+            marked,
+            marked_unread: None,
+        })
     }
 
     /// Moves `region`'s cursor forward to `position` (never back) and returns the cursor; it is
