@@ -1245,3 +1245,49 @@ fn a_body_over_the_limit_written_before_reading_still_reads_its_413() {
     }
     assert_eq!(log_position(&operator), before);
 }
+
+/// Given as many clients as the gateway drains at once (64), each declaring a body over the limit
+/// with no token and sending none of it, so each is held in its drain, when one more declares
+/// one, then it is answered 413 at once, where it too was held for the drain's time: clients
+/// declaring a body and sending nothing held a connection each, without bound.
+#[test]
+fn drains_of_refused_bodies_are_capped() {
+    use std::io::{Read, Write};
+    let tmp = TempDir::new("drain-cap");
+    let gw = Gateway::start(&tmp.0.join("data"), false);
+    let declared = format!(
+        "POST /v1/applications HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n",
+        gw.addr,
+        2 * MAX_BODY
+    );
+    let open = || {
+        let mut s = std::net::TcpStream::connect(&gw.addr).expect("connect");
+        s.write_all(declared.as_bytes()).expect("head");
+        s
+    };
+    let held: Vec<std::net::TcpStream> = (0..64).map(|_| open()).collect();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // The held are in their drain: not answered yet.
+    let mut first = &held[0];
+    first
+        .set_read_timeout(Some(std::time::Duration::from_millis(200)))
+        .expect("timeout");
+    assert!(
+        first.read(&mut [0u8; 1]).is_err(),
+        "a drained client was answered at once"
+    );
+    let mut extra = open();
+    extra
+        .set_read_timeout(Some(std::time::Duration::from_secs(3)))
+        .expect("timeout");
+    let mut raw = Vec::new();
+    let _ = extra.read_to_end(&mut raw);
+    let answer = String::from_utf8_lossy(&raw);
+    assert!(
+        answer.starts_with("HTTP/1.1 413"),
+        "the 65th drain was not answered at once: {answer:?}"
+    );
+    assert!(answer.contains("payload-too-large"), "{answer}");
+    drop(held);
+}

@@ -41,48 +41,25 @@ pub const MAX_PROBLEMS: usize = tongban_schemas::limits::MAX_PROBLEMS;
 /// The message of every "required" problem.
 const REQUIRED: &str = "缺少必填字段 (required field is missing)";
 
-/// The local field names of `fields` (those of list items too) with their labels: what an
-/// unknown field's name is compared with ([`near_field`]).
-fn spec_names(fields: &[Field]) -> Vec<(&str, Option<&str>)> {
-    let mut names = Vec::new();
-    for f in fields {
-        let label = f.label.as_deref();
-        match &f.kind {
-            Kind::Value { local, .. }
-            | Kind::LocalConst { local, .. }
-            | Kind::Split { local, .. }
-            | Kind::Index { local, .. } => names.push((local.leaf(), label)),
-            Kind::Name { surname, given, .. } => {
-                names.push((surname.leaf(), label));
-                names.push((given.leaf(), label));
-            }
-            Kind::List { local, item, .. } => {
-                names.push((local.leaf(), label));
-                names.extend(spec_names(item));
-            }
-            Kind::CanonicalConst { .. } => {}
-        }
+/// How an unknown field's hint names the field it was near: `SFDZZM (是否电子证明)`.
+fn named(name: &str, label: Option<&str>) -> String {
+    match label {
+        Some(label) => format!("{name} ({label})"),
+        None => name.to_string(),
     }
-    names
 }
 
-/// The spec's field an unknown field `given` most likely misspells
-/// ([`tongban_schemas::spelling::near`]), with how the hint names it: `SFDZZM (是否电子证明)`.
-/// An optional field misspelt is otherwise silently absent (`SFDZZM` absent is 否), and a
-/// required one reported missing with nothing tying it to the unknown name beside it.
-fn near_field<'a>(names: &[(&'a str, Option<&str>)], given: &str) -> Option<(&'a str, String)> {
-    let meant = tongban_schemas::spelling::near(given, names.iter().map(|(n, _)| *n))?;
-    let label = names
-        .iter()
-        .find(|(n, _)| *n == meant)
-        .and_then(|(_, l)| *l);
-    Some((
-        meant,
-        match label {
-            Some(label) => format!("{meant} ({label})"),
-            None => meant.to_string(),
-        },
-    ))
+/// What an unknown local field most likely is, found in the spec's shape ([`Known::meant`]).
+enum Meant {
+    /// A slip from `name`, a field under the same parent
+    /// ([`tongban_schemas::spelling::near`]): `SFDZDZM` for `SFDZZM`. An optional field misspelt
+    /// is otherwise silently absent (`SFDZZM` absent is 否), and a required one reported missing
+    /// with nothing tying it to the unknown name beside it.
+    Slip { name: String, said: String },
+    /// A field's very name, sent under the wrong parent (`<ZJHM>` at the root, not inside
+    /// `<SQRXX>`): `places` are where the spec has it, a list's items as `*`. Hinting "did you
+    /// mean ZJHM?" would only repeat what the caller wrote.
+    Misplaced { places: Vec<String> },
 }
 
 /// A compiled spec field.
@@ -147,6 +124,8 @@ pub struct Known {
     /// This node's number among the nodes reached through `children` from the tree's root: where
     /// [`Known::resolve`] puts the value found at this path.
     id: usize,
+    /// The 中文 name of the field at this path (its spec's `label`), for hints.
+    label: Option<String>,
 }
 
 impl Known {
@@ -257,10 +236,10 @@ impl Known {
                 Kind::Value { local, .. }
                 | Kind::LocalConst { local, .. }
                 | Kind::Split { local, .. }
-                | Kind::Index { local, .. } => self.node(local).leaf = true,
+                | Kind::Index { local, .. } => self.leaf(local, f),
                 Kind::Name { surname, given, .. } => {
-                    self.node(surname).leaf = true;
-                    self.node(given).leaf = true;
+                    self.leaf(surname, f);
+                    self.leaf(given, f);
                 }
                 Kind::CanonicalConst { .. } => {}
                 Kind::List {
@@ -268,15 +247,85 @@ impl Known {
                     joined: None,
                     item,
                     ..
-                } => self.node(local).item = Some(Box::new(Known::build(item))),
+                } => {
+                    let node = self.node(local);
+                    node.item = Some(Box::new(Known::build(item)));
+                    node.label.clone_from(&f.label);
+                }
                 Kind::List {
                     local,
                     joined: Some(_),
                     item,
                     ..
-                } => self.node(local).add(item),
+                } => {
+                    let node = self.node(local);
+                    node.add(item);
+                    node.label.clone_from(&f.label);
+                }
             }
         }
+    }
+
+    fn leaf(&mut self, path: &Path, f: &Field) {
+        let node = self.node(path);
+        node.leaf = true;
+        node.label.clone_from(&f.label);
+    }
+
+    /// The node of the spec's shape an unknown field's parent `pointer` (as the unknown-field
+    /// scan writes it: a list's items by number) leads to.
+    fn at_pointer(&self, pointer: &str) -> Option<&Known> {
+        let mut cur = self;
+        for t in pointer.split('/').skip(1) {
+            cur = match &cur.item {
+                Some(item) if t.parse::<usize>().is_ok() => item,
+                _ => cur.child(&t.replace("~1", "/").replace("~0", "~"))?,
+            };
+        }
+        Some(cur)
+    }
+
+    /// Every pointer at which the spec has a member named `name`, a list's items as `*`.
+    fn places(&self, name: &str, at: &mut String, out: &mut Vec<String>) {
+        if let Some(item) = &self.item {
+            let len = at.len();
+            at.push_str("/*");
+            item.places(name, at, out);
+            at.truncate(len);
+        }
+        for (k, c) in &self.children {
+            let len = at.len();
+            Step::Name(k).write(at);
+            if k == name {
+                out.push(at.clone());
+            }
+            c.places(name, at, out);
+            at.truncate(len);
+        }
+    }
+
+    /// What the unknown field at `pointer` most likely is: the field it misspells among its
+    /// parent's (only there: a name near a field elsewhere is no slip, and the same name in two
+    /// places, `mobile` of the applicant and of the legal representative, is told apart by its
+    /// parent), else, when it is a field's very name, where that field belongs.
+    fn meant(&self, pointer: &str) -> Option<Meant> {
+        let (up, given) = pointer.rsplit_once('/')?;
+        let given = given.replace("~1", "/").replace("~0", "~");
+        let parent = self.at_pointer(up)?;
+        let mut places = Vec::new();
+        self.places(&given, &mut String::new(), &mut places);
+        if !places.is_empty() {
+            return Some(Meant::Misplaced { places });
+        }
+        let name = tongban_schemas::spelling::near(
+            &given,
+            parent.children.iter().map(|(k, _)| k.as_str()),
+        )?;
+        let label = parent.child(name).and_then(|c| c.label.as_deref());
+        Some(Meant::Slip {
+            name: name.to_string(),
+            said: named(name, label),
+        })
     }
 
     fn node(&mut self, path: &Path) -> &mut Known {
@@ -1192,18 +1241,19 @@ impl Adapter {
                 }
                 _ => UNKNOWN_FIELD_IGNORED,
             };
-            let names = spec_names(&self.fields);
             for pointer in unknown {
-                let meant = near_field(&names, pointer.rsplit('/').next().unwrap_or(""));
-                // Names the province made up: shown as [`mask::field_name`] shows them.
+                let meant = self.known.meant(&pointer);
+                let up = parent(&pointer).to_string();
+                // Names the province made up: shown as [`mask::field_path`] shows them.
                 let pointer = tongban_schemas::mask::field_path(&pointer).into_owned();
                 let field = pointer.rsplit('/').next().unwrap_or("").to_string();
                 let message = match meant {
-                    Some((name, said)) => {
+                    Some(Meant::Slip { name, said }) => {
                         // The field it slipped from, when required, is missing: said there too,
-                        // so the two findings are read as one slip.
+                        // so the two findings are read as one slip; only the one under the same
+                        // parent (the applicant's `mobile` is not the legal representative's).
                         for missing in run.problems.iter_mut().filter(|m| {
-                            m.rule == "required" && m.field == name && m.pointer.ends_with(name)
+                            m.rule == "required" && m.field == name && parent(&m.pointer) == up
                         }) {
                             missing.message.push_str(&format!(
                                 "; 表单中有 {field}，是否拼错？ (the form has {field}: a \
@@ -1211,6 +1261,20 @@ impl Adapter {
                             ));
                         }
                         format!("{message}; did you mean {said}?")
+                    }
+                    Some(Meant::Misplaced { places }) => {
+                        // Every missing field of that name is one of its places.
+                        for missing in run
+                            .problems
+                            .iter_mut()
+                            .filter(|m| m.rule == "required" && m.field == field)
+                        {
+                            missing.message.push_str(&format!(
+                                "; 表单中的 {field} 在 {pointer}，位置不对 (the form has \
+                                 {field} at {pointer}: it belongs here)"
+                            ));
+                        }
+                        format!("{message}; {field} belongs at {}", places.join(" or "))
                     }
                     None => message.to_string(),
                 };

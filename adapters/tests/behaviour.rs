@@ -1216,3 +1216,94 @@ fn a_misspelt_field_is_named_with_the_field_it_meant() {
         "{all:?}"
     );
 }
+
+/// The findings of a form, refused and warned alike, and one's message by field, pointer and rule.
+fn findings(r: &tongban_adapters::Rejection) -> impl Fn(&str, &str) -> String + '_ {
+    move |pointer: &str, rule: &str| {
+        r.problems
+            .iter()
+            .chain(&r.warnings)
+            .find(|p| p.pointer == pointer && p.rule == rule)
+            .map(|p| p.message.clone())
+            .unwrap_or_else(|| panic!("no {rule} at {pointer}: {r:#?}"))
+    }
+}
+
+/// Given 上海's XML form, when the ID number is sent at the root (`<ZJHM>` beside `<SQRXX>`,
+/// not inside it), then the unknown-field finding says where ZJHM belongs rather than "did you
+/// mean ZJHM?", which repeats what was written, and the missing /SQRXX/ZJHM says the form has it
+/// elsewhere, not that it was misspelt.
+#[test]
+fn a_field_sent_under_the_wrong_parent_is_told_where_it_belongs() {
+    let x = adapter("310000", "criminal-record-certificate");
+    let xml = encoding_rs::GB18030
+        .decode(&golden_local(
+            "310000",
+            "criminal-record-certificate.local.xml",
+        ))
+        .0
+        .replace("encoding=\"GB18030\"", "encoding=\"UTF-8\"")
+        .replacen("<ZJHM>31010419990909071X</ZJHM>", "", 1)
+        .replacen("<SQRXX>", "<ZJHM>31010419990909071X</ZJHM><SQRXX>", 1);
+    let r = x
+        .translate(xml.as_bytes(), Some("application/xml; charset=UTF-8"))
+        .expect_err("the ID number is missing from SQRXX");
+    let message = findings(&r);
+    let unknown = message("/ZJHM", "unknown-field");
+    assert!(
+        unknown.ends_with("; ZJHM belongs at /SQRXX/ZJHM"),
+        "{unknown}"
+    );
+    assert!(!unknown.contains("did you mean"), "{unknown}");
+    let missing = message("/SQRXX/ZJHM", "required");
+    assert!(
+        missing.contains("the form has ZJHM at /ZJHM: it belongs here"),
+        "{missing}"
+    );
+    assert!(!missing.contains("misspelling"), "{missing}");
+}
+
+/// Given 广东's business registration, whose applicant and legal representative are both the
+/// `_person` block (`/applicant/certNo` and `/formData/legalPerson/certNo`), when the legal
+/// representative's certNo is misspelt `certNoo` and the applicant's is absent too, then the
+/// hint names certNo with its label under legalPerson, and only legalPerson's missing certNo is
+/// tied to the slip, not the applicant's; a list item's slip (`mobil` in an investor) is
+/// labelled from the item's own field, not the applicant's 手机号码.
+#[test]
+fn a_misspelling_is_matched_within_its_own_parent() {
+    let a = adapter("440000", "business-registration");
+    let mut local = golden_json("440000", "business-registration.local.json");
+    let legal = local["formData"]["legalPerson"]
+        .as_object_mut()
+        .expect("a legal representative");
+    let id = legal.remove("certNo").expect("an ID number");
+    legal.insert("certNoo".into(), id);
+    local["applicant"]
+        .as_object_mut()
+        .expect("an applicant")
+        .remove("certNo");
+    let investor = local["formData"]["investors"][0]
+        .as_object_mut()
+        .expect("an investor");
+    investor.insert("mobil".into(), json!("13512345678"));
+    let r = a.inbound(&local).expect_err("two ID numbers are missing");
+    let message = findings(&r);
+    assert!(
+        message("/formData/legalPerson/certNoo", "unknown-field")
+            .ends_with("did you mean certNo (证件号码)?"),
+        "{r:#?}"
+    );
+    assert!(
+        message("/formData/legalPerson/certNo", "required").contains("the form has certNoo"),
+        "{r:#?}"
+    );
+    assert!(
+        !message("/applicant/certNo", "required").contains("certNoo"),
+        "{r:#?}"
+    );
+    assert!(
+        message("/formData/investors/0/mobil", "unknown-field")
+            .ends_with("did you mean mobile (自然人手机)?"),
+        "{r:#?}"
+    );
+}

@@ -153,7 +153,7 @@ async fn guarded(req: Request, next: Next) -> Response {
         let asked_first = req.headers().contains_key(header::EXPECT);
         if !asked_first && n <= (limit + DRAIN_BYTES) as u64 {
             let mut body = req.into_body();
-            drain(&mut body, DRAIN_BYTES + limit).await;
+            drain(&mut body, DRAIN_BYTES + limit, drain_time(n)).await;
         }
         return too_large(limit).into_response();
     }
@@ -161,7 +161,7 @@ async fn guarded(req: Request, next: Next) -> Response {
 }
 
 /// How much of a body already refused as too large is read and thrown away before the 413 is
-/// sent: 8 MiB past the limit, within [`DRAIN_TIME`].
+/// sent: 8 MiB past the limit, within [`drain_time`].
 ///
 /// Why read it at all: many clients (Python's urllib, most HTTP libraries that do not send
 /// `Expect: 100-continue`) write the whole body before they read the answer. A gateway that
@@ -171,20 +171,46 @@ async fn guarded(req: Request, next: Next) -> Response {
 ///
 /// Why it cannot be used to tie up the gateway: nothing read is kept (each frame is dropped as it
 /// comes), so a drain costs one connection's task and socket, no memory; it stops at
-/// [`DRAIN_BYTES`] past the limit or [`DRAIN_TIME`], whichever comes first, and a body declared
-/// larger than that is not read at all (closed at once, as before). A client could hold a
-/// connection longer with an ordinary body sent slowly (the body's deadline is 30 s), so the drain
-/// adds no new way to hold one. A chunked body cut off at the limit is drained the same way, once
-/// its route has read the token and counted the request against the region's rate limit.
+/// [`DRAIN_BYTES`] past the limit or its time, whichever comes first, and a body declared larger
+/// than that is not read at all (closed at once, as before). A declared length is drained before
+/// the caller's token is read, so anyone may start one: at most [`MAX_DRAINS`] run at once in the
+/// process, and past them a refused body is answered and closed at once, as before the drain
+/// existed. A chunked body cut off at the limit is drained the same way, under the same cap, once
+/// its route has read it: after the token and the rate limit on most routes, but with no token on
+/// those that take none (`POST /v1/schemas/{subject}/compatibility`).
 pub const DRAIN_BYTES: usize = 8 << 20;
 
-/// How long a refused body is read for before the 413 is sent regardless ([`DRAIN_BYTES`]).
+/// How many refused bodies are drained at once in the whole process ([`DRAIN_BYTES`]): bounds
+/// the connections clients that declare a large body and send nothing can hold through drains.
+pub const MAX_DRAINS: usize = 64;
+
+/// The drains running ([`MAX_DRAINS`]).
+static DRAINS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(MAX_DRAINS);
+
+/// How long a refused body is read for at least before the 413 is sent regardless: all of a
+/// chunked body's drain, whose size is not declared (8 MiB at 1.7 MB/s).
 pub const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Reads and drops `body` until it ends, `at_most` bytes have been dropped, [`DRAIN_TIME`] has
-/// passed or it fails, whichever comes first; see [`DRAIN_BYTES`] for why.
-async fn drain(body: &mut axum::body::Body, at_most: usize) {
+/// The rate the body's deadline assumes of a slow but legitimate client ([`BODY_TIMEOUT`]):
+/// 35 KB/s, in bytes a second.
+const SLOWEST_RATE: u64 = 35_000;
+
+/// How long a body declared `declared` bytes long is drained for: its time at
+/// [`SLOWEST_RATE`], at least [`DRAIN_TIME`], at most the body's deadline (30 s, about 1 MiB at
+/// that rate; a slower client's rest is cut off and it may see the connection reset).
+fn drain_time(declared: u64) -> std::time::Duration {
+    let at_rate = std::time::Duration::from_millis(declared.saturating_mul(1000) / SLOWEST_RATE);
+    at_rate.max(DRAIN_TIME).min(body_timeout())
+}
+
+/// Reads and drops `body` until it ends, `at_most` bytes have been dropped, `time` has passed or
+/// it fails, whichever comes first; at once when [`MAX_DRAINS`] are already running. See
+/// [`DRAIN_BYTES`] for why.
+async fn drain(body: &mut axum::body::Body, at_most: usize, time: std::time::Duration) {
     use axum::body::HttpBody;
+    let Ok(_permit) = DRAINS.try_acquire() else {
+        return;
+    };
     let reading = async {
         let mut dropped = 0usize;
         while dropped <= at_most {
@@ -198,7 +224,7 @@ async fn drain(body: &mut axum::body::Body, at_most: usize) {
             }
         }
     };
-    let _ = tokio::time::timeout(DRAIN_TIME, reading).await;
+    let _ = tokio::time::timeout(time, reading).await;
 }
 
 /// A request body, read whole: in no coding but `chunked` ([`uncoded`], 415 or 501, before it is
@@ -282,21 +308,44 @@ async fn read_within(
     use axum::body::HttpBody;
     let mut body = body;
     let read = async {
+        // The first frame is kept as it came, uncopied: a body of one frame (most submissions)
+        // is returned as is, as `to_bytes` returned it. Only a second frame starts a buffer,
+        // reserved for the body's declared size up to the limit, so it does not grow by doubling.
+        let mut first: Option<axum::body::Bytes> = None;
         let mut bytes = Vec::new();
         loop {
             let frame =
                 std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await;
             match frame {
-                None => return Ok(axum::body::Bytes::from(bytes)),
+                None => {
+                    return Ok(match first {
+                        Some(one) if bytes.is_empty() => one,
+                        _ => axum::body::Bytes::from(bytes),
+                    });
+                }
                 Some(Err(e)) => return Err(unread(&e, limit)),
                 Some(Ok(frame)) => {
-                    let Some(data) = frame.data_ref() else {
+                    let Ok(data) = frame.into_data() else {
                         continue;
                     };
-                    if bytes.len() + data.len() > limit {
+                    let had = first.as_ref().map_or(0, |f| f.len()) + bytes.len();
+                    if had + data.len() > limit {
                         return Err(too_large(limit));
                     }
-                    bytes.extend_from_slice(data);
+                    match first.take() {
+                        None if bytes.is_empty() => first = Some(data),
+                        held => {
+                            if let Some(held) = held {
+                                let hint = usize::try_from(body.size_hint().lower())
+                                    .unwrap_or(limit)
+                                    .saturating_add(held.len() + data.len())
+                                    .min(limit);
+                                bytes.reserve(hint);
+                                bytes.extend_from_slice(&held);
+                            }
+                            bytes.extend_from_slice(&data);
+                        }
+                    }
                 }
             }
         }
@@ -307,7 +356,7 @@ async fn read_within(
             // Over the limit, the rest is read and dropped so the client reads the 413
             // ([`DRAIN_BYTES`]); a body HTTP does not frame cannot be read on.
             if problem.status == StatusCode::PAYLOAD_TOO_LARGE.as_u16() {
-                drain(&mut body, DRAIN_BYTES).await;
+                drain(&mut body, DRAIN_BYTES, DRAIN_TIME).await;
             }
             Err(problem)
         }
