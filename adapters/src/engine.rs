@@ -599,8 +599,10 @@ fn field_rows(fields: &[Field], lp: &str, cp: &str, out: &mut Vec<FieldRow>) {
                 if let Some(last) = out.last_mut() {
                     last.transforms = transforms.iter().map(Transform::described).collect();
                     if let Some(default) = default {
-                        last.transforms
-                            .push(format!("absent: taken as {}", default.to_value()));
+                        last.transforms.push(format!(
+                            "absent, null or blank: taken as {}",
+                            default.to_value()
+                        ));
                     }
                 }
                 let table = transforms.iter().find_map(|t| match t {

@@ -93,26 +93,40 @@ impl Transform {
     /// name, which it otherwise learnt only from a refusal (the date layout above all).
     pub fn described(&self) -> String {
         match self {
-            Transform::Trim => "spaces (ideographic too) at both ends removed".into(),
-            Transform::Halfwidth => "full-width letters and digits taken as half-width".into(),
+            Transform::Trim => {
+                "white space at both ends removed (any Unicode space, the ideographic one too, and \
+                 a byte-order mark)"
+                    .into()
+            }
+            Transform::Halfwidth => {
+                "full-width characters (U+FF01 to U+FF5E: letters, digits, punctuation) taken as \
+                 half-width, the ideographic space as a space"
+                    .into()
+            }
             Transform::Upper => "letters taken in upper case".into(),
             Transform::Lower => "letters taken in lower case".into(),
             Transform::IdNumber => {
                 "ID number: a 15-digit one upgraded to 18, a lower-case x taken as X".into()
             }
             Transform::Division12 => {
-                "12-digit division code (the 6-digit GB/T 2260 code and 000000)".into()
+                "12-digit division code: the 6-digit GB/T 2260 code followed by 000000 is taken \
+                 as the 6 digits; a 6-digit code, or a 12-digit one of a town, is taken as it is"
+                    .into()
             }
             Transform::Date { local, .. } => format!("date written {}", local.as_str()),
             Transform::Codes(table) => format!("code table {} (see codes)", table.name),
             Transform::Integer(IntegerForm::Text) => {
-                "whole number written as digits in text".into()
+                "whole number: taken as a JSON number or as digits in text, given back as digits \
+                 in text"
+                    .into()
             }
             Transform::Integer(IntegerForm::Number) => {
-                "whole number written as a JSON number".into()
+                "whole number: taken as a JSON number or as digits in text, given back as a JSON \
+                 number"
+                    .into()
             }
             Transform::Text => "a number sent is taken as its text".into(),
-            Transform::List(separator) => format!("list joined by {separator}"),
+            Transform::List(separator) => format!("items joined by {separator}"),
         }
     }
 }

@@ -83,9 +83,9 @@ pub struct FieldItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub codes: Option<Vec<CodeItem>>,
     /// What the gateway does to the value on its way in, in order, and what an absent value is
-    /// taken as: a date's layout (`date written yyyyMMdd`), a list's separator (`list joined by
-    /// ;`), a code table (its codes under `codes`), spaces trimmed, full-width digits taken as
-    /// half-width, `absent: taken as "0"`. Left out when nothing is done.
+    /// taken as: a date's layout (`date written yyyyMMdd`), a list's separator (`items joined by
+    /// ;`), a code table (its codes under `codes`), spaces trimmed, full-width characters taken
+    /// as half-width, `absent, null or blank: taken as "0"`. Left out when nothing is done.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub transforms: Vec<String>,
 }
