@@ -160,6 +160,10 @@ async fn guarded(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
+/// What a body's buffer is reserved for at least once a second frame comes ([`read_within`]):
+/// a few frames' worth, whatever the body declares.
+const RESERVED_AT_LEAST: usize = 64 << 10;
+
 /// How much of a body already refused as too large is read and thrown away before the 413 is
 /// sent: 8 MiB past the limit, within [`drain_time`].
 ///
@@ -336,9 +340,16 @@ async fn read_within(
                         None if bytes.is_empty() => first = Some(data),
                         held => {
                             if let Some(held) = held {
+                                // Reserved for what is declared to come, but never more than
+                                // what came so far, doubled: a declared length is the client's
+                                // word, and two bytes declaring a megabyte held a megabyte for
+                                // the body's deadline on a route that takes no token (found by a
+                                // review). Past that the buffer grows as bytes come.
+                                let came = held.len() + data.len();
                                 let hint = usize::try_from(body.size_hint().lower())
                                     .unwrap_or(limit)
-                                    .saturating_add(held.len() + data.len())
+                                    .saturating_add(came)
+                                    .min(came.saturating_mul(2).max(RESERVED_AT_LEAST))
                                     .min(limit);
                                 bytes.reserve(hint);
                                 bytes.extend_from_slice(&held);
