@@ -1265,13 +1265,14 @@ impl Adapter {
                         format!("{message}; did you mean {said}?")
                     }
                     Some(Meant::Misplaced { places }) => {
-                        // Every missing field of that name is one of its places.
-                        for missing in run
-                            .problems
-                            .iter_mut()
-                            .filter(|m| m.rule == "required" && m.field == field)
+                        // Said at the missing field of that name only when it is the one missing:
+                        // with two missing (the applicant's and the legal representative's
+                        // `mobile`), "it belongs here" at both would be wrong at one of them.
+                        let missing = |m: &LocalProblem| m.rule == "required" && m.field == field;
+                        if run.problems.iter().filter(|m| missing(m)).count() == 1
+                            && let Some(m) = run.problems.iter_mut().find(|m| missing(m))
                         {
-                            missing.message.push_str(&format!(
+                            m.message.push_str(&format!(
                                 "; 表单中的 {field} 在 {pointer}，位置不对 (the form has \
                                  {field} at {pointer}: it belongs here)"
                             ));

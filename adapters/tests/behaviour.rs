@@ -1307,3 +1307,55 @@ fn a_misspelling_is_matched_within_its_own_parent() {
         "{r:#?}"
     );
 }
+
+/// Given a 广东 form whose applicant's and legal representative's ID numbers are both missing
+/// and one `certNo` sent at the form's root, when it is translated, then the root field is told
+/// the places it belongs, and neither missing field claims it ("it belongs here" would be wrong
+/// at one of them); with only the applicant's missing, that one says so.
+#[test]
+fn a_misplaced_field_is_claimed_only_by_the_one_place_missing_it() {
+    let a = adapter("440000", "business-registration");
+    let mut local = golden_json("440000", "business-registration.local.json");
+    let id = local["applicant"]
+        .as_object_mut()
+        .expect("an applicant")
+        .remove("certNo")
+        .expect("an ID number");
+    local["formData"]["legalPerson"]
+        .as_object_mut()
+        .expect("a legal representative")
+        .remove("certNo");
+    local
+        .as_object_mut()
+        .expect("a form")
+        .insert("certNo".into(), id.clone());
+    let r = a.inbound(&local).expect_err("two ID numbers are missing");
+    let message = findings(&r);
+    assert!(
+        message("/certNo", "unknown-field").contains("certNo belongs at"),
+        "{r:#?}"
+    );
+    for missing in ["/applicant/certNo", "/formData/legalPerson/certNo"] {
+        assert!(
+            !message(missing, "required").contains("belongs here"),
+            "{missing}: {r:#?}"
+        );
+    }
+    let mut local = golden_json("440000", "business-registration.local.json");
+    local["applicant"]
+        .as_object_mut()
+        .expect("an applicant")
+        .remove("certNo");
+    local
+        .as_object_mut()
+        .expect("a form")
+        .insert("certNo".into(), id);
+    let r = a
+        .inbound(&local)
+        .expect_err("the applicant's ID number is missing");
+    let message = findings(&r);
+    assert!(
+        message("/applicant/certNo", "required").contains("it belongs here"),
+        "{r:#?}"
+    );
+}
