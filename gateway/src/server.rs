@@ -2947,24 +2947,12 @@ mod tests {
             .append(submitted, 0)
             .await
             .expect("append");
-        let client = async_nats::connect(server.url()).await.expect("connect");
-        let js = async_nats::jetstream::new(client);
-        // The stream's configuration as its server holds it now.
-        let stream_now = || async {
-            js.get_stream(&config.stream)
-                .await
-                .expect("stream")
-                .info()
-                .await
-                .expect("info")
-                .config
-                .clone()
-        };
-        let mut unrecorded = stream_now().await;
-        unrecorded
-            .metadata
-            .remove(crate::log::jetstream::APP_IDS_METADATA);
-        js.update_stream(unrecorded).await.expect("record removed");
+        crate::log::jetstream::tests::change_stream(&server, |stream| {
+            stream
+                .metadata
+                .remove(crate::log::jetstream::APP_IDS_METADATA);
+        })
+        .await;
         let after = DataDir(tmp.path().join("after"));
         std::fs::create_dir_all(&after.0).expect("dir");
         std::fs::copy(maker.key(), after.key()).expect("copy the key");
@@ -2973,7 +2961,7 @@ mod tests {
             .expect("third gateway");
         assert_eq!(third.gateway.app_ids.derivation(), Derivation::Keyed);
         // And recorded on the stream again, for every later start.
-        let recorded = stream_now()
+        let recorded = crate::log::jetstream::tests::stream_config_of(&server)
             .await
             .metadata
             .get(crate::log::jetstream::APP_IDS_METADATA)
@@ -2985,6 +2973,8 @@ mod tests {
         by_hand.subject_prefix = "byhand.app".into();
         let mut stream = crate::log::jetstream::stream_config(&by_hand);
         stream.metadata.clear();
+        let js =
+            async_nats::jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
         js.create_stream(stream)
             .await
             .expect("a stream made by hand");

@@ -1539,18 +1539,23 @@ pub(crate) async fn change_stream(
     server: &NatsServer,
     change: impl FnOnce(&mut async_nats::jetstream::stream::Config),
 ) {
+    let mut stream = stream_config_of(server).await;
+    change(&mut stream);
     let js = async_nats::jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
-    let mut stream = js
-        .get_stream("TONGBAN")
+    js.update_stream(stream).await.expect("changed by hand");
+}
+
+/// The configuration of `server`'s stream TONGBAN as the server holds it now.
+pub(crate) async fn stream_config_of(server: &NatsServer) -> async_nats::jetstream::stream::Config {
+    let js = async_nats::jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
+    js.get_stream("TONGBAN")
         .await
         .expect("stream")
         .info()
         .await
         .expect("info")
         .config
-        .clone();
-    change(&mut stream);
-    js.update_stream(stream).await.expect("changed by hand");
+        .clone()
 }
 
 /// What the metadata of `server`'s stream TONGBAN holds, as its administrator reads it.
