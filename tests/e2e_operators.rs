@@ -548,6 +548,15 @@ fn the_dispute_tools_show_each_partys_acknowledged_cursor_beside_the_events() {
         5,
         "{page}"
     );
+    // As of an earlier event, the page places its events too: a row for each party at each.
+    let as_of =
+        String::from_utf8_lossy(&op.get(&format!("/ui/applications/{id}?seq=2")).body).into_owned();
+    assert_eq!(
+        as_of.matches("<td class=\"ok\">已确认</td>").count()
+            + as_of.matches("<td class=\"broken\">尚未确认</td>").count(),
+        4,
+        "{as_of}"
+    );
     assert_eq!(gw.terminate().code(), Some(0));
 
     // Offline, from the data directory's projections: the same cursors, the same time.

@@ -121,8 +121,10 @@ impl OperatorTools for ReplayTools {
                 names,
                 &provenance,
             )),
+            // Placed as the JSON replay places it: each step's position is what the feed
+            // cursors are compared with (the as-of page's feed table was empty without them).
             p => Ok(crate::html::render(
-                Some(&timeline_to(events, key, cal, p)?),
+                Some(&timeline_to(events, key, cal, p)?.place(placed)),
                 None,
                 placed,
                 &verification,
