@@ -249,7 +249,7 @@ fn whole_batches(reader: &mut impl Read, mut check: Option<Check<'_>>) -> std::i
                     let written = u64::from_le_bytes([
                         tail[0], tail[1], tail[2], tail[3], tail[4], tail[5], tail[6], tail[7],
                     ]);
-                    check(start, at, super::xxh3::xxh3_64(&hashed) == written);
+                    check(start, at, xxhash_rust::xxh3::xxh3_64(&hashed) == written);
                 }
                 due = None;
                 last_end = at;

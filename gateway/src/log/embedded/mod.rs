@@ -20,7 +20,6 @@ mod failure;
 mod index;
 pub mod journal;
 mod writer;
-mod xxh3;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
