@@ -1792,25 +1792,23 @@ impl Adapter {
                 // A 15-digit number the `id-number` transform upgraded is stored upgraded, as a
                 // canonical body's is, which is warned `gb11643-legacy`: so is this one, at the
                 // province's own field, or the form's caller never learns its number changed.
-                if transforms.iter().any(|t| matches!(t, Transform::IdNumber)) {
-                    let before = original.to_value();
-                    if let (Some(raw), Some(now)) = (before.as_str(), v.as_str())
-                        && raw.len() == 15
-                        && raw != now
-                    {
-                        let cpath = at.canonical(canonical);
-                        let message = tongban_schemas::matters::legacy_ids::upgraded_message(raw);
-                        let p = self.problem(
-                            f,
-                            local,
-                            at,
-                            &cpath,
-                            tongban_schemas::matters::legacy_ids::LEGACY,
-                            &message,
-                            sent(original),
-                        );
-                        run.warnings.push(p);
-                    }
+                if transforms.iter().any(|t| matches!(t, Transform::IdNumber))
+                    && let (Some(raw), Some(now)) = (original.as_str(), v.as_str())
+                    && raw.len() == 15
+                    && raw != now
+                {
+                    let cpath = at.canonical(canonical);
+                    let message = tongban_schemas::matters::legacy_ids::upgraded_message(raw);
+                    let p = self.problem(
+                        f,
+                        local,
+                        at,
+                        &cpath,
+                        tongban_schemas::matters::legacy_ids::LEGACY,
+                        &message,
+                        sent(original),
+                    );
+                    run.warnings.push(p);
                 }
                 if let Some(c) = check {
                     v = c.normalise(v);

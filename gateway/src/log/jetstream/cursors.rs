@@ -178,7 +178,7 @@ impl SharedCursors {
                 )));
             }
         }
-        let cursors = SharedCursors::of(client, store, events, op_timeout);
+        let cursors = SharedCursors::of(client, js, store, events, op_timeout);
         // A bucket just made on a cluster takes writes only once its stream's subjects are
         // routed to it from this server ("no stream found for given subject" until then), as the
         // event stream does (`wait_routable`); binding is idempotent, so it is tried again.
@@ -219,7 +219,7 @@ impl SharedCursors {
             Ok(Err(e)) => return Err(unavailable(&e)),
             Err(no) => return Err(unavailable(&no)),
         };
-        let cursors = SharedCursors::of(client, store, events, op_timeout);
+        let cursors = SharedCursors::of(client, js, store, events, op_timeout);
         match cursors.stored(SOURCE_KEY).await?.value {
             Some(bound) if bound == source => Ok(Some(cursors)),
             _ => Ok(None),
@@ -229,15 +229,15 @@ impl SharedCursors {
     /// The cursors in `store`, the bucket of the stream `events`.
     fn of(
         client: async_nats::Client,
+        js: &jetstream::Context,
         store: kv::Store,
         events: stream::Stream,
         op_timeout: Duration,
     ) -> SharedCursors {
         SharedCursors {
             bucket: store.name.clone(),
-            js: jetstream::ContextBuilder::new()
-                .timeout(op_timeout)
-                .build(client.clone()),
+            // The log's own context (built on `client` with `op_timeout`), not a second one.
+            js: js.clone(),
             client,
             store,
             events,

@@ -318,22 +318,24 @@ impl<'a> Reading<'a> {
             .checked_sub(self.after.saturating_add(1))
             .and_then(|i| usize::try_from(i).ok())
             .and_then(|i| self.events.get(i));
-        match earlier {
-            Some(e) if !event.is_copy_of(&e.event) && self.copies == Copies::Refused => {
-                Err(LogError::Corrupt {
-                    position,
-                    reason: format!(
-                        "another event under the application's seq {}, which the event at \
-                         position {} holds: rewritten or forged after it was stored",
-                        event.seq, e.position
-                    ),
-                })
-            }
-            Some(e) if !event.is_copy_of(&e.event) => Ok(Judged::Passed(What::Another {
+        let Some(e) = earlier else {
+            return Ok(Judged::Passed(self.against_known(&event)));
+        };
+        // Judged once: a copy's hashes are recomputed to tell it (two canonical forms hashed).
+        match (event.is_copy_of(&e.event), self.copies) {
+            (false, Copies::Refused) => Err(LogError::Corrupt {
+                position,
+                reason: format!(
+                    "another event under the application's seq {}, which the event at \
+                     position {} holds: rewritten or forged after it was stored",
+                    event.seq, e.position
+                ),
+            }),
+            (false, Copies::Passed) => Ok(Judged::Passed(What::Another {
                 seq: event.seq,
                 of: e.position,
             })),
-            Some(e) if self.copies == Copies::Refused => Err(LogError::Corrupt {
+            (true, Copies::Refused) => Err(LogError::Corrupt {
                 position,
                 reason: format!(
                     "a second copy of the application's event seq {}, which the event at \
@@ -342,11 +344,10 @@ impl<'a> Reading<'a> {
                     event.seq, e.position
                 ),
             }),
-            Some(e) => Ok(Judged::Passed(What::Copy {
+            (true, Copies::Passed) => Ok(Judged::Passed(What::Copy {
                 seq: event.seq,
                 of: e.position,
             })),
-            None => Ok(Judged::Passed(self.against_known(&event))),
         }
     }
 
