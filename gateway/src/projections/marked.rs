@@ -68,7 +68,7 @@ impl ProjectionStore {
             );
         }
         for &position in positions {
-            if let Some(r) = self.repeated_at(position)?.filter(|r| r.app == app) {
+            if let Some(r) = self.repeated_of(app, position)? {
                 out.insert(
                     position,
                     Marked {

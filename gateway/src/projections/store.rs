@@ -1115,6 +1115,16 @@ impl ProjectionStore {
             .transpose()
     }
 
+    /// [`ProjectionStore::repeated_at`] when the copy there is `app`'s: what its parties' feeds
+    /// and the dispute tools give as a `repeated` marker at `position`.
+    pub fn repeated_of(
+        &self,
+        app: &str,
+        position: u64,
+    ) -> Result<Option<Repeated>, ProjectionError> {
+        Ok(self.repeated_at(position)?.filter(|r| r.app == app))
+    }
+
     /// Up to `limit` JSON records of `meta` under `prefix`, in key order.
     fn meta_list<T: serde::de::DeserializeOwned>(
         &self,

@@ -74,6 +74,16 @@ pub struct RepeatedMarker {
     pub reason: String,
 }
 
+/// Which markers the log has ever needed, read once per page: what each event of the page is
+/// looked up for.
+#[derive(Debug, Clone, Copy)]
+struct Marks {
+    /// An application is held now.
+    held: bool,
+    /// A copy was ever passed over.
+    repeated: bool,
+}
+
 /// What a `held` marker says: which application is held at the position, and why. Never the
 /// event's content.
 #[derive(Debug, Serialize, schemars::JsonSchema)]
@@ -196,8 +206,12 @@ impl<L: EventLog> Gateway<L> {
         limit: usize,
     ) -> Result<Vec<FeedItem>, ServiceError> {
         let positions = self.store.feed(region, after, limit)?;
-        // Most logs hold no held application and no copy: then no event is looked up.
-        let any_marked = self.store.held_count()? > 0 || self.store.repeated_count()? > 0;
+        // Most logs hold no held application and no copy: then no event is looked up, and a
+        // log that held a copy once (for good: a stream denies deletes) looks up copies only.
+        let marks = Marks {
+            held: self.store.held_count()? > 0,
+            repeated: self.store.repeated_count()? > 0,
+        };
         let mut held: HashMap<String, Option<Held>> = HashMap::new();
         let mut items = Vec::with_capacity(positions.len());
         let mut bytes = 0;
@@ -212,7 +226,7 @@ impl<L: EventLog> Gateway<L> {
                 if let At::Event(p) = &at {
                     bytes += about_bytes(&p.event);
                 }
-                items.push(self.item(region, at, any_marked, &mut held)?);
+                items.push(self.item(region, at, marks, &mut held)?);
             }
         }
         Ok(items)
@@ -223,7 +237,7 @@ impl<L: EventLog> Gateway<L> {
         &self,
         region: &str,
         at: At,
-        any_marked: bool,
+        marks: Marks,
         held: &mut HashMap<String, Option<Held>>,
     ) -> Result<FeedItem, ServiceError> {
         Ok(match at {
@@ -260,36 +274,33 @@ impl<L: EventLog> Gateway<L> {
                          log's disk, or in a stream restored from a damaged copy)",
                 )
             }
-            At::Event(p) if any_marked => {
+            At::Event(p) => {
                 // Recorded at this very position for this application: a copy the projections
                 // passed over, its parties' feeds marked there.
-                let copy = self
-                    .store
-                    .repeated_at(p.position)?
-                    .filter(|r| r.app == p.event.app);
-                if let Some(r) = copy {
-                    FeedItem::Repeated {
+                let copy = match marks.repeated {
+                    true => self.store.repeated_of(&p.event.app, p.position)?,
+                    false => None,
+                };
+                let withheld = match (&copy, marks.held) {
+                    (None, true) => self.withheld_at(&p, held)?,
+                    _ => None,
+                };
+                match (copy, withheld) {
+                    (Some(r), _) => FeedItem::Repeated {
                         position: p.position,
                         repeated: RepeatedMarker {
                             reason: crate::projections::repeated::what(&r.app, r.seq, r.position),
                             app: r.app,
                             seq: r.seq,
                         },
-                    }
-                } else {
-                    match self.withheld_at(&p, held)? {
-                        Some(h) => FeedItem::held(p.position, h),
-                        None => FeedItem::Event {
-                            position: p.position,
-                            event: p.event,
-                        },
-                    }
+                    },
+                    (None, Some(h)) => FeedItem::held(p.position, h),
+                    (None, None) => FeedItem::Event {
+                        position: p.position,
+                        event: p.event,
+                    },
                 }
             }
-            At::Event(p) => FeedItem::Event {
-                position: p.position,
-                event: p.event,
-            },
         })
     }
 

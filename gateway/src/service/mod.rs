@@ -314,12 +314,6 @@ impl<L: EventLog> Gateway<L> {
         head.max(self.acknowledged.load(Ordering::Acquire))
     }
 
-    /// The view of an application: from the projection, or folded from the log when the
-    /// projection has not caught up with it yet.
-    ///
-    /// With the projections stopped for good behind the log, the view is folded from the log
-    /// (one read of the application's events): a province reading what it just wrote gets it
-    /// exact, not stale, while the gateway waits for its restart.
     /// `app`'s events as its actions decide on them and its projections fold them: read as
     /// every read an action makes reads them (`read_after` from the start), not as the history is
     /// served. What something other than a gateway published on the application's subject (a
@@ -333,6 +327,12 @@ impl<L: EventLog> Gateway<L> {
         self.log.read_after(app, 0, 0).await
     }
 
+    /// The view of an application: from the projection, or folded from the log when the
+    /// projection has not caught up with it yet.
+    ///
+    /// With the projections stopped for good behind the log, the view is folded from the log
+    /// (one read of the application's events): a province reading what it just wrote gets it
+    /// exact, not stale, while the gateway waits for its restart.
     async fn view(&self, app: &str) -> Result<Option<ApplicationView>, ServiceError> {
         self.caught_up().await;
         if self.projector.stopped().is_some() && self.projector.applied() < self.known_end() {

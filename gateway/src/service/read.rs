@@ -163,7 +163,7 @@ impl<L: EventLog> Gateway<L> {
         if !later(&refused) {
             return Err(refused.into());
         }
-        match self.log.read_after(app, 0, 0).await {
+        match self.decided_history(app).await {
             Ok(_) => Ok(history),
             // Another event under the last seq that the seals do not settle is refused by that
             // read, at its position: one of the later events, named beside the history.
