@@ -1246,13 +1246,63 @@ fn a_body_over_the_limit_written_before_reading_still_reads_its_413() {
     assert_eq!(log_position(&operator), before);
 }
 
-/// Given as many clients as the gateway drains at once (64), each declaring a body over the limit
-/// with no token and sending none of it, so each is held in its drain, when one more declares
-/// one, then it is answered 413 at once, where it too was held for the drain's time: clients
-/// declaring a body and sending nothing held a connection each, without bound.
+/// A connection to `gw` from the loopback address `from` (any of 127.0.0.0/8 is this host on
+/// Linux), having sent `head`: a client of its own address, as the drains count clients.
+fn declaring_from(from: std::net::Ipv4Addr, gw: &Gateway, head: &str) -> std::net::TcpStream {
+    use std::io::Write;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .expect("runtime");
+    let to: std::net::SocketAddr = gw.addr.parse().expect("gateway address");
+    let stream = runtime
+        .block_on(async {
+            let socket = tokio::net::TcpSocket::new_v4()?;
+            socket.bind(std::net::SocketAddr::new(from.into(), 0))?;
+            socket.connect(to).await
+        })
+        .unwrap_or_else(|e| panic!("connect from {from}: {e}"));
+    let mut stream = stream.into_std().expect("std stream");
+    stream.set_nonblocking(false).expect("blocking");
+    stream.write_all(head.as_bytes()).expect("head");
+    stream
+}
+
+/// Whether `stream` is answered a 413 within 3 s (a drain that was not run), or not yet within
+/// 200 ms (held in its drain).
+fn answered_at_once(stream: &mut std::net::TcpStream) -> bool {
+    use std::io::Read;
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(3)))
+        .expect("timeout");
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let answer = String::from_utf8_lossy(&raw);
+    assert!(
+        answer.is_empty()
+            || (answer.starts_with("HTTP/1.1 413") && answer.contains("payload-too-large")),
+        "{answer}"
+    );
+    !answer.is_empty()
+}
+
+fn held_in_drain(stream: &std::net::TcpStream) -> bool {
+    use std::io::Read;
+    let mut stream = stream;
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_millis(200)))
+        .expect("timeout");
+    stream.read(&mut [0u8; 1]).is_err()
+}
+
+/// Given as many clients as the gateway drains at once for one address (8), each declaring a body
+/// over the limit with no token and sending none of it, so each is held in its drain, when one
+/// more from that address declares one, then it is answered 413 at once, while a client of
+/// another address is still drained; and given the process's 64 drains taken by eight addresses,
+/// a ninth address's client is answered at once. One host declaring bodies and sending nothing
+/// took all 64 drains, and every other client over the limit saw the broken pipe again.
 #[test]
-fn drains_of_refused_bodies_are_capped() {
-    use std::io::{Read, Write};
+fn drains_of_refused_bodies_are_capped_per_client_and_in_all() {
     let tmp = TempDir::new("drain-cap");
     let gw = Gateway::start(&tmp.0.join("data"), false);
     let declared = format!(
@@ -1261,33 +1311,41 @@ fn drains_of_refused_bodies_are_capped() {
         gw.addr,
         2 * MAX_BODY
     );
-    let open = || {
-        let mut s = std::net::TcpStream::connect(&gw.addr).expect("connect");
-        s.write_all(declared.as_bytes()).expect("head");
-        s
-    };
-    let held: Vec<std::net::TcpStream> = (0..64).map(|_| open()).collect();
+    let address = |last: u8| std::net::Ipv4Addr::new(127, 0, 0, last);
+
+    // One address: eight held, the ninth answered at once, another address still held.
+    let held: Vec<std::net::TcpStream> = (0..8)
+        .map(|_| declaring_from(address(2), &gw, &declared))
+        .collect();
     std::thread::sleep(std::time::Duration::from_millis(500));
-    // The held are in their drain: not answered yet.
-    let mut first = &held[0];
-    first
-        .set_read_timeout(Some(std::time::Duration::from_millis(200)))
-        .expect("timeout");
     assert!(
-        first.read(&mut [0u8; 1]).is_err(),
+        held.iter().all(held_in_drain),
         "a drained client was answered at once"
     );
-    let mut extra = open();
-    extra
-        .set_read_timeout(Some(std::time::Duration::from_secs(3)))
-        .expect("timeout");
-    let mut raw = Vec::new();
-    let _ = extra.read_to_end(&mut raw);
-    let answer = String::from_utf8_lossy(&raw);
+    let mut ninth = declaring_from(address(2), &gw, &declared);
     assert!(
-        answer.starts_with("HTTP/1.1 413"),
-        "the 65th drain was not answered at once: {answer:?}"
+        answered_at_once(&mut ninth),
+        "the ninth drain of one address was not answered at once"
     );
-    assert!(answer.contains("payload-too-large"), "{answer}");
-    drop(held);
+    let other = declaring_from(address(3), &gw, &declared);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(held_in_drain(&other), "another address was not drained");
+
+    // Eight addresses, 64 drains in all (the 8 of 127.0.0.2, 1 of 127.0.0.3 and 55 more).
+    let mut all = held;
+    all.push(other);
+    for last in 3..=9u8 {
+        let already = if last == 3 { 1 } else { 0 };
+        for _ in already..8 {
+            all.push(declaring_from(address(last), &gw, &declared));
+        }
+    }
+    assert_eq!(all.len(), 64);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let mut extra = declaring_from(address(10), &gw, &declared);
+    assert!(
+        answered_at_once(&mut extra),
+        "the 65th drain, of a ninth address, was not answered at once"
+    );
+    drop(all);
 }

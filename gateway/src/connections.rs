@@ -34,6 +34,14 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+tokio::task_local! {
+    /// The address of the client whose request is being answered: set by its connection around
+    /// each answer, for what is counted per client before any token is read
+    /// (`http::drain::MAX_DRAINS_PER_CLIENT`). A task-local rather than a request extension, so
+    /// that the body's reader deep in a route finds it without every route passing it on.
+    pub static PEER: std::net::IpAddr;
+}
+
 /// How long a request head may take to arrive: 30 s, as the body's deadline, and what nginx
 /// (`client_header_timeout`) and hyper's own default give. An idle kept-alive connection is
 /// closed after as long. `TONGBAN_TEST_HEAD_TIMEOUT_MS` shortens it for end-to-end tests (warned
@@ -137,6 +145,7 @@ impl Connections {
         let mut finish = self.finish.subscribe();
         let draining = self.finish.subscribe();
         let ended = self.ended.subscribe();
+        let peer = io.peer_addr().ok().map(|address| address.ip());
         tokio::spawn(async move {
             let mut http = hyper::server::conn::http1::Builder::new();
             http.timer(TokioTimer::new())
@@ -148,7 +157,11 @@ impl Connections {
                 let answer = hyper::service::Service::call(&app, request);
                 let draining = draining.clone();
                 async move {
-                    let mut response = match answer.await {
+                    let answered = match peer {
+                        Some(ip) => PEER.scope(ip, answer).await,
+                        None => answer.await,
+                    };
+                    let mut response = match answered {
                         Ok(response) => response,
                         Err(never) => match never {},
                     };

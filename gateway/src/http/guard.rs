@@ -11,6 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::body::{MAX_BODY, MAX_EXPORT_BODY};
+use super::drain::{DRAIN_BYTES, DRAIN_TIME, drain, drain_time};
 use super::problem::Problem;
 
 /// The largest request head accepted (request line and header fields), in bytes. Bearer tokens,
@@ -153,7 +154,12 @@ async fn guarded(req: Request, next: Next) -> Response {
         let asked_first = req.headers().contains_key(header::EXPECT);
         if !asked_first && n <= (limit + DRAIN_BYTES) as u64 {
             let mut body = req.into_body();
-            drain(&mut body, DRAIN_BYTES + limit, drain_time(n)).await;
+            drain(
+                &mut body,
+                DRAIN_BYTES + limit,
+                drain_time(n, body_timeout()),
+            )
+            .await;
         }
         return too_large(limit).into_response();
     }
@@ -163,73 +169,6 @@ async fn guarded(req: Request, next: Next) -> Response {
 /// What a body's buffer is reserved for at least once a second frame comes ([`read_within`]):
 /// a few frames' worth, whatever the body declares.
 const RESERVED_AT_LEAST: usize = 64 << 10;
-
-/// How much of a body already refused as too large is read and thrown away before the 413 is
-/// sent: 8 MiB past the limit, within [`drain_time`].
-///
-/// Why read it at all: many clients (Python's urllib, most HTTP libraries that do not send
-/// `Expect: 100-continue`) write the whole body before they read the answer. A gateway that
-/// answers and closes with the body still arriving makes the kernel reset the connection, and
-/// such a client sees `Broken pipe` instead of the 413 (an integrator saw it 55 times in 60).
-/// Reading the rest lets it finish writing and read the answer, as nginx's lingering close does.
-///
-/// Why it cannot be used to tie up the gateway: nothing read is kept (each frame is dropped as it
-/// comes), so a drain costs one connection's task and socket, no memory; it stops at
-/// [`DRAIN_BYTES`] past the limit or its time, whichever comes first, and a body declared larger
-/// than that is not read at all (closed at once, as before). A declared length is drained before
-/// the caller's token is read, so anyone may start one: at most [`MAX_DRAINS`] run at once in the
-/// process, and past them a refused body is answered and closed at once, as before the drain
-/// existed. A chunked body cut off at the limit is drained the same way, under the same cap, once
-/// its route has read it: after the token and the rate limit on most routes, but with no token on
-/// those that take none (`POST /v1/schemas/{subject}/compatibility`).
-pub const DRAIN_BYTES: usize = 8 << 20;
-
-/// How many refused bodies are drained at once in the whole process ([`DRAIN_BYTES`]): bounds
-/// the connections clients that declare a large body and send nothing can hold through drains.
-pub const MAX_DRAINS: usize = 64;
-
-/// The drains running ([`MAX_DRAINS`]).
-static DRAINS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(MAX_DRAINS);
-
-/// How long a refused body is read for at least before the 413 is sent regardless: all of a
-/// chunked body's drain, whose size is not declared (8 MiB at 1.7 MB/s).
-pub const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// The rate the body's deadline assumes of a slow but legitimate client ([`BODY_TIMEOUT`]):
-/// 35 KB/s, in bytes a second.
-const SLOWEST_RATE: u64 = 35_000;
-
-/// How long a body declared `declared` bytes long is drained for: its time at
-/// [`SLOWEST_RATE`], at least [`DRAIN_TIME`], at most the body's deadline (30 s, about 1 MiB at
-/// that rate; a slower client's rest is cut off and it may see the connection reset).
-fn drain_time(declared: u64) -> std::time::Duration {
-    let at_rate = std::time::Duration::from_millis(declared.saturating_mul(1000) / SLOWEST_RATE);
-    at_rate.max(DRAIN_TIME).min(body_timeout())
-}
-
-/// Reads and drops `body` until it ends, `at_most` bytes have been dropped, `time` has passed or
-/// it fails, whichever comes first; at once when [`MAX_DRAINS`] are already running. See
-/// [`DRAIN_BYTES`] for why.
-async fn drain(body: &mut axum::body::Body, at_most: usize, time: std::time::Duration) {
-    use axum::body::HttpBody;
-    let Ok(_permit) = DRAINS.try_acquire() else {
-        return;
-    };
-    let reading = async {
-        let mut dropped = 0usize;
-        while dropped <= at_most {
-            let frame =
-                std::future::poll_fn(|cx| std::pin::Pin::new(&mut *body).poll_frame(cx)).await;
-            match frame {
-                Some(Ok(frame)) => {
-                    dropped += frame.data_ref().map_or(0, |d| d.len());
-                }
-                Some(Err(_)) | None => return,
-            }
-        }
-    };
-    let _ = tokio::time::timeout(time, reading).await;
-}
 
 /// A request body, read whole: in no coding but `chunked` ([`uncoded`], 415 or 501, before it is
 /// read), within [`BODY_TIMEOUT`] and [`MAX_BODY`] (a chunked body is cut off at the limit,

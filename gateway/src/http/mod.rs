@@ -13,6 +13,7 @@ pub mod applications;
 pub mod auth;
 pub mod body;
 pub mod deadlines;
+pub mod drain;
 pub mod extract;
 pub mod find;
 pub mod forms;
