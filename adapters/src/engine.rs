@@ -1346,10 +1346,14 @@ impl Adapter {
             let p = self.traced(&v, out, local);
             run.problems.push(p);
         }
+        // A warning the field's own check gave already (a check character, said in the
+        // province's terms) is not said again by the schema's report; the report's warnings are
+        // each their own, also several at one pointer (two required materials missing, both at
+        // the list, were one warning).
+        let own = run.warnings.len();
         for w in report.warnings {
             let p = self.traced(&w, out, local);
-            if !run
-                .warnings
+            if !run.warnings[..own]
                 .iter()
                 .any(|x| x.canonical == p.canonical && x.rule == p.rule)
             {

@@ -1425,3 +1425,33 @@ fn a_split_part_or_a_joined_name_on_a_member_that_is_not_text_stops_the_load() {
     })
     .unwrap_or_else(|e| panic!("text members: {e}"));
 }
+
+/// Given Shanghai's golden form whose two materials are of kinds the matter does not require,
+/// when it is translated, then each required material missing (the 居民身份证 and the photo) is
+/// its own `material-missing` warning at the form's list: two warnings at one pointer were one.
+#[test]
+fn each_required_material_missing_is_warned_of() {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("regions/310000/golden/social-security-card.local.xml");
+    let bytes = std::fs::read(golden).unwrap();
+    let (text, _, _) = encoding_rs::GBK.decode(&bytes);
+    let text = text
+        .replace("<CLLBDM>id-card</CLLBDM>", "<CLLBDM>other</CLLBDM>")
+        .replace("<CLLBDM>photo</CLLBDM>", "<CLLBDM>other</CLLBDM>");
+    let form = encoding_rs::GBK.encode(&text).0.into_owned();
+    let warned = Registry::builtin()
+        .unwrap()
+        .get("310000", "social-security-card")
+        .unwrap()
+        .translate(&form, None)
+        .unwrap_or_else(|r| panic!("{r}"));
+    let missing: Vec<&str> = warned
+        .warnings
+        .iter()
+        .filter(|w| w.rule == "material-missing")
+        .map(|w| w.message.as_str())
+        .collect();
+    assert_eq!(missing.len(), 2, "{:?}", warned.warnings);
+    assert!(missing.iter().any(|m| m.contains("id-card")), "{missing:?}");
+    assert!(missing.iter().any(|m| m.contains("photo")), "{missing:?}");
+}
