@@ -851,6 +851,87 @@ fn query_parameters_no_route_takes_are_refused() {
             .unwrap_or("");
         assert!(promised.contains("`unknown`"), "{template}: {promised}");
     }
+
+    // The routes that took any query parameter and ignored it: an action's `?expected_seq=99`
+    // was no guard (the action was taken, where the body's is 409 `stale-seq`), an ack's
+    // `?position=` moved nothing, unremarked. Each is refused by name; nothing is appended.
+    let handler = gw.client(Some(&tokens["330000"]));
+    let seq = |app: &str| operator.get(&format!("/v1/applications/{app}")).json()["seq"].clone();
+    let before = seq(&app);
+    assert!(before.is_u64(), "{before}");
+    let action = format!("/v1/applications/{app}/accept");
+    for (client, method, path, template, name) in [
+        (
+            &handler,
+            "post",
+            action.clone(),
+            "/v1/applications/{id}/accept",
+            "expected_seq",
+        ),
+        (
+            &handler,
+            "post",
+            "/v1/regions/330000/feed/ack".to_string(),
+            "/v1/regions/{region}/feed/ack",
+            "position",
+        ),
+        (
+            &handler,
+            "post",
+            "/v1/applications".to_string(),
+            "/v1/applications",
+            "dry_run",
+        ),
+        (&anon, "get", "/v1/keys".to_string(), "/v1/keys", "kid"),
+        (
+            &anon,
+            "get",
+            "/v1/matters".to_string(),
+            "/v1/matters",
+            "code",
+        ),
+        (
+            &anon,
+            "get",
+            "/v1/schemas".to_string(),
+            "/v1/schemas",
+            "subject",
+        ),
+        (
+            &anon,
+            "get",
+            "/openapi.json".to_string(),
+            "/openapi.json",
+            "v",
+        ),
+        (
+            &operator,
+            "get",
+            "/v1/log/head".to_string(),
+            "/v1/log/head",
+            "at",
+        ),
+    ] {
+        let with = format!("{path}?{name}=99");
+        let r = match method {
+            "post" => client.post(&with, &json!({"position": 1})),
+            _ => client.get(&with),
+        };
+        assert_eq!(
+            r.status,
+            400,
+            "{with}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        documented(&doc, method, template, &r);
+        let p = r.json();
+        assert_eq!(p["errors"][0]["pointer"], format!("query:{name}"), "{p}");
+        assert_eq!(p["errors"][0]["rule"], "unknown", "{p}");
+    }
+    assert_eq!(seq(&app), before, "a refused request appended");
+    // The probes take whatever their tools append.
+    assert_eq!(anon.get("/healthz?probe=1").status, 200);
+    assert_eq!(anon.get("/metrics?probe=1").status, 200);
 }
 
 /// Given candidates whose `$schema` is missing or another draft, or whose `$ref` names nothing in

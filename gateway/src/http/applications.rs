@@ -38,6 +38,7 @@ pub(super) fn check_id(id: &str) -> Result<(), Problem> {
 pub async fn submit<L: EventLog>(
     State(s): State<AppState<L>>,
     Caller(principal): Caller,
+    super::extract::Query(_): super::extract::Query<super::regions::NoQuery>,
     uri: Uri,
     headers: HeaderMap,
     body: axum::body::Body,

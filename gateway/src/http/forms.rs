@@ -234,6 +234,7 @@ pub async fn translate<L: EventLog>(
     State(s): State<AppState<L>>,
     Caller(principal): Caller,
     Path((region, matter)): Path<(String, String)>,
+    super::extract::Query(_): super::extract::Query<super::regions::NoQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, Problem> {
@@ -271,6 +272,7 @@ pub async fn submit<L: EventLog>(
     State(s): State<AppState<L>>,
     Caller(principal): Caller,
     Path((region, matter)): Path<(String, String)>,
+    super::extract::Query(_): super::extract::Query<super::regions::NoQuery>,
     uri: axum::http::Uri,
     headers: HeaderMap,
     body: Body,

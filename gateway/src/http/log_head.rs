@@ -21,6 +21,7 @@ use crate::log::head_hash::SignedHead;
 pub async fn head<L: EventLog>(
     State(s): State<AppState<L>>,
     Caller(_): Caller,
+    super::extract::Query(_): super::extract::Query<super::regions::NoQuery>,
 ) -> Result<Response, Problem> {
     s.gateway.caught_up().await;
     let running = s

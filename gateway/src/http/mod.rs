@@ -475,6 +475,7 @@ fn handler_of<L: EventLog>(route: &Route) -> MethodRouter<AppState<L>> {
             move |State(s): State<AppState<L>>,
                   auth::Caller(p): auth::Caller,
                   Path(id): Path<String>,
+                  extract::Query(_): extract::Query<regions::NoQuery>,
                   uri: axum::http::Uri,
                   headers: HeaderMap,
                   body: axum::body::Body| {

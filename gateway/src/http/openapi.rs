@@ -7,7 +7,10 @@ use serde_json::{Map, Value, json};
 use super::{AppState, Op, Route, actions};
 use crate::log::EventLog;
 
-pub async fn serve<L: EventLog>(State(s): State<AppState<L>>) -> Json<Value> {
+pub async fn serve<L: EventLog>(
+    State(s): State<AppState<L>>,
+    super::extract::Query(_): super::extract::Query<super::regions::NoQuery>,
+) -> Json<Value> {
     Json((*s.openapi).clone())
 }
 
@@ -633,10 +636,14 @@ fn operation(route: &Route) -> Value {
             )
         });
     }
-    // A route with a path parameter or query parameters refuses what does not fit them; one
-    // with neither that still refuses every query parameter (`/v1/regions`) says so too.
-    let takes_query = params.iter().any(|p| p["in"] == "query");
-    if route.path.contains('{') || takes_query || route.op == Op::Regions {
+    // Every route refuses a path segment or a query parameter that does not fit it, those that
+    // take no query parameter every one (an action's `?expected_seq=` was ignored, and the
+    // action taken unguarded); but the probes' (`/healthz`, `/metrics`: a probe is never
+    // refused for what its tool appends) and the pages' (an HTML page, below).
+    if !matches!(
+        route.op,
+        Op::Healthz | Op::Metrics | Op::RegistryPage | Op::RegistrySubjectPage
+    ) {
         const MISFIT: &str = "path segment or query parameter that does not fit (named \
                               `path:<name>` or `query:<name>` in `errors`; a query parameter \
                               that is no whole number where one is taken: rule `type`, one \

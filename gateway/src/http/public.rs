@@ -328,6 +328,7 @@ struct CheckItem {
 
 pub async fn matters_list<L: EventLog>(
     State(_): State<AppState<L>>,
+    super::extract::Query(_): super::extract::Query<super::regions::NoQuery>,
     request: HeaderMap,
 ) -> Response {
     let items: Vec<Value> = matters::all()
@@ -368,7 +369,10 @@ pub async fn matters_list<L: EventLog>(
     )
 }
 
-pub async fn keys<L: EventLog>(State(s): State<AppState<L>>) -> Json<Value> {
+pub async fn keys<L: EventLog>(
+    State(s): State<AppState<L>>,
+    super::extract::Query(_): super::extract::Query<super::regions::NoQuery>,
+) -> Json<Value> {
     let public = s.gateway.key.public();
     Json(json!({
         "keys": [{

@@ -338,6 +338,7 @@ pub async fn ack<L: EventLog>(
     State(s): State<AppState<L>>,
     Caller(principal): Caller,
     Path(region): Path<String>,
+    super::extract::Query(_): super::extract::Query<super::regions::NoQuery>,
     uri: axum::http::Uri,
     headers: axum::http::HeaderMap,
     body: axum::body::Body,

@@ -226,7 +226,11 @@ pub(super) fn cached_json<T: Serialize>(
     res
 }
 
-pub async fn list<L: EventLog>(State(_): State<AppState<L>>, request: HeaderMap) -> Response {
+pub async fn list<L: EventLog>(
+    State(_): State<AppState<L>>,
+    super::extract::Query(_): super::extract::Query<super::regions::NoQuery>,
+    request: HeaderMap,
+) -> Response {
     let subjects = registry()
         .subjects()
         .into_iter()
@@ -337,6 +341,7 @@ fn checks_busy() -> Problem {
 pub async fn compatibility<L: EventLog>(
     State(_): State<AppState<L>>,
     Path(subject): Path<String>,
+    super::extract::Query(_): super::extract::Query<super::regions::NoQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<CompatibilityReport>, Problem> {
