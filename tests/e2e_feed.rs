@@ -179,6 +179,30 @@ fn a_region_resumes_its_feed_after_a_restart_without_gaps_or_repeats() {
             .is_some_and(|d| d.contains("beyond the feed")),
         "{problem}"
     );
+    // A phone's digits typed there are said by their count, never echoed; so in an
+    // acknowledgement's position, and in a read naming a position to wait for.
+    let said = String::from_utf8_lossy(&r.body).to_string();
+    assert!(!said.contains("13612345678"), "{said}");
+    assert!(said.contains("a number of 11 digits"), "{said}");
+    let r = zj.post(
+        &format!("/v1/regions/{ZJ}/feed/ack"),
+        &json!({"position": 13_800_138_000_u64}),
+    );
+    assert_eq!(r.status, 422);
+    let said = String::from_utf8_lossy(&r.body).to_string();
+    assert!(!said.contains("13800138000"), "{said}");
+    assert!(said.contains("a number of 11 digits"), "{said}");
+    let r = zj
+        .send(
+            "GET",
+            &format!("/v1/regions/{ZJ}/inbox"),
+            &[("X-Tongban-Read-After", "13800138000")],
+            None,
+        )
+        .expect("GET");
+    assert!(r.status >= 400, "{}", String::from_utf8_lossy(&r.body));
+    let said = String::from_utf8_lossy(&r.body).to_string();
+    assert!(!said.contains("13800138000"), "{said}");
     let r = zj.get(&format!("/v1/regions/{ZJ}/feed?after={last}"));
     assert_eq!(r.status, 200, "the feed's end itself reads, empty");
     assert_eq!(r.json()["next"], json!(last));

@@ -57,6 +57,20 @@ pub fn seq(s: &str) -> bool {
         && s.bytes().filter(u8::is_ascii_digit).count() <= 5
 }
 
+/// A log position the caller named past the log's end (`end`), as a refusal says it: as written
+/// when it has at most 5 digits, or no more than the end has (a typo, or a position from before a
+/// restore), and never more than 10; else by its digits' count (`a number of 18 digits`): a phone
+/// or an ID number's digits may have been typed where a position belongs (a log reaches 11
+/// digits at ten billion events).
+pub fn position(n: u64, end: u64) -> String {
+    let digits = n.to_string().len();
+    let allowed = end.to_string().len().clamp(5, 10);
+    match digits <= allowed {
+        true => n.to_string(),
+        false => format!("a number of {digits} digits"),
+    }
+}
+
 /// A media type as a header carries it (`text/plain; charset=GBK`): printable ASCII and spaces,
 /// up to 100 characters, without the digits an ID number or a phone leaves.
 pub fn media_type(s: &str) -> bool {
@@ -158,6 +172,22 @@ pub fn shape(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Given a position past the log's end, when a refusal says it, then a phone's or an ID
+    /// number's digits are said by their count, and a typo near the end as written.
+    #[test]
+    fn positions_past_the_end_are_quoted_only_when_they_could_be_ones() {
+        assert_eq!(position(110105194912310021, 263), "a number of 18 digits");
+        assert_eq!(position(13800138000, 263), "a number of 11 digits");
+        assert_eq!(
+            position(13800138000, 99_999_999_999),
+            "a number of 11 digits"
+        );
+        assert_eq!(position(99_999, 263), "99999");
+        assert_eq!(position(264, 263), "264");
+        assert_eq!(position(1_000_000, 263), "a number of 7 digits");
+        assert_eq!(position(12_345_678, 12_000_000), "12345678");
+    }
 
     /// Given personal data typed where a code belongs, when a message would quote it, then it is
     /// left out; codes, subjects and misspelt versions are still quoted.

@@ -388,13 +388,15 @@ pub async fn ack<L: EventLog>(
 }
 
 /// 422 for a position past the end of the log (`last`; where the cursor is shared, of what any
-/// gateway's feed may have shown), named as the caller sent it: a read after it, or an
+/// gateway's feed may have shown), named as the caller sent it when it could be a position
+/// (`shown::position`: a phone's digits typed there are not echoed): a read after it, or an
 /// acknowledgement of it, would pass over every event up to it. Said with how a caller comes to
 /// hold one (a restore from an older backup among them).
 fn beyond_feed(what: &str, position: u64, last: u64, pointer: &str, rule: &str) -> Problem {
     Problem::unprocessable(
         format!(
-            "{what} {position} is beyond the feed (the log ends at {last}): {}",
+            "{what} {} is beyond the feed (the log ends at {last}): {}",
+            crate::shown::position(position, last),
             crate::service::past_the_end(last)
         ),
         vec![tongban_schemas::Violation::new(pointer, "range", rule)],

@@ -187,10 +187,11 @@ pub enum ServiceError {
     /// A read naming a log position (`X-Tongban-Read-After`) that this gateway's projections
     /// did not reach in time: the write is acknowledged, and this gateway has not seen it yet.
     #[error(
-        "X-Tongban-Read-After names log position {wanted}; the log ends at {end} as far as this \
+        "X-Tongban-Read-After names log position {}; the log ends at {end} as far as this \
          gateway has heard, and its projections hold events up to {reached}: not reached in \
          time; retry after Retry-After (through any gateway). A position far beyond the log's \
-         end was answered by no gateway of this log and is never reached: drop it"
+         end was answered by no gateway of this log and is never reached: drop it",
+        crate::shown::position(*.wanted, *.end)
     )]
     NotCaughtUp { wanted: u64, end: u64, reached: u64 },
     /// A feed position (`after`, or an acknowledgement: `what`) that the log holds but this
@@ -212,8 +213,9 @@ pub enum ServiceError {
     /// A read naming a log position (`X-Tongban-Read-After`) beyond the end of a log only this
     /// gateway writes: no write of the log as it is answered it (one before a restore may have).
     #[error(
-        "X-Tongban-Read-After names log position {wanted}, but this gateway's log ends at \
+        "X-Tongban-Read-After names log position {}, but this gateway's log ends at \
          {end}: {}",
+        crate::shown::position(*.wanted, *.end),
         past_the_end(*.end)
     )]
     BeyondLog { wanted: u64, end: u64 },
