@@ -81,9 +81,18 @@ impl Timestamp {
         if !(1..=days_in_month(y, month)).contains(&d) || h > 23 || min > 59 || sec > 60 {
             return None;
         }
+        // A leap second, as in RFC 3339 below: at 23:59 GMT only, its day's last millisecond.
+        let leap = sec == 60;
+        if leap && (h, min) != (23, 59) {
+            return None;
+        }
         let days = days_from_civil(y, month, d);
         Some(Timestamp(
-            days * DAY_MS + h * 3_600_000 + min * 60_000 + sec * 1000,
+            days * DAY_MS
+                + h * 3_600_000
+                + min * 60_000
+                + sec.min(59) * 1000
+                + i64::from(leap) * 999,
         ))
     }
 
@@ -136,6 +145,17 @@ impl Timestamp {
             }
             _ => return None,
         };
+        // Second 60 is a leap second, which UTC inserts only after 23:59:59 (RFC 3339 5.7): at
+        // any other minute it is no time (`03:25:60Z` was read as 03:25:59.000, before events of
+        // that second it comes after). It is read as the last millisecond before the next UTC
+        // day, which has no number of its own here.
+        if sec == 60 {
+            let utc_minute = ((h * 60 + min) * 60_000 - offset_ms).rem_euclid(DAY_MS) / 60_000;
+            if utc_minute != 23 * 60 + 59 {
+                return None;
+            }
+            ms = 999;
+        }
         let ms_total =
             date.0 * DAY_MS + ((h * 60 + min) * 60 + sec.min(59)) * 1000 + ms - offset_ms;
         Some(Timestamp(ms_total))
@@ -269,6 +289,14 @@ mod tests {
             None
         );
         assert_eq!(
+            Timestamp::parse_http_date("Sun, 06 Nov 1994 08:49:60 GMT"),
+            None
+        );
+        assert_eq!(
+            Timestamp::parse_http_date("Sat, 31 Dec 2016 23:59:60 GMT"),
+            Timestamp::parse_rfc3339("2016-12-31T23:59:60Z")
+        );
+        assert_eq!(
             Timestamp::parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"),
             None
         );
@@ -280,6 +308,23 @@ mod tests {
             assert_eq!(odd.len(), 29);
             assert_eq!(Timestamp::parse_http_date(odd), None);
         }
+    }
+
+    /// Given second 60, when it is read, then it is a leap second only at 23:59 UTC (read as
+    /// the day's last millisecond), in any offset; at any other minute it is no time.
+    #[test]
+    fn second_60_is_a_leap_second_only_at_the_end_of_a_utc_day() {
+        let parse = Timestamp::parse_rfc3339;
+        assert_eq!(parse("2026-12-07T03:25:60Z"), None);
+        assert_eq!(parse("2026-12-31T23:59:60+08:00"), None);
+        let leap = parse("2016-12-31T23:59:60Z").expect("a leap second");
+        assert_eq!(leap.to_rfc3339(), "2016-12-31T23:59:59.999Z");
+        assert_eq!(parse("2017-01-01T07:59:60+08:00"), Some(leap));
+        assert_eq!(parse("2016-12-31T23:59:60.5Z"), Some(leap));
+        assert_eq!(
+            parse("2016-12-31T23:59:59.999Z").map(|t| t.0 + 1),
+            parse("2017-01-01T00:00:00Z").map(|t| t.0)
+        );
     }
 
     #[test]
