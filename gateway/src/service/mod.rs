@@ -12,6 +12,7 @@
 
 mod act;
 pub mod clock;
+pub mod duplicates;
 mod error;
 mod feed;
 pub mod feed_page;
