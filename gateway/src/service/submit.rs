@@ -52,10 +52,12 @@ pub struct SubmitOutcome {
     pub position: u64,
     /// What the checks doubt without refusing (a 15-digit ID number, stored upgraded to its 18
     /// characters; a 统一社会信用代码 whose check character fails, as some early real codes
-    /// do), each at its pointer: the caller
-    /// learns of it at once, as the local-form route's caller does. Empty for a repeated
-    /// submission (the first answer had them). Always sent, empty or not, as the contract
-    /// requires it (a generated client refuses an answer without it).
+    /// do; `possible-duplicate` at the applicant's number for each open application of the
+    /// same applicant and matter the submitting region is a party to, naming its id, status and
+    /// handlers: the submission was still taken, as a new application), each at its pointer:
+    /// the caller learns of it at once, as the local-form route's caller does. A repeated
+    /// submission is told the same, but never of its own application. Always sent, empty or
+    /// not, as the contract requires it (a generated client refuses an answer without it).
     pub warnings: Vec<Violation>,
 }
 
@@ -64,7 +66,9 @@ pub struct SubmitOutcome {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CheckOutcome {
     /// What the checks doubt without refusing, each at its pointer, as the submission's 201 would
-    /// list them (a 15-digit ID number, …). Always sent, empty or not.
+    /// list them (a 15-digit ID number, an open application of the same applicant and matter:
+    /// `possible-duplicate`, which the submission would still be taken beside, …). Always sent,
+    /// empty or not.
     pub warnings: Vec<Violation>,
 }
 
