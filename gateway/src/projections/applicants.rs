@@ -92,7 +92,7 @@ pub(super) fn app_of(key: &[u8], prefix: &[u8]) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::json;
 
@@ -136,22 +136,23 @@ mod tests {
         assert!(!where_of(APP).starts_with(&prefix));
     }
 
-    /// The events of `app`: a proxy submission from 440000 to 330000 of `matter` by
-    /// `applicant`, forwarded, then `more` (each by the region that may take it).
-    fn history(
+    /// The events of `app`: a submission from 440000 to `handlers` of `matter` in `mode` by
+    /// `applicant`, forwarded, then `more` (each by the region that may take it). For the tests
+    /// of the index and of the warning it feeds.
+    pub(crate) fn history(
         app: &str,
-        matter: &str,
+        (matter, mode, handlers): (&str, tongban_schemas::Mode, &[&str]),
         applicant: serde_json::Value,
         more: Vec<(&'static str, crate::domain::Command)>,
     ) -> Vec<crate::envelope::Envelope> {
         use crate::domain::Command;
-        use tongban_schemas::{Mode, events as ev};
+        use tongban_schemas::events as ev;
         let submit = ev::Submitted {
             matter: matter.into(),
             matter_version: 1,
-            mode: Mode::Proxy,
+            mode,
             origin: "440000".into(),
-            handlers: vec!["330000".into()],
+            handlers: handlers.iter().map(|h| h.to_string()).collect(),
             applicant,
             form: json!({}),
             materials: Vec::new(),
@@ -168,36 +169,40 @@ mod tests {
         crate::sample::sealed(app, steps, "t", &GatewayKey::from_seed([8; 32])).expect("legal")
     }
 
+    const MEDICAL: &str = "medical-filing";
+
     /// The log: four applications, their events interleaved as concurrent writers leave them.
-    /// `withdrawn` and `open` are one person's (the second with the legacy 15-digit number) for
-    /// medical-filing, `other` the same person's for another matter, `org` an organisation's.
+    /// The first (withdrawn) and the second (open, given the legacy 15-digit number) are one
+    /// person's for medical-filing, the third the same person's for another matter, the fourth
+    /// an organisation's.
     fn log() -> (Vec<crate::log::Positioned>, [String; 4]) {
         use crate::domain::Command;
+        use tongban_schemas::Mode;
         let apps = [(); 4].map(|_| crate::ids::new_v7());
         let person = |id: &str| json!({"kind": "person", "id_number": id, "name": "张三"});
         let withdraw = || Command::Withdraw(Default::default());
         let histories = [
             history(
                 &apps[0],
-                "medical-filing",
+                (MEDICAL, Mode::Proxy, &["330000"]),
                 person("11010519491231002X"),
                 vec![("440000", withdraw())],
             ),
             history(
                 &apps[1],
-                "medical-filing",
+                (MEDICAL, Mode::Proxy, &["330000"]),
                 person("110105491231002"),
                 vec![],
             ),
             history(
                 &apps[2],
-                "criminal-record-certificate",
+                ("criminal-record-certificate", Mode::Proxy, &["330000"]),
                 person("11010519491231002x"),
                 vec![],
             ),
             history(
                 &apps[3],
-                "medical-filing",
+                (MEDICAL, Mode::Proxy, &["330000"]),
                 json!({"kind": "organisation", "credit_code": "91110000600037341L"}),
                 vec![],
             ),

@@ -136,36 +136,19 @@ pub fn duplicate_warning(
 mod tests {
     use super::*;
     use crate::domain::Command;
-    use crate::envelope::GatewayKey;
-    use tongban_schemas::{Mode, events as ev};
+    use tongban_schemas::Mode;
 
     const ID_NUMBER: &str = "11010519491231002X";
 
     /// An application from 440000 to handlers 330000 and 510000, submitted and forwarded,
     /// then `more`, as its view folds it.
     fn view(more: Vec<(&'static str, Command)>) -> ApplicationView {
-        let submit = ev::Submitted {
-            matter: "pension-transfer".into(),
-            matter_version: 1,
-            mode: Mode::Joint,
-            origin: "440000".into(),
-            handlers: vec!["330000".into(), "510000".into()],
-            applicant: serde_json::json!({"kind": "person", "id_number": ID_NUMBER}),
-            form: serde_json::json!({}),
-            materials: Vec::new(),
-            idempotency_key: None,
-            request_digest: String::new(),
-        };
-        let steps = [
-            ("440000", Command::Submit(submit)),
-            ("440000", Command::Forward(ev::Forwarded::checked())),
-        ]
-        .into_iter()
-        .chain(more)
-        .map(|(region, cmd)| (region, cmd, "2026-12-01T02:00:00.000Z".to_string()));
-        let app = "0192aaaa-0000-7000-8000-000000000001";
-        let events =
-            crate::sample::sealed(app, steps, "t", &GatewayKey::from_seed([8; 32])).expect("legal");
+        let events = crate::projections::applicants::tests::history(
+            "0192aaaa-0000-7000-8000-000000000001",
+            ("pension-transfer", Mode::Joint, &["330000", "510000"]),
+            serde_json::json!({"kind": "person", "id_number": ID_NUMBER}),
+            more,
+        );
         let cal = crate::domain::calendar::Calendar::weekdays();
         ApplicationView::from_events(&events, &cal)
             .expect("folds")
