@@ -74,17 +74,31 @@ fn says_all(message: &str, said: &[&str]) {
     assert!(missing.is_empty(), "{missing:?} not in: {message}");
 }
 
-/// Given 上海's application for 顾雪's social security card, when the same form is entered again
-/// under another key (canonical, dry run, local form and its translation), then each is taken
-/// and warned of the open applications, never of its own, while 浙江 is told nothing, a new
-/// one after the withdrawals is told nothing, and a rebuilt index warns as the live one did.
+/// On the embedded log: [`warned`].
 #[test]
 fn a_second_open_application_of_an_applicant_is_taken_and_warned_of() {
     let dir = TempDir::new("duplicates");
-    let data = dir.0.join("data");
-    std::fs::create_dir_all(&data).expect("data");
-    let tokens = register_regions(&data);
-    let mut gw = Gateway::start(&data, false);
+    warned(&dir.0.join("data"), &[]);
+}
+
+/// On a JetStream stream, where the views hold the applicant and the translation's dry run
+/// measures the sealed event against the stream's largest message: [`warned`].
+#[test]
+fn a_second_open_application_on_a_stream_is_taken_and_warned_of() {
+    let dir = TempDir::new("duplicates-nats");
+    let nats = common::nats::NatsServer::start();
+    warned(&dir.0.join("data"), &["--nats", &nats.url()]);
+}
+
+/// Given 上海's application for 顾雪's social security card, on a gateway started on `data` with
+/// `log` (its `--nats` URL, or nothing for the embedded log), when the same form is entered
+/// again under another key (canonical, dry run, local form and its translation), then each is
+/// taken and warned of the open applications, never of its own, while 浙江 is told nothing, a
+/// new one after the withdrawals is told nothing, and a rebuilt index warns as the live one did.
+fn warned(data: &std::path::Path, log: &[&str]) {
+    std::fs::create_dir_all(data).expect("data");
+    let tokens = register_regions(data);
+    let mut gw = Gateway::start_with(data, false, log);
     let shanghai = gw.client(Some(&tokens["310000"]));
     let zhejiang = gw.client(Some(&tokens["330000"]));
     let id_number = body()["applicant"]["id_number"]
@@ -206,15 +220,21 @@ fn a_second_open_application_of_an_applicant_is_taken_and_warned_of() {
     let fresh_id = fresh["id"].as_str().expect("id").to_string();
 
     // No line the gateway logged holds the number.
-    let log = std::fs::read_to_string(&gw.stderr_log).expect("log");
-    assert!(!log.contains(&id_number[..17]), "the ID number in the log");
+    let logged = std::fs::read_to_string(&gw.stderr_log).expect("log");
+    assert!(
+        !logged.contains(&id_number[..17]),
+        "the ID number in the log"
+    );
 
     // Then the projections are rebuilt from the log: the rebuilt index names the open
     // application, and none of those withdrawn.
     assert!(gw.terminate().success());
-    let (code, _, stderr) = common::tongban(&["rebuild"], &data);
+    let rebuild: Vec<&str> = std::iter::once("rebuild")
+        .chain(log.iter().copied())
+        .collect();
+    let (code, _, stderr) = common::tongban(&rebuild, data);
     assert_eq!(code, 0, "{stderr}");
-    let gw = Gateway::start(&data, false);
+    let gw = Gateway::start_with(data, false, log);
     let shanghai = gw.client(Some(&tokens["310000"]));
     let (status, after) = submit(&shanghai, "sh-dup-5", &body());
     assert_eq!(status, 201);

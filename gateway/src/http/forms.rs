@@ -28,6 +28,7 @@ use super::problem::Problem;
 use crate::auth::Principal;
 use crate::log::EventLog;
 use crate::projections::ApplicationView;
+use crate::service::duplicates::{POSSIBLE_DUPLICATE, Taken};
 
 /// The installed adapter specs; that they do not compile is the gateway's fault (500), logged.
 pub(super) fn registry() -> Result<&'static tongban_adapters::Registry, Problem> {
@@ -250,23 +251,30 @@ pub async fn translate<L: EventLog>(
         Ok(t) => t,
         Err(r) => return Ok(rejected(adapter, &r)),
     };
-    // A form whose sealed event the log would refuse as too large (JetStream) is refused here
-    // as its submission would be (413), not passed: the canonical dry run's measure, on the
-    // translation (a log that takes every size is not asked).
-    if s.gateway.log.limits_size() {
-        s.gateway
-            .dry_run(&principal, t.canonical.clone(), None)
-            .map_err(Problem::from)?;
-    }
     // The open applications of the same applicant and matter, as the submission would be told
-    // of them (a submission would still be taken).
-    let duplicates = s.gateway.possible_duplicates(
-        &region,
-        &t.canonical["applicant"],
-        adapter.matter.code,
-        key,
-        crate::service::duplicates::Taken::WouldBe,
-    );
+    // of them (a submission would still be taken). A form whose sealed event the log would
+    // refuse as too large (JetStream) is refused here as its submission would be (413), not
+    // passed: the canonical dry run's measure, on the translation, which reads them too (a log
+    // that takes every size is not asked to measure).
+    let duplicates = if s.gateway.log.limits_size() {
+        let checked = s
+            .gateway
+            .dry_run(&principal, t.canonical.clone(), key)
+            .map_err(Problem::from)?;
+        checked
+            .warnings
+            .into_iter()
+            .filter(|w| w.rule == POSSIBLE_DUPLICATE)
+            .collect()
+    } else {
+        s.gateway.possible_duplicates(
+            &region,
+            &t.canonical["applicant"],
+            adapter.matter.code,
+            key,
+            Taken::WouldBe,
+        )
+    };
     Ok(translation_answer(t, &duplicates))
 }
 
