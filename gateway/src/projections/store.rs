@@ -494,6 +494,7 @@ impl ProjectionStore {
             Some(LAYOUT) => {
                 // A store from before the serial index, or the applicant index: each indexes
                 // from where it stands (only the log holds what came before).
+                let mut started = false;
                 for from_key in ["serials-from", APPLICANTS_FROM] {
                     if store.meta.get(from_key).map_err(storage)?.is_none() {
                         let from = store.checkpoint()?;
@@ -501,8 +502,11 @@ impl ProjectionStore {
                             .meta
                             .insert(from_key, from.to_be_bytes())
                             .map_err(storage)?;
-                        store.persist()?;
+                        started = true;
                     }
+                }
+                if started {
+                    store.persist()?;
                 }
                 // A store from before the index of running clocks: filled from its views, which
                 // hold every clock (unlike serials, which only the log holds).
