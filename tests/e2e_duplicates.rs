@@ -160,6 +160,15 @@ fn warned(data: &std::path::Path, log: &[&str]) {
             &["would still be taken"],
         );
     }
+    // Under the first one's key, the dry run leaves that application out, as its retry does.
+    let r = shanghai.post_with(
+        "/v1/applications/check",
+        &[("Idempotency-Key", "sh-dup-1")],
+        &body(),
+    );
+    let own = success(&r);
+    naming(&own, &second_id);
+    assert_eq!(duplicates(&own).len(), 1, "{own}");
 
     // 上海's own form of the same application, translated and submitted: the same warning, at
     // the canonical applicant's number, beside the form's own warnings.
