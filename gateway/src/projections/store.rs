@@ -1067,15 +1067,15 @@ impl ProjectionStore {
         Ok(out)
     }
 
-    /// Every key and value of the applicant index, in key order: for the tests that hold a
-    /// rebuilt index to the live one.
-    #[cfg(test)]
-    pub(crate) fn applicant_entries(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
-        self.applicants
-            .iter()
-            .map(|g| g.into_inner().expect("an entry"))
-            .map(|(k, v)| (k.to_vec(), v.to_vec()))
-            .collect()
+    /// Every key and value of the applicant index, in key order (digests and ids, no personal
+    /// data), for comparing a rebuild with the live projection.
+    pub fn applicant_entries(&self) -> Result<Vec<applicants::RawEntry>, ProjectionError> {
+        let mut out = Vec::new();
+        for guard in self.applicants.iter() {
+            let (k, v) = guard.into_inner().map_err(storage)?;
+            out.push((k.to_vec(), v.to_vec()));
+        }
+        Ok(out)
     }
 
     /// The log position after which every open application is in the applicant index: 0 when
