@@ -2360,6 +2360,9 @@ fn rebuild_from_a_jetstream_stream_equals_the_live_projections() {
 
     let live = assert_rebuild_equals_live(&dir.0, &data, &["--nats", &url], events);
     assert!(live.running_clocks("") > 0, "no running clock to compare");
+    // The accepted, suspended, submitted and part-completed applications: each an entry and
+    // where it is; the delivered and withdrawn ones left it.
+    assert_eq!(live.applicants.0.len(), 8, "{:?}", live.applicants);
 
     // The gateway serves from the rebuilt projections and keeps projecting new events.
     let gw = Gateway::start_with(&data, false, &["--nats", &url]);
@@ -2534,6 +2537,8 @@ fn assert_rebuild_equals_live(
     copy_dir(&data.join("projections"), &live);
     let before = dump(&live);
     assert_eq!(before.checkpoint, events, "the live projection is behind");
+    // The applicant index holds the open applications from the log's start.
+    assert_eq!(before.applicants.1, 0);
     // Each running clock is in one region's order.
     assert_eq!(
         REGIONS
@@ -2566,6 +2571,9 @@ struct Dump {
     /// Every running clock, as the index of all regions holds it ("" first) and as each
     /// region's order holds it: read as overdue on a day after every due date, so every entry.
     running: Vec<(String, Vec<String>)>,
+    /// The applicant index: each open application's entry (a keyed digest, the matter, the id)
+    /// and where it is, and the position after which it is whole.
+    applicants: (Vec<tongban_gateway::projections::applicants::RawEntry>, u64),
     checkpoint: u64,
 }
 
@@ -2631,6 +2639,10 @@ fn dump(dir: &std::path::Path) -> Dump {
         boxes,
         feeds,
         running,
+        applicants: (
+            store.applicant_entries().expect("applicant index"),
+            store.applicants_indexed_from().expect("applicants from"),
+        ),
         checkpoint: store.checkpoint().expect("checkpoint"),
     }
 }

@@ -181,6 +181,19 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         }
         let store = clear_noting(&dir.projections(), cursors, &mut |note| eprintln!("{note}"))?
             .with_submissions(Submissions::for_log(&log));
+        // The applicant index is keyed under a secret of the gateway key, as the gateway keys
+        // it: without the key at hand, nothing is indexed, and the projections say from where
+        // their index is whole (the gateway indexes from there).
+        let store = match GatewayKey::load(&dir.key()).ok().flatten() {
+            Some(own) => store.with_applicant_key(&own),
+            None => {
+                eprintln!(
+                    "no gateway key in {}: the index of open applications by applicant is left                      empty (a submission is warned of a possible duplicate only of applications                      submitted after the gateway starts); run the rebuild again with the key                      in place to fill it",
+                    dir.0.display()
+                );
+                store
+            }
+        };
         // From here the projections follow this log, whether or not they followed it before
         // (a stream recreated under the same name is another log). Bound before anything is
         // written, so that an interrupted rebuild leaves projections bound to the log they hold.

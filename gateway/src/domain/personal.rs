@@ -181,6 +181,53 @@ impl OwnNumbers {
     }
 }
 
+/// Who applies, as one identifier: the person's 公民身份号码 or the organisation's 统一社会信用代码.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplicantId {
+    /// `person` or `organisation`, as the applicant's `kind` names it: a number is compared
+    /// only with numbers of its own kind.
+    pub kind: &'static str,
+    /// The identifier in its one form: an ID number as [`OwnNumbers`] compares them (checked 18
+    /// characters, a legacy 15-digit one upgraded, `x` as `X`), a credit code as typed
+    /// ([`typed_number`]) in capitals.
+    pub number: String,
+}
+
+impl ApplicantId {
+    /// Where the canonical body gives it (`/applicant/id_number`, `/applicant/credit_code`):
+    /// what a warning about the applicant points at.
+    pub fn pointer(&self) -> &'static str {
+        match self.kind {
+            "organisation" => "/applicant/credit_code",
+            _ => "/applicant/id_number",
+        }
+    }
+}
+
+/// The applicant's identifier in a submission's `applicant` (a person's `id_number`, an
+/// organisation's `credit_code`), in one form whichever way it was typed, so that the same
+/// applicant entered twice is one applicant; `None` for an applicant that gives neither (a
+/// body the schema has not passed).
+pub fn applicant_id(applicant: &Value) -> Option<ApplicantId> {
+    let text = |name: &str| {
+        applicant
+            .get(name)
+            .and_then(Value::as_str)
+            .filter(|s| !typed_number(s).is_empty())
+    };
+    match applicant.get("kind").and_then(Value::as_str)? {
+        "person" => Some(ApplicantId {
+            kind: "person",
+            number: id_form(text("id_number")?),
+        }),
+        "organisation" => Some(ApplicantId {
+            kind: "organisation",
+            number: typed_number(text("credit_code")?).to_ascii_uppercase(),
+        }),
+        _ => None,
+    }
+}
+
 /// An ID number's one form: its checked 18 characters (a 15-digit one upgraded), or as given
 /// upper-cased when it does not check (compared all the same: a number the submission gave);
 /// read as typed ([`typed_number`]: full-width characters folded, grouping dropped).
@@ -377,5 +424,48 @@ mod tests {
             Some(Personal::Shaped(PersonalKind::ResidentId))
         );
         assert_eq!(Personal::of("440300261206001", Some(&own)), None);
+    }
+
+    /// Given one person's ID number written four ways (lower-case check character, the legacy
+    /// 15 digits, full-width digits, with spaces) and an organisation's credit code in lower
+    /// case, when the applicant's identifier is read, then each way is the one identifier of
+    /// its kind, and an applicant without one (or of no known kind) has none.
+    #[test]
+    fn an_applicant_entered_any_way_is_one_identifier() {
+        let person = |id: &str| applicant_id(&json!({"kind": "person", "id_number": id}));
+        let one = person("11010519491231002X").expect("an identifier");
+        assert_eq!(
+            (one.kind, one.number.as_str()),
+            ("person", "11010519491231002X")
+        );
+        assert_eq!(one.pointer(), "/applicant/id_number");
+        for same in [
+            "11010519491231002x",
+            "110105491231002",
+            "１１０１０５１９４９１２３１００２Ｘ",
+            "110105 19491231 002X",
+        ] {
+            assert_eq!(person(same).as_ref(), Some(&one), "{same}");
+        }
+        let org =
+            applicant_id(&json!({"kind": "organisation", "credit_code": "91110000600037341l"}))
+                .expect("an identifier");
+        assert_eq!(
+            (org.kind, org.number.as_str(), org.pointer()),
+            (
+                "organisation",
+                "91110000600037341L",
+                "/applicant/credit_code"
+            )
+        );
+        assert_eq!(person(""), None);
+        assert_eq!(
+            applicant_id(&json!({"id_number": "11010519491231002X"})),
+            None
+        );
+        assert_eq!(
+            applicant_id(&json!({"kind": "robot", "id_number": "1"})),
+            None
+        );
     }
 }

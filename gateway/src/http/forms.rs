@@ -28,6 +28,7 @@ use super::problem::Problem;
 use crate::auth::Principal;
 use crate::log::EventLog;
 use crate::projections::ApplicationView;
+use crate::service::duplicates::{POSSIBLE_DUPLICATE, Taken};
 
 /// The installed adapter specs; that they do not compile is the gateway's fault (500), logged.
 pub(super) fn registry() -> Result<&'static tongban_adapters::Registry, Problem> {
@@ -240,29 +241,61 @@ pub async fn translate<L: EventLog>(
 ) -> Result<Response, Problem> {
     let adapter = adapter_for(&s, &principal, &region, &matter)?;
     let content_type = check_media_type(adapter, &headers)?;
+    // The key the form would be submitted under, if the dry run is given one: its own
+    // application (a retry's) is no duplicate of it. Not refused here when malformed: the dry
+    // run of a form never took a key before.
+    let key = super::applications::idempotency_key(&headers)
+        .ok()
+        .flatten();
     let bytes = read_body(&headers, body).await?;
-    Ok(
-        match translated(&s, adapter, &bytes, content_type.as_deref())? {
-            // A form whose sealed event the log would refuse as too large (JetStream) is
-            // refused here as its submission would be (413), not passed: the canonical dry
-            // run's measure, on the translation (a log that takes every size is not asked).
-            Ok(t) if s.gateway.log.limits_size() => {
-                s.gateway
-                    .dry_run(&principal, t.canonical.clone(), None)
-                    .map_err(Problem::from)?;
-                translation_answer(t)
-            }
-            Ok(t) => translation_answer(t),
-            Err(r) => rejected(adapter, &r),
-        },
-    )
+    let t = match translated(&s, adapter, &bytes, content_type.as_deref())? {
+        Ok(t) => t,
+        Err(r) => return Ok(rejected(adapter, &r)),
+    };
+    // The open applications of the same applicant and matter, as the submission would be told
+    // of them (a submission would still be taken). A form whose sealed event the log would
+    // refuse as too large (JetStream) is refused here as its submission would be (413), not
+    // passed: the canonical dry run's measure, on the translation, which reads them too (a log
+    // that takes every size is not asked to measure).
+    let duplicates = if s.gateway.log.limits_size() {
+        let checked = s
+            .gateway
+            .dry_run(&principal, t.canonical.clone(), key)
+            .map_err(Problem::from)?;
+        checked
+            .warnings
+            .into_iter()
+            .filter(|w| w.rule == POSSIBLE_DUPLICATE)
+            .collect()
+    } else {
+        s.gateway.possible_duplicates(
+            &region,
+            &t.canonical["applicant"],
+            adapter.matter.code,
+            key,
+            Taken::WouldBe,
+        )
+    };
+    Ok(translation_answer(t, &duplicates))
 }
 
-/// The dry run's answer: the canonical body, with the warnings and matching copies.
-fn translation_answer(t: tongban_adapters::Translation) -> Response {
+/// The dry run's answer: the canonical body, with the warnings (the form's, in the province's
+/// fields, then the submission's own, as the form route lists them) and matching copies.
+fn translation_answer(
+    t: tongban_adapters::Translation,
+    submission: &[tongban_schemas::Violation],
+) -> Response {
+    let mut warnings = serde_json::to_value(&t.warnings).unwrap_or_default();
+    if let Value::Array(all) = &mut warnings {
+        all.extend(
+            submission
+                .iter()
+                .filter_map(|w| serde_json::to_value(w).ok()),
+        );
+    }
     Json(json!({
         "canonical": t.canonical,
-        "warnings": t.warnings,
+        "warnings": warnings,
         "matching": t.matching,
     }))
     .into_response()

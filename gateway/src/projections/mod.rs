@@ -1,5 +1,6 @@
 //! Projections: read models derived from the log, always rebuildable from it.
 
+pub mod applicants;
 pub mod feed;
 pub mod head;
 pub mod held;

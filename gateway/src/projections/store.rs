@@ -15,6 +15,9 @@
 //!   not fold ([`super::held`])
 //! - `serials`: hash of a province's serial, 0x00, region, 0x00, app id → as what the region gave
 //!   it ([`super::serials`])
+//! - `applicants`: keyed digest of an applicant's identifier, 0x00, matter, 0x00, app id → empty:
+//!   each open application of an applicant, by matter; and `@` + app id → that entry's key
+//!   ([`super::applicants`])
 //! - `running`: due date, 0x00, app id, 0x00, deadline kind → the matter and responsible region of
 //!   each running clock ([`super::running`]), for the overdue list and gauge
 //! - `running-by-region`: responsible region, 0x00, then a `running` key → the same value: each
@@ -27,7 +30,10 @@
 //!   cursor moved before it was recorded, or carried over a rebuild); `held` → how many
 //!   applications are held (u64 BE); `serials-from` → the log position after which every serial
 //!   is indexed (u64 BE: 0 for a store that indexed from the start, else the checkpoint of a
-//!   store made before the index, where a rebuild indexes the earlier ones); `running-indexed` →
+//!   store made before the index, where a rebuild indexes the earlier ones); `applicants-from` →
+//!   the log position after which every open application is in `applicants` (u64 BE, as
+//!   `serials-from`; moved to each run's last position by a store that folds without the
+//!   applicants' secret, which indexes nothing); `running-indexed` →
 //!   present once every view's running clocks are in `running` (a store made before that index
 //!   fills it from its views when first opened by a build that has it);
 //!   `running-by-region-indexed` → present once every entry of `running` is in
@@ -53,6 +59,7 @@ use std::path::Path;
 use fjall::{Database, Keyspace, PersistMode, Readable};
 use serde::{Deserialize, Serialize};
 
+use super::applicants::{self, ApplicantDigests};
 use super::feed;
 use super::held::Held;
 use super::repeated::Repeated;
@@ -64,6 +71,9 @@ use crate::domain::calendar::Calendar;
 use crate::domain::deadlines::DeadlineKind;
 use crate::log::head_hash::Running;
 use crate::log::{Positioned, Unreadable};
+
+/// The `meta` key of the log position after which the applicant index is whole.
+const APPLICANTS_FROM: &str = "applicants-from";
 
 /// How the keyspaces are laid out. Projections written under another layout are not read: they
 /// are rebuilt from the log.
@@ -181,6 +191,7 @@ enum Ks {
     Outbox,
     Held,
     Serials,
+    Applicants,
     Running,
     RunningByRegion,
 }
@@ -438,9 +449,14 @@ pub struct ProjectionStore {
     feed: Keyspace,
     held: Keyspace,
     serials: Keyspace,
+    applicants: Keyspace,
     running: Keyspace,
     running_by_region: Keyspace,
     pub(super) meta: Keyspace,
+    /// The secret applicants are keyed under in `applicants` ([`super::applicants`]), given by
+    /// whoever holds the gateway key ([`ProjectionStore::with_applicant_key`]); without it the
+    /// store indexes no applicant.
+    applicant_digests: Option<std::sync::Arc<ApplicantDigests>>,
     /// The keyspaces and their memtable budgets: sealed after each write, counted for `memory`.
     memtables: crate::fjall_tuning::Memtables,
     submissions: Submissions,
@@ -476,13 +492,20 @@ impl ProjectionStore {
         let store = ProjectionStore::open_any_layout(dir)?;
         match be_u64(store.meta.get("layout").map_err(storage)?) {
             Some(LAYOUT) => {
-                // A store from before the serial index: it indexes from where it stands.
-                if store.meta.get("serials-from").map_err(storage)?.is_none() {
-                    let from = store.checkpoint()?;
-                    store
-                        .meta
-                        .insert("serials-from", from.to_be_bytes())
-                        .map_err(storage)?;
+                // A store from before the serial index, or the applicant index: each indexes
+                // from where it stands (only the log holds what came before).
+                let mut started = false;
+                for from_key in ["serials-from", APPLICANTS_FROM] {
+                    if store.meta.get(from_key).map_err(storage)?.is_none() {
+                        let from = store.checkpoint()?;
+                        store
+                            .meta
+                            .insert(from_key, from.to_be_bytes())
+                            .map_err(storage)?;
+                        started = true;
+                    }
+                }
+                if started {
                     store.persist()?;
                 }
                 // A store from before the index of running clocks: filled from its views, which
@@ -521,6 +544,10 @@ impl ProjectionStore {
                 store
                     .meta
                     .insert("serials-from", 0u64.to_be_bytes())
+                    .map_err(storage)?;
+                store
+                    .meta
+                    .insert(APPLICANTS_FROM, 0u64.to_be_bytes())
                     .map_err(storage)?;
                 store
                     .meta
@@ -622,6 +649,7 @@ impl ProjectionStore {
         let feed = open("feed", BULK, Values::Plain)?;
         let held = open("held", SMALL, Values::Plain)?;
         let serials = open("serials", SMALL, Values::Plain)?;
+        let applicants = open("applicants", SMALL, Values::Plain)?;
         let running = open("running", SMALL, Values::Plain)?;
         let running_by_region = open("running-by-region", SMALL, Values::Plain)?;
         let meta = open("meta", SMALL, Values::Plain)?;
@@ -634,9 +662,11 @@ impl ProjectionStore {
             feed,
             held,
             serials,
+            applicants,
             running,
             running_by_region,
             meta,
+            applicant_digests: None,
             memtables,
             db,
             submissions: Submissions::InViews,
@@ -675,6 +705,14 @@ impl ProjectionStore {
 
     pub fn with_submissions(mut self, submissions: Submissions) -> ProjectionStore {
         self.submissions = submissions;
+        self
+    }
+
+    /// Indexes applicants from now on under the secret of `key`, the gateway key of the log
+    /// ([`super::applicants`]): given by the gateway before its projector starts, and by a
+    /// rebuild that holds the key.
+    pub fn with_applicant_key(mut self, key: &crate::envelope::GatewayKey) -> ProjectionStore {
+        self.applicant_digests = Some(std::sync::Arc::new(ApplicantDigests::new(key)));
         self
     }
 
@@ -1000,6 +1038,51 @@ impl ProjectionStore {
         }
         out.sort_by(|a, b| (&a.region, &a.app).cmp(&(&b.region, &b.app)));
         Ok(out)
+    }
+
+    /// The open applications of `applicant` (a submission's `applicant`, as the body gives it)
+    /// for `matter`, by id, as the applicant index holds them ([`super::applicants`]): one
+    /// prefix read, nearly always empty. None without the applicants' secret, or for an
+    /// applicant that gives no identifier. An entry names an application open when it was
+    /// indexed; the caller reads its view for where it stands now.
+    pub fn open_applications_of(
+        &self,
+        applicant: &serde_json::Value,
+        matter: &str,
+    ) -> Result<Vec<String>, ProjectionError> {
+        let Some(prefix) = self
+            .applicant_digests
+            .as_ref()
+            .and_then(|d| d.prefix(applicant, matter))
+        else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for guard in self.applicants.prefix(&prefix) {
+            let key = guard.key().map_err(storage)?;
+            if let Some(app) = applicants::app_of(&key, &prefix) {
+                out.push(app);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every key and value of the applicant index, in key order (digests and ids, no personal
+    /// data), for comparing a rebuild with the live projection.
+    pub fn applicant_entries(&self) -> Result<Vec<applicants::RawEntry>, ProjectionError> {
+        let mut out = Vec::new();
+        for guard in self.applicants.iter() {
+            let (k, v) = guard.into_inner().map_err(storage)?;
+            out.push((k.to_vec(), v.to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// The log position after which every open application is in the applicant index: 0 when
+    /// all are, else where a store made before the index stood when first opened by a build
+    /// that has it, or the last run folded without the applicants' secret.
+    pub fn applicants_indexed_from(&self) -> Result<u64, ProjectionError> {
+        Ok(be_u64(self.meta.get(APPLICANTS_FROM).map_err(storage)?).unwrap_or(0))
     }
 
     /// The log position after which every serial is indexed: 0 when all are, else where a store
@@ -1472,6 +1555,11 @@ impl ProjectionStore {
         }
         batch.insert(&self.meta, "checkpoint", last.to_be_bytes());
         batch.insert(&self.meta, statistics::AT, last.to_be_bytes());
+        // Folded without the applicants' secret, this run's submissions are in no entry: the
+        // index is whole only after it.
+        if self.applicant_digests.is_none() {
+            batch.insert(&self.meta, APPLICANTS_FROM, last.to_be_bytes());
+        }
         let mut named = last.to_be_bytes().to_vec();
         named.extend_from_slice(last_id.as_bytes());
         batch.insert(&self.meta, "checkpoint-event", named);
@@ -1503,6 +1591,7 @@ impl ProjectionStore {
             Ks::Outbox => &self.outbox,
             Ks::Held => &self.held,
             Ks::Serials => &self.serials,
+            Ks::Applicants => &self.applicants,
             Ks::Running => &self.running,
             Ks::RunningByRegion => &self.running_by_region,
         }
@@ -1523,6 +1612,10 @@ impl ProjectionStore {
         let mut running_before: HashMap<String, Vec<running::Entry>> = HashMap::new();
         // The held applications of this run: held before it (looked up with their view) or by it.
         let mut held: HashMap<String, Held> = HashMap::new();
+        // The applications stored open before this run, whose applicant entry goes once one is
+        // final; and the applicant entries of this run's submissions ([`super::applicants`]).
+        let mut open_before: std::collections::HashSet<String> = Default::default();
+        let mut new_applicants: HashMap<String, Vec<u8>> = HashMap::new();
         let mut out = Encoded::default();
         for p in events {
             let app = &p.event.app;
@@ -1542,6 +1635,9 @@ impl ProjectionStore {
                     self.get(app)?
                 };
                 if let Some(v) = &current {
+                    if !v.state.status.is_final() {
+                        open_before.insert(app.clone());
+                    }
                     statistics::count(&mut out.counts, statistics::tallies(v), -1);
                     awaited_before.insert(
                         app.clone(),
@@ -1626,6 +1722,18 @@ impl ProjectionStore {
                 continue;
             }
             let serial = serials::of_event(&p.event);
+            // Read before the fold takes the submission's data, as the serial is.
+            let applicant = match (&self.applicant_digests, p.event.seq) {
+                (Some(digests), 1) if p.event.kind == "application.submitted" => {
+                    let matter = p.event.data.get("matter").and_then(|m| m.as_str());
+                    p.event
+                        .data
+                        .get("applicant")
+                        .zip(matter)
+                        .and_then(|(applicant, matter)| digests.prefix(applicant, matter))
+                }
+                _ => None,
+            };
             if let Err(e) = ApplicationView::fold_taking_into(slot, &mut p.event, cal) {
                 // Held already, when this run is applied again (after a crash before its
                 // checkpoint, or from a submission, whose record is not looked up ahead): the
@@ -1659,6 +1767,10 @@ impl ProjectionStore {
                 continue;
             }
             let Some(next) = slot.as_mut() else { continue };
+            if let Some(prefix) = applicant {
+                let app = &p.event.app;
+                new_applicants.insert(app.clone(), applicants::entry(&prefix, app));
+            }
             if let Some((kind, serial)) = serial {
                 let (key, value) = serials::entry(&serial, &p.event.region, &p.event.app, kind);
                 out.ops.push(Op::Insert(Ks::Serials, key, value));
@@ -1737,6 +1849,29 @@ impl ProjectionStore {
                     box_key(region, app),
                     json(&entry(actions, region))?,
                 ));
+            }
+            // An application submitted in this run enters the applicant index unless it is
+            // final by its end; one open before leaves it once final (found by where its entry
+            // is: over the embedded log the view holds no applicant). Neither key is written
+            // twice in one batch.
+            if view.state.status.is_final() {
+                if open_before.contains(app)
+                    && let Some(key) = self
+                        .applicants
+                        .get(applicants::where_of(app))
+                        .map_err(storage)?
+                {
+                    out.ops
+                        .push(Op::Remove(Ks::Applicants, applicants::where_of(app)));
+                    out.ops.push(Op::Remove(Ks::Applicants, key.to_vec()));
+                }
+            } else if let Some(key) = new_applicants.remove(app) {
+                out.ops.push(Op::Insert(
+                    Ks::Applicants,
+                    applicants::where_of(app),
+                    key.clone(),
+                ));
+                out.ops.push(Op::Insert(Ks::Applicants, key, Vec::new()));
             }
             let origin_key = box_key(&view.state.origin, app);
             if view.state.status.is_final() {
@@ -1884,6 +2019,7 @@ pub(super) mod tests {
             ("outbox", &store.outbox),
             ("feed", &store.feed),
             ("held", &store.held),
+            ("applicants", &store.applicants),
             ("running", &store.running),
             ("running-by-region", &store.running_by_region),
             ("meta", &store.meta),

@@ -12,6 +12,7 @@
 
 mod act;
 pub mod clock;
+pub mod duplicates;
 mod error;
 mod feed;
 pub mod feed_page;
@@ -139,6 +140,9 @@ impl<L: EventLog> Gateway<L> {
         delay: Duration,
         every: u64,
     ) -> Gateway<L> {
+        // The projector indexes applicants under the gateway key's secret, and submissions
+        // look them up under it ([`crate::projections::applicants`]).
+        let store = store.with_applicant_key(&key);
         let calendar = Arc::new(calendar);
         let states = Arc::new(states::States::default());
         let following = Arc::clone(&states);

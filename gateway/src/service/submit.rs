@@ -6,6 +6,7 @@ use sha2::{Digest, Sha256};
 use tongban_schemas::matters::CheckedSubmission;
 use tongban_schemas::{Violation, events as ev, matters};
 
+use super::duplicates::Taken;
 use super::{Gateway, MAX_RETRIES, ServiceError};
 use crate::auth::Principal;
 use crate::domain::{self, Command, Event};
@@ -51,10 +52,12 @@ pub struct SubmitOutcome {
     pub position: u64,
     /// What the checks doubt without refusing (a 15-digit ID number, stored upgraded to its 18
     /// characters; a 统一社会信用代码 whose check character fails, as some early real codes
-    /// do), each at its pointer: the caller
-    /// learns of it at once, as the local-form route's caller does. Empty for a repeated
-    /// submission (the first answer had them). Always sent, empty or not, as the contract
-    /// requires it (a generated client refuses an answer without it).
+    /// do; `possible-duplicate` at the applicant's number for each open application of the
+    /// same applicant and matter the submitting region is a party to, naming its id, status and
+    /// handlers: the submission was still taken, as a new application), each at its pointer:
+    /// the caller learns of it at once, as the local-form route's caller does. A repeated
+    /// submission is told the same, but never of its own application. Always sent, empty or
+    /// not, as the contract requires it (a generated client refuses an answer without it).
     pub warnings: Vec<Violation>,
 }
 
@@ -63,7 +66,9 @@ pub struct SubmitOutcome {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CheckOutcome {
     /// What the checks doubt without refusing, each at its pointer, as the submission's 201 would
-    /// list them (a 15-digit ID number, …). Always sent, empty or not.
+    /// list them (a 15-digit ID number, an open application of the same applicant and matter:
+    /// `possible-duplicate`, which the submission would still be taken beside, …). Always sent,
+    /// empty or not.
     pub warnings: Vec<Violation>,
 }
 
@@ -192,7 +197,8 @@ impl<L: EventLog> Gateway<L> {
         signed: Option<&crate::auth::RequestSignature>,
     ) -> Result<SubmitOutcome, ServiceError> {
         let region = submitting_region(principal)?.to_string();
-        let (event, digest, warnings) = self.admit(&region, request, idempotency_key)?;
+        let (event, digest, warnings) =
+            self.admit(&region, request, idempotency_key, Taken::Submitted)?;
         // On a log that holds submissions made unkeyed, the retry of one is answered with the
         // application it made (its unkeyed id), not appended under the keyed id as a second.
         if let Some(key) = idempotency_key
@@ -255,7 +261,7 @@ impl<L: EventLog> Gateway<L> {
         idempotency_key: Option<&str>,
     ) -> Result<CheckOutcome, ServiceError> {
         let region = submitting_region(principal)?;
-        let (event, _, warnings) = self.admit(region, request, idempotency_key)?;
+        let (event, _, warnings) = self.admit(region, request, idempotency_key, Taken::WouldBe)?;
         if self.log.limits_size() {
             // Sealing checks the payload against its registered schema, as the submission's
             // does, and gives the event the log measures.
@@ -294,18 +300,30 @@ impl<L: EventLog> Gateway<L> {
 
     /// Every check of a submission before the log is touched: [`prepare`]'s, an Idempotency-Key
     /// that reads as personal data (told, not refused: [`crate::ids::personal_key`]), and the
-    /// handlers against the region book. The submission and its dry run both go through here.
+    /// handlers against the region book; then, of a submission that passes them, the open
+    /// applications of the same applicant and matter (told, not refused:
+    /// [`Gateway::possible_duplicates`]). The submission and its dry run both go through here.
     fn admit(
         &self,
         region: &str,
         request: impl Into<Intake>,
         idempotency_key: Option<&str>,
+        taken: Taken,
     ) -> Result<(Event, String, Vec<Violation>), ServiceError> {
         let (event, digest, mut warnings) = prepare(region, request, idempotency_key)?;
         if let Some(what) = idempotency_key.and_then(crate::ids::personal_key) {
             warnings.push(crate::ids::personal_key_warning(what));
         }
         self.known_handlers(&event)?;
+        if let Event::Submitted(s) = &event {
+            warnings.extend(self.possible_duplicates(
+                region,
+                &s.applicant,
+                &s.matter,
+                idempotency_key,
+                taken,
+            ));
+        }
         Ok((event, digest, warnings))
     }
 
