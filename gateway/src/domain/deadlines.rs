@@ -225,9 +225,16 @@ impl Deadline {
         }
     }
 
-    /// The day the clock runs out if it runs again on `day`: the working days left after `day`.
+    /// The day the clock runs out if it runs again on `day`: the working days left after `day`;
+    /// with none left (suspended on its last day, which counts as used), `day` itself when it is
+    /// a working day, else the next working day. The resumption day alone had been the due
+    /// date, so a clock resumed on a Saturday ran out that Saturday, and its holder was overdue
+    /// on the Monday without having had a working day (a review's finding).
     fn due_if_resumed(&self, day: CivilDate, cal: &Calendar) -> CivilDate {
-        cal.add_working_days(day, self.limit_days.saturating_sub(self.used_days))
+        match self.limit_days.saturating_sub(self.used_days) {
+            0 if !cal.is_working_day(day) => cal.add_working_days(day, 1),
+            left => cal.add_working_days(day, left),
+        }
     }
 
     /// The due date a reader is shown at `now`: while paused, the date the clock would run out

@@ -1648,6 +1648,61 @@ fn folded_on(
     after
 }
 
+/// Given a decision clock suspended on its due day (the day counts as used: no working day
+/// left), when it is resumed on a Saturday, then it runs out on the Monday, the first working
+/// day, not on the Saturday (its holder was overdue on the Monday without a working day); and
+/// resumed on a working day, on that day. While paused it is shown so too.
+#[test]
+fn a_clock_resumed_with_no_day_left_runs_out_on_a_working_day() {
+    let until_suspended = || {
+        vec![
+            (
+                GD,
+                Command::Submit(submitted(Mode::Proxy)),
+                "2026-11-02T02:00:00Z",
+            ),
+            (GD, forward(), "2026-11-02T03:00:00Z"),
+            (ZJ, accept(), "2026-11-05T03:00:00Z"), // Thursday: decision due Thursday 12-03
+            (ZJ, suspend(), "2026-12-03T03:00:00Z"), // on its due day: 20 of 20 used
+        ]
+    };
+    let paused = clocks_after_each(until_suspended());
+    let decision = &paused[3].0[1];
+    assert_eq!(
+        (decision.kind, decision.state, decision.used_days),
+        (DeadlineKind::Decision, DeadlineState::Paused, 20)
+    );
+    let cal = calendar::Calendar::weekdays();
+    assert_eq!(
+        decision.due_at(at("2026-12-05T02:00:00Z"), &cal),
+        "2026-12-07"
+    );
+    assert_eq!(
+        decision.due_at(at("2026-12-04T02:00:00Z"), &cal),
+        "2026-12-04"
+    );
+
+    for (resumed, due) in [
+        ("2026-12-05T03:00:00Z", "2026-12-07"), // Saturday → Monday
+        ("2026-12-04T03:00:00Z", "2026-12-04"), // Friday, a working day: that day
+    ] {
+        let mut steps = until_suspended();
+        steps.push((ZJ, resume(), resumed));
+        let clocks = clocks_after_each(steps);
+        let decision = &clocks[4].0[1];
+        assert_eq!(
+            (decision.state, decision.due.as_str()),
+            (DeadlineState::Running, due),
+            "resumed {resumed}"
+        );
+        assert_eq!(
+            decision.situation(at(&format!("{due}T15:59:00Z"))),
+            Situation::Running,
+            "resumed {resumed}"
+        );
+    }
+}
+
 #[test]
 fn deadlines_follow_the_statutory_clock() {
     let limits = statutory_limits();
