@@ -165,8 +165,10 @@ pub struct BoxLine {
     pub overdue: bool,
     /// With `due` only: whether the gateway's holiday calendar lists dates for the year `due`
     /// falls in, as the application's own deadlines say. False: counted Monday to Friday without
-    /// that year's holidays and 调休 (元旦 counted as a working day), so the law may make it due
-    /// earlier than shown; staff reading the list are told so here, not only on the application.
+    /// that year's holidays and 调休 (元旦 counted as a working day), so the law's date may be
+    /// later than shown (a holiday counted as a working day) or earlier (a 调休 working day
+    /// counted as a weekend); staff reading the list are told so here, not only on the
+    /// application.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub calendar_covers: Option<bool>,
 }

@@ -160,17 +160,7 @@ impl<L: EventLog> Gateway<L> {
             )?;
             match self.commit(envelope.clone(), signed).await {
                 Ok(position) => {
-                    // Read only for the two actions a lapsed limit concerns (rare): the view
-                    // holds the clocks, which the remembered state does not.
-                    let mut warnings =
-                        match matches!(command, Command::ExtendDeadline(_) | Command::Suspend(_)) {
-                            true => lapsed_warnings(
-                                &command,
-                                self.store.get(app).ok().flatten().as_ref(),
-                                crate::time::Timestamp::now(),
-                            ),
-                            false => Vec::new(),
-                        };
+                    let mut warnings = self.lapsed_of(app, &command, crate::time::Timestamp::now());
                     let own = self.own_numbers(app, &event).await;
                     warnings.extend(event.personal_serial_warnings(own.as_ref()));
                     let next = Application::apply_from(Some(state), app, &region, &event);
@@ -373,6 +363,13 @@ impl<L: EventLog> Gateway<L> {
         // read from it): a read naming it waits for no more than it needs.
         let head = *self.log.head().borrow();
         let position = self.log.refresh_head().await.unwrap_or(head).max(head);
+        // What the first sending was told: a limit that had run out when the action was taken
+        // (judged at the event's time; a retry had been told nothing of it), and the request's
+        // own number, as a submission retried under its key hears of it again.
+        let taken = crate::time::Timestamp::parse_rfc3339(&landed.at)
+            .unwrap_or_else(crate::time::Timestamp::now);
+        let mut warnings = self.lapsed_of(app, command, taken);
+        warnings.extend(event.personal_serial_warnings(own_numbers_in(&events).as_ref()));
         Some(ActOutcome {
             id: app.to_string(),
             status: after.status.as_str().to_string(),
@@ -380,9 +377,23 @@ impl<L: EventLog> Gateway<L> {
             event: landed.clone(),
             position,
             repeated: true,
-            // The request's own number, as a submission retried under its key hears of it again.
-            warnings: event.personal_serial_warnings(own_numbers_in(&events).as_ref()),
+            warnings,
         })
+    }
+
+    /// The `deadline-lapsed` warnings of `command` at `now` ([`lapsed_warnings`]), read only for
+    /// the two actions a lapsed limit concerns (rare): from the projections' view, which holds
+    /// the clocks the remembered state does not.
+    fn lapsed_of(
+        &self,
+        app: &str,
+        command: &Command,
+        now: crate::time::Timestamp,
+    ) -> Vec<tongban_schemas::Violation> {
+        match matches!(command, Command::ExtendDeadline(_) | Command::Suspend(_)) {
+            true => lapsed_warnings(command, self.store.get(app).ok().flatten().as_ref(), now),
+            false => Vec::new(),
+        }
     }
 
     /// The numbers of `app`'s submission ([`OwnNumbers`]) that the number `event` gives is

@@ -1238,6 +1238,65 @@ async fn an_event_is_never_stamped_before_the_one_it_follows() {
     assert_eq!(approved.event.at, ahead.to_rfc3339());
 }
 
+/// Given an application accepted 60 days ago (its decision limit long run out), when its lead
+/// extends the limit and then sends the same extension again from the same seq (a retry after
+/// a lost answer), then both answers carry the `deadline-lapsed` warning: the repeat had been
+/// told nothing of it, so a handler's system that retried took the extension for granted.
+#[tokio::test]
+async fn a_repeated_extension_is_told_the_limit_had_run_out_too() {
+    use tongban_schemas::events::DeadlineExtended;
+
+    let dir = TempDir::new("service-lapsed-repeat");
+    let log =
+        std::sync::Arc::new(crate::log::EmbeddedLog::open(&dir.path().join("log")).expect("log"));
+    let gw = gateway_on(&log, &dir, "p1");
+    let lead = region(&lead_code());
+    let app = super::fixtures::forwarded(&gw).await;
+    let forwarded = gw
+        .log
+        .read(&app)
+        .await
+        .expect("read")
+        .pop()
+        .expect("forward");
+    let long_ago = crate::time::Timestamp(crate::time::Timestamp::now().0 - 60 * 86_400_000);
+    let accepted = crate::envelope::Envelope::sealed_after(
+        Some(&forwarded),
+        &app,
+        crate::envelope::Content {
+            kind: "application.accepted".into(),
+            schema: "application.accepted/1".into(),
+            region: lead_code(),
+            actor: format!("{}/p1", lead_code()),
+            at: long_ago.to_rfc3339(),
+            data: serde_json::json!({}),
+        },
+        &crate::envelope::GatewayKey::load_or_create(&dir.path().join("gateway.key")).expect("key"),
+    );
+    log.append(accepted, 2).await.expect("append");
+    gw.caught_up().await;
+
+    let extend = || {
+        Command::ExtendDeadline(DeadlineExtended {
+            reason: "负责人批准延长".into(),
+        })
+    };
+    let first = gw
+        .act(&lead, &app, extend(), Some(3))
+        .await
+        .expect("extended");
+    let again = gw
+        .act(&lead, &app, extend(), Some(3))
+        .await
+        .expect("its repeat");
+    assert!(!first.repeated && again.repeated, "{again:?}");
+    for answer in [&first, &again] {
+        let rules: Vec<&str> = answer.warnings.iter().map(|w| w.rule.as_str()).collect();
+        assert_eq!(rules, ["deadline-lapsed"], "repeated: {}", answer.repeated);
+    }
+    assert_eq!(first.warnings, again.warnings);
+}
+
 /// Given a forwarded application, when its origin sends an accept (the lead handler's) naming
 /// a stale seq, then it hears that the origin may not accept, not that its view is stale: a
 /// stale-seq answer would have it refresh and retry only to be refused. (Found by a domain
