@@ -1063,15 +1063,10 @@ pub async fn open_jetstream(
         // is the stream's. Recorded if the gateway may; an upgrade of a fleet whose users hold
         // no stream update right starts anyway, told how to record it.
         KeyRecord::Wanted => match log.record_signer(&hex).await {
-            Ok(now)
-                if now
-                    .as_deref()
-                    .is_some_and(|v| RecordedKey::read(v).is(&key.public())) =>
-            {
+            Ok(Some(now)) if now.is(&key.public()) => {
                 tracing::info!(kid = %key.public().kid(), "recorded this gateway's public key in the stream's metadata (tongban.public_key)");
             }
-            Ok(now) => {
-                let other = now.as_deref().map(RecordedKey::read);
+            Ok(other) => {
                 return refuse(recorded_meanwhile(dir, &config.stream, &key, &saved, other));
             }
             Err(why) => tracing::warn!(
@@ -1094,20 +1089,16 @@ pub async fn open_jetstream(
         // later still, before it appends more: [`JetStreamLog`]'s poll of the metadata).
         KeyRecord::Required => {
             let recorded = match log.record_signer(&hex).await {
-                Ok(now)
-                    if now
-                        .as_deref()
-                        .is_some_and(|v| RecordedKey::read(v).is(&key.public())) =>
-                {
+                Ok(Some(now)) if now.is(&key.public()) => {
                     tokio::time::sleep(config.op_timeout).await;
                     log.read_signer().await
                 }
                 other => other,
             };
             match recorded {
-                Ok(Some(now)) if RecordedKey::read(&now).is(&key.public()) => {}
-                Ok(Some(now)) => {
-                    let other = Some(RecordedKey::read(&now));
+                Ok(Some(now)) if now.is(&key.public()) => {}
+                Ok(Some(other)) => {
+                    let other = Some(other);
                     return refuse(recorded_meanwhile(dir, &config.stream, &key, &saved, other));
                 }
                 Ok(None) | Err(_) => {
