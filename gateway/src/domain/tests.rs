@@ -2531,3 +2531,19 @@ fn the_fold_rules_are_pinned() {
         "two rule versions fold alike"
     );
 }
+
+/// Given a joint submission as decided (origin 广东, handlers 浙江 and 安徽), then its parties
+/// are the origin and each handler in order, from the submission and from the application it
+/// folds to alike; given one read from the log that names a handler twice and the origin among
+/// its handlers (which deciding refuses), then each region is listed once: a region's feed is
+/// given one position once.
+#[test]
+fn an_applications_parties_are_its_origin_then_each_handler_once() {
+    let joint = submitted(Mode::Joint);
+    assert_eq!(parties_of(&joint.origin, &joint.handlers), [GD, ZJ, AH]);
+    let app = Application::apply(None, "app-1", &Event::Submitted(joint));
+    assert_eq!(app.parties(), [GD, ZJ, AH]);
+
+    let handlers = [ZJ, GD, ZJ, AH].map(str::to_string);
+    assert_eq!(parties_of(GD, &handlers), [GD, ZJ, AH]);
+}
