@@ -809,6 +809,25 @@ impl JetStreamLog {
         Ok(end)
     }
 
+    /// The application's events on its subject, each at its stream sequence, with what the
+    /// read passed over there, copies judged as `copies` says.
+    async fn read_placed(
+        &self,
+        app: &str,
+        copies: subject::Copies,
+    ) -> Result<(Vec<Positioned>, crate::log::foreign::Passed), LogError> {
+        let Some(subject) = self.subject_to_read(app)? else {
+            return Ok(Default::default());
+        };
+        let read = self.read_positioned(app, &subject, copies).await?;
+        let events = read
+            .events
+            .into_iter()
+            .map(|l| Positioned::read(l.position, l.event))
+            .collect();
+        Ok((events, read.passed))
+    }
+
     /// Every event of `app` on its subject with its position, in seq order; `copies` says
     /// what a copy of one of them later on the subject makes the read.
     async fn read_positioned(
@@ -1662,18 +1681,15 @@ impl EventLog for JetStreamLog {
         &self,
         app: &str,
     ) -> Result<(Vec<Positioned>, crate::log::foreign::Passed), LogError> {
-        let Some(subject) = self.subject_to_read(app)? else {
-            return Ok(Default::default());
-        };
-        let read = self
-            .read_positioned(app, &subject, subject::Copies::Refused)
-            .await?;
-        let events = read
-            .events
-            .into_iter()
-            .map(|l| Positioned::read(l.position, l.event))
-            .collect();
-        Ok((events, read.passed))
+        self.read_placed(app, subject::Copies::Refused).await
+    }
+
+    /// The subject read as an action reads it, copies passed over and named.
+    async fn read_decided(
+        &self,
+        app: &str,
+    ) -> Result<(Vec<Positioned>, crate::log::foreign::Passed), LogError> {
+        self.read_placed(app, subject::Copies::Passed).await
     }
 
     /// From the message at `position` when it is event `seq` of the application (one request
