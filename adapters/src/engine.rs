@@ -113,6 +113,9 @@ pub(crate) enum Kind {
     Index { local: Path, start: u64 },
 }
 
+/// The pointers at which a spec's shape has a member of each name ([`Known::places`]).
+type Places = std::collections::HashMap<String, Vec<String>>;
+
 /// The local fields a spec knows, in spec order: for unknown-field reports and XML element order.
 #[derive(Debug, Clone, Default)]
 pub struct Known {
@@ -285,21 +288,27 @@ impl Known {
         Some(cur)
     }
 
-    /// Every pointer at which the spec has a member named `name`, a list's items as `*`.
-    fn places(&self, name: &str, at: &mut String, out: &mut Vec<String>) {
+    /// Every member name of the spec's shape below this node, with each pointer at which it
+    /// stands (a list's items as `*`), in spec order: built once per spec ([`Adapter::places`]),
+    /// where each unknown field walked the whole shape again for its own name.
+    fn places(&self) -> Places {
+        let mut out = Places::new();
+        self.places_below(&mut String::new(), &mut out);
+        out
+    }
+
+    fn places_below(&self, at: &mut String, out: &mut Places) {
         if let Some(item) = &self.item {
             let len = at.len();
             at.push_str("/*");
-            item.places(name, at, out);
+            item.places_below(at, out);
             at.truncate(len);
         }
         for (k, c) in &self.children {
             let len = at.len();
             Step::Name(k).write(at);
-            if k == name {
-                out.push(at.clone());
-            }
-            c.places(name, at, out);
+            out.entry(k.clone()).or_default().push(at.clone());
+            c.places_below(at, out);
             at.truncate(len);
         }
     }
@@ -307,15 +316,16 @@ impl Known {
     /// What the unknown field at `pointer` most likely is: the field it misspells among its
     /// parent's (only there: a name near a field elsewhere is no slip, and the same name in two
     /// places, `mobile` of the applicant and of the legal representative, is told apart by its
-    /// parent), else, when it is a field's very name, where that field belongs.
-    fn meant(&self, pointer: &str) -> Option<Meant> {
+    /// parent), else, when it is a field's very name, where that field belongs (`places`: the
+    /// spec's members by name, [`Known::places`]).
+    fn meant(&self, pointer: &str, places: &Places) -> Option<Meant> {
         let (up, given) = pointer.rsplit_once('/')?;
         let given = given.replace("~1", "/").replace("~0", "~");
         let parent = self.at_pointer(up)?;
-        let mut places = Vec::new();
-        self.places(&given, &mut String::new(), &mut places);
-        if !places.is_empty() {
-            return Some(Meant::Misplaced { places });
+        if let Some(places) = places.get(&given) {
+            return Some(Meant::Misplaced {
+                places: places.clone(),
+            });
         }
         let name = tongban_schemas::spelling::near(
             &given,
@@ -811,6 +821,8 @@ pub struct Adapter {
     unknown: UnknownFields,
     fields: Vec<Field>,
     known: Known,
+    /// Where `known` has a member of each name, for the unknown fields' hints.
+    places: Places,
     mappings: Vec<Mapping>,
     /// How many nodes `known` numbers, and for each field its local paths' node numbers (a
     /// name's surname and given name; one path for the other kinds).
@@ -1107,6 +1119,7 @@ impl Adapter {
         fields: Vec<Field>,
     ) -> Adapter {
         let known = Known::build(&fields);
+        let places = known.places();
         let nodes = known.count();
         let field_nodes = fields
             .iter()
@@ -1134,6 +1147,7 @@ impl Adapter {
             unknown,
             fields,
             known,
+            places,
             mappings: maps,
             nodes,
             field_nodes,
@@ -1244,7 +1258,7 @@ impl Adapter {
                 _ => UNKNOWN_FIELD_IGNORED,
             };
             for pointer in unknown {
-                let meant = self.known.meant(&pointer);
+                let meant = self.known.meant(&pointer, &self.places);
                 let up = parent(&pointer).to_string();
                 // Names the province made up: shown as [`mask::field_path`] shows them.
                 let pointer = tongban_schemas::mask::field_path(&pointer).into_owned();

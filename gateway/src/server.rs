@@ -1063,15 +1063,10 @@ pub async fn open_jetstream(
         // is the stream's. Recorded if the gateway may; an upgrade of a fleet whose users hold
         // no stream update right starts anyway, told how to record it.
         KeyRecord::Wanted => match log.record_signer(&hex).await {
-            Ok(now)
-                if now
-                    .as_deref()
-                    .is_some_and(|v| RecordedKey::read(v).is(&key.public())) =>
-            {
+            Ok(Some(now)) if now.is(&key.public()) => {
                 tracing::info!(kid = %key.public().kid(), "recorded this gateway's public key in the stream's metadata (tongban.public_key)");
             }
-            Ok(now) => {
-                let other = now.as_deref().map(RecordedKey::read);
+            Ok(other) => {
                 return refuse(recorded_meanwhile(dir, &config.stream, &key, &saved, other));
             }
             Err(why) => tracing::warn!(
@@ -1094,20 +1089,16 @@ pub async fn open_jetstream(
         // later still, before it appends more: [`JetStreamLog`]'s poll of the metadata).
         KeyRecord::Required => {
             let recorded = match log.record_signer(&hex).await {
-                Ok(now)
-                    if now
-                        .as_deref()
-                        .is_some_and(|v| RecordedKey::read(v).is(&key.public())) =>
-                {
+                Ok(Some(now)) if now.is(&key.public()) => {
                     tokio::time::sleep(config.op_timeout).await;
                     log.read_signer().await
                 }
                 other => other,
             };
             match recorded {
-                Ok(Some(now)) if RecordedKey::read(&now).is(&key.public()) => {}
-                Ok(Some(now)) => {
-                    let other = Some(RecordedKey::read(&now));
+                Ok(Some(now)) if now.is(&key.public()) => {}
+                Ok(Some(other)) => {
+                    let other = Some(other);
                     return refuse(recorded_meanwhile(dir, &config.stream, &key, &saved, other));
                 }
                 Ok(None) | Err(_) => {
@@ -1770,6 +1761,17 @@ mod tests {
     use super::*;
     use crate::testutil::TempDir;
 
+    /// Asserts that `$start` (what a start gave) is a refusal that matches `$refusal`, and gives
+    /// its message, for the assertions on what it says: every refused start here is checked so.
+    macro_rules! refused_as {
+        ($start:expr, $refusal:pat) => {{
+            let refused = $start.err().expect("refused");
+            let message = refused.to_string();
+            assert!(matches!(refused, $refusal), "{message}");
+            message
+        }};
+    }
+
     /// Given a calendar whose last year is behind the current one, a file listing no date, or
     /// no file, when the gateway starts, then it warns once naming the last year (or the empty
     /// file, or the missing one: every deadline then counts public holidays as working days,
@@ -1828,10 +1830,7 @@ mod tests {
     /// where it was past it.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn cursors_kept_in_the_projections_move_to_the_shared_bucket_at_start() {
-        let server = crate::testnats::NatsServer::start();
-        let tmp = TempDir::new("share-cursors");
-        let dir = DataDir(tmp.path().to_path_buf());
-        let config = JetStreamConfig::new(server.url());
+        let (server, _tmp, dir, config) = a_server_and_dir("share-cursors");
         write_key(&dir, [3; 32]);
         // A directory a gateway ran on: its book is there with its projections.
         write_book(&dir);
@@ -1878,10 +1877,7 @@ mod tests {
     /// are still there for whoever decides what to do with them.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_start_refused_for_another_log_leaves_the_feed_cursors_alone() {
-        let server = crate::testnats::NatsServer::start();
-        let tmp = TempDir::new("refused-cursors");
-        let dir = DataDir(tmp.path().to_path_buf());
-        let config = JetStreamConfig::new(server.url());
+        let (server, _tmp, dir, config) = a_server_and_dir("refused-cursors");
         {
             let opened = open_jetstream(&dir, &config).await.expect("serve");
             crate::log::conformance::append_chain(&*opened.gateway.log, &crate::ids::new_v7(), 3)
@@ -1894,9 +1890,10 @@ mod tests {
         js.delete_stream("TONGBAN").await.expect("delete");
         js.create_stream(stream_config).await.expect("made again");
 
-        let refused = open_jetstream(&dir, &config).await.err().expect("refused");
-        let message = refused.to_string();
-        assert!(matches!(refused, ServeError::OtherLog { .. }), "{message}");
+        let message = refused_as!(
+            open_jetstream(&dir, &config).await,
+            ServeError::OtherLog { .. }
+        );
         assert!(message.contains("tongban rebuild"), "{message}");
         let kv = js.get_key_value("TONGBAN_cursors").await.expect("bucket");
         let kept = kv
@@ -1926,22 +1923,14 @@ mod tests {
             crate::log::conformance::append_chain(&*opened.gateway.log, &crate::ids::new_v7(), 2)
                 .await;
         }
-        std::fs::create_dir_all(&second.0).expect("dir");
-        std::fs::copy(first.key(), second.key()).expect("copy the key");
+        copy_key(&first, &second);
         server.stop();
         let backup = tmp.path().join("store-at-2");
         crate::testutil::copy_dir(&server.store_dir(), &backup);
         server.restart();
         {
             let opened = open_jetstream(&second, &config).await.expect("second");
-            crate::log::conformance::append_chain(&*opened.gateway.log, &crate::ids::new_v7(), 2)
-                .await;
-            opened
-                .gateway
-                .projected_within(std::time::Duration::from_secs(10))
-                .await
-                .expect("projected up to 4");
-            assert_eq!(opened.gateway.store.checkpoint().expect("checkpoint"), 4);
+            append_two_projected(&opened, 4).await;
         }
         server.stop();
         std::fs::remove_dir_all(server.store_dir()).expect("remove the store");
@@ -1953,44 +1942,44 @@ mod tests {
         // starts, and writes positions 3 and 4 again, with other events.
         let later = DataDir(tmp.path().join("second-later"));
         crate::testutil::copy_dir(&second.0, &later.0);
-        let third = DataDir(tmp.path().join("third"));
-        std::fs::create_dir_all(&third.0).expect("dir");
-        std::fs::copy(first.key(), third.key()).expect("copy the key");
+        let third = with_key_of(&first, tmp.path().join("third"));
         {
             let opened = open_jetstream(&third, &config).await.expect("third");
             crate::log::conformance::append_chain(&*opened.gateway.log, &crate::ids::new_v7(), 2)
                 .await;
         }
-        let refused = open_jetstream(&later, &config)
-            .await
-            .err()
-            .expect("refused");
-        assert!(
-            matches!(
-                refused,
-                ServeError::ProjectionsOfAnotherHistory { position: 4, .. }
-            ),
-            "{refused}"
+        let refused = refused_as!(
+            open_jetstream(&later, &config).await,
+            ServeError::ProjectionsOfAnotherHistory { position: 4, .. }
         );
-        assert!(refused.to_string().contains("tongban rebuild"), "{refused}");
+        assert!(refused.contains("tongban rebuild"), "{refused}");
         // The same directory restored without its log-source: refused alike, and it is not
         // recorded either (it was, before the check: the next start then took the directory for
         // one that follows the stream).
         let unnamed = DataDir(tmp.path().join("second-unnamed"));
         crate::testutil::copy_dir(&second.0, &unnamed.0);
         std::fs::remove_file(unnamed.log_source()).expect("remove log-source");
-        let refused = open_jetstream(&unnamed, &config)
-            .await
-            .err()
-            .expect("refused");
-        assert!(
-            matches!(
-                refused,
-                ServeError::ProjectionsOfAnotherHistory { position: 4, .. }
-            ),
-            "{refused}"
+        refused_as!(
+            open_jetstream(&unnamed, &config).await,
+            ServeError::ProjectionsOfAnotherHistory { position: 4, .. }
         );
         assert!(!unnamed.log_source().exists(), "log-source was written");
+    }
+
+    /// A server without a stream, and a new data directory (the temporary directory `name`).
+    fn a_server_and_dir(
+        name: &str,
+    ) -> (
+        crate::testnats::NatsServer,
+        TempDir,
+        DataDir,
+        JetStreamConfig,
+    ) {
+        let server = crate::testnats::NatsServer::start();
+        let tmp = TempDir::new(name);
+        let dir = DataDir(tmp.path().to_path_buf());
+        let config = JetStreamConfig::new(server.url());
+        (server, tmp, dir, config)
     }
 
     /// Writes a gateway key from `seed` into the data directory, as copying one there does
@@ -2010,12 +1999,7 @@ mod tests {
         let dir = DataDir(tmp.path().to_path_buf());
         write_key(&dir, [1; 32]);
         let original = std::fs::read(dir.key()).expect("key");
-        {
-            let log = EmbeddedLog::open(&dir.log()).expect("open");
-            let mut event = crate::log::conformance::event(&crate::ids::new_v7(), 1, "");
-            event.seal(&GatewayKey::from_seed([1; 32]));
-            log.append(event, 0).await.expect("append");
-        }
+        an_embedded_log_of_one_event(&dir, &crate::ids::new_v7()).await;
         std::fs::remove_file(dir.key()).expect("remove the key");
         match open_embedded(&dir) {
             Err(e @ ServeError::NoKeyForLog { .. }) => {
@@ -2057,29 +2041,30 @@ mod tests {
         let opened = open_embedded(&made).expect("a new directory");
         let ids = &opened.gateway.app_ids;
         assert_eq!(ids.derivation(), Derivation::Keyed);
-        assert_eq!(
-            std::fs::read_to_string(made.log().join(APP_IDS_FILE)).expect("recorded"),
-            "keyed/v2\n"
-        );
-        let key = GatewayKey::load(&made.key()).expect("load").expect("made");
+        assert_eq!(app_ids_record(&made), "keyed/v2\n");
+        let key = saved_key(&made);
         let keyed = AppIds::new(Derivation::Keyed, &key).for_key("440000", "k1");
         assert_eq!(ids.for_key("440000", "k1"), keyed);
         assert_ne!(keyed, crate::ids::app_id_for_key("440000", "k1"));
         drop(opened);
 
+        // What the log of `dir` records of its application ids.
+        fn app_ids_record(dir: &DataDir) -> String {
+            std::fs::read_to_string(dir.log().join(APP_IDS_FILE)).expect("recorded")
+        }
+        // Writes into the embedded log of `dir` one submission under the key gd-1, its
+        // application id derived as `derivation` derives it.
+        async fn submitted_under_a_key(dir: &DataDir, derivation: Derivation) {
+            let key = GatewayKey::from_seed([1; 32]);
+            let logged = [(Some("gd-1"), derivation)];
+            drop(crate::log::app_ids::tests::log_in(&dir.log(), &key, &logged).await);
+        }
         // A directory whose log holds an application submitted under a key, its id unkeyed,
         // and whose log records `record` (none: a log of an earlier version).
         async fn holding(root: &Path, name: &str, record: Option<&str>) -> (DataDir, String) {
-            let dir = DataDir(root.join(name));
-            write_key(&dir, [1; 32]);
-            write_book(&dir);
-            std::fs::create_dir(dir.evidence()).expect("evidence");
+            let dir = a_served_dir(root.join(name));
             let app = crate::ids::app_id_for_key("440000", "gd-2024-000123");
-            let log = EmbeddedLog::open(&dir.log()).expect("open");
-            let mut event = crate::log::conformance::event(&app, 1, "");
-            event.seal(&GatewayKey::from_seed([1; 32]));
-            log.append(event, 0).await.expect("append");
-            drop(log);
+            an_embedded_log_of_one_event(&dir, &app).await;
             if let Some(record) = record {
                 std::fs::write(dir.log().join(APP_IDS_FILE), record).expect("record");
             }
@@ -2095,24 +2080,14 @@ mod tests {
             assert_eq!(ids.unkeyed_retry("440000", "gd-2024-000123"), Some(app));
         }
         assert_eq!(
-            std::fs::read_to_string(silent.log().join(APP_IDS_FILE)).expect("recorded"),
+            app_ids_record(&silent),
             "keyed/v2+unkeyed-retries\n",
             "recorded as judged, for the next start"
         );
         // A log of an earlier version, its submissions under keys unkeyed: it stays unkeyed,
         // a retry naming the application its first sending made.
-        let older = DataDir(tmp.path().join("older"));
-        write_key(&older, [1; 32]);
-        write_book(&older);
-        std::fs::create_dir(older.evidence()).expect("evidence");
-        drop(
-            crate::log::app_ids::tests::log_in(
-                &older.log(),
-                &GatewayKey::from_seed([1; 32]),
-                &[(Some("gd-1"), Derivation::Unkeyed)],
-            )
-            .await,
-        );
+        let older = a_served_dir(tmp.path().join("older"));
+        submitted_under_a_key(&older, Derivation::Unkeyed).await;
         {
             let opened = open_embedded(&older).expect("an older log");
             let ids = &opened.gateway.app_ids;
@@ -2123,37 +2098,17 @@ mod tests {
                 crate::ids::app_id_for_key(&origin, "gd-1")
             );
         }
-        assert_eq!(
-            std::fs::read_to_string(older.log().join(APP_IDS_FILE)).expect("recorded"),
-            "unkeyed/v1\n"
-        );
+        assert_eq!(app_ids_record(&older), "unkeyed/v1\n");
 
         // A keyed log that lost its record (a restore that left the file out) is told by its
         // own submissions, and recorded again; a record that contradicts them refuses the start.
-        let keyed_log = |name: &str| {
-            let dir = DataDir(tmp.path().join(name));
-            write_key(&dir, [1; 32]);
-            write_book(&dir);
-            std::fs::create_dir(dir.evidence()).expect("evidence");
-            dir
-        };
-        let lost = keyed_log("lost");
-        let contradicted = keyed_log("contradicted");
+        let lost = a_served_dir(tmp.path().join("lost"));
+        let contradicted = a_served_dir(tmp.path().join("contradicted"));
         for dir in [&lost, &contradicted] {
-            drop(
-                crate::log::app_ids::tests::log_in(
-                    &dir.log(),
-                    &GatewayKey::from_seed([1; 32]),
-                    &[(Some("gd-1"), Derivation::Keyed)],
-                )
-                .await,
-            );
+            submitted_under_a_key(dir, Derivation::Keyed).await;
         }
         drop(open_embedded(&lost).expect("a keyed log without its record"));
-        assert_eq!(
-            std::fs::read_to_string(lost.log().join(APP_IDS_FILE)).expect("recorded"),
-            "keyed/v2\n"
-        );
+        assert_eq!(app_ids_record(&lost), "keyed/v2\n");
         // A record of the other derivation (a rollback's, or one copied in): both kinds of
         // retry are found from now on, and that is recorded.
         std::fs::write(contradicted.log().join(APP_IDS_FILE), "unkeyed/v1\n")
@@ -2164,10 +2119,7 @@ mod tests {
             Derivation::KeyedAfterUnkeyed
         );
         drop(opened);
-        assert_eq!(
-            std::fs::read_to_string(contradicted.log().join(APP_IDS_FILE)).expect("recorded"),
-            "keyed/v2+unkeyed-retries\n"
-        );
+        assert_eq!(app_ids_record(&contradicted), "keyed/v2+unkeyed-retries\n");
 
         // The record is what counts once the log holds events: read back as it was written.
         let (keyed_log, _) = holding(tmp.path(), "keyed", Some("keyed/v2\n")).await;
@@ -2189,10 +2141,7 @@ mod tests {
     /// application signed with its key (seed 1), the last one's bytes then damaged (bit rot).
     async fn damaged_at_the_end(name: &str, n: u64) -> (TempDir, DataDir) {
         let tmp = TempDir::new(name);
-        let dir = DataDir(tmp.path().to_path_buf());
-        write_key(&dir, [1; 32]);
-        write_book(&dir);
-        std::fs::create_dir(dir.evidence()).expect("evidence");
+        let dir = a_served_dir(tmp.path().to_path_buf());
         let log = EmbeddedLog::open(&dir.log()).expect("open");
         let app = crate::ids::new_v7();
         let mut hash = String::new();
@@ -2252,6 +2201,61 @@ mod tests {
         drop(open_embedded(&dir).expect("nothing to check the key against"));
     }
 
+    /// A data directory at `path` as a gateway leaves one beside its log: its key (seed 1), an
+    /// empty region book and an evidence store.
+    fn a_served_dir(path: std::path::PathBuf) -> DataDir {
+        let dir = DataDir(path);
+        write_key(&dir, [1; 32]);
+        write_book(&dir);
+        std::fs::create_dir(dir.evidence()).expect("evidence");
+        dir
+    }
+
+    /// Appends to the embedded log of `dir` the submission of `app` (seq 1), sealed with seed
+    /// 1 (the key [`a_served_dir`] writes), as a gateway on that key wrote it.
+    async fn an_embedded_log_of_one_event(dir: &DataDir, app: &str) {
+        let log = EmbeddedLog::open(&dir.log()).expect("open");
+        let mut event = crate::log::conformance::event(app, 1, "");
+        event.seal(&GatewayKey::from_seed([1; 32]));
+        log.append(event, 0).await.expect("append");
+    }
+
+    /// The key saved in `dir` (`gateway.key`), which must be there.
+    fn saved_key(dir: &DataDir) -> GatewayKey {
+        GatewayKey::load(&dir.key())
+            .expect("load")
+            .expect("a saved key")
+    }
+
+    /// Copies the key of `from` into `to`, made if missing, as an operator gives a gateway
+    /// joining a stream the stream's key.
+    fn copy_key(from: &DataDir, to: &DataDir) {
+        std::fs::create_dir_all(&to.0).expect("dir");
+        std::fs::copy(from.key(), to.key()).expect("copy the key");
+    }
+
+    /// A data directory at `path` holding a copy of the key of `from` and nothing else.
+    fn with_key_of(from: &DataDir, path: std::path::PathBuf) -> DataDir {
+        let dir = DataDir(path);
+        copy_key(from, &dir);
+        dir
+    }
+
+    /// Appends two events of a new application through `opened` (the conformance events,
+    /// sealed with seed 3) and waits until its projections applied the log up to `through`.
+    async fn append_two_projected<L: EventLog>(opened: &Opened<L>, through: u64) {
+        crate::log::conformance::append_chain(&*opened.gateway.log, &crate::ids::new_v7(), 2).await;
+        opened
+            .gateway
+            .projected_within(std::time::Duration::from_secs(10))
+            .await
+            .expect("projected");
+        assert_eq!(
+            opened.gateway.store.checkpoint().expect("checkpoint"),
+            through
+        );
+    }
+
     /// An empty region book in the data directory, as `tongban regions` leaves one.
     fn write_book(dir: &DataDir) {
         std::fs::write(dir.regions(), "{}").expect("regions.json");
@@ -2276,18 +2280,11 @@ mod tests {
         let tmp = TempDir::new("embedded-kept-files");
         let dir = DataDir(tmp.path().to_path_buf());
         write_key(&dir, [1; 32]);
-        {
-            let log = EmbeddedLog::open(&dir.log()).expect("open");
-            let mut event = crate::log::conformance::event(&crate::ids::new_v7(), 1, "");
-            event.seal(&GatewayKey::from_seed([1; 32]));
-            log.append(event, 0).await.expect("append");
-        }
+        an_embedded_log_of_one_event(&dir, &crate::ids::new_v7()).await;
         write_signing_book(&dir);
-        let refused = open_embedded(&dir).err().expect("refused");
-        let message = refused.to_string();
-        assert!(
-            matches!(refused, ServeError::NoEvidenceForLog { last: 1, .. }),
-            "{message}"
+        let message = refused_as!(
+            open_embedded(&dir),
+            ServeError::NoEvidenceForLog { last: 1, .. }
         );
         assert!(
             message.contains("Restore evidence/ from the backup"),
@@ -2301,11 +2298,9 @@ mod tests {
 
         std::fs::create_dir(dir.evidence()).expect("evidence, made empty by hand");
         std::fs::remove_file(dir.regions()).expect("remove the book");
-        let refused = open_embedded(&dir).err().expect("refused");
-        let message = refused.to_string();
-        assert!(
-            matches!(refused, ServeError::NoRegionsForLog { last: 1, .. }),
-            "{message}"
+        let message = refused_as!(
+            open_embedded(&dir),
+            ServeError::NoRegionsForLog { last: 1, .. }
         );
         assert!(message.contains("Restore it from the backup"), "{message}");
         assert!(
@@ -2324,13 +2319,7 @@ mod tests {
     /// start without them, and says the book is also on the stream's other gateways.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_directory_following_a_stream_is_not_served_without_its_evidence_or_its_book() {
-        let server = crate::testnats::NatsServer::start();
-        let tmp = TempDir::new("stream-kept-files");
-        let config = JetStreamConfig::new(server.url());
-        {
-            let log = JetStreamLog::open(&config).await.expect("open");
-            crate::log::conformance::append_chain(&log, &crate::ids::new_v7(), 2).await;
-        }
+        let (_server, tmp, config) = a_stream_with_events("stream-kept-files").await;
         let joining = DataDir(tmp.path().join("joining"));
         write_key(&joining, [3; 32]);
         drop(
@@ -2346,28 +2335,18 @@ mod tests {
         crate::testutil::copy_dir(&joining.0, &restored.0);
         std::fs::remove_dir_all(restored.evidence()).expect("remove the evidence");
         write_signing_book(&restored);
-        let refused = open_jetstream(&restored, &config)
-            .await
-            .err()
-            .expect("refused");
-        let message = refused.to_string();
-        assert!(
-            matches!(refused, ServeError::NoEvidenceForLog { last: 2, .. }),
-            "{message}"
+        let message = refused_as!(
+            open_jetstream(&restored, &config).await,
+            ServeError::NoEvidenceForLog { last: 2, .. }
         );
         assert!(message.contains("the stream TONGBAN"), "{message}");
         assert!(!restored.evidence().exists(), "no evidence store made");
 
         std::fs::create_dir(restored.evidence()).expect("evidence, made empty by hand");
         std::fs::remove_file(restored.regions()).expect("remove the book");
-        let refused = open_jetstream(&restored, &config)
-            .await
-            .err()
-            .expect("refused");
-        let message = refused.to_string();
-        assert!(
-            matches!(refused, ServeError::NoRegionsForLog { last: 2, .. }),
-            "{message}"
+        let message = refused_as!(
+            open_jetstream(&restored, &config).await,
+            ServeError::NoRegionsForLog { last: 2, .. }
         );
         assert!(
             message.contains("another gateway of the stream TONGBAN"),
@@ -2396,11 +2375,9 @@ mod tests {
         write_key(&dir, [4; 32]);
         write_book(&dir);
         let config = JetStreamConfig::new(server.url());
-        let refused = open_jetstream(&dir, &config).await.err().expect("refused");
-        let message = refused.to_string();
-        assert!(
-            matches!(refused, ServeError::StreamMissingForUsedDir { .. }),
-            "{message}"
+        let message = refused_as!(
+            open_jetstream(&dir, &config).await,
+            ServeError::StreamMissingForUsedDir { .. }
         );
         assert!(message.contains("restore log-source"), "{message}");
         assert!(!dir.log_source().exists());
@@ -2428,14 +2405,7 @@ mod tests {
             write_key(dir, [3; 32]);
             write_book(dir);
             let opened = open_embedded(dir).expect("open");
-            crate::log::conformance::append_chain(&*opened.gateway.log, &crate::ids::new_v7(), 2)
-                .await;
-            opened
-                .gateway
-                .projected_within(std::time::Duration::from_secs(10))
-                .await
-                .expect("projected up to 2");
-            assert_eq!(opened.gateway.store.checkpoint().expect("checkpoint"), 2);
+            append_two_projected(&opened, 2).await;
         }
         // (A gateway opened in this process keeps its stores locked until the process ends:
         // the directories are started from copies.)
@@ -2444,15 +2414,11 @@ mod tests {
         std::fs::remove_dir_all(swapped.log()).expect("remove the log");
         crate::testutil::copy_dir(&second.log(), &swapped.log());
 
-        let refused = open_embedded(&swapped).err().expect("refused");
-        assert!(
-            matches!(
-                refused,
-                ServeError::ProjectionsOfAnotherHistory { position: 2, .. }
-            ),
-            "{refused}"
+        let refused = refused_as!(
+            open_embedded(&swapped),
+            ServeError::ProjectionsOfAnotherHistory { position: 2, .. }
         );
-        assert!(refused.to_string().contains("tongban rebuild"), "{refused}");
+        assert!(refused.contains("tongban rebuild"), "{refused}");
         open_embedded(&own).expect("its own log");
     }
 
@@ -2462,24 +2428,13 @@ mod tests {
     /// stop a gateway whose key signed the stream's first event.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_gateway_joining_a_stream_signs_with_the_streams_key_or_does_not_start() {
-        let server = crate::testnats::NatsServer::start();
-        let tmp = TempDir::new("stream-key");
-        let config = JetStreamConfig::new(server.url());
         // The stream's first gateway's events, signed with seed 3.
-        {
-            let log = JetStreamLog::open(&config).await.expect("open");
-            crate::log::conformance::append_chain(&log, &crate::ids::new_v7(), 2).await;
-        }
+        let (_server, tmp, config) = a_stream_with_events("stream-key").await;
 
         let fresh = DataDir(tmp.path().join("fresh"));
-        let refused = open_jetstream(&fresh, &config)
-            .await
-            .err()
-            .expect("refused");
-        let message = refused.to_string();
-        assert!(
-            matches!(refused, ServeError::NoKeyForStream { .. }),
-            "{message}"
+        let message = refused_as!(
+            open_jetstream(&fresh, &config).await,
+            ServeError::NoKeyForStream { .. }
         );
         assert!(message.contains("copy gateway.key"), "{message}");
         assert!(!fresh.key().exists(), "no key made: {message}");
@@ -2531,16 +2486,9 @@ mod tests {
     /// it makes none, and with another key it names both.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_gateway_joining_an_empty_stream_signs_with_the_key_its_maker_recorded() {
-        let server = crate::testnats::NatsServer::start();
-        let tmp = TempDir::new("stream-recorded-key");
-        let config = JetStreamConfig::new(server.url());
-        let maker = DataDir(tmp.path().join("maker"));
-        let opened = open_jetstream(&maker, &config)
-            .await
-            .expect("first gateway");
-        let made = GatewayKey::load(&maker.key())
-            .expect("load")
-            .expect("the maker saved its key");
+        let (_server, tmp, config, maker, opened) =
+            a_first_gateway("stream-recorded-key", None).await;
+        let made = saved_key(&maker);
         assert_eq!(
             opened.gateway.log.recorded_signer().as_deref(),
             Some(made.public().to_hex().as_str())
@@ -2548,14 +2496,9 @@ mod tests {
         assert_eq!(*opened.gateway.log.head().borrow(), 0, "no event yet");
 
         let fresh = DataDir(tmp.path().join("fresh"));
-        let refused = open_jetstream(&fresh, &config)
-            .await
-            .err()
-            .expect("refused");
-        let message = refused.to_string();
-        assert!(
-            matches!(refused, ServeError::NoKeyForStream { .. }),
-            "{message}"
+        let message = refused_as!(
+            open_jetstream(&fresh, &config).await,
+            ServeError::NoKeyForStream { .. }
         );
         assert!(message.contains(&made.public().kid()), "{message}");
         assert!(!fresh.key().exists(), "no key made: {message}");
@@ -2564,14 +2507,9 @@ mod tests {
 
         let other = DataDir(tmp.path().join("other"));
         write_key(&other, [4; 32]);
-        let refused = open_jetstream(&other, &config)
-            .await
-            .err()
-            .expect("refused");
-        let message = refused.to_string();
-        assert!(
-            matches!(refused, ServeError::NotTheRecordedKey { .. }),
-            "{message}"
+        let message = refused_as!(
+            open_jetstream(&other, &config).await,
+            ServeError::NotTheRecordedKey { .. }
         );
         let kid = GatewayKey::from_seed([4; 32]).public().kid();
         assert!(
@@ -2616,10 +2554,9 @@ mod tests {
     async fn refused_with_another_key(tmp: &TempDir, config: &JetStreamConfig) {
         let other = DataDir(tmp.path().join("other"));
         write_key(&other, [4; 32]);
-        let refused = open_jetstream(&other, config).await.err().expect("refused");
-        assert!(
-            matches!(refused, ServeError::NotTheRecordedKey { .. }),
-            "{refused}"
+        refused_as!(
+            open_jetstream(&other, config).await,
+            ServeError::NotTheRecordedKey { .. }
         );
     }
 
@@ -2634,28 +2571,16 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_gateway_that_cannot_record_its_key_on_a_stream_made_by_hand_does_not_start() {
         use crate::log::jetstream::tests::{
-            as_admin, documented_permissions, documented_stream, record_key_as_documented,
-            stream_metadata,
+            documented_permissions, record_key_as_documented, stream_metadata,
         };
-        let server = crate::testnats::NatsServer::start_with_config(&documented_permissions());
-        as_admin(
-            &server,
-            "$JS.API.STREAM.CREATE.TONGBAN",
-            documented_stream(None),
-        )
-        .await;
+        let server = a_stream_made_by_hand(&documented_permissions()).await;
         let tmp = TempDir::new("stream-by-hand-unrecorded");
         let config = as_gateway_user(&server);
 
         let first = DataDir(tmp.path().join("first"));
-        let refused = open_jetstream(&first, &config)
-            .await
-            .err()
-            .expect("refused");
-        let message = refused.to_string();
-        assert!(
-            matches!(refused, ServeError::KeyNotRecorded { .. }),
-            "{message}"
+        let message = refused_as!(
+            open_jetstream(&first, &config).await,
+            ServeError::KeyNotRecorded { .. }
         );
         let kept = GatewayKey::load(&first.new_key())
             .expect("load")
@@ -2679,9 +2604,7 @@ mod tests {
         let opened = open_jetstream(&first, &config)
             .await
             .expect("starts once its key is recorded");
-        let key = GatewayKey::load(&first.key())
-            .expect("load")
-            .expect("saved");
+        let key = saved_key(&first);
         assert_eq!(key.public().to_hex(), hex);
         assert_eq!(
             opened.gateway.log.recorded_signer().as_deref(),
@@ -2696,29 +2619,21 @@ mod tests {
     /// the stream, and a second gateway, with no key or its own, does not start on it.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_first_gateway_on_a_stream_made_by_hand_records_its_key_there() {
-        use crate::log::jetstream::tests::{as_admin, documented_permissions, documented_stream};
+        use crate::log::jetstream::tests::documented_permissions;
         let permissions = documented_permissions().replacen(
             "\"$JS.API.STREAM.INFO.TONGBAN\",",
             "\"$JS.API.STREAM.INFO.TONGBAN\", \"$JS.API.STREAM.UPDATE.TONGBAN\",",
             1,
         );
         assert_ne!(permissions, documented_permissions());
-        let server = crate::testnats::NatsServer::start_with_config(&permissions);
-        as_admin(
-            &server,
-            "$JS.API.STREAM.CREATE.TONGBAN",
-            documented_stream(None),
-        )
-        .await;
+        let server = a_stream_made_by_hand(&permissions).await;
         let tmp = TempDir::new("stream-by-hand-recorded");
         let config = as_gateway_user(&server);
         let first = DataDir(tmp.path().join("first"));
         let opened = open_jetstream(&first, &config)
             .await
             .expect("the first gateway records its key");
-        let key = GatewayKey::load(&first.key())
-            .expect("load")
-            .expect("saved");
+        let key = saved_key(&first);
         assert_eq!(
             opened.gateway.log.recorded_signer(),
             Some(key.public().to_hex())
@@ -2726,16 +2641,65 @@ mod tests {
         assert!(!first.new_key().exists());
 
         let fresh = DataDir(tmp.path().join("fresh"));
-        let refused = open_jetstream(&fresh, &config)
-            .await
-            .err()
-            .expect("refused");
-        assert!(
-            matches!(refused, ServeError::NoKeyForStream { .. }),
-            "{refused}"
+        refused_as!(
+            open_jetstream(&fresh, &config).await,
+            ServeError::NoKeyForStream { .. }
         );
         assert!(!fresh.key().exists() && !fresh.new_key().exists());
         refused_with_another_key(&tmp, &config).await;
+    }
+
+    /// A server with a stream holding two events of its first gateway (sealed with seed 3, the
+    /// conformance events' key, [`crate::log::conformance::event`]), and a directory for the
+    /// data directories of the gateways that then join it.
+    async fn a_stream_with_events(
+        name: &str,
+    ) -> (crate::testnats::NatsServer, TempDir, JetStreamConfig) {
+        let server = crate::testnats::NatsServer::start();
+        let config = JetStreamConfig::new(server.url());
+        let log = JetStreamLog::open(&config).await.expect("open");
+        crate::log::conformance::append_chain(&log, &crate::ids::new_v7(), 2).await;
+        (server, TempDir::new(name), config)
+    }
+
+    /// A server whose users have `permissions`, with the stream TONGBAN created by hand (by its
+    /// admin) from docs/operations.md's configuration, which records no key.
+    async fn a_stream_made_by_hand(permissions: &str) -> crate::testnats::NatsServer {
+        use crate::log::jetstream::tests::{as_admin, documented_stream};
+        let server = crate::testnats::NatsServer::start_with_config(permissions);
+        as_admin(
+            &server,
+            "$JS.API.STREAM.CREATE.TONGBAN",
+            documented_stream(None),
+        )
+        .await;
+        server
+    }
+
+    /// A server and a gateway that made the stream there, started on the data directory
+    /// `maker` of a directory named `name`, with the key of `seed` or, without one, a key it
+    /// made.
+    async fn a_first_gateway(
+        name: &str,
+        seed: Option<[u8; 32]>,
+    ) -> (
+        crate::testnats::NatsServer,
+        TempDir,
+        JetStreamConfig,
+        DataDir,
+        Opened<JetStreamLog>,
+    ) {
+        let server = crate::testnats::NatsServer::start();
+        let tmp = TempDir::new(name);
+        let config = JetStreamConfig::new(server.url());
+        let maker = DataDir(tmp.path().join("maker"));
+        if let Some(seed) = seed {
+            write_key(&maker, seed);
+        }
+        let opened = open_jetstream(&maker, &config)
+            .await
+            .expect("first gateway");
+        (server, tmp, config, maker, opened)
     }
 
     /// A server, a data directory and a gateway started on a stream it made, with the key the
@@ -2748,12 +2712,7 @@ mod tests {
         JetStreamConfig,
         Opened<JetStreamLog>,
     ) {
-        let server = crate::testnats::NatsServer::start();
-        let tmp = TempDir::new(name);
-        let config = JetStreamConfig::new(server.url());
-        let dir = DataDir(tmp.path().join("maker"));
-        write_key(&dir, [3; 32]);
-        let opened = open_jetstream(&dir, &config).await.expect("starts");
+        let (server, tmp, config, _, opened) = a_first_gateway(name, Some([3; 32])).await;
         crate::log::conformance::append_chain(&*opened.gateway.log, &crate::ids::new_v7(), 2).await;
         (server, tmp, config, opened)
     }
@@ -2787,27 +2746,18 @@ mod tests {
             .expect("the recorded key, typed otherwise");
         let events_key = DataDir(tmp.path().join("events-key"));
         write_key(&events_key, [3; 32]);
-        let refused = open_jetstream(&events_key, &config)
-            .await
-            .err()
-            .expect("refused");
-        assert!(
-            matches!(refused, ServeError::NotTheRecordedKey { .. }),
-            "{refused}"
+        let refused = refused_as!(
+            open_jetstream(&events_key, &config).await,
+            ServeError::NotTheRecordedKey { .. }
         );
-        assert!(refused.to_string().contains(&other_key.kid()), "{refused}");
+        assert!(refused.contains(&other_key.kid()), "{refused}");
 
         set_stream_metadata(&server, SIGNER_METADATA, SIGNER_PLACEHOLDER).await;
         let placeholder = DataDir(tmp.path().join("placeholder"));
         write_key(&placeholder, [3; 32]);
-        let refused = open_jetstream(&placeholder, &config)
-            .await
-            .err()
-            .expect("refused");
-        let message = refused.to_string();
-        assert!(
-            matches!(refused, ServeError::PlaceholderRecorded { .. }),
-            "{message}"
+        let message = refused_as!(
+            open_jetstream(&placeholder, &config).await,
+            ServeError::PlaceholderRecorded { .. }
         );
         assert!(
             message.contains("the stream's metadata still holds the docs' placeholder"),
@@ -2824,16 +2774,8 @@ mod tests {
     /// though it verifies the stream's last event, and the stream still records no key.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_upgrade_without_the_update_right_starts_and_a_stray_key_does_not() {
-        use crate::log::jetstream::tests::{
-            as_admin, documented_permissions, documented_stream, stream_metadata,
-        };
-        let server = crate::testnats::NatsServer::start_with_config(&documented_permissions());
-        as_admin(
-            &server,
-            "$JS.API.STREAM.CREATE.TONGBAN",
-            documented_stream(None),
-        )
-        .await;
+        use crate::log::jetstream::tests::{documented_permissions, stream_metadata};
+        let server = a_stream_made_by_hand(&documented_permissions()).await;
         {
             let mut admin =
                 JetStreamConfig::new(format!("nats://admin:admin@127.0.0.1:{}", server.port()));
@@ -2856,14 +2798,9 @@ mod tests {
 
         let stray = DataDir(tmp.path().join("stray"));
         write_key(&stray, [4; 32]);
-        let refused = open_jetstream(&stray, &config)
-            .await
-            .err()
-            .expect("refused");
-        let message = refused.to_string();
-        assert!(
-            matches!(refused, ServeError::NotTheStreamsKey { first: 1, .. }),
-            "{message}"
+        let message = refused_as!(
+            open_jetstream(&stray, &config).await,
+            ServeError::NotTheStreamsKey { first: 1, .. }
         );
         assert!(
             message.contains(&GatewayKey::from_seed([4; 32]).public().kid()),
@@ -2915,17 +2852,9 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_stream_a_gateway_makes_keys_its_application_ids_and_so_does_one_made_by_hand() {
         use crate::ids::Derivation;
-        let server = crate::testnats::NatsServer::start();
-        let tmp = TempDir::new("stream-app-ids");
-        let config = JetStreamConfig::new(server.url());
-        let maker = DataDir(tmp.path().join("maker"));
-        let first = open_jetstream(&maker, &config)
-            .await
-            .expect("first gateway");
+        let (server, tmp, config, maker, first) = a_first_gateway("stream-app-ids", None).await;
         assert_eq!(first.gateway.app_ids.derivation(), Derivation::Keyed);
-        let joining = DataDir(tmp.path().join("joining"));
-        std::fs::create_dir_all(&joining.0).expect("dir");
-        std::fs::copy(maker.key(), joining.key()).expect("copy the key");
+        let joining = with_key_of(&maker, tmp.path().join("joining"));
         let second = open_jetstream(&joining, &config)
             .await
             .expect("second gateway");
@@ -2938,7 +2867,7 @@ mod tests {
         // A submission under a key, then the stream's record gone (as on a stream promoted
         // from a mirror, whose metadata is its own): a gateway starting on it goes by the
         // submission.
-        let made = GatewayKey::load(&maker.key()).expect("load").expect("made");
+        let made = saved_key(&maker);
         let submitted =
             crate::log::app_ids::tests::submission(&made, Some("gd-1"), Derivation::Keyed);
         first
@@ -2953,9 +2882,7 @@ mod tests {
                 .remove(crate::log::jetstream::APP_IDS_METADATA);
         })
         .await;
-        let after = DataDir(tmp.path().join("after"));
-        std::fs::create_dir_all(&after.0).expect("dir");
-        std::fs::copy(maker.key(), after.key()).expect("copy the key");
+        let after = with_key_of(&maker, tmp.path().join("after"));
         let third = open_jetstream(&after, &config)
             .await
             .expect("third gateway");
@@ -3006,9 +2933,7 @@ mod tests {
         open_jetstream(&dir, &JetStreamConfig::new(server.url()))
             .await
             .expect("resumes");
-        let kept = GatewayKey::load(&dir.key())
-            .expect("load")
-            .expect("the key");
+        let kept = saved_key(&dir);
         assert_eq!(kept.public().to_hex(), key.public().to_hex());
         assert!(!dir.new_key().exists(), "kept aside no more");
     }
@@ -3064,14 +2989,9 @@ mod tests {
         })
         .await
         .expect("first start");
-        let refused = open_jetstream(&dir, &JetStreamConfig::new(wrong.url()))
-            .await
-            .err()
-            .expect("refused");
-        let message = refused.to_string();
-        assert!(
-            matches!(refused, ServeError::StreamMissing { .. }),
-            "{message}"
+        let message = refused_as!(
+            open_jetstream(&dir, &JetStreamConfig::new(wrong.url())).await,
+            ServeError::StreamMissing { .. }
         );
         assert!(message.contains(&wrong.url()), "{message}");
         assert!(
@@ -3090,14 +3010,9 @@ mod tests {
         std::fs::create_dir_all(&embedded.0).expect("dir");
         bind_log_source(&embedded, "embedded").expect("embedded");
         for servers in [&wrong, &right] {
-            let refused = open_jetstream(&embedded, &JetStreamConfig::new(servers.url()))
-                .await
-                .err()
-                .expect("refused");
-            let message = refused.to_string();
-            assert!(
-                matches!(refused, ServeError::FollowsEmbedded { .. }),
-                "{message}"
+            let message = refused_as!(
+                open_jetstream(&embedded, &JetStreamConfig::new(servers.url())).await,
+                ServeError::FollowsEmbedded { .. }
             );
             assert!(message.contains("follow the embedded log"), "{message}");
         }
@@ -3129,12 +3044,7 @@ mod tests {
         let dir = DataDir(tmp.path().join("data"));
         let first = open_embedded(&dir).expect("first");
         let before = entries(&dir);
-        let refused = open_embedded(&dir).err().expect("refused");
-        let message = refused.to_string();
-        assert!(
-            matches!(refused, ServeError::DataDirInUse { .. }),
-            "{message}"
-        );
+        let message = refused_as!(open_embedded(&dir), ServeError::DataDirInUse { .. });
         assert!(message.contains("in use by another process"), "{message}");
         assert_eq!(entries(&dir), before);
         drop(first);
@@ -3195,8 +3105,7 @@ mod tests {
         let tmp = TempDir::new("embedded-refused-new");
         let dir = DataDir(tmp.path().join("data"));
         write_bad_calendar(&dir);
-        let refused = open_embedded(&dir).err().expect("refused");
-        assert!(matches!(refused, ServeError::Calendar { .. }), "{refused}");
+        refused_as!(open_embedded(&dir), ServeError::Calendar { .. });
         assert_eq!(entries(&dir), ["holidays.json"]);
     }
 
@@ -3208,22 +3117,15 @@ mod tests {
     /// run on, and ask for evidence it never had.)
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_refused_start_on_a_stream_leaves_a_joining_directory_joining() {
-        let server = crate::testnats::NatsServer::start();
-        let tmp = TempDir::new("stream-refused-joining");
-        let config = JetStreamConfig::new(server.url());
-        {
-            let log = JetStreamLog::open(&config).await.expect("open");
-            crate::log::conformance::append_chain(&log, &crate::ids::new_v7(), 2).await;
-        }
+        let (_server, tmp, config) = a_stream_with_events("stream-refused-joining").await;
         let joining = DataDir(tmp.path().join("joining"));
         write_key(&joining, [3; 32]);
         write_signing_book(&joining);
         write_bad_calendar(&joining);
-        let refused = open_jetstream(&joining, &config)
-            .await
-            .err()
-            .expect("refused");
-        assert!(matches!(refused, ServeError::Calendar { .. }), "{refused}");
+        refused_as!(
+            open_jetstream(&joining, &config).await,
+            ServeError::Calendar { .. }
+        );
         assert_eq!(
             entries(&joining),
             [

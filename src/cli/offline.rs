@@ -96,6 +96,23 @@ pub struct Source {
     /// The copy of the embedded log that is read ([`super::log_copy`]), kept until the command
     /// ends.
     copy: std::sync::Mutex<Option<super::log_copy::LogCopy>>,
+    /// The data directory's projections, opened from a copy made the first time a command
+    /// asks ([`Source::projections`]): one copy serves both the checkpoint and the cursors.
+    projections: std::sync::Mutex<Option<std::sync::Arc<ProjectionsCopy>>>,
+}
+
+/// Projections opened from a copy of them, removed when the last holder is done (the store
+/// closed first, then its copy removed: fields drop in order).
+struct ProjectionsCopy {
+    store: ProjectionStore,
+    copy: super::log_copy::LogCopy,
+}
+
+/// `e`'s message naming the directory copied (`shown`) where it names `copy`: the operator
+/// knows the directory, not the copy.
+fn as_of_dir(e: impl std::fmt::Display, copy: &super::log_copy::LogCopy, shown: &str) -> String {
+    e.to_string()
+        .replace(&copy.log().display().to_string(), shown)
 }
 
 impl Source {
@@ -133,6 +150,7 @@ impl Source {
             nats,
             public_key,
             copy: std::sync::Mutex::new(None),
+            projections: std::sync::Mutex::new(None),
         })
     }
 
@@ -141,6 +159,37 @@ impl Source {
     pub fn release_copy(&self) {
         let copy = self.copy.lock().ok().and_then(|mut slot| slot.take());
         drop(copy);
+        let projections = self
+            .projections
+            .lock()
+            .ok()
+            .and_then(|mut slot| slot.take());
+        drop(projections);
+    }
+
+    /// The data directory's projections (`projections/`, which must be there), opened from a
+    /// copy ([`super::log_copy`]: opening them writes to them), made once a command and kept
+    /// until [`Source::release_copy`] or the command's end: the checkpoint and the cursors a
+    /// dispute reads come from one copy, where each made its own. `None` while a running
+    /// gateway holds them (each caller says so in its own words). An error names the directory,
+    /// not the copy.
+    fn projections(&self) -> Result<Option<std::sync::Arc<ProjectionsCopy>>, CliError> {
+        let mut slot = self
+            .projections
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(opened) = slot.as_ref() {
+            return Ok(Some(std::sync::Arc::clone(opened)));
+        }
+        let projections = self.dir.projections();
+        let Some(copy) = super::log_copy::LogCopy::unless_held(&projections)? else {
+            return Ok(None);
+        };
+        let store = ProjectionStore::open_any_layout(&copy.log())
+            .map_err(|e| CliError(as_of_dir(e, &copy, &projections.display().to_string())))?;
+        let opened = std::sync::Arc::new(ProjectionsCopy { store, copy });
+        *slot = Some(std::sync::Arc::clone(&opened));
+        Ok(Some(opened))
     }
 
     /// Refuses a data directory without an embedded log when no `--nats` is given: opening the
@@ -226,8 +275,8 @@ impl Source {
             }
         }
         let shown = projections.display().to_string();
-        let copy = match super::log_copy::LogCopy::unless_held(&projections)? {
-            Some(copy) => copy,
+        let opened = match self.projections()? {
+            Some(opened) => opened,
             None if follows.is_some() => {
                 eprintln!(
                     "note: the projections in {shown} are in use by a gateway serving the \
@@ -238,16 +287,10 @@ impl Source {
             }
             None => return Err(self.in_use()),
         };
-        let checkpoint =
-            tongban_gateway::projections::ProjectionStore::open_any_layout(&copy.log())
-                .and_then(|store| store.checkpoint())
-                .map_err(|e| {
-                    // The copy's messages name the copy; the operator knows the directory.
-                    CliError(
-                        e.to_string()
-                            .replace(&copy.log().display().to_string(), &shown),
-                    )
-                })?;
+        let checkpoint = opened
+            .store
+            .checkpoint()
+            .map_err(|e| CliError(as_of_dir(e, &opened.copy, &shown)))?;
         Ok(Some((checkpoint, shown)))
     }
 
@@ -296,7 +339,9 @@ impl Source {
         // The cursors are the stream's; which positions the feeds gave as markers only the
         // projections know. Without them that is said, never read as "every event given".
         let marked = match self.projections_copy(Some(&stream.source())) {
-            Ok(Some((store, _))) => store.marked(app, positions).map_err(|e| e.to_string()),
+            Ok(Some(opened)) => (opened.store)
+                .marked(app, positions)
+                .map_err(|e| e.to_string()),
             Ok(None) => Err(format!(
                 "{} is not there: which positions the feeds gave as markers is kept in the \
                  projections of a gateway following this stream",
@@ -324,12 +369,13 @@ impl Source {
         parties: &[String],
         positions: &[u64],
     ) -> Result<FeedCursors, String> {
-        let (store, _copy) = self.projections_copy(None)?.ok_or_else(|| {
+        let opened = self.projections_copy(None)?.ok_or_else(|| {
             format!(
                 "{} is not there: the embedded log's cursors live in the projections",
                 self.dir.projections().display()
             )
         })?;
+        let store = &opened.store;
         let acked = parties
             .iter()
             .map(|region| {
@@ -354,7 +400,7 @@ impl Source {
     fn projections_copy(
         &self,
         follows: Option<&str>,
-    ) -> Result<Option<(ProjectionStore, super::log_copy::LogCopy)>, String> {
+    ) -> Result<Option<std::sync::Arc<ProjectionsCopy>>, String> {
         let projections = self.dir.projections();
         let shown = projections.display().to_string();
         if !projections.is_dir() {
@@ -380,17 +426,11 @@ impl Source {
             }
             _ => {}
         }
-        let copy = match super::log_copy::LogCopy::unless_held(&projections) {
-            Ok(Some(copy)) => copy,
-            Ok(None) => return Err(format!("{shown} is in use by a running gateway")),
-            Err(e) => return Err(e.0),
-        };
-        let store = ProjectionStore::open_any_layout(&copy.log()).map_err(|e| {
-            // The copy's messages name the copy; the operator knows the directory.
-            e.to_string()
-                .replace(&copy.log().display().to_string(), &shown)
-        })?;
-        Ok(Some((store, copy)))
+        match self.projections() {
+            Ok(Some(opened)) => Ok(Some(opened)),
+            Ok(None) => Err(format!("{shown} is in use by a running gateway")),
+            Err(e) => Err(e.0),
+        }
     }
 
     /// The regions' request signatures the data directory keeps for `events` (`evidence/`),
@@ -837,6 +877,52 @@ mod tests {
             "{said}"
         );
         assert!(!said.contains("  "), "{said}");
+    }
+
+    /// Given a data directory whose embedded log's projections hold a region's cursor, when a
+    /// dispute reads their checkpoint and then the parties' cursors, then both come from one
+    /// copy of the projections, made at the first and kept beside the directory until the
+    /// copies are released, then removed. (Each read made a copy of its own.)
+    #[test]
+    fn the_checkpoint_and_the_cursors_are_read_from_one_copy_of_the_projections() {
+        let base =
+            std::env::temp_dir().join(format!("tongban-projections-once-{}", std::process::id()));
+        let data = base.join("data");
+        let dir = DataDir(data.clone());
+        {
+            let store = ProjectionStore::open(&dir.projections()).expect("projections");
+            store.ack_feed("330000", 2).expect("ack");
+        }
+        std::fs::write(dir.log_source(), "embedded\n").expect("log-source");
+        let mut args = Args::parse(vec!["--data".into(), data.display().to_string()]);
+        let source = Source::from_args(&mut args, Tool::Dispute).expect("source");
+        let copies = || {
+            std::fs::read_dir(&base)
+                .expect("base")
+                .filter(|e| {
+                    e.as_ref()
+                        .is_ok_and(|e| e.file_name().to_string_lossy().starts_with(".tongban-"))
+                })
+                .count()
+        };
+
+        let (checkpoint, shown) = source
+            .projections_checkpoint(None)
+            .expect("read")
+            .expect("projections");
+        assert_eq!(
+            (checkpoint, shown),
+            (0, dir.projections().display().to_string())
+        );
+        assert_eq!(copies(), 1);
+        let cursors = source
+            .embedded_cursors("app-1", &["330000".to_string()], &[])
+            .expect("cursors");
+        assert_eq!(cursors.acked["330000"].position, 2);
+        assert_eq!(copies(), 1, "the same copy");
+        source.release_copy();
+        assert_eq!(copies(), 0);
+        std::fs::remove_dir_all(&base).expect("clean up");
     }
 
     /// Given the copy an offline tool made that fjall could not write, when refused, then the

@@ -101,6 +101,11 @@ impl Application {
         }
     }
 
+    /// Every region party to it ([`parties_of`]).
+    pub fn parties(&self) -> Vec<String> {
+        parties_of(&self.origin, &self.handlers)
+    }
+
     pub fn is_party(&self, region: &str) -> bool {
         self.role_of(region).is_some()
     }
@@ -240,4 +245,20 @@ impl Application {
         }
         out
     }
+}
+
+/// The regions party to an application of `origin` and `handlers`, as its submission names
+/// them: the origin, then each handler once, in order. The one list of whose feeds give an
+/// application's events (and held or repeated markers) and whose cursors its dispute tools
+/// read. Each once: a decided submission names no region twice ([`super::check_parties`]), but
+/// a submission read from the log may not be one the gateway decided, and a region listed
+/// twice would find one position twice in its feed.
+pub fn parties_of(origin: &str, handlers: &[String]) -> Vec<String> {
+    let mut out = vec![origin.to_string()];
+    for h in handlers {
+        if !out.contains(h) {
+            out.push(h.clone());
+        }
+    }
+    out
 }

@@ -23,7 +23,7 @@ use tongban_schemas::{Mode, matters};
 
 use super::application::{Application, Role};
 use super::error::DomainError;
-use super::lifecycle::{Action, Command, Event};
+use super::lifecycle::{Action, Command, Event, Step};
 use super::status::Status;
 
 /// Decides `command` by `region` against `state` (None: the application does not exist yet).
@@ -32,44 +32,37 @@ pub fn decide(
     region: &str,
     command: Command,
 ) -> Result<Event, DomainError> {
-    let app = match (state, &command) {
-        (None, Command::Submit(s)) => {
+    let act = match command.step() {
+        Step::Submit(s) => {
+            if let Some(app) = state {
+                return Err(DomainError::AlreadyExists {
+                    app: app.id.clone(),
+                });
+            }
             check_submission(region, s)?;
             if let Some(fault) = body_faults(&command).into_iter().next() {
                 return Err(fault);
             }
             return Ok(command.into_event());
         }
-        (Some(app), Command::Submit(_)) => {
-            return Err(DomainError::AlreadyExists {
-                app: app.id.clone(),
-            });
-        }
-        (Some(app), _) => app,
-        // The edge answers 404 before deciding; an action on nothing is never legal.
-        (None, cmd) => {
-            return Err(DomainError::IllegalTransition {
-                state: Status::Submitted,
-                action: cmd.action().map(|a| a.as_str()).unwrap_or("submit"),
-            });
-        }
+        Step::Act(act) => act,
     };
-    let Some(act) = command.action() else {
-        unreachable_submit(app)?;
-        return Ok(command.into_event());
+    // The edge answers 404 before deciding; an action on nothing is never legal.
+    let Some(app) = state else {
+        return Err(DomainError::IllegalTransition {
+            state: Status::Submitted,
+            action: act.as_str(),
+        });
     };
     // Known before the body is looked at: not a party is said before the body's own faults.
-    app.role_of(region).ok_or_else(|| DomainError::NotAParty {
-        app: app.id.clone(),
-        region: region.to_string(),
-    })?;
+    let role = role_of(app, region)?;
     // The body's own fault, whatever the state: said before a state or a stale seq is, so that
     // the caller does not refresh and retry only to hear it then. (Over HTTP every such fault is
     // answered at the edge, before the application is looked up: [`body_faults`].)
     if let Some(fault) = body_faults(&command).into_iter().next() {
         return Err(fault);
     }
-    permitted(app, region, act)?;
+    permitted_as(app, region, role, act)?;
     // 异地代收代办: the origin's window checks the applicant's identity and materials before it
     // hands them on; the forward is the record that it did.
     if let Command::Forward(f) = &command
@@ -94,14 +87,30 @@ pub fn allowed(app: &Application, region: &str) -> Vec<Action> {
 
 /// Whether `region` may take `act` on `app` as it stands: its role, the state, and what the
 /// application's history rules out (a second 补正告知 or extension, a part done twice, approval
-/// with parts outstanding, withdrawal after a part). The one statement of these rules, which
-/// [`decide`] and [`allowed`] both ask; what depends on the body is [`decide`]'s.
+/// with parts outstanding, withdrawal after a part). The one statement of these rules
+/// ([`permitted_as`]), which [`decide`] and [`allowed`] both ask; what depends on the body is
+/// [`decide`]'s.
 fn permitted(app: &Application, region: &str, act: Action) -> Result<(), DomainError> {
-    let action = act.as_str();
-    let role = app.role_of(region).ok_or_else(|| DomainError::NotAParty {
+    permitted_as(app, region, role_of(app, region)?, act)
+}
+
+/// `region`'s role in `app`, or the refusal of a region that is none of its parties.
+fn role_of(app: &Application, region: &str) -> Result<Role, DomainError> {
+    app.role_of(region).ok_or_else(|| DomainError::NotAParty {
         app: app.id.clone(),
         region: region.to_string(),
-    })?;
+    })
+}
+
+/// [`permitted`] for a region whose `role` is known: [`decide`] asks for it before the body's
+/// faults, and judges the action by it without asking again.
+fn permitted_as(
+    app: &Application,
+    region: &str,
+    role: Role,
+    act: Action,
+) -> Result<(), DomainError> {
+    let action = act.as_str();
     let need = |allowed: &[Role], label: &'static str| -> Result<(), DomainError> {
         if allowed.contains(&role) {
             Ok(())
@@ -419,12 +428,6 @@ fn shows_nothing(c: char) -> bool {
                 | '\u{fe20}'..='\u{fe2f}'
                 | '\u{e0080}'..='\u{e0fff}'
         )
-}
-
-fn unreachable_submit(app: &Application) -> Result<(), DomainError> {
-    Err(DomainError::AlreadyExists {
-        app: app.id.clone(),
-    })
 }
 
 /// Whether `s` has the form of a region's code: six digits (GB/T 2260), not starting with 0. Only

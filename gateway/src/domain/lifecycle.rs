@@ -6,6 +6,16 @@
 use serde_json::Value;
 use tongban_schemas::events as ev;
 
+/// What a command is, for a decision that handles each kind once: a submission, which starts
+/// an application and names no action, or an action on an application ([`Command::step`]).
+/// Matched on instead of [`Command::action`]'s `None`, a decision has no case left over that
+/// no command reaches (an action that is a submission, a submission without its payload).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Step<'a> {
+    Submit(&'a ev::Submitted),
+    Act(Action),
+}
+
 macro_rules! lifecycle {
     ($( $variant:ident ( $payload:ident ) action $action:literal ),* $(,)?) => {
         /// An action a region can take on an existing application, named as in the HTTP path.
@@ -46,6 +56,11 @@ macro_rules! lifecycle {
             /// The action, or `None` for a submission.
             pub fn action(&self) -> Option<Action> {
                 match self { Command::Submit(_) => None, $(Command::$variant(_) => Some(Action::$variant)),* }
+            }
+
+            /// What the command is ([`Step`]): a submission, with what it submits, or an action.
+            pub fn step(&self) -> Step<'_> {
+                match self { Command::Submit(s) => Step::Submit(s), $(Command::$variant(_) => Step::Act(Action::$variant)),* }
             }
 
             /// The event this command produces once allowed.

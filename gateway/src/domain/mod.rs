@@ -14,7 +14,7 @@ pub mod personal;
 pub mod serials;
 pub mod status;
 
-pub use application::{Application, FOLD_RULES, Role};
+pub use application::{Application, FOLD_RULES, Role, parties_of};
 pub use decide::{check_parties, decide, is_region_code};
 pub use error::{DomainError, ErrorKind};
 pub use lifecycle::{Action, Command, Event, EventDecodeError};

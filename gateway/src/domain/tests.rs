@@ -2586,3 +2586,55 @@ fn the_fold_rules_are_pinned() {
         "two rule versions fold alike"
     );
 }
+
+/// Given a joint submission as decided (origin 广东, handlers 浙江 and 安徽), then its parties
+/// are the origin and each handler in order, from the submission and from the application it
+/// folds to alike; given one read from the log that names a handler twice and the origin among
+/// its handlers (which deciding refuses), then each region is listed once: a region's feed is
+/// given one position once.
+#[test]
+fn an_applications_parties_are_its_origin_then_each_handler_once() {
+    let joint = submitted(Mode::Joint);
+    assert_eq!(parties_of(&joint.origin, &joint.handlers), [GD, ZJ, AH]);
+    let app = Application::apply(None, "app-1", &Event::Submitted(joint));
+    assert_eq!(app.parties(), [GD, ZJ, AH]);
+
+    let handlers = [ZJ, GD, ZJ, AH].map(str::to_string);
+    assert_eq!(parties_of(GD, &handlers), [GD, ZJ, AH]);
+}
+
+/// Given no application, when a region sends an action on it, then it is refused as no
+/// transition from submitted, naming the action (the HTTP edge answers 404 before deciding).
+/// Given one, when a region that is none of its parties sends a denial with a blank reason,
+/// then it hears it is not a party, not the body's fault: who may act is judged once, before
+/// the body; a party's blank reason is the body's fault, before the state's.
+#[test]
+fn an_action_on_nothing_is_illegal_and_a_stranger_hears_so_before_its_bodys_fault() {
+    assert_eq!(
+        given(vec![]).when(ZJ, accept()).map(|_| ()),
+        Err(DomainError::IllegalTransition {
+            state: Status::Submitted,
+            action: "accept",
+        })
+    );
+    let g = given(vec![submit(Mode::Online)]);
+    let blank = || {
+        Command::Deny(ev::Denied {
+            reason: " ".into(),
+            decision_number: None,
+        })
+    };
+    assert_eq!(
+        g.when(SH, blank()).map(|_| ()),
+        Err(DomainError::NotAParty {
+            app: "app-1".into(),
+            region: SH.into()
+        })
+    );
+    assert_eq!(
+        g.when(ZJ, blank()).map(|_| ()),
+        Err(DomainError::Blank {
+            field: "/reason".into()
+        })
+    );
+}

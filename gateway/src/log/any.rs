@@ -36,6 +36,16 @@ impl EventLog for AnyLog {
         }
     }
 
+    async fn read_decided(
+        &self,
+        app: &str,
+    ) -> Result<(Vec<super::Positioned>, super::foreign::Passed), LogError> {
+        match self {
+            AnyLog::Embedded(l) => l.read_decided(app).await,
+            AnyLog::JetStream(l) => l.read_decided(app).await,
+        }
+    }
+
     async fn last(&self, app: &str) -> Result<Option<Envelope>, LogError> {
         match self {
             AnyLog::Embedded(l) => l.last(app).await,

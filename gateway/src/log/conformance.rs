@@ -77,7 +77,7 @@ pub async fn appends_and_reads_in_seq_order<L: EventLog>(log: &L) {
 
 /// `read_with_passed` reads what `read` reads, each event at the position its append answered
 /// (what the operator tools show beside it, and a region's feed and acknowledged cursor speak
-/// in), another application's appends between them included.
+/// in), another application's appends between them included; `read_decided` reads the same.
 pub async fn read_with_passed_places_each_event<L: EventLog>(log: &L) {
     let app = fresh_app();
     let mut written = Vec::new();
@@ -99,6 +99,9 @@ pub async fn read_with_passed_places_each_event<L: EventLog>(log: &L) {
         positions.windows(2).all(|w| w[1] > w[0] + 1),
         "{positions:?}"
     );
+    // With nothing else among the application's events, the read an action makes is the same.
+    let decided = log.read_decided(&app).await.expect("read as decided");
+    assert_eq!(decided, (read, passed));
 }
 
 /// `last` answers what the last of `read` is, as the application grows, and nothing for an

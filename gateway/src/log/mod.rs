@@ -378,6 +378,22 @@ pub trait EventLog: Send + Sync + 'static {
         app: &str,
     ) -> impl Future<Output = Result<(Vec<Positioned>, foreign::Passed), LogError>> + Send;
 
+    /// [`EventLog::read_with_passed`] as the reads an action makes read the application
+    /// ([`EventLog::read_after`] from its start): a copy of one of its events, and another event
+    /// under a seq before its last (under its last only where the seals settle it), is passed
+    /// over and named among what was passed ([`foreign::What::Copy`], [`foreign::What::Another`])
+    /// instead of refusing the read at its position. The history is served from this one read
+    /// (`service`'s events), the copies named beside it, where refusing at the first copy made
+    /// it read the whole log and the application's events again to say the same. The default,
+    /// for a log that stores nothing among an application's events (the embedded one), is that
+    /// read.
+    fn read_decided(
+        &self,
+        app: &str,
+    ) -> impl Future<Output = Result<(Vec<Positioned>, foreign::Passed), LogError>> + Send {
+        self.read_with_passed(app)
+    }
+
     /// Whether `event`, sealed and not yet appended, fits the largest message this log stores:
     /// `TooLarge`, as its append would answer, where the backend knows that limit without
     /// asking (JetStream: the servers' `max_payload`, the stream's `max_msg_size`). What a

@@ -345,14 +345,6 @@ struct Encoded {
     repeated: Vec<Repeated>,
 }
 
-/// The regions party to an application: its origin, then its handlers.
-fn parties_of(origin: &str, handlers: &[String]) -> Vec<String> {
-    std::iter::once(origin)
-        .chain(handlers.iter().map(String::as_str))
-        .map(str::to_string)
-        .collect()
-}
-
 /// Notes `position` in the feed of every party of `state`.
 fn note_feed(
     feed: &mut HashMap<String, Vec<u64>>,
@@ -1661,7 +1653,7 @@ impl ProjectionStore {
             // Its parties (as of the view that passes over it: the message's own claims are
             // not trusted) find a marker at its position in their feeds, never the message.
             if let Some(v) = slot.as_ref().filter(|v| v.state.seq >= p.event.seq) {
-                let parties = parties_of(&v.state.origin, &v.state.handlers);
+                let parties = v.state.parties();
                 note_in_feeds(
                     &mut out.feed,
                     parties.iter().map(String::as_str),
@@ -1698,10 +1690,7 @@ impl ProjectionStore {
                 }
                 // Its parties as of the last view that folded: the event's own claims are not
                 // trusted. A submission's has none, so no region's feed is marked for it.
-                let parties = slot
-                    .as_ref()
-                    .map(|v| parties_of(&v.state.origin, &v.state.handlers))
-                    .unwrap_or_default();
+                let parties = slot.as_ref().map(|v| v.state.parties()).unwrap_or_default();
                 let h = withhold(
                     &mut out.feed,
                     p,
@@ -1747,7 +1736,7 @@ impl ProjectionStore {
                     // Verified and linked: in its parties' feeds as it is.
                     Some(v) => {
                         note_feed(&mut out.feed, &v.state, p.position);
-                        let parties = parties_of(&v.state.origin, &v.state.handlers);
+                        let parties = v.state.parties();
                         Held::at(p, e.to_string(), parties)
                     }
                     // A submission refused for its time alone still says whose it is; with no
@@ -1755,7 +1744,7 @@ impl ProjectionStore {
                     None => {
                         let parties = match crate::domain::Event::from_envelope(&p.event) {
                             Ok(crate::domain::Event::Submitted(s)) => {
-                                parties_of(&s.origin, &s.handlers)
+                                crate::domain::parties_of(&s.origin, &s.handlers)
                             }
                             _ => Vec::new(),
                         };

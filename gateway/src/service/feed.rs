@@ -133,14 +133,7 @@ pub fn parties(events: &[crate::envelope::Envelope]) -> Vec<String> {
                 _ => None,
             },
         );
-    let Some(s) = submitted else {
-        return Vec::new();
-    };
-    let mut out = vec![s.origin.clone()];
-    for h in &s.handlers {
-        if !out.contains(h) {
-            out.push(h.clone());
-        }
-    }
-    out
+    submitted.map_or_else(Vec::new, |s| {
+        crate::domain::parties_of(&s.origin, &s.handlers)
+    })
 }

@@ -105,22 +105,57 @@ impl<L: EventLog> Gateway<L> {
     /// event of the gateways links to), what `tongban verify --app` checks as the chain, and
     /// the copy is in it nowhere; the answer names it, as `verify` names it a break of the log.
     /// Any other break, or one among the first events, still refuses the whole.
+    ///
+    /// One read of the application serves it in both cases: the read an action makes
+    /// ([`EventLog::read_decided`]), which passes over the copies and names each with the event it
+    /// copies. The whole log is read, and the application's own read that refuses at the first
+    /// copy, only where that read cannot settle it: another event under a seq (a rewritten one,
+    /// whose words are its seal's), more passed over than it names, a chain that does not verify
+    /// beside its copies, or the read refused.
     pub async fn events(&self, principal: &Principal, app: &str) -> Result<History, ServiceError> {
         let key = self.key.public();
-        let refused = match self.events_read(principal, app).await {
-            // What the read checks (each event of the application, once, in seq order) is not
-            // all an auditor would: an event rewritten in place keeps its seq and app. Its hash,
-            // its signature and the next event's link say so, checked before it is served.
-            Ok((events, _)) => {
-                match unverified(&events, &key, folded_at(self.store.get(app)?.as_ref())) {
-                    None => return Ok(History::intact(events)),
-                    Some(refused) => refused,
+        let (refused, decided) = match self.decided_read(principal, app).await? {
+            Decided::Read { events, passed } => match copies_named(&passed) {
+                // Nothing stored among its events under a seq it holds: the application's own
+                // read would have read these, and its checks are theirs. What the read checks
+                // (each event of the application, once, in seq order) is not all an auditor
+                // would: an event rewritten in place keeps its seq and app. Its hash, its
+                // signature and the next event's link say so, checked before it is served.
+                Some(copies) if copies.is_empty() => {
+                    let folded = self.store.get(app)?;
+                    match unverified(&events, &key, folded_at(folded.as_ref())) {
+                        None => return Ok(History::intact(events)),
+                        Some(refused) => (refused, Ok(())),
+                    }
                 }
-            }
-            Err(ServiceError::Log(refused @ (LogError::Corrupt { .. } | LogError::Index(_)))) => {
-                refused
-            }
-            Err(e) => return Err(e),
+                // Copies alone: served beside them when every seal and link of the chain holds,
+                // each checked as the whole history's check of its chain checks them.
+                Some(not_history) if unverified(&events, &key, None).is_none() => {
+                    return Ok(History {
+                        events,
+                        not_history,
+                    });
+                }
+                // The application's own read refuses at the first of what was passed over: the
+                // position the events as stored are judged by below.
+                _ => match self.events_read(principal, app).await {
+                    Ok((events, _)) => {
+                        let folded = self.store.get(app)?;
+                        match unverified(&events, &key, folded_at(folded.as_ref())) {
+                            None => return Ok(History::intact(events)),
+                            Some(refused) => (refused, Ok(())),
+                        }
+                    }
+                    Err(ServiceError::Log(
+                        refused @ (LogError::Corrupt { .. } | LogError::Index(_)),
+                    )) => (refused, Ok(())),
+                    Err(e) => return Err(e),
+                },
+            },
+            // Refused by the read an action makes: the application's own read, which refuses
+            // more, refuses at that position or at a copy before it, which is then a break of
+            // the events as stored, and the history is judged below as it would be.
+            Decided::Refused(refused) => (refused.clone(), Err(refused)),
         };
         let stored = match self.stored(principal, app).await {
             Ok(stored) => stored,
@@ -134,7 +169,7 @@ impl<L: EventLog> Gateway<L> {
             return Err(refused.into());
         }
         if let Some(history) = History::beside_later(stored, &breaks, &key) {
-            return self.only_later_refused(app, refused, history).await;
+            return only_later_refused(refused, decided, history);
         }
         Err(ServiceError::Broken(Box::new(BrokenHistory {
             app: app.to_string(),
@@ -142,34 +177,25 @@ impl<L: EventLog> Gateway<L> {
         })))
     }
 
-    /// `history`, served beside the later events under a seq it holds, when they are all that
-    /// made the application's own read fail (`refused`, at one of their positions), and nothing
-    /// else on its subject does: the whole log's read ([`Gateway::stored`]) leaves out what does
-    /// not read as an event, so a message naming the application that this build cannot read
-    /// (a newer build's genuine event during a rolling upgrade, or damage) would otherwise be
-    /// left out of a history answered 200, shorter than the log, while actions refuse. The read
-    /// an action makes passes over the later events and refuses such a message, at its
-    /// position; that refusal (or any other but one at a later event's position) is answered.
-    async fn only_later_refused(
+    /// The application's events as the reads an action makes read them, copies passed over
+    /// and named ([`EventLog::read_decided`]), for its parties and operators (judged as
+    /// [`Gateway::events_read`] judges them); or the refusal of that read where the log says
+    /// its events do not follow each other.
+    async fn decided_read(
         &self,
+        principal: &Principal,
         app: &str,
-        refused: LogError,
-        history: History,
-    ) -> Result<History, ServiceError> {
-        let later = |e: &LogError| {
-            matches!(e, LogError::Corrupt { position, .. }
-                if history.not_history.iter().any(|b| b.position == *position))
+    ) -> Result<Decided, ServiceError> {
+        let (read, passed) = match self.log.read_decided(app).await {
+            Ok(read) => read,
+            Err(refused @ (LogError::Corrupt { .. } | LogError::Index(_))) => {
+                return Ok(Decided::Refused(refused));
+            }
+            Err(e) => return Err(e.into()),
         };
-        if !later(&refused) {
-            return Err(refused.into());
-        }
-        match self.decided_history(app).await {
-            Ok(_) => Ok(history),
-            // Another event under the last seq that the seals do not settle is refused by that
-            // read, at its position: one of the later events, named beside the history.
-            Err(e) if later(&e) => Ok(history),
-            Err(e) => Err(e.into()),
-        }
+        let events: Vec<Envelope> = read.into_iter().map(|p| p.event).collect();
+        self.may_read_history(principal, app, &events).await?;
+        Ok(Decided::Read { events, passed })
     }
 
     /// One page of `app`'s events: those after its seq `after`, at most `limit` of them, for its
@@ -321,18 +347,30 @@ impl<L: EventLog> Gateway<L> {
         let (read, _) = self.log.read_with_passed(app).await?;
         let (events, positions): (Vec<Envelope>, Vec<u64>) =
             read.into_iter().map(|p| (p.event, p.position)).unzip();
+        self.may_read_history(principal, app, &events).await?;
+        Ok((events, positions))
+    }
+
+    /// Whether `principal` may read `events`, the application's as one of its reads read them:
+    /// none is not found; a region must be a party as of the last event that folds (a party
+    /// reads every event, those this build cannot fold too, which is how it finds out what they
+    /// are).
+    async fn may_read_history(
+        &self,
+        principal: &Principal,
+        app: &str,
+        events: &[Envelope],
+    ) -> Result<(), ServiceError> {
         if events.is_empty() {
             return Err(ServiceError::NotFound(app.to_string()));
         }
         if let Some(region) = principal.region() {
-            // The parties as of the last event that folds: a party reads every event, those this
-            // build cannot fold too (which is how it finds out what they are).
-            let (state, _) = super::act::fold_history(&events);
+            let (state, _) = super::act::fold_history(events);
             if !self.party_to_history(app, state.as_ref(), region).await? {
                 return Err(not_a_party(app, region));
             }
         }
-        Ok((events, positions))
+        Ok(())
     }
 
     /// [`Gateway::events`] for the evidence page: the application's events as the log stores
@@ -682,6 +720,72 @@ impl History {
             events: chain.into_iter().map(|p| p.event).collect(),
             not_history,
         })
+    }
+}
+
+/// What [`Gateway::events`] read of an application as an action reads it.
+enum Decided {
+    /// Its events, and what the read passed over among them.
+    Read {
+        events: Vec<Envelope>,
+        passed: crate::log::foreign::Passed,
+    },
+    /// The read's refusal, where the log says its events do not follow each other.
+    Refused(LogError),
+}
+
+/// The copies a read passed over among an application's events (`passed`), named as the
+/// whole history's check of its events as stored names each ([`chain_breaks`]: a second copy,
+/// with where the one kept is); none when it passed over none. `None` when the read passed over
+/// another event under a seq the history holds (named by what its own seal says, which the
+/// read does not keep), or more than it names: the events as stored are read to name them.
+fn copies_named(passed: &crate::log::foreign::Passed) -> Option<Vec<ChainBreak>> {
+    use crate::log::foreign::What;
+    if usize::try_from(passed.count).map_or(true, |n| n > passed.shown.len()) {
+        return None;
+    }
+    let mut copies = Vec::new();
+    for f in &passed.shown {
+        match f.what {
+            What::Copy { seq, of } => copies.push(ChainBreak {
+                seq,
+                position: f.position,
+                problem: crate::envelope::ChainError::Copy { of: Some(of) }.to_string(),
+            }),
+            What::Another { .. } | What::Earlier { .. } => return None,
+            What::NotAnEvent | What::OtherApplication(_) => {}
+        }
+    }
+    Some(copies)
+}
+
+/// `history`, served beside the later events under a seq it holds, when they are all that
+/// made the application's own read fail (`refused`, at one of their positions), and nothing
+/// else on its subject does: the whole log's read ([`Gateway::stored`]) leaves out what does
+/// not read as an event, so a message naming the application that this build cannot read
+/// (a newer build's genuine event during a rolling upgrade, or damage) would otherwise be
+/// left out of a history answered 200, shorter than the log, while actions refuse. The read
+/// an action makes (`decided`: what [`Gateway::events`] read first) passes over the later
+/// events and refuses such a message, at its position; that refusal (or any other but one at a
+/// later event's position) is answered.
+fn only_later_refused(
+    refused: LogError,
+    decided: Result<(), LogError>,
+    history: History,
+) -> Result<History, ServiceError> {
+    let later = |e: &LogError| {
+        matches!(e, LogError::Corrupt { position, .. }
+            if history.not_history.iter().any(|b| b.position == *position))
+    };
+    if !later(&refused) {
+        return Err(refused.into());
+    }
+    match decided {
+        Ok(()) => Ok(history),
+        // Another event under the last seq that the seals do not settle is refused by that
+        // read, at its position: one of the later events, named beside the history.
+        Err(e) if later(&e) => Ok(history),
+        Err(e) => Err(e.into()),
     }
 }
 

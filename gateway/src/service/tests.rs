@@ -790,6 +790,80 @@ async fn an_action_with_nothing_remembered_passes_over_what_else_is_on_the_subje
     ));
 }
 
+/// Given an application forwarded through one gateway on a stream holding other applications'
+/// events, and a copy of its forward published on its subject by some other client, when its
+/// origin asks a gateway acting alone (nothing else sent on its connection) for its history,
+/// then it is served as folded (its two events) with the copy named beside it, in the
+/// verifiers' words, at its position; and the gateway read the log once to answer it: its
+/// connection sent the server what one read of the application's subject sends. (It read the
+/// subject, refused at the copy, then the whole log, then the subject again.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_history_holding_a_copy_is_served_from_one_read() {
+    use crate::log::JetStreamLog;
+    use std::sync::Arc;
+
+    let (server, received) = crate::testnats::NatsServer::start_counting();
+    let dir = TempDir::new("service-copy-one-read");
+    let key =
+        crate::envelope::GatewayKey::load_or_create(&dir.path().join("gateway.key")).expect("key");
+    let mut config = crate::log::JetStreamConfig::new(server.url());
+    config.op_timeout = std::time::Duration::from_secs(2);
+    config.head_poll = std::time::Duration::from_secs(3600);
+    config.head_pushed = false;
+    config.signer = Some(key.public().to_hex());
+    let open = || async { Arc::new(JetStreamLog::open(&config).await.expect("open JetStream")) };
+    let first_log = open().await;
+    let first = gateway_on(&first_log, &dir, "p1");
+    let app = super::fixtures::forwarded(&first).await;
+    for _ in 0..3 {
+        super::fixtures::forwarded(&first).await;
+    }
+    let stored = first_log.read(&app).await.expect("read");
+    let forward_at = first_log
+        .last_position(&app)
+        .await
+        .expect("last")
+        .expect("some");
+    let js = async_nats::jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
+    let subject = format!("{}.{app}", config.subject_prefix);
+    let copy = js
+        .publish(subject, stored[1].to_json().expect("encode").into())
+        .await
+        .expect("publish")
+        .await
+        .expect("stored")
+        .sequence;
+
+    let reader_log = open().await;
+    let store = crate::projections::ProjectionStore::open(&dir.path().join("p2")).expect("store");
+    let reader = acting_alone(&reader_log, &dir, store);
+    let origin = region(&origin_code());
+    let sent = || received.sent_by(reader_log.client_id());
+    let before = sent();
+    let history = reader.events(&origin, &app).await.expect("served");
+    let asked = sent() - before;
+    assert_eq!(history.events, stored);
+    let named: Vec<(u64, u64, &str)> = history
+        .not_history
+        .iter()
+        .map(|b| (b.seq, b.position, b.problem.as_str()))
+        .collect();
+    let problem = format!(
+        "a second copy of this event (the same seq and hash), the one kept at log position \
+         {forward_at}: left out of the chain"
+    );
+    assert_eq!(named, [(2, copy, problem.as_str())]);
+
+    let before = sent();
+    reader_log.read_decided(&app).await.expect("one read");
+    let one_read = sent() - before;
+    assert!(one_read > 0);
+    assert_eq!(
+        asked, one_read,
+        "{asked} messages to the server for one history, {one_read} for one read of it"
+    );
+}
+
 /// Two gateways on one JetStream stream, acting in turn on one application, as behind a load
 /// balancer: when the other gateway moved the application on, an action reads only the events
 /// appended since its own last one (a few requests), not the whole history (one request per

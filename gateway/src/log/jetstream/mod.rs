@@ -472,29 +472,30 @@ impl JetStreamLog {
 
     /// Records `key` (hex) as the stream's gateways' key in its metadata ([`SIGNER_METADATA`]),
     /// for a stream made without it (by hand), and returns what the metadata holds there when
-    /// read back: the caller compares it with its key (another gateway may have recorded its
-    /// own meanwhile). `Err` when the update failed (most often: no right to a stream update),
-    /// with why. A stream update: a right a gateway needs at most once.
-    pub async fn record_signer(&self, key: &str) -> Result<Option<String>, String> {
+    /// read back, read as a key: the caller compares it with its key (another gateway may have
+    /// recorded its own meanwhile) and, where it is another, names it. `Err` when the update
+    /// failed (most often: no right to a stream update), with why. A stream update: a right a
+    /// gateway needs at most once.
+    pub async fn record_signer(&self, key: &str) -> Result<Option<RecordedKey>, String> {
         let recorded = self.record_metadata(SIGNER_METADATA, key).await?;
-        let now = recorded.get(SIGNER_METADATA).cloned();
-        *self.inner.signer.lock().unwrap_or_else(|p| p.into_inner()) = now.clone();
-        Ok(now)
+        Ok(self.note_recorded_signer(recorded.get(SIGNER_METADATA)))
     }
 
     /// What the stream's metadata holds as its gateways' key ([`SIGNER_METADATA`]) now, as the
-    /// servers answer: read again a while after a record, since two gateways recording their
-    /// keys at once each read their own back until the later update lands.
-    pub async fn read_signer(&self) -> Result<Option<String>, String> {
+    /// servers answer, read as a key: read again a while after a record, since two gateways
+    /// recording their keys at once each read their own back until the later update lands.
+    pub async fn read_signer(&self) -> Result<Option<RecordedKey>, String> {
         let stream = self.inner.stream.cached_info().config.name.clone();
-        let now = self
-            .stream_config(&stream)
-            .await?
-            .metadata
-            .get(SIGNER_METADATA)
-            .cloned();
-        *self.inner.signer.lock().unwrap_or_else(|p| p.into_inner()) = now.clone();
-        Ok(now)
+        let config = self.stream_config(&stream).await?;
+        Ok(self.note_recorded_signer(config.metadata.get(SIGNER_METADATA)))
+    }
+
+    /// Keeps `value`, what the metadata holds as the stream's key now, for
+    /// [`JetStreamLog::recorded_signer`], and gives it read as a key: once, for the caller to
+    /// compare and name.
+    fn note_recorded_signer(&self, value: Option<&String>) -> Option<RecordedKey> {
+        *self.inner.signer.lock().unwrap_or_else(|p| p.into_inner()) = value.cloned();
+        value.map(|v| RecordedKey::read(v))
     }
 
     /// The configuration of `stream` as the servers give it now.
@@ -806,6 +807,25 @@ impl JetStreamLog {
             end = self.last_on(app, subject).await?;
         }
         Ok(end)
+    }
+
+    /// The application's events on its subject, each at its stream sequence, with what the
+    /// read passed over there, copies judged as `copies` says.
+    async fn read_placed(
+        &self,
+        app: &str,
+        copies: subject::Copies,
+    ) -> Result<(Vec<Positioned>, crate::log::foreign::Passed), LogError> {
+        let Some(subject) = self.subject_to_read(app)? else {
+            return Ok(Default::default());
+        };
+        let read = self.read_positioned(app, &subject, copies).await?;
+        let events = read
+            .events
+            .into_iter()
+            .map(|l| Positioned::read(l.position, l.event))
+            .collect();
+        Ok((events, read.passed))
     }
 
     /// Every event of `app` on its subject with its position, in seq order; `copies` says
@@ -1661,18 +1681,15 @@ impl EventLog for JetStreamLog {
         &self,
         app: &str,
     ) -> Result<(Vec<Positioned>, crate::log::foreign::Passed), LogError> {
-        let Some(subject) = self.subject_to_read(app)? else {
-            return Ok(Default::default());
-        };
-        let read = self
-            .read_positioned(app, &subject, subject::Copies::Refused)
-            .await?;
-        let events = read
-            .events
-            .into_iter()
-            .map(|l| Positioned::read(l.position, l.event))
-            .collect();
-        Ok((events, read.passed))
+        self.read_placed(app, subject::Copies::Refused).await
+    }
+
+    /// The subject read as an action reads it, copies passed over and named.
+    async fn read_decided(
+        &self,
+        app: &str,
+    ) -> Result<(Vec<Positioned>, crate::log::foreign::Passed), LogError> {
+        self.read_placed(app, subject::Copies::Passed).await
     }
 
     /// From the message at `position` when it is event `seq` of the application (one request

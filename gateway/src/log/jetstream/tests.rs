@@ -13,6 +13,16 @@ fn config(server: &NatsServer) -> JetStreamConfig {
     c
 }
 
+/// [`config`] without head polling or a consumer of the stream: a log whose requests are
+/// counted sends only those of the reads and appends counted, and one that must not learn of
+/// another gateway's appends by itself does not.
+fn quiet_config(server: &NatsServer) -> JetStreamConfig {
+    let mut c = config(server);
+    c.head_poll = Duration::from_secs(3600);
+    c.head_pushed = false;
+    c
+}
+
 /// Publishes another application's first event onto `app`'s subject, as a client other than
 /// the gateways could (no concurrency check, no event id), and answers it.
 async fn publish_stray(log: &JetStreamLog, app: &str) -> Envelope {
@@ -80,10 +90,7 @@ async fn a_page_reads_no_further_than_it_goes() {
 /// cannot compare, is read from the subject's start instead, and refused the same way.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_refuses_a_copy_it_reaches_as_the_whole_read_does() {
-    let server = NatsServer::start();
-    let log = open(&server).await;
-    let app = crate::ids::new_v7();
-    let written = conformance::append_chain(&log, &app, 5).await;
+    let (_server, log, app, written) = a_log_holding(5, false).await;
     let fifth = log.last_position(&app).await.expect("last").expect("some");
     let copy = publish_onto(&log, &app, &written[1]).await;
     let refused_at = |read: Result<Vec<Envelope>, LogError>| match read {
@@ -198,9 +205,7 @@ async fn another_gateways_pushed_events_are_followed_without_asking_the_server()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_leader_behind_the_head_is_not_read_as_nothing_there() {
     let server = NatsServer::start();
-    let mut c = config(&server);
-    c.head_poll = Duration::from_secs(3600);
-    c.head_pushed = false;
+    let c = quiet_config(&server);
     let log = JetStreamLog::open(&c).await.expect("open");
     let app = crate::ids::new_v7();
     let mut written = conformance::append_chain(&log, &app, 2).await;
@@ -658,10 +663,7 @@ async fn another_applications_event_on_a_subject_is_passed_over() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_foreign_last_message_costs_the_same_whatever_the_history() {
     let (server, received) = NatsServer::start_counting();
-    // No head polling, no consumer of the stream: their requests would be counted too.
-    let mut quiet = config(&server);
-    quiet.head_poll = Duration::from_secs(3600);
-    quiet.head_pushed = false;
+    let quiet = quiet_config(&server);
     let writer = JetStreamLog::open(&quiet).await.expect("open");
     let mut costs: Vec<Vec<(&str, u64)>> = Vec::new();
     for length in [5u64, 200] {
@@ -731,10 +733,7 @@ async fn a_foreign_last_message_costs_the_same_whatever_the_history() {
 /// says, one that the next event read does not chain onto or does not follow).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tip_the_subject_contradicts_is_not_trusted() {
-    let server = NatsServer::start();
-    let log = open(&server).await;
-    let a = crate::ids::new_v7();
-    let mut events = conformance::append_chain(&log, &a, 3).await;
+    let (_server, log, a, mut events) = a_log_holding(3, false).await;
     let stray = publish_onto(&log, &a, &conformance::event(&crate::ids::new_v7(), 1, "")).await;
     assert_eq!(stray, 4);
     let subject = log.subject(&a).expect("subject");
@@ -819,10 +818,7 @@ async fn read_past(
 /// a seq that jumps ahead is refused by every read.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_copy_of_an_earlier_event_is_passed_over() {
-    let server = NatsServer::start();
-    let log = open(&server).await;
-    let a = crate::ids::new_v7();
-    let mut a_events = conformance::append_chain(&log, &a, 2).await;
+    let (server, log, a, mut a_events) = a_log_holding(2, false).await;
     assert_eq!(publish_onto(&log, &a, &a_events[0]).await, 3);
     let fresh = open(&server).await;
     for reader in [&log, &fresh] {
@@ -892,10 +888,7 @@ async fn a_copy_of_an_earlier_event_is_passed_over() {
 /// over without its seal being checked.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_event_under_the_last_seq_is_settled_by_the_seals() {
-    let server = NatsServer::start();
-    let log = open_sealing(&server).await;
-    let a = crate::ids::new_v7();
-    let mut a_events = conformance::append_chain(&log, &a, 2).await;
+    let (server, log, a, mut a_events) = a_log_holding(2, true).await;
     let mut rewritten = a_events[1].clone();
     rewritten.actor = "440000/someone-else".into();
     assert_eq!(publish_onto(&log, &a, &rewritten).await, 3);
@@ -949,10 +942,7 @@ async fn another_event_under_the_last_seq_is_settled_by_the_seals() {
 /// reads are refused too: nothing sealed says which B's history goes on from.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_sealed_events_under_the_last_seq_are_refused_as_ambiguous() {
-    let server = NatsServer::start();
-    let log = open_sealing(&server).await;
-    let a = crate::ids::new_v7();
-    let a_events = conformance::append_chain(&log, &a, 2).await;
+    let (server, log, a, a_events) = a_log_holding(2, true).await;
     let mut resealed = a_events[1].clone();
     resealed.data = serde_json::json!({"materials_checked": false});
     resealed.seal(&crate::envelope::GatewayKey::from_seed([3; 32]));
@@ -998,10 +988,7 @@ async fn two_sealed_events_under_the_last_seq_are_refused_as_ambiguous() {
 /// as a copy.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_copy_with_an_integer_written_as_a_float_is_a_copy() {
-    let server = NatsServer::start();
-    let log = open_sealing(&server).await;
-    let a = crate::ids::new_v7();
-    let mut a_events = conformance::append_chain(&log, &a, 1).await;
+    let (server, log, a, mut a_events) = a_log_holding(1, true).await;
     let mut second = conformance::event(&a, 2, &a_events[0].hash);
     second.data = serde_json::json!({"matter_version": 2});
     second.seal(&crate::envelope::GatewayKey::from_seed([3; 32]));
@@ -1081,6 +1068,19 @@ async fn open_sealing(server: &NatsServer) -> JetStreamLog {
         .unwrap_or_else(|e| panic!("open on {}: {e}", crate::testnats::describe(server)))
 }
 
+/// A server, a log on it (with the conformance events' key, seed 3, as its own when
+/// `sealing`), and a new application of `n` events appended through it, with its events.
+async fn a_log_holding(n: u64, sealing: bool) -> (NatsServer, JetStreamLog, String, Vec<Envelope>) {
+    let server = NatsServer::start();
+    let log = match sealing {
+        true => open_sealing(&server).await,
+        false => open(&server).await,
+    };
+    let app = crate::ids::new_v7();
+    let events = conformance::append_chain(&log, &app, n).await;
+    (server, log, app, events)
+}
+
 /// What the server says of `log`'s stream now.
 async fn stream_info(log: &JetStreamLog) -> async_nats::jetstream::stream::Info {
     log.inner.stream.clone().info().await.expect("info").clone()
@@ -1117,10 +1117,7 @@ async fn publish_with(
 /// chain past it, and the server would acknowledge a second event 3.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_of_the_application_this_build_cannot_read_is_not_passed_over() {
-    let server = NatsServer::start();
-    let log = open(&server).await;
-    let a = crate::ids::new_v7();
-    let a_events = conformance::append_chain(&log, &a, 2).await;
+    let (server, log, a, a_events) = a_log_holding(2, false).await;
     let newer = conformance::event(&a, 3, &a_events[1].hash);
     let mut bytes: serde_json::Value =
         serde_json::from_slice(&newer.to_json().expect("json")).expect("an object");
@@ -1153,10 +1150,7 @@ async fn an_event_of_the_application_this_build_cannot_read_is_not_passed_over()
 /// and the append is seq 3, chained onto it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_copy_that_keeps_its_event_id_is_not_taken_for_the_last_event() {
-    let server = NatsServer::start();
-    let log = open(&server).await;
-    let a = crate::ids::new_v7();
-    let a_events = conformance::append_chain(&log, &a, 2).await;
+    let (server, log, a, a_events) = a_log_holding(2, false).await;
     // Past the server's duplicate window (made short for the copy, then set back).
     let mut config = stream_info(&log).await.config;
     let window = config.duplicate_window;
@@ -1940,10 +1934,7 @@ async fn a_server_without_jetstream_is_named_as_such() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_append_after_our_own_asks_nothing_and_a_stale_one_is_a_conflict() {
     let (server, received) = NatsServer::start_counting();
-    // No head polling, no consumer of the stream: they would send requests of their own.
-    let mut quiet = config(&server);
-    quiet.head_poll = Duration::from_secs(3600);
-    quiet.head_pushed = false;
+    let quiet = quiet_config(&server);
     let opened = || async { JetStreamLog::open(&quiet).await.expect("open") };
     let (ours, theirs) = (opened().await, opened().await);
     let app = crate::ids::new_v7();
@@ -1988,16 +1979,8 @@ async fn an_append_after_our_own_asks_nothing_and_a_stale_one_is_a_conflict() {
 /// empty subjects), and waits until `log` has noticed.
 async fn replace_stream(server: &NatsServer, log: &JetStreamLog) {
     let js = async_nats::jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
-    let name = config(server).stream;
-    let kept = js
-        .get_stream(&name)
-        .await
-        .expect("stream")
-        .info()
-        .await
-        .expect("info")
-        .config
-        .clone();
+    let kept = stream_config_of(server).await;
+    let name = kept.name.clone();
     js.delete_stream(&name).await.expect("deleted");
     js.create_stream(kept).await.expect("created again");
     let started = Instant::now();
@@ -2177,10 +2160,7 @@ async fn a_stream_behind_for_a_while_and_back_is_appended_to_again() {
 /// the first one appends nothing to it and reads nothing from it, and says why.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_created_again_under_its_name_is_not_appended_to() {
-    let server = NatsServer::start();
-    let log = open(&server).await;
-    let app = crate::ids::new_v7();
-    let written = conformance::append_chain(&log, &app, 2).await;
+    let (server, log, app, written) = a_log_holding(2, false).await;
     replace_stream(&server, &log).await;
     let next = conformance::event(&app, 3, &written[1].hash);
     let refused = log
@@ -2270,10 +2250,7 @@ async fn an_event_chained_onto_another_history_is_a_conflict() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_whole_history_is_read_in_a_few_requests() {
     let (server, received) = NatsServer::start_counting();
-    let mut c = config(&server);
-    // No head polling, no consumer of the stream: their requests would be counted too.
-    c.head_poll = Duration::from_secs(3600);
-    c.head_pushed = false;
+    let c = quiet_config(&server);
     let log = JetStreamLog::open(&c).await.expect("open");
     let sent = || received.sent_by(log.client_id());
     let app = crate::ids::new_v7();
@@ -2389,10 +2366,7 @@ async fn without_the_consumer_right_the_poll_follows_the_head() {
 /// available while every append answered 503, with one warning in the gateway's log.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deleted_stream_makes_the_log_unavailable_until_a_restart() {
-    let server = NatsServer::start();
-    let log = open(&server).await;
-    let app = crate::ids::new_v7();
-    let written = conformance::append_chain(&log, &app, 1).await;
+    let (server, log, app, written) = a_log_holding(1, false).await;
     assert!(log.available() && log.refusal().is_none());
     let js = async_nats::jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
     js.delete_stream(&config(&server).stream)
