@@ -1302,7 +1302,10 @@ impl LogIndex {
             ..Default::default()
         };
         // Each serial → the applications that carry it, and whether it is this region's: a
-        // 受理编号 (this region's when it gave it), and this region's Idempotency-Key as origin.
+        // 受理编号 (this region's when it gave it), and the origin's Idempotency-Key (this
+        // region's when it is the origin). A handler's system files an application it has not
+        // accepted under the only number it has for it, the origin's 申办流水号 its feed gave,
+        // so another party's number names the application too, below the region's own.
         // The key is read from the submission, not derived into the id: on a log made since ids
         // are keyed, only the gateways hold the secret that derives them.
         let mut by_reference: HashMap<&str, Vec<(&str, bool)>> = HashMap::new();
@@ -1313,13 +1316,11 @@ impl LogIndex {
                     .or_default()
                     .push((id.as_str(), *handler == self.region));
             }
-            if side.state.origin == self.region
-                && let Some(key) = &side.idempotency_key
-            {
+            if let Some(key) = &side.idempotency_key {
                 by_reference
                     .entry(key.as_str())
                     .or_default()
-                    .push((id.as_str(), true));
+                    .push((id.as_str(), side.state.origin == self.region));
             }
         }
         // One submission of the region's that made several applications (each group in log
@@ -1959,13 +1960,10 @@ impl LogIndex {
         by_reference: &HashMap<&str, Vec<(&str, bool)>>,
     ) -> Option<String> {
         let app = side.state.id.as_str();
-        // The application's 受理编号 names it for every party, as a serial alone resolves
-        // ([`Self::resolve`]): an origin that files the handler's number is not told otherwise.
-        if side
-            .reference
-            .as_ref()
-            .is_some_and(|(number, _)| number == serial)
-        {
+        // The application's own numbers (its 受理编号, the origin's Idempotency-Key) name it for
+        // every party, as a serial alone resolves ([`Self::resolve`]): an origin that files the
+        // handler's number, or a handler the origin's, is not told otherwise.
+        if side.holds(serial) {
             return None;
         }
         if let Some(own) = side.own_serial(&self.region) {
@@ -1995,9 +1993,9 @@ impl LogIndex {
         }
     }
 
-    /// The application a serial names: the one whose Idempotency-Key it is (this region's, as
-    /// origin), or the one whose 受理编号 it is. When it names several, the one that is the
-    /// region's own, if exactly one is; otherwise `Err` with every candidate, in id order.
+    /// The application a serial names: the one whose Idempotency-Key (the origin's) or 受理编号
+    /// it is. When it names several, the one whose number it is of the region's own, if exactly
+    /// one is; otherwise `Err` with every candidate, in id order.
     fn resolve(
         &self,
         serial: &str,
@@ -3404,6 +3402,73 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             .map(|d| d.app.as_deref())
             .collect();
         assert_eq!(missing, [Some(third[0].app.as_str())], "{report:#?}");
+    }
+
+    /// Given applications Guangdong forwarded to Zhejiang, two not accepted yet (the log holds
+    /// no 受理编号 of Zhejiang's) and one accepted as ZJ-SL-3, when Zhejiang's export names each
+    /// by the number its feed gave it, Guangdong's Idempotency-Key (its 申办流水号), alone or
+    /// beside the app id, then every record is matched and agrees, and none is `missing-in-log`
+    /// nor its application `missing-at-province`. (Found by a walkthrough: a handler's records
+    /// by the origin's number were each `missing-in-log`, "the log has no application involving
+    /// this region", beside their own applications reported missing.)
+    #[test]
+    fn a_handler_names_an_application_by_the_origins_key() {
+        let forwarded = |key: &str| {
+            history(
+                key,
+                vec![
+                    (GD, submit(key), "2026-11-02T01:00:00Z"),
+                    (
+                        GD,
+                        Command::Forward(ev::Forwarded::checked()),
+                        "2026-11-02T02:00:00Z",
+                    ),
+                ],
+            )
+        };
+        let (a, b) = (forwarded("GD-SBLSH-1"), forwarded("GD-SBLSH-2"));
+        let c = to_accepted("GD-SBLSH-3", "ZJ-SL-3");
+        let mut index = LogIndex::new(ZJ);
+        for e in a.iter().chain(&b).chain(&c) {
+            index.add_event(e);
+        }
+        let export = format!(
+            "serial,app,status,updated_at\n\
+             GD-SBLSH-1,,forwarded,2026-11-02T02:00:00Z\n\
+             GD-SBLSH-2,{},forwarded,2026-11-02T02:00:00Z\n\
+             GD-SBLSH-3,{},accepted,2026-11-03T02:00:00Z\n",
+            b[0].app, c[0].app
+        );
+        let report = index.reconcile(parse_records(&export).expect("an export"), 1000);
+        assert_eq!(report.discrepancies, [], "{report:#?}");
+        assert_eq!(report.agreeing, 3, "{report:#?}");
+
+        // A key that names none of Zhejiang's applications is still missing in the log.
+        let mut index = LogIndex::new(ZJ);
+        for e in a.iter().chain(&b) {
+            index.add_event(e);
+        }
+        let report = index.reconcile(
+            parse_records(
+                "serial,status,updated_at\nGD-SBLSH-1,forwarded,2026-11-02T02:00:00Z\n\
+                 GD-SBLSH-9,forwarded,2026-11-02T02:00:00Z\n",
+            )
+            .expect("an export"),
+            1000,
+        );
+        let found: Vec<(Category, Option<usize>)> = report
+            .discrepancies
+            .iter()
+            .map(|d| (d.category, d.line))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (Category::MissingInLog, Some(3)),
+                (Category::MissingAtProvince, None)
+            ],
+            "{report:#?}"
+        );
     }
 
     /// Given records naming both an application and a serial, when the serial is not the
