@@ -206,7 +206,8 @@ const CROWDED: usize = 8;
 /// log) and `owns` (the own serials of applications missing at the province, where the log
 /// holds one), that are one typing slip apart ([`one_typo`]) and each the other's only such
 /// match: a record near two applications, or an application near two records, is paired with
-/// none, since which one was meant cannot be told.
+/// none, since which one was meant cannot be told. A record's serial that is an application's
+/// but for letter case is near that one alone, not its neighbours in sequence.
 fn typo_pairs(records: &[&str], owns: &[Option<&str>]) -> Vec<(usize, usize)> {
     // Nothing to link (the usual night): no index built of every missing application's serials.
     if records.is_empty() || owns.iter().all(Option::is_none) {
@@ -232,7 +233,19 @@ fn typo_pairs(records: &[&str], owns: &[Option<&str>]) -> Vec<(usize, usize)> {
                 .collect();
             found.sort_unstable();
             found.dedup();
-            found
+            // The same serial but for letter case is no neighbour: a province that numbers in
+            // sequence has every serial one character from the next, and a serial typed in
+            // lower case would otherwise be as near to them as to its own.
+            let folded = serial.to_lowercase();
+            let same_but_case: Vec<usize> = found
+                .iter()
+                .copied()
+                .filter(|&m| owns[m].is_some_and(|own| own.to_lowercase() == folded))
+                .collect();
+            match same_but_case.is_empty() {
+                true => found,
+                false => same_but_case,
+            }
         })
         .collect();
     let mut records_near: HashMap<usize, usize> = HashMap::new();
@@ -3689,6 +3702,49 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         // A cell longer than any serial is paired with nothing, whatever it holds.
         assert!(typo_keys(&"A".repeat(65)).is_empty());
         assert_eq!(typo_keys(&"A".repeat(64)).len(), 2);
+    }
+
+    /// Given three applications a handler numbered in sequence (ZJ-SL-0011 to 0013), none in
+    /// its export, when the export names two of them by serial alone in lower case, then each
+    /// record is linked to the application whose serial it is but for letter case, not left
+    /// unlinked for being one character from that serial's neighbours too. (Found by a
+    /// walkthrough: `gdsb202611020002` was missing-in-log with no hint, its case-folded serial
+    /// being one character from …0001 and …0003 as well.)
+    #[test]
+    fn a_serial_in_another_letter_case_is_linked_to_its_application_not_its_neighbours() {
+        let apps: Vec<Vec<Envelope>> = ["0011", "0012", "0013"]
+            .iter()
+            .map(|n| to_accepted(&format!("GD-{n}"), &format!("ZJ-SL-{n}")))
+            .collect();
+        let mut index = LogIndex::new(ZJ);
+        for e in apps.iter().flatten() {
+            index.add_event(e);
+        }
+        let csv = "serial,status,updated_at\n\
+                   zj-sl-0012,accepted,2026-11-03T02:00:00Z\n\
+                   zj-sl-0013,accepted,2026-11-03T02:00:00Z\n";
+        let report = index.reconcile(parse_records(csv).expect("an export"), 1000);
+        let linked: Vec<(Option<usize>, Option<&str>)> = report
+            .discrepancies
+            .iter()
+            .filter(|d| d.category == Category::MissingInLog)
+            .map(|d| (d.line, d.probable_app.as_deref()))
+            .collect();
+        assert_eq!(
+            linked,
+            [
+                (Some(2), Some(apps[1][0].app.as_str())),
+                (Some(3), Some(apps[2][0].app.as_str()))
+            ],
+            "{report:#?}"
+        );
+        assert!(
+            report.discrepancies[0]
+                .detail
+                .ends_with("which has no record in the export: the same but for letter case"),
+            "{}",
+            report.discrepancies[0].detail
+        );
     }
 
     /// Given three applications whose 受理编号 has a legacy ID number's shape (region code,
