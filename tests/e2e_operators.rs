@@ -3094,6 +3094,140 @@ fn reconcile_over_http_for_operators() {
     }
 }
 
+/// Given three applications a province's window submitted under its own serials and forwarded
+/// to the handler, which accepted two under 受理编号 in sequence (GDSB…02, GDSB…03), when an
+/// operator posts the handler's export naming the first by the origin's serial alone (the only
+/// number the handler has before it accepts) and the second by its 受理编号 typed in lower case,
+/// then the first is matched and agrees, the second's record is linked to its application (not
+/// left unlinked for being one character from …03 as well); an empty body is refused, 400,
+/// saying the export is empty rather than reporting every application missing; and a region's
+/// token is told who runs a reconciliation. (Found by a province's month-end walkthrough.)
+#[test]
+fn reconcile_over_http_matches_the_origins_serial_and_refuses_an_empty_export() {
+    let dir = TempDir::new("reconcile-handler-serials");
+    let data = dir.0.join("data");
+    let tokens = common::register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let (body, origin, handlers) = parties(&gw, &data, "proxy");
+    let lead = &handlers[0];
+    let handler = body["handlers"][0].as_str().expect("handler").to_string();
+    let forwarded = |key: &str| {
+        let r = origin.post_with("/v1/applications", &[("Idempotency-Key", key)], &body);
+        let id = common::created_id(&r);
+        let r = origin.post(
+            &format!("/v1/applications/{id}/forward"),
+            &json!({"materials_checked": true}),
+        );
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        id
+    };
+    let unaccepted = forwarded("SH-YWTB-20261102-0001");
+    let mut accepted = Vec::new();
+    for (key, reference) in [
+        ("SH-YWTB-20261102-0002", "GDSB202611020002"),
+        ("SH-YWTB-20261102-0003", "GDSB202611020003"),
+    ] {
+        let id = forwarded(key);
+        let r = lead.post(
+            &format!("/v1/applications/{id}/accept"),
+            &json!({"reference": reference}),
+        );
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        accepted.push(id);
+    }
+    let operator = gw.client(Some(&tokens["operator"]));
+    let updated = |id: &str| {
+        let view = operator.get(&format!("/v1/applications/{id}")).json();
+        view["updated_at"].as_str().expect("updated_at").to_string()
+    };
+    let path = format!("/v1/regions/{handler}/reconcile");
+    let post = |c: &Client, export: &str| {
+        c.send(
+            "POST",
+            &path,
+            &[("Content-Type", "text/csv")],
+            Some(export.as_bytes()),
+        )
+        .expect("post")
+    };
+    let export = format!(
+        "serial,status,updated_at\n\
+         SH-YWTB-20261102-0001,forwarded,{}\n\
+         gdsb202611020002,accepted,{}\n",
+        updated(&unaccepted),
+        updated(&accepted[0])
+    );
+    let r = post(&operator, &export);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let report = r.json();
+    assert_eq!(report["agreeing"], json!(1), "{report:#}");
+    let found: Vec<(Value, Value, Value, Value)> = report["discrepancies"]
+        .as_array()
+        .expect("discrepancies")
+        .iter()
+        .map(|d| {
+            let probable = d.get("probable_app").cloned().unwrap_or(Value::Null);
+            (
+                d["category"].clone(),
+                d["line"].clone(),
+                d["app"].clone(),
+                probable,
+            )
+        })
+        .collect();
+    let mut missing = vec![
+        (
+            json!("missing-at-province"),
+            Value::Null,
+            json!(accepted[0]),
+            Value::Null,
+        ),
+        (
+            json!("missing-at-province"),
+            Value::Null,
+            json!(accepted[1]),
+            Value::Null,
+        ),
+    ];
+    missing.sort_by(|a, b| a.2.as_str().cmp(&b.2.as_str()));
+    let mut want = vec![(
+        json!("missing-in-log"),
+        json!(3),
+        Value::Null,
+        json!(accepted[0]),
+    )];
+    want.extend(missing);
+    assert_eq!(found, want, "{report:#}");
+    let linked = &report["discrepancies"][0]["detail"];
+    assert!(
+        linked
+            .as_str()
+            .is_some_and(|d| d.ends_with("the same but for letter case")),
+        "{linked}"
+    );
+
+    // Nothing at all is no export.
+    let r = post(&operator, "");
+    let problem = r.json();
+    assert_eq!(r.status, 400, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("the export is empty (no line, not even a header)")),
+        "{problem}"
+    );
+    // A region's token is refused, saying who reconciles.
+    let r = post(lead, &export);
+    let problem = r.json();
+    assert_eq!(r.status, 403, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("sends its export to the federation's operators")),
+        "{problem}"
+    );
+}
+
 /// An event's `at` as reconcile shows it: RFC 3339 at Beijing's offset (the JSON), and Beijing
 /// time for people (the detail).
 fn in_beijing(at: &str) -> (String, String) {

@@ -2447,7 +2447,10 @@ fn header_problem(line: usize, cells: &[String], columns: &[String]) -> Option<S
     {
         return Some(format!(
             "line {line}: the first line names none of the columns {CSV_COLUMNS}: the file has no \
-             header line (export it with one), or its columns have other names"
+             header line (export it with one), or its columns have other names (a header in the \
+             province's own words, such as 受理编号 or 办理状态: name them app or serial, status \
+             and updated_at; its cells are not shown, since a first line that is no header is a \
+             person's record)"
         ));
     }
     let (last, rest) = missing.split_last()?;
@@ -2465,6 +2468,15 @@ fn header_problem(line: usize, cells: &[String], columns: &[String]) -> Option<S
     ))
 }
 
+/// Why a file with no line at all (or only blank ones) is no export: a province with no records
+/// still exports its header line, and reconciling nothing against the log would report every
+/// application of the region missing at the province, as if its records were lost, when the
+/// export job wrote nothing or the file named is not the one meant (curl sends an empty body,
+/// with a warning alone, for `--data-binary @` a file that is not there).
+const EMPTY_EXPORT: &str = "the export is empty (no line, not even a header): a province with no \
+     records exports its header line alone; check that the export was written, and that the file \
+     given is the export";
+
 /// Parses a province's export: JSON Lines, or CSV with a header naming `app` and/or `serial`,
 /// `status` and `updated_at` (any order; cells may be quoted). `Err` when the file as a whole
 /// is not an export (a JSON array, a header without the columns, one of the gateway's own
@@ -2478,7 +2490,7 @@ pub fn parse_records(text: &str) -> Result<Records, String> {
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty());
     let Some((first_index, first)) = lines.clone().next() else {
-        return Ok(Records::default());
+        return Err(EMPTY_EXPORT.into());
     };
     let first = first.trim_start();
     if first.starts_with('[') {
@@ -2524,7 +2536,7 @@ pub fn parse_records(text: &str) -> Result<Records, String> {
     // CSV: records, not lines (a quoted cell may hold line breaks), blank rows skipped.
     let mut records = CsvReader::new(text).filter(|r| !r.blank());
     let Some(header) = records.next() else {
-        return Ok(Records::default());
+        return Err(EMPTY_EXPORT.into());
     };
     let columns: Vec<String> = header
         .cells
@@ -3993,6 +4005,16 @@ SL-0001,accepted,2026-11-03T02:00:00Z
     #[test]
     fn files_that_are_no_export_are_refused_as_a_whole() {
         let refused = |text: &str| parse_records(text).expect_err(text);
+        // Nothing at all (an export job that wrote nothing, or curl's empty body for a file
+        // that is not there), blank lines, a byte order mark alone or blank rows alone: no
+        // export, not a province with no records, whose every application would be reported
+        // missing. (Found by a walkthrough.)
+        for empty in ["", "\u{feff}", "\r\n\r\n", ",,,,\r\n,,,,\r\n"] {
+            assert!(
+                refused(empty).starts_with("the export is empty (no line, not even a header)"),
+                "{empty:?}"
+            );
+        }
         let array =
             refused("[{\"app\":\"a\",\"status\":\"accepted\",\"updated_at\":\"2026-11-03\"}]");
         assert!(
@@ -4050,11 +4072,10 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                 "{why}"
             );
         }
-        // A header with the columns and no rows is an export with no records.
-        for empty in ["serial,status,updated_at\n", ""] {
-            let records = parse_records(empty).expect("an export");
-            assert!(records.lines.is_empty() && records.not_compared.is_empty());
-        }
+        // A header with the columns and no rows is an export with no records (nothing at all
+        // is refused, above).
+        let records = parse_records("serial,status,updated_at\n").expect("an export");
+        assert!(records.lines.is_empty() && records.not_compared.is_empty());
     }
 
     /// Given JSON Lines records with neither app nor serial (absent, or empty strings), one

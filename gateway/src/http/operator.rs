@@ -406,7 +406,12 @@ pub async fn reconcile<L: EventLog>(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Result<Response, Problem> {
-    operators_only(&principal, "reconciliation is for operators")?;
+    operators_only(
+        &principal,
+        "reconciliation is for operators: a province's team sends its export to the \
+         federation's operators, who post it here with an operator's token or run tongban \
+         reconcile (docs/operators.md, \"Reconciliation\")",
+    )?;
     super::regions::known(&s, &region)?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
