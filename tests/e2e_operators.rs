@@ -3099,7 +3099,8 @@ fn reconcile_over_http_for_operators() {
 /// operator posts the handler's export naming the first by the origin's serial alone (the only
 /// number the handler has before it accepts) and the second by its 受理编号 typed in lower case,
 /// then the first is matched and agrees, the second's record is linked to its application (not
-/// left unlinked for being one character from …03 as well); an empty body is refused, 400,
+/// left unlinked for being one character from …03 as well); times written as milliseconds since
+/// 1970 and in words (年月日时分秒) agree; an empty body is refused, 400,
 /// saying the export is empty rather than reporting every application missing; and a region's
 /// token is told who runs a reconciliation. (Found by a province's month-end walkthrough.)
 #[test]
@@ -3205,6 +3206,39 @@ fn reconcile_over_http_matches_the_origins_serial_and_refuses_an_empty_export() 
             .is_some_and(|d| d.ends_with("the same but for letter case")),
         "{linked}"
     );
+
+    // A Java system's time, milliseconds since 1970 as a JSON number, and the time in words
+    // (2026年11月02日09时00分03秒) are read as times. (Found by the same walkthrough: each was
+    // invalid-record.)
+    let millis = |id: &str| {
+        tongban_gateway::time::Timestamp::parse_rfc3339(&updated(id))
+            .expect("an RFC 3339 time")
+            .0
+    };
+    let in_words = |id: &str| {
+        // "2026-11-02 09:00:03.408 北京时间" → "2026年11月02日09时00分03秒", to the second.
+        let (_, text) = in_beijing(&updated(id));
+        let [y, mo, d, h, mi, sec] = [(0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19)]
+            .map(|(from, to)| text[from..to].to_string());
+        format!("{y}年{mo}月{d}日{h}时{mi}分{sec}秒")
+    };
+    let jsonl = format!(
+        "{{\"app\":\"{unaccepted}\",\"status\":\"forwarded\",\"updated_at\":{}}}\n\
+         {{\"app\":\"{}\",\"status\":\"accepted\",\"updated_at\":\"{}\"}}\n",
+        millis(&unaccepted),
+        accepted[1],
+        in_words(&accepted[1]),
+    );
+    let r = operator
+        .send(
+            "POST",
+            &path,
+            &[("Content-Type", "application/x-ndjson")],
+            Some(jsonl.as_bytes()),
+        )
+        .expect("post");
+    let report = r.json();
+    assert_eq!(report["agreeing"], json!(2), "{jsonl} {report:#}");
 
     // Nothing at all is no export.
     let r = post(&operator, "");

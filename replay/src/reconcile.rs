@@ -303,9 +303,13 @@ fn said_status(status: &str) -> String {
 /// Whether an `updated_at` cell has the form of a time, and is quoted: the characters times are
 /// written with (digits, `-/:.+ `, `T`, `Z`, 年月日时分秒), up to 40, and digits in runs a time
 /// has: up to four (`2026`, `+0800`), up to nine after a point (a fraction), or a compact
-/// date or time of eight, twelve or fourteen from year 19xx or 20xx (`20261205162458`). An ID
-/// number's or a phone's run of digits is none of those.
+/// date or time of eight, twelve or fourteen from year 19xx or 20xx (`20261205162458`); or a
+/// count of seconds or milliseconds since 1970 ([`epoch_time`]). An ID number's or a phone's
+/// run of digits is none of those.
 fn time_form(s: &str) -> bool {
+    if epoch_time(s).is_some() {
+        return true;
+    }
     let chars_fit = s
         .chars()
         .all(|c| c.is_ascii_digit() || "-/:.+ TtZz年月日时分秒".contains(c));
@@ -907,6 +911,11 @@ const LOCAL_TIMES: &[&str] = &[
     "yyyy/M/d H:mm",
     "yyyy年M月d日 H:mm",
     "yyyy年M月d日H:mm",
+    // Chinese systems write the time in words too: 2026年12月5日 16时24分58秒.
+    "yyyy年M月d日 H时mm分ss秒",
+    "yyyy年M月d日H时mm分ss秒",
+    "yyyy年M月d日 H时mm分",
+    "yyyy年M月d日H时mm分",
 ];
 
 /// Dates alone.
@@ -914,10 +923,35 @@ const DATES: &[&str] = &["yyyy-M-d", "yyyy/M/d", "yyyyMMdd", "yyyy年M月d日"];
 
 /// The forms `updated_at` is read in, for the message that refuses one.
 const TIME_FORMS: &str = "RFC 3339 (2026-12-05T16:24:58+08:00), or Beijing time as 2026-12-05 \
-                          16:24:58, 2026/12/05 16:24:58, 2026-12-5 16:24:58, 20261205162458 or \
-                          2026年12月5日 16:24:58 (seconds may be left out; an offset such as \
-                          +08, +0800 or +08:00 may follow), or a date alone: 2026-12-05, \
-                          20261205 or 2026年12月5日";
+                          16:24:58, 2026/12/05 16:24:58, 2026-12-5 16:24:58, 20261205162458, \
+                          2026年12月5日 16:24:58 or 2026年12月5日16时24分58秒 (seconds may be \
+                          left out; an offset such as +08, +0800 or +08:00 may follow), \
+                          milliseconds or seconds since 1970 (1796459098000, 13 or 10 digits), \
+                          or a date alone: 2026-12-05, 20261205 or 2026年12月5日";
+
+/// The instants a count since 1970 may name here: from 2000 to 2100. Another count of 10 or 13
+/// digits (1976, 2300) is no time an application of the federation changed at.
+const EPOCH_FROM_MS: i64 = 946_684_800_000;
+const EPOCH_TO_MS: i64 = 4_102_444_800_000;
+
+/// A count since 1970 (UTC) as systems built on Java (`Date.getTime()`, 13 digits of
+/// milliseconds) or on Unix time (10 digits of seconds) export a time: an instant, whatever the
+/// zone. None for another count of digits (8 and 14 are dates and times written out) or one
+/// outside [`EPOCH_FROM_MS`]..[`EPOCH_TO_MS`].
+fn epoch_time(s: &str) -> Option<Timestamp> {
+    if !matches!(s.len(), 10 | 13) || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: i64 = s.parse().ok()?;
+    let ms = if s.len() == 13 {
+        n
+    } else {
+        n.checked_mul(1000)?
+    };
+    (EPOCH_FROM_MS..EPOCH_TO_MS)
+        .contains(&ms)
+        .then_some(Timestamp(ms))
+}
 
 /// `s` read in the first of `layouts` that reads it, through the adapters' date layouts (one
 /// date reader for forms and exports alike).
@@ -986,7 +1020,8 @@ fn with_offset(s: &str) -> Option<Timestamp> {
 }
 
 /// A province's `updated_at`: RFC 3339, or one of the [`LOCAL_TIMES`] read as Beijing time
-/// unless an offset follows, or one of the [`DATES`] alone (compared by the day).
+/// unless an offset follows, or one of the [`DATES`] alone (compared by the day), or a count
+/// since 1970 ([`epoch_time`]).
 fn province_time(s: &str) -> Option<ProvinceTime> {
     let s = s.trim();
     if let Some(t) = Timestamp::parse_rfc3339(s) {
@@ -998,6 +1033,9 @@ fn province_time(s: &str) -> Option<ProvinceTime> {
     if let Some(p) = read_layouts(DATES, s) {
         let day = CivilDate::from_ymd(p.year?.into(), p.month?.into(), p.day?.into())?;
         return Some(ProvinceTime::Day(day));
+    }
+    if let Some(t) = epoch_time(s) {
+        return Some(ProvinceTime::At(t));
     }
     with_offset(s).map(ProvinceTime::At)
 }
@@ -4178,6 +4216,30 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             province_time("2026-12-05 16:24:58.25"),
             at("2026-12-05T16:24:58.250+08:00")
         );
+        // The time in words, and counts since 1970 as Java (milliseconds) and Unix (seconds)
+        // systems export them, also as a JSON number; another count is none. (Found by a
+        // walkthrough: each was invalid-record.)
+        for written in [
+            "2026年12月5日16时24分58秒",
+            "2026年12月05日 16时24分58秒",
+            "1796459098000",
+            "1796459098",
+        ] {
+            assert_eq!(province_time(written), t, "{written}");
+            assert!(time_form(written), "{written}");
+        }
+        assert_eq!(
+            province_time("2026年12月5日 16时24分"),
+            at("2026-12-05T16:24:00+08:00")
+        );
+        let json =
+            json_record("{\"serial\":\"a\",\"status\":\"accepted\",\"updated_at\":1796459098000}")
+                .0
+                .expect("a record");
+        assert_eq!(json.at, t, "{json:?}");
+        for none in ["0201234567", "9999999999999", "13800138000", "123456789012"] {
+            assert_eq!(province_time(none), None, "{none}");
+        }
         let day = CivilDate::from_ymd(2026, 12, 5).map(ProvinceTime::Day);
         for written in ["20261205", "2026-12-05", "2026/12/5", "2026年12月5日"] {
             assert_eq!(province_time(written), day, "{written}");
