@@ -3100,9 +3100,10 @@ fn reconcile_over_http_for_operators() {
 /// number the handler has before it accepts) and the second by its 受理编号 typed in lower case,
 /// then the first is matched and agrees, the second's record is linked to its application (not
 /// left unlinked for being one character from …03 as well); times written as milliseconds since
-/// 1970 and in words (年月日时分秒) agree; an empty body is refused, 400,
-/// saying the export is empty rather than reporting every application missing; and a region's
-/// token is told who runs a reconciliation. (Found by a province's month-end walkthrough.)
+/// 1970 and in words (年月日时分秒) agree; a serial typed with a space is told so; an empty body
+/// is refused, 400, saying the export is empty rather than reporting every application missing;
+/// and a region's token is told who runs a reconciliation. (Found by a province's month-end
+/// walkthrough.)
 #[test]
 fn reconcile_over_http_matches_the_origins_serial_and_refuses_an_empty_export() {
     let dir = TempDir::new("reconcile-handler-serials");
@@ -3239,6 +3240,26 @@ fn reconcile_over_http_matches_the_origins_serial_and_refuses_an_empty_export() 
         .expect("post");
     let report = r.json();
     assert_eq!(report["agreeing"], json!(2), "{jsonl} {report:#}");
+
+    // A serial typed with a space in it is told so, white space being invisible in a cell.
+    let r = post(
+        &operator,
+        &format!(
+            "app,serial,status,updated_at\n{},GDSB 202611020003,accepted,{}\n",
+            accepted[1],
+            updated(&accepted[1])
+        ),
+    );
+    let report = r.json();
+    let differs = &report["discrepancies"][0];
+    assert_eq!(differs["category"], json!("serial-differs"), "{report:#}");
+    assert!(
+        differs["detail"].as_str().is_some_and(|d| d.ends_with(
+            "17 characters where the log's has 16, first differing at character 5 (the \
+             province's has a space there)"
+        )),
+        "{differs}"
+    );
 
     // Nothing at all is no export.
     let r = post(&operator, "");

@@ -119,8 +119,9 @@ fn quotable(serial: &str, side: Option<&LogSide>) -> bool {
 /// How the province's serial for an application differs from the log's, in terms that quote
 /// neither (either may hold personal data): their lengths, and the first character position
 /// where they part, or that they differ only in letter case, or that one is the start of the
-/// other. Enough for a data team to tell a typo from another number, and to look at the
-/// record the finding's line and application name.
+/// other, and white space where they part (invisible in a spreadsheet's cell). Enough for a data
+/// team to tell a typo from another number, and to look at the record the finding's line and
+/// application name.
 fn serial_difference(province: &str, log: &str) -> String {
     let (p, l): (Vec<char>, Vec<char>) = (province.chars().collect(), log.chars().collect());
     if province.to_lowercase() == log.to_lowercase() {
@@ -130,8 +131,23 @@ fn serial_difference(province: &str, log: &str) -> String {
         true => format!("both {} characters", p.len()),
         false => format!("{} characters where the log's has {}", p.len(), l.len()),
     };
+    // White space is invisible in a spreadsheet's cell: where it is what differs, say so.
+    let blank = |c: Option<&char>| match c {
+        Some(' ') => Some("a space"),
+        Some('\u{a0}') => Some("a no-break space"),
+        Some('\t') => Some("a tab"),
+        Some(c) if c.is_whitespace() => Some("white space"),
+        _ => None,
+    };
     match p.iter().zip(&l).position(|(a, b)| a != b) {
-        Some(i) => format!("{lengths}, first differing at character {}", i + 1),
+        Some(i) => {
+            let there = match (blank(p.get(i)), blank(l.get(i))) {
+                (Some(what), _) => format!(" (the province's has {what} there)"),
+                (None, Some(what)) => format!(" (the log's has {what} there)"),
+                (None, None) => String::new(),
+            };
+            format!("{lengths}, first differing at character {}{there}", i + 1)
+        }
         None if p.len() < l.len() => format!("{lengths}: the province's is the start of the log's"),
         None => format!("{lengths}: the log's is the start of the province's"),
     }
@@ -3981,6 +3997,26 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                 "XD-12",
                 "GD-1234",
                 "5 characters where the log's has 7, first differing at character 1",
+            ),
+            // White space, invisible in a cell, is named where it is what differs. (Found by a
+            // walkthrough: `GDSB 202611020013` was told only where it parted.)
+            (
+                "GD- 1234",
+                "GD-1234",
+                "8 characters where the log's has 7, first differing at character 4 (the \
+                 province's has a space there)",
+            ),
+            (
+                "GD-\u{a0}234",
+                "GD-1234",
+                "both 7 characters, first differing at character 4 (the province's has a no-break \
+                 space there)",
+            ),
+            (
+                "GD-1234",
+                "GD- 1234",
+                "7 characters where the log's has 8, first differing at character 4 (the log's \
+                 has a space there)",
             ),
         ] {
             assert_eq!(serial_difference(province, log), how, "{province} {log}");
