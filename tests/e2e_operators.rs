@@ -3100,7 +3100,9 @@ fn reconcile_over_http_for_operators() {
 /// number the handler has before it accepts) and the second by its 受理编号 typed in lower case,
 /// then the first is matched and agrees, the second's record is linked to its application (not
 /// left unlinked for being one character from …03 as well); times written as milliseconds since
-/// 1970 and in words (年月日时分秒) agree; a serial typed with a space is told so; an empty body
+/// 1970 and in words (年月日时分秒) agree; a serial typed with a space is told so; a UTF-8 export
+/// sent as GBK is read as UTF-8 by its byte order mark, or without one told it is UTF-8; an empty
+/// body
 /// is refused, 400, saying the export is empty rather than reporting every application missing;
 /// and a region's token is told who runs a reconciliation. (Found by a province's month-end
 /// walkthrough.)
@@ -3259,6 +3261,37 @@ fn reconcile_over_http_matches_the_origins_serial_and_refuses_an_empty_export() 
              province's has a space there)"
         )),
         "{differs}"
+    );
+
+    // Excel's "CSV UTF-8" (its byte order mark first) sent as GBK is read as UTF-8; without
+    // the mark, it is told it is UTF-8, not to save it as UTF-8.
+    let with_name = export
+        .replace("status,", "status,姓名,")
+        .replace(",forwarded,", ",forwarded,黄丽娟,")
+        .replace(",accepted,", ",accepted,陈家豪,");
+    let gbk = |body: String| {
+        operator
+            .send(
+                "POST",
+                &path,
+                &[("Content-Type", "text/csv; charset=GBK")],
+                Some(body.as_bytes()),
+            )
+            .expect("post")
+    };
+    let r = gbk(format!("\u{feff}{with_name}"));
+    let report = r.json();
+    assert_eq!(r.status, 200, "{report}");
+    assert_eq!(report["not_compared"], json!(["姓名"]), "{report}");
+    assert_eq!(report["agreeing"], json!(1), "{report}");
+    let r = gbk(with_name);
+    let problem = r.json();
+    assert_eq!(r.status, 400, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("the file is UTF-8 (it reads as UTF-8 throughout)")),
+        "{problem}"
     );
 
     // Nothing at all is no export.

@@ -728,9 +728,10 @@ fn byte_place(bytes: &[u8], offset: usize, encoding: &str) -> String {
 /// What to do with an export that is not text in an accepted encoding.
 const SAVE_AS: &str = "save it as CSV UTF-8 (in Excel: Save As, \"CSV UTF-8\")";
 
-/// The text of a province's export file: in `encoding` when named (UTF-8, GBK or GB 18030), else
-/// UTF-8 when the bytes are valid UTF-8, else GB 18030 (which reads GBK too), as many provincial
-/// systems still export. Malformed bytes are an error, never replaced, saying where the first
+/// The text of a province's export file: UTF-8 when it starts with UTF-8's byte order mark and
+/// is valid UTF-8; else in `encoding` when named (UTF-8, GBK or GB 18030), else UTF-8 when the
+/// bytes are valid UTF-8, else GB 18030 (which reads GBK too), as many provincial systems still
+/// export. Malformed bytes are an error, never replaced, saying where the first
 /// one is; a UTF-16 file and a spreadsheet (zip: `.xlsx`) are recognised and told what to do.
 pub fn export_text(bytes: &[u8], encoding: Option<&str>) -> Result<String, String> {
     use tongban_adapters::codec::{CharsetError, decode_strict};
@@ -755,12 +756,29 @@ pub fn export_text(bytes: &[u8], encoding: Option<&str>) -> Result<String, Strin
                 tongban_gateway::shown::said(&label, tongban_gateway::shown::media_type)
             )
         }
+        // A file that is UTF-8 throughout, named GBK: saving it as UTF-8 again would change
+        // nothing; naming its encoding is what to do.
+        CharsetError::Malformed { encoding, offset } if decode_strict(bytes, "UTF-8").is_ok() => {
+            format!(
+                "{}: not valid {encoding}, the encoding given; the file is UTF-8 (it reads as \
+                 UTF-8 throughout): give UTF-8 as its encoding, or none",
+                byte_place(bytes, offset, encoding)
+            )
+        }
         CharsetError::Malformed { encoding, offset } => format!(
             "{}: not valid {encoding}, the encoding given; {SAVE_AS}, or give the encoding it \
              is in",
             byte_place(bytes, offset, encoding)
         ),
     };
+    // A UTF-8 byte order mark says the file is UTF-8 (Excel's "CSV UTF-8" writes one) whatever
+    // encoding is named, as a browser's decoding takes it over the label: read as GBK, its
+    // header's first column would be "锘縜pp" and the file refused for a column it has.
+    if bytes.starts_with(b"\xEF\xBB\xBF")
+        && let Ok(text) = decode_strict(bytes, "UTF-8")
+    {
+        return Ok(text.into_owned());
+    }
     if let Some(label) = encoding {
         return decode_strict(bytes, label)
             .map(|text| text.into_owned())
@@ -5690,6 +5708,24 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                 .is_err_and(|e| e.starts_with("line 2, column 3 (byte 0xFF): not valid UTF-8")),
             "{:?}",
             export_text(&utf8, Some("utf-8"))
+        );
+        // A UTF-8 export named GBK is told it is UTF-8, not to save it as UTF-8; with UTF-8's
+        // byte order mark (Excel's "CSV UTF-8") it is read as UTF-8, whatever is named, where
+        // the mark read as GBK made the first column "锘縜pp". (Found by a walkthrough.)
+        let export = "app,status,updated_at,姓名\r\nx,accepted,2026-11-03,黄丽娟\r\n";
+        for named in ["gbk", "GB18030"] {
+            assert_eq!(
+                export_text(format!("\u{feff}{export}").as_bytes(), Some(named)).as_deref(),
+                Ok(export)
+            );
+        }
+        let why = export_text(export.as_bytes(), Some("gbk")).expect_err("not GBK");
+        assert!(
+            why.ends_with(
+                "not valid GBK, the encoding given; the file is UTF-8 (it reads as UTF-8 \
+                 throughout): give UTF-8 as its encoding, or none"
+            ) && !why.contains("Save As"),
+            "{why}"
         );
         let utf16 = [0xFF, 0xFE, b's', 0];
         assert!(
