@@ -55,6 +55,16 @@ fn verify_replay_dispute_and_rebuild_work_on_a_real_log() {
         .expect("public key")
         .to_string();
     let served_kid = keys["keys"][0]["kid"].as_str().expect("kid").to_string();
+    // The page the gateway serves says of its calendar what `tongban dispute` says below of the
+    // same directory: it has no holidays.json. (Found by a walkthrough: the served page said
+    // only that no dates were listed, as of a file listing none.)
+    let operator = gw.client(Some(&tokens(&data)["operator"]));
+    let page =
+        String::from_utf8_lossy(&operator.get(&format!("/ui/applications/{id}")).body).into_owned();
+    assert!(
+        page.contains("工作日历：数据目录中没有 holidays.json，仅按周一至周五计算"),
+        "{page}"
+    );
     assert_eq!(gw.terminate().code(), Some(0));
 
     // verify: the whole log is intact, and the output says which key proved it.

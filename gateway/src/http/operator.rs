@@ -121,6 +121,9 @@ pub struct ServedBy<'a> {
     /// The acknowledged feed cursors of the application's parties, which the page shows beside
     /// the events' positions.
     pub cursors: &'a PartiesAcked,
+    /// Whether the gateway read its calendar from a `holidays.json` (`None`: not known), which
+    /// the page's calendar sentence names.
+    pub calendar_file: Option<bool>,
 }
 
 /// The acknowledged feed cursor of each region party to the application, by region
@@ -273,6 +276,7 @@ fn page<L: EventLog>(
                 gateway,
                 requests,
                 cursors,
+                calendar_file: s.gateway.calendar_file,
             },
         )
         .map_err(Problem::from)
