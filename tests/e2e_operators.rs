@@ -3110,12 +3110,11 @@ fn reconcile_over_http_for_operators() {
 /// number the handler has before it accepts) and the second by its 受理编号 typed in lower case,
 /// then the first is matched and agrees, the second's record is linked to its application (not
 /// left unlinked for being one character from …03 as well); times written as milliseconds since
-/// 1970 and in words (年月日时分秒) agree; a serial typed with a space is told so; a UTF-8 export
-/// sent as GBK is read as UTF-8 by its byte order mark, or without one told it is UTF-8; an empty
-/// body
-/// is refused, 400, saying the export is empty rather than reporting every application missing;
-/// and a region's token is told who runs a reconciliation. (Found by a province's month-end
-/// walkthrough.)
+/// 1970, in words (年月日时分秒) and with dots agree; a serial typed with a space is told so; a
+/// UTF-8 export sent as GBK is read as UTF-8 by its byte order mark, or without one told it is
+/// UTF-8; an empty body is refused, 400, saying the export is empty rather than reporting every
+/// application missing; and a region's token is told who runs a reconciliation. (Found by a
+/// province's month-end walkthrough.)
 #[test]
 fn reconcile_over_http_matches_the_origins_serial_and_refuses_an_empty_export() {
     let dir = TempDir::new("reconcile-handler-serials");
@@ -3220,9 +3219,9 @@ fn reconcile_over_http_matches_the_origins_serial_and_refuses_an_empty_export() 
         "{linked}"
     );
 
-    // A Java system's time, milliseconds since 1970 as a JSON number, and the time in words
-    // (2026年11月02日09时00分03秒) are read as times. (Found by the same walkthrough: each was
-    // invalid-record.)
+    // A Java system's time, milliseconds since 1970 as a JSON number, the time in words
+    // (2026年11月02日09时00分03秒) and a date with dots are read as times. (Found by the same
+    // walkthrough: each was invalid-record.)
     let millis = |id: &str| {
         tongban_gateway::time::Timestamp::parse_rfc3339(&updated(id))
             .expect("an RFC 3339 time")
@@ -3235,12 +3234,20 @@ fn reconcile_over_http_matches_the_origins_serial_and_refuses_an_empty_export() 
             .map(|(from, to)| text[from..to].to_string());
         format!("{y}年{mo}月{d}日{h}时{mi}分{sec}秒")
     };
+    // And with dots: 2026.11.02 09:00:03.408.
+    let dotted = |id: &str| {
+        let (_, text) = in_beijing(&updated(id));
+        text.trim_end_matches(" 北京时间").replacen('-', ".", 2)
+    };
     let jsonl = format!(
         "{{\"app\":\"{unaccepted}\",\"status\":\"forwarded\",\"updated_at\":{}}}\n\
+         {{\"app\":\"{}\",\"status\":\"accepted\",\"updated_at\":\"{}\"}}\n\
          {{\"app\":\"{}\",\"status\":\"accepted\",\"updated_at\":\"{}\"}}\n",
         millis(&unaccepted),
         accepted[1],
         in_words(&accepted[1]),
+        accepted[0],
+        dotted(&accepted[0]),
     );
     let r = operator
         .send(
@@ -3251,7 +3258,7 @@ fn reconcile_over_http_matches_the_origins_serial_and_refuses_an_empty_export() 
         )
         .expect("post");
     let report = r.json();
-    assert_eq!(report["agreeing"], json!(2), "{jsonl} {report:#}");
+    assert_eq!(report["agreeing"], json!(3), "{jsonl} {report:#}");
 
     // A serial typed with a space in it is told so, white space being invisible in a cell.
     let r = post(

@@ -945,6 +945,9 @@ const LOCAL_TIMES: &[&str] = &[
     "yyyy/M/d H:mm",
     "yyyy年M月d日 H:mm",
     "yyyy年M月d日H:mm",
+    // Dates with dots, as some systems and spreadsheets' locales write them.
+    "yyyy.M.d H:mm:ss",
+    "yyyy.M.d H:mm",
     // Chinese systems write the time in words too: 2026年12月5日 16时24分58秒.
     "yyyy年M月d日 H时mm分ss秒",
     "yyyy年M月d日H时mm分ss秒",
@@ -953,11 +956,18 @@ const LOCAL_TIMES: &[&str] = &[
 ];
 
 /// Dates alone.
-const DATES: &[&str] = &["yyyy-M-d", "yyyy/M/d", "yyyyMMdd", "yyyy年M月d日"];
+const DATES: &[&str] = &[
+    "yyyy-M-d",
+    "yyyy/M/d",
+    "yyyy.M.d",
+    "yyyyMMdd",
+    "yyyy年M月d日",
+];
 
 /// The forms `updated_at` is read in, for the message that refuses one.
 const TIME_FORMS: &str = "RFC 3339 (2026-12-05T16:24:58+08:00), or Beijing time as 2026-12-05 \
-                          16:24:58, 2026/12/05 16:24:58, 2026-12-5 16:24:58, 20261205162458, \
+                          16:24:58, 2026/12/05 16:24:58, 2026.12.05 16:24:58, 2026-12-5 \
+                          16:24:58, 20261205162458, \
                           2026年12月5日 16:24:58 or 2026年12月5日16时24分58秒 (seconds may be \
                           left out; an offset such as +08, +0800 or +08:00 may follow), \
                           milliseconds or seconds since 1970 (1796459098000, 13 or 10 digits), \
@@ -1084,7 +1094,7 @@ fn no_such_date(s: &str) -> Option<String> {
     let year = s.get(..4).filter(|y| digits(y) == 4)?;
     let rest = s.get(4..)?;
     let number = |t: &str, n: usize| t.get(..n).and_then(|v| v.parse::<i64>().ok());
-    let (month, day, after) = if let Some(rest) = rest.strip_prefix(['-', '/']) {
+    let (month, day, after) = if let Some(rest) = rest.strip_prefix(['-', '/', '.']) {
         let sep = s.get(4..5)?;
         let m = digits(rest);
         let rest_m = rest.get(m..)?.strip_prefix(sep)?;
@@ -4276,6 +4286,8 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         for written in [
             "2026年12月5日16时24分58秒",
             "2026年12月05日 16时24分58秒",
+            "2026.12.05 16:24:58",
+            "2026.12.5 16:24:58.0",
             "1796459098000",
             "1796459098",
         ] {
@@ -4295,7 +4307,13 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             assert_eq!(province_time(none), None, "{none}");
         }
         let day = CivilDate::from_ymd(2026, 12, 5).map(ProvinceTime::Day);
-        for written in ["20261205", "2026-12-05", "2026/12/5", "2026年12月5日"] {
+        for written in [
+            "20261205",
+            "2026-12-05",
+            "2026/12/5",
+            "2026.12.05",
+            "2026年12月5日",
+        ] {
             assert_eq!(province_time(written), day, "{written}");
         }
         for bad in [
@@ -4752,6 +4770,10 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             (
                 "2026-02-00",
                 Some("2026-02-00 is no such date: days count from 1"),
+            ),
+            (
+                "2026.11.31 10:00",
+                Some("2026-11-31 is no such date: November 2026 has 30 days"),
             ),
             ("2026-02-28 10:00", None),
             ("2026-02-30x", None),
