@@ -805,7 +805,12 @@ fn offline_tools_name_a_directory_held_by_a_running_gateway() {
         heads.to_str().expect("path"),
         records.to_str().expect("path"),
     );
-    // Each with what the running gateway answers instead (none for a rebuild).
+    // Each with what the running gateway answers instead (none for a rebuild), naming the
+    // application or region asked about where the route has it (a serial, which may be a
+    // person's number, stays a placeholder). (Found by a walkthrough: `<id>` and `<code>` were
+    // left for the operator to retype.)
+    let replay_route = format!("GET /v1/applications/{id}/replay");
+    let page_route = format!("GET /ui/applications/{id}");
     for (args, instead) in [
         (vec!["verify", "--data", d], Some("GET /v1/log/head")),
         (
@@ -814,11 +819,11 @@ fn offline_tools_name_a_directory_held_by_a_running_gateway() {
         ),
         (
             vec!["replay", id.as_str(), "--data", d],
-            Some("GET /v1/applications/<id>/replay"),
+            Some(replay_route.as_str()),
         ),
         (
             vec!["dispute", id.as_str(), "--data", d],
-            Some("GET /ui/applications/<id>"),
+            Some(page_route.as_str()),
         ),
         (
             vec!["find", "--serial", "gd-1", "--data", d],
@@ -834,11 +839,11 @@ fn offline_tools_name_a_directory_held_by_a_running_gateway() {
                 "--data",
                 d,
             ],
-            Some("POST the export to /v1/regions/<code>/reconcile"),
+            Some("POST the export to /v1/regions/440000/reconcile"),
         ),
         (
             vec!["statistics", "--region", "440000", "--data", d],
-            Some("GET /v1/regions/<code>/statistics"),
+            Some("GET /v1/regions/440000/statistics"),
         ),
         (vec!["rebuild", "--data", d], None),
         // Refused before it connects: a rebuild onto a stream would replace the projections

@@ -55,6 +55,16 @@ fn verify_replay_dispute_and_rebuild_work_on_a_real_log() {
         .expect("public key")
         .to_string();
     let served_kid = keys["keys"][0]["kid"].as_str().expect("kid").to_string();
+    // The page the gateway serves says of its calendar what `tongban dispute` says below of the
+    // same directory: it has no holidays.json. (Found by a walkthrough: the served page said
+    // only that no dates were listed, as of a file listing none.)
+    let operator = gw.client(Some(&tokens(&data)["operator"]));
+    let page =
+        String::from_utf8_lossy(&operator.get(&format!("/ui/applications/{id}")).body).into_owned();
+    assert!(
+        page.contains("工作日历：数据目录中没有 holidays.json，仅按周一至周五计算"),
+        "{page}"
+    );
     assert_eq!(gw.terminate().code(), Some(0));
 
     // verify: the whole log is intact, and the output says which key proved it.
@@ -3104,6 +3114,235 @@ fn reconcile_over_http_for_operators() {
             "{problem}"
         );
     }
+}
+
+/// Given three applications a province's window submitted under its own serials and forwarded
+/// to the handler, which accepted two under 受理编号 in sequence (GDSB…02, GDSB…03), when an
+/// operator posts the handler's export naming the first by the origin's serial alone (the only
+/// number the handler has before it accepts) and the second by its 受理编号 typed in lower case,
+/// then the first is matched and agrees, the second's record is linked to its application (not
+/// left unlinked for being one character from …03 as well); times written as milliseconds since
+/// 1970, in words (年月日时分秒) and with dots agree; a serial typed with a space is told so; a
+/// UTF-8 export sent as GBK is read as UTF-8 by its byte order mark, or without one told it is
+/// UTF-8; an empty body is refused, 400, saying the export is empty rather than reporting every
+/// application missing; and a region's token is told who runs a reconciliation. (Found by a
+/// province's month-end walkthrough.)
+#[test]
+fn reconcile_over_http_matches_the_origins_serial_and_refuses_an_empty_export() {
+    let dir = TempDir::new("reconcile-handler-serials");
+    let data = dir.0.join("data");
+    let tokens = common::register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let (body, origin, handlers) = parties(&gw, &data, "proxy");
+    let lead = &handlers[0];
+    let handler = body["handlers"][0].as_str().expect("handler").to_string();
+    let forwarded = |key: &str| {
+        let r = origin.post_with("/v1/applications", &[("Idempotency-Key", key)], &body);
+        let id = common::created_id(&r);
+        let r = origin.post(
+            &format!("/v1/applications/{id}/forward"),
+            &json!({"materials_checked": true}),
+        );
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        id
+    };
+    let unaccepted = forwarded("SH-YWTB-20261102-0001");
+    let mut accepted = Vec::new();
+    for (key, reference) in [
+        ("SH-YWTB-20261102-0002", "GDSB202611020002"),
+        ("SH-YWTB-20261102-0003", "GDSB202611020003"),
+    ] {
+        let id = forwarded(key);
+        let r = lead.post(
+            &format!("/v1/applications/{id}/accept"),
+            &json!({"reference": reference}),
+        );
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        accepted.push(id);
+    }
+    let operator = gw.client(Some(&tokens["operator"]));
+    let updated = |id: &str| {
+        let view = operator.get(&format!("/v1/applications/{id}")).json();
+        view["updated_at"].as_str().expect("updated_at").to_string()
+    };
+    let path = format!("/v1/regions/{handler}/reconcile");
+    let post = |c: &Client, export: &str| {
+        c.send(
+            "POST",
+            &path,
+            &[("Content-Type", "text/csv")],
+            Some(export.as_bytes()),
+        )
+        .expect("post")
+    };
+    let export = format!(
+        "serial,status,updated_at\n\
+         SH-YWTB-20261102-0001,forwarded,{}\n\
+         gdsb202611020002,accepted,{}\n",
+        updated(&unaccepted),
+        updated(&accepted[0])
+    );
+    let r = post(&operator, &export);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let report = r.json();
+    assert_eq!(report["agreeing"], json!(1), "{report:#}");
+    let found: Vec<(Value, Value, Value, Value)> = report["discrepancies"]
+        .as_array()
+        .expect("discrepancies")
+        .iter()
+        .map(|d| {
+            let probable = d.get("probable_app").cloned().unwrap_or(Value::Null);
+            (
+                d["category"].clone(),
+                d["line"].clone(),
+                d["app"].clone(),
+                probable,
+            )
+        })
+        .collect();
+    let mut missing = vec![
+        (
+            json!("missing-at-province"),
+            Value::Null,
+            json!(accepted[0]),
+            Value::Null,
+        ),
+        (
+            json!("missing-at-province"),
+            Value::Null,
+            json!(accepted[1]),
+            Value::Null,
+        ),
+    ];
+    missing.sort_by(|a, b| a.2.as_str().cmp(&b.2.as_str()));
+    let mut want = vec![(
+        json!("missing-in-log"),
+        json!(3),
+        Value::Null,
+        json!(accepted[0]),
+    )];
+    want.extend(missing);
+    assert_eq!(found, want, "{report:#}");
+    let linked = &report["discrepancies"][0]["detail"];
+    assert!(
+        linked
+            .as_str()
+            .is_some_and(|d| d.ends_with("the same but for letter case")),
+        "{linked}"
+    );
+
+    // A Java system's time, milliseconds since 1970 as a JSON number, the time in words
+    // (2026年11月02日09时00分03秒) and a date with dots are read as times. (Found by the same
+    // walkthrough: each was invalid-record.)
+    let millis = |id: &str| {
+        tongban_gateway::time::Timestamp::parse_rfc3339(&updated(id))
+            .expect("an RFC 3339 time")
+            .0
+    };
+    let in_words = |id: &str| {
+        // "2026-11-02 09:00:03.408 北京时间" → "2026年11月02日09时00分03秒", to the second.
+        let (_, text) = in_beijing(&updated(id));
+        let [y, mo, d, h, mi, sec] = [(0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19)]
+            .map(|(from, to)| text[from..to].to_string());
+        format!("{y}年{mo}月{d}日{h}时{mi}分{sec}秒")
+    };
+    // And with dots: 2026.11.02 09:00:03.408.
+    let dotted = |id: &str| {
+        let (_, text) = in_beijing(&updated(id));
+        text.trim_end_matches(" 北京时间").replacen('-', ".", 2)
+    };
+    let jsonl = format!(
+        "{{\"app\":\"{unaccepted}\",\"status\":\"forwarded\",\"updated_at\":{}}}\n\
+         {{\"app\":\"{}\",\"status\":\"accepted\",\"updated_at\":\"{}\"}}\n\
+         {{\"app\":\"{}\",\"status\":\"accepted\",\"updated_at\":\"{}\"}}\n",
+        millis(&unaccepted),
+        accepted[1],
+        in_words(&accepted[1]),
+        accepted[0],
+        dotted(&accepted[0]),
+    );
+    let r = operator
+        .send(
+            "POST",
+            &path,
+            &[("Content-Type", "application/x-ndjson")],
+            Some(jsonl.as_bytes()),
+        )
+        .expect("post");
+    let report = r.json();
+    assert_eq!(report["agreeing"], json!(3), "{jsonl} {report:#}");
+
+    // A serial typed with a space in it is told so, white space being invisible in a cell.
+    let r = post(
+        &operator,
+        &format!(
+            "app,serial,status,updated_at\n{},GDSB 202611020003,accepted,{}\n",
+            accepted[1],
+            updated(&accepted[1])
+        ),
+    );
+    let report = r.json();
+    let differs = &report["discrepancies"][0];
+    assert_eq!(differs["category"], json!("serial-differs"), "{report:#}");
+    assert!(
+        differs["detail"].as_str().is_some_and(|d| d.ends_with(
+            "17 characters where the log's has 16, first differing at character 5 (the \
+             province's has a space there)"
+        )),
+        "{differs}"
+    );
+
+    // Excel's "CSV UTF-8" (its byte order mark first) sent as GBK is read as UTF-8; without
+    // the mark, it is told it is UTF-8, not to save it as UTF-8.
+    let with_name = export
+        .replace("status,", "status,姓名,")
+        .replace(",forwarded,", ",forwarded,黄丽娟,")
+        .replace(",accepted,", ",accepted,陈家豪,");
+    let gbk = |body: String| {
+        operator
+            .send(
+                "POST",
+                &path,
+                &[("Content-Type", "text/csv; charset=GBK")],
+                Some(body.as_bytes()),
+            )
+            .expect("post")
+    };
+    let r = gbk(format!("\u{feff}{with_name}"));
+    let report = r.json();
+    assert_eq!(r.status, 200, "{report}");
+    assert_eq!(report["not_compared"], json!(["姓名"]), "{report}");
+    assert_eq!(report["agreeing"], json!(1), "{report}");
+    let r = gbk(with_name);
+    let problem = r.json();
+    assert_eq!(r.status, 400, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("the file is UTF-8 (it reads as UTF-8 throughout)")),
+        "{problem}"
+    );
+
+    // Nothing at all is no export.
+    let r = post(&operator, "");
+    let problem = r.json();
+    assert_eq!(r.status, 400, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("the export is empty (no line, not even a header)")),
+        "{problem}"
+    );
+    // A region's token is refused, saying who reconciles.
+    let r = post(lead, &export);
+    let problem = r.json();
+    assert_eq!(r.status, 403, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("sends its export to the federation's operators")),
+        "{problem}"
+    );
 }
 
 /// An event's `at` as reconcile shows it: RFC 3339 at Beijing's offset (the JSON), and Beijing

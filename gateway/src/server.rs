@@ -576,7 +576,8 @@ fn open_with<L: EventLog>(
         });
     }
     let calendar = load_calendar(&dir.holidays())?;
-    warn_of_calendar_gaps(&calendar, dir.holidays().exists(), Timestamp::now());
+    let calendar_file = dir.holidays().exists();
+    warn_of_calendar_gaps(&calendar, calendar_file, Timestamp::now());
     let book = Arc::new(RegionBook::open(&dir.regions())?);
     let delay = match std::env::var_os(PROJECTOR_DELAY_ENV) {
         Some(text) => {
@@ -614,6 +615,7 @@ fn open_with<L: EventLog>(
     let mut gateway =
         Gateway::start_with_projector_delay(Arc::new(log), key, store, calendar, delay);
     gateway.evidence = Some(evidence);
+    gateway.calendar_file = Some(calendar_file);
     gateway.regions = Some(Arc::clone(&book));
     gateway.app_ids = crate::ids::AppIds::new(derivation, &gateway.key);
     let gateway = Arc::new(gateway);

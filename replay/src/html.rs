@@ -1119,6 +1119,12 @@ mod tests {
             rows[1].contains("受理期限（5个工作日）（第 2 次计时）"),
             "{table}"
         );
+        // The first met, the second and the decision clock still running long past their
+        // dates: each says it still runs, not a word that reads as closed late.
+        assert!(rows[0].contains("<td>按期完成</td>"), "{table}");
+        for row in [rows[1], all[2]] {
+            assert!(row.contains("<td>已超期，仍在计时</td>"), "{table}");
+        }
     }
 
     /// Given a proxy application approved by Zhejiang on Monday 11-02, the result issued by it on
@@ -1170,7 +1176,7 @@ mod tests {
             ),
             "{delivered}"
         );
-        assert!(delivered.contains("逾期"), "{delivered}");
+        assert!(delivered.contains("<td>逾期完成</td>"), "{delivered}");
         let issued = issue_row(Point::Seq(5));
         assert!(
             issued.contains(

@@ -119,8 +119,9 @@ fn quotable(serial: &str, side: Option<&LogSide>) -> bool {
 /// How the province's serial for an application differs from the log's, in terms that quote
 /// neither (either may hold personal data): their lengths, and the first character position
 /// where they part, or that they differ only in letter case, or that one is the start of the
-/// other. Enough for a data team to tell a typo from another number, and to look at the
-/// record the finding's line and application name.
+/// other, and white space where they part (invisible in a spreadsheet's cell). Enough for a data
+/// team to tell a typo from another number, and to look at the record the finding's line and
+/// application name.
 fn serial_difference(province: &str, log: &str) -> String {
     let (p, l): (Vec<char>, Vec<char>) = (province.chars().collect(), log.chars().collect());
     if province.to_lowercase() == log.to_lowercase() {
@@ -130,8 +131,23 @@ fn serial_difference(province: &str, log: &str) -> String {
         true => format!("both {} characters", p.len()),
         false => format!("{} characters where the log's has {}", p.len(), l.len()),
     };
+    // White space is invisible in a spreadsheet's cell: where it is what differs, say so.
+    let blank = |c: Option<&char>| match c {
+        Some(' ') => Some("a space"),
+        Some('\u{a0}') => Some("a no-break space"),
+        Some('\t') => Some("a tab"),
+        Some(c) if c.is_whitespace() => Some("white space"),
+        _ => None,
+    };
     match p.iter().zip(&l).position(|(a, b)| a != b) {
-        Some(i) => format!("{lengths}, first differing at character {}", i + 1),
+        Some(i) => {
+            let there = match (blank(p.get(i)), blank(l.get(i))) {
+                (Some(what), _) => format!(" (the province's has {what} there)"),
+                (None, Some(what)) => format!(" (the log's has {what} there)"),
+                (None, None) => String::new(),
+            };
+            format!("{lengths}, first differing at character {}{there}", i + 1)
+        }
         None if p.len() < l.len() => format!("{lengths}: the province's is the start of the log's"),
         None => format!("{lengths}: the log's is the start of the province's"),
     }
@@ -206,7 +222,8 @@ const CROWDED: usize = 8;
 /// log) and `owns` (the own serials of applications missing at the province, where the log
 /// holds one), that are one typing slip apart ([`one_typo`]) and each the other's only such
 /// match: a record near two applications, or an application near two records, is paired with
-/// none, since which one was meant cannot be told.
+/// none, since which one was meant cannot be told. A record's serial that is an application's
+/// but for letter case is near that one alone, not its neighbours in sequence.
 fn typo_pairs(records: &[&str], owns: &[Option<&str>]) -> Vec<(usize, usize)> {
     // Nothing to link (the usual night): no index built of every missing application's serials.
     if records.is_empty() || owns.iter().all(Option::is_none) {
@@ -232,7 +249,19 @@ fn typo_pairs(records: &[&str], owns: &[Option<&str>]) -> Vec<(usize, usize)> {
                 .collect();
             found.sort_unstable();
             found.dedup();
-            found
+            // The same serial but for letter case is no neighbour: a province that numbers in
+            // sequence has every serial one character from the next, and a serial typed in
+            // lower case would otherwise be as near to them as to its own.
+            let folded = serial.to_lowercase();
+            let same_but_case: Vec<usize> = found
+                .iter()
+                .copied()
+                .filter(|&m| owns[m].is_some_and(|own| own.to_lowercase() == folded))
+                .collect();
+            match same_but_case.is_empty() {
+                true => found,
+                false => same_but_case,
+            }
         })
         .collect();
     let mut records_near: HashMap<usize, usize> = HashMap::new();
@@ -290,9 +319,13 @@ fn said_status(status: &str) -> String {
 /// Whether an `updated_at` cell has the form of a time, and is quoted: the characters times are
 /// written with (digits, `-/:.+ `, `T`, `Z`, 年月日时分秒), up to 40, and digits in runs a time
 /// has: up to four (`2026`, `+0800`), up to nine after a point (a fraction), or a compact
-/// date or time of eight, twelve or fourteen from year 19xx or 20xx (`20261205162458`). An ID
-/// number's or a phone's run of digits is none of those.
+/// date or time of eight, twelve or fourteen from year 19xx or 20xx (`20261205162458`); or a
+/// count of seconds or milliseconds since 1970 ([`epoch_time`]). An ID number's or a phone's
+/// run of digits is none of those.
 fn time_form(s: &str) -> bool {
+    if epoch_time(s).is_some() {
+        return true;
+    }
     let chars_fit = s
         .chars()
         .all(|c| c.is_ascii_digit() || "-/:.+ TtZz年月日时分秒".contains(c));
@@ -695,9 +728,10 @@ fn byte_place(bytes: &[u8], offset: usize, encoding: &str) -> String {
 /// What to do with an export that is not text in an accepted encoding.
 const SAVE_AS: &str = "save it as CSV UTF-8 (in Excel: Save As, \"CSV UTF-8\")";
 
-/// The text of a province's export file: in `encoding` when named (UTF-8, GBK or GB 18030), else
-/// UTF-8 when the bytes are valid UTF-8, else GB 18030 (which reads GBK too), as many provincial
-/// systems still export. Malformed bytes are an error, never replaced, saying where the first
+/// The text of a province's export file: UTF-8 when it starts with UTF-8's byte order mark and
+/// is valid UTF-8; else in `encoding` when named (UTF-8, GBK or GB 18030), else UTF-8 when the
+/// bytes are valid UTF-8, else GB 18030 (which reads GBK too), as many provincial systems still
+/// export. Malformed bytes are an error, never replaced, saying where the first
 /// one is; a UTF-16 file and a spreadsheet (zip: `.xlsx`) are recognised and told what to do.
 pub fn export_text(bytes: &[u8], encoding: Option<&str>) -> Result<String, String> {
     use tongban_adapters::codec::{CharsetError, decode_strict};
@@ -722,12 +756,29 @@ pub fn export_text(bytes: &[u8], encoding: Option<&str>) -> Result<String, Strin
                 tongban_gateway::shown::said(&label, tongban_gateway::shown::media_type)
             )
         }
+        // A file that is UTF-8 throughout, named GBK: saving it as UTF-8 again would change
+        // nothing; naming its encoding is what to do.
+        CharsetError::Malformed { encoding, offset } if decode_strict(bytes, "UTF-8").is_ok() => {
+            format!(
+                "{}: not valid {encoding}, the encoding given; the file is UTF-8 (it reads as \
+                 UTF-8 throughout): give UTF-8 as its encoding, or none",
+                byte_place(bytes, offset, encoding)
+            )
+        }
         CharsetError::Malformed { encoding, offset } => format!(
             "{}: not valid {encoding}, the encoding given; {SAVE_AS}, or give the encoding it \
              is in",
             byte_place(bytes, offset, encoding)
         ),
     };
+    // A UTF-8 byte order mark says the file is UTF-8 (Excel's "CSV UTF-8" writes one) whatever
+    // encoding is named, as a browser's decoding takes it over the label: read as GBK, its
+    // header's first column would be "锘縜pp" and the file refused for a column it has.
+    if bytes.starts_with(b"\xEF\xBB\xBF")
+        && let Ok(text) = decode_strict(bytes, "UTF-8")
+    {
+        return Ok(text.into_owned());
+    }
     if let Some(label) = encoding {
         return decode_strict(bytes, label)
             .map(|text| text.into_owned())
@@ -894,17 +945,57 @@ const LOCAL_TIMES: &[&str] = &[
     "yyyy/M/d H:mm",
     "yyyy年M月d日 H:mm",
     "yyyy年M月d日H:mm",
+    // Dates with dots, as some systems and spreadsheets' locales write them.
+    "yyyy.M.d H:mm:ss",
+    "yyyy.M.d H:mm",
+    // Chinese systems write the time in words too: 2026年12月5日 16时24分58秒.
+    "yyyy年M月d日 H时mm分ss秒",
+    "yyyy年M月d日H时mm分ss秒",
+    "yyyy年M月d日 H时mm分",
+    "yyyy年M月d日H时mm分",
 ];
 
 /// Dates alone.
-const DATES: &[&str] = &["yyyy-M-d", "yyyy/M/d", "yyyyMMdd", "yyyy年M月d日"];
+const DATES: &[&str] = &[
+    "yyyy-M-d",
+    "yyyy/M/d",
+    "yyyy.M.d",
+    "yyyyMMdd",
+    "yyyy年M月d日",
+];
 
 /// The forms `updated_at` is read in, for the message that refuses one.
 const TIME_FORMS: &str = "RFC 3339 (2026-12-05T16:24:58+08:00), or Beijing time as 2026-12-05 \
-                          16:24:58, 2026/12/05 16:24:58, 2026-12-5 16:24:58, 20261205162458 or \
-                          2026年12月5日 16:24:58 (seconds may be left out; an offset such as \
-                          +08, +0800 or +08:00 may follow), or a date alone: 2026-12-05, \
-                          20261205 or 2026年12月5日";
+                          16:24:58, 2026/12/05 16:24:58, 2026.12.05 16:24:58, 2026-12-5 \
+                          16:24:58, 20261205162458, \
+                          2026年12月5日 16:24:58 or 2026年12月5日16时24分58秒 (seconds may be \
+                          left out; an offset such as +08, +0800 or +08:00 may follow), \
+                          milliseconds or seconds since 1970 (1796459098000, 13 or 10 digits), \
+                          or a date alone: 2026-12-05, 20261205 or 2026年12月5日";
+
+/// The instants a count since 1970 may name here: from 2000 to 2100. Another count of 10 or 13
+/// digits (1976, 2300) is no time an application of the federation changed at.
+const EPOCH_FROM_MS: i64 = 946_684_800_000;
+const EPOCH_TO_MS: i64 = 4_102_444_800_000;
+
+/// A count since 1970 (UTC) as systems built on Java (`Date.getTime()`, 13 digits of
+/// milliseconds) or on Unix time (10 digits of seconds) export a time: an instant, whatever the
+/// zone. None for another count of digits (8 and 14 are dates and times written out) or one
+/// outside [`EPOCH_FROM_MS`]..[`EPOCH_TO_MS`].
+fn epoch_time(s: &str) -> Option<Timestamp> {
+    if !matches!(s.len(), 10 | 13) || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: i64 = s.parse().ok()?;
+    let ms = if s.len() == 13 {
+        n
+    } else {
+        n.checked_mul(1000)?
+    };
+    (EPOCH_FROM_MS..EPOCH_TO_MS)
+        .contains(&ms)
+        .then_some(Timestamp(ms))
+}
 
 /// `s` read in the first of `layouts` that reads it, through the adapters' date layouts (one
 /// date reader for forms and exports alike).
@@ -973,7 +1064,8 @@ fn with_offset(s: &str) -> Option<Timestamp> {
 }
 
 /// A province's `updated_at`: RFC 3339, or one of the [`LOCAL_TIMES`] read as Beijing time
-/// unless an offset follows, or one of the [`DATES`] alone (compared by the day).
+/// unless an offset follows, or one of the [`DATES`] alone (compared by the day), or a count
+/// since 1970 ([`epoch_time`]).
 fn province_time(s: &str) -> Option<ProvinceTime> {
     let s = s.trim();
     if let Some(t) = Timestamp::parse_rfc3339(s) {
@@ -985,6 +1077,9 @@ fn province_time(s: &str) -> Option<ProvinceTime> {
     if let Some(p) = read_layouts(DATES, s) {
         let day = CivilDate::from_ymd(p.year?.into(), p.month?.into(), p.day?.into())?;
         return Some(ProvinceTime::Day(day));
+    }
+    if let Some(t) = epoch_time(s) {
+        return Some(ProvinceTime::At(t));
     }
     with_offset(s).map(ProvinceTime::At)
 }
@@ -999,7 +1094,7 @@ fn no_such_date(s: &str) -> Option<String> {
     let year = s.get(..4).filter(|y| digits(y) == 4)?;
     let rest = s.get(4..)?;
     let number = |t: &str, n: usize| t.get(..n).and_then(|v| v.parse::<i64>().ok());
-    let (month, day, after) = if let Some(rest) = rest.strip_prefix(['-', '/']) {
+    let (month, day, after) = if let Some(rest) = rest.strip_prefix(['-', '/', '.']) {
         let sep = s.get(4..5)?;
         let m = digits(rest);
         let rest_m = rest.get(m..)?.strip_prefix(sep)?;
@@ -1302,7 +1397,10 @@ impl LogIndex {
             ..Default::default()
         };
         // Each serial → the applications that carry it, and whether it is this region's: a
-        // 受理编号 (this region's when it gave it), and this region's Idempotency-Key as origin.
+        // 受理编号 (this region's when it gave it), and the origin's Idempotency-Key (this
+        // region's when it is the origin). A handler's system files an application it has not
+        // accepted under the only number it has for it, the origin's 申办流水号 its feed gave,
+        // so another party's number names the application too, below the region's own.
         // The key is read from the submission, not derived into the id: on a log made since ids
         // are keyed, only the gateways hold the secret that derives them.
         let mut by_reference: HashMap<&str, Vec<(&str, bool)>> = HashMap::new();
@@ -1313,13 +1411,11 @@ impl LogIndex {
                     .or_default()
                     .push((id.as_str(), *handler == self.region));
             }
-            if side.state.origin == self.region
-                && let Some(key) = &side.idempotency_key
-            {
+            if let Some(key) = &side.idempotency_key {
                 by_reference
                     .entry(key.as_str())
                     .or_default()
-                    .push((id.as_str(), true));
+                    .push((id.as_str(), side.state.origin == self.region));
             }
         }
         // One submission of the region's that made several applications (each group in log
@@ -1959,13 +2055,10 @@ impl LogIndex {
         by_reference: &HashMap<&str, Vec<(&str, bool)>>,
     ) -> Option<String> {
         let app = side.state.id.as_str();
-        // The application's 受理编号 names it for every party, as a serial alone resolves
-        // ([`Self::resolve`]): an origin that files the handler's number is not told otherwise.
-        if side
-            .reference
-            .as_ref()
-            .is_some_and(|(number, _)| number == serial)
-        {
+        // The application's own numbers (its 受理编号, the origin's Idempotency-Key) name it for
+        // every party, as a serial alone resolves ([`Self::resolve`]): an origin that files the
+        // handler's number, or a handler the origin's, is not told otherwise.
+        if side.holds(serial) {
             return None;
         }
         if let Some(own) = side.own_serial(&self.region) {
@@ -1995,9 +2088,9 @@ impl LogIndex {
         }
     }
 
-    /// The application a serial names: the one whose Idempotency-Key it is (this region's, as
-    /// origin), or the one whose 受理编号 it is. When it names several, the one that is the
-    /// region's own, if exactly one is; otherwise `Err` with every candidate, in id order.
+    /// The application a serial names: the one whose Idempotency-Key (the origin's) or 受理编号
+    /// it is. When it names several, the one whose number it is of the region's own, if exactly
+    /// one is; otherwise `Err` with every candidate, in id order.
     fn resolve(
         &self,
         serial: &str,
@@ -2436,7 +2529,10 @@ fn header_problem(line: usize, cells: &[String], columns: &[String]) -> Option<S
     {
         return Some(format!(
             "line {line}: the first line names none of the columns {CSV_COLUMNS}: the file has no \
-             header line (export it with one), or its columns have other names"
+             header line (export it with one), or its columns have other names (a header in the \
+             province's own words, such as 受理编号 or 办理状态: name them app or serial, status \
+             and updated_at; its cells are not shown, since a first line that is no header is a \
+             person's record)"
         ));
     }
     let (last, rest) = missing.split_last()?;
@@ -2454,6 +2550,15 @@ fn header_problem(line: usize, cells: &[String], columns: &[String]) -> Option<S
     ))
 }
 
+/// Why a file with no line at all (or only blank ones) is no export: a province with no records
+/// still exports its header line, and reconciling nothing against the log would report every
+/// application of the region missing at the province, as if its records were lost, when the
+/// export job wrote nothing or the file named is not the one meant (curl sends an empty body,
+/// with a warning alone, for `--data-binary @` a file that is not there).
+const EMPTY_EXPORT: &str = "the export is empty (no line, not even a header): a province with no \
+     records exports its header line alone; check that the export was written, and that the file \
+     given is the export";
+
 /// Parses a province's export: JSON Lines, or CSV with a header naming `app` and/or `serial`,
 /// `status` and `updated_at` (any order; cells may be quoted). `Err` when the file as a whole
 /// is not an export (a JSON array, a header without the columns, one of the gateway's own
@@ -2467,7 +2572,7 @@ pub fn parse_records(text: &str) -> Result<Records, String> {
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty());
     let Some((first_index, first)) = lines.clone().next() else {
-        return Ok(Records::default());
+        return Err(EMPTY_EXPORT.into());
     };
     let first = first.trim_start();
     if first.starts_with('[') {
@@ -2513,7 +2618,7 @@ pub fn parse_records(text: &str) -> Result<Records, String> {
     // CSV: records, not lines (a quoted cell may hold line breaks), blank rows skipped.
     let mut records = CsvReader::new(text).filter(|r| !r.blank());
     let Some(header) = records.next() else {
-        return Ok(Records::default());
+        return Err(EMPTY_EXPORT.into());
     };
     let columns: Vec<String> = header
         .cells
@@ -3406,6 +3511,73 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         assert_eq!(missing, [Some(third[0].app.as_str())], "{report:#?}");
     }
 
+    /// Given applications Guangdong forwarded to Zhejiang, two not accepted yet (the log holds
+    /// no 受理编号 of Zhejiang's) and one accepted as ZJ-SL-3, when Zhejiang's export names each
+    /// by the number its feed gave it, Guangdong's Idempotency-Key (its 申办流水号), alone or
+    /// beside the app id, then every record is matched and agrees, and none is `missing-in-log`
+    /// nor its application `missing-at-province`. (Found by a walkthrough: a handler's records
+    /// by the origin's number were each `missing-in-log`, "the log has no application involving
+    /// this region", beside their own applications reported missing.)
+    #[test]
+    fn a_handler_names_an_application_by_the_origins_key() {
+        let forwarded = |key: &str| {
+            history(
+                key,
+                vec![
+                    (GD, submit(key), "2026-11-02T01:00:00Z"),
+                    (
+                        GD,
+                        Command::Forward(ev::Forwarded::checked()),
+                        "2026-11-02T02:00:00Z",
+                    ),
+                ],
+            )
+        };
+        let (a, b) = (forwarded("GD-SBLSH-1"), forwarded("GD-SBLSH-2"));
+        let c = to_accepted("GD-SBLSH-3", "ZJ-SL-3");
+        let mut index = LogIndex::new(ZJ);
+        for e in a.iter().chain(&b).chain(&c) {
+            index.add_event(e);
+        }
+        let export = format!(
+            "serial,app,status,updated_at\n\
+             GD-SBLSH-1,,forwarded,2026-11-02T02:00:00Z\n\
+             GD-SBLSH-2,{},forwarded,2026-11-02T02:00:00Z\n\
+             GD-SBLSH-3,{},accepted,2026-11-03T02:00:00Z\n",
+            b[0].app, c[0].app
+        );
+        let report = index.reconcile(parse_records(&export).expect("an export"), 1000);
+        assert_eq!(report.discrepancies, [], "{report:#?}");
+        assert_eq!(report.agreeing, 3, "{report:#?}");
+
+        // A key that names none of Zhejiang's applications is still missing in the log.
+        let mut index = LogIndex::new(ZJ);
+        for e in a.iter().chain(&b) {
+            index.add_event(e);
+        }
+        let report = index.reconcile(
+            parse_records(
+                "serial,status,updated_at\nGD-SBLSH-1,forwarded,2026-11-02T02:00:00Z\n\
+                 GD-SBLSH-9,forwarded,2026-11-02T02:00:00Z\n",
+            )
+            .expect("an export"),
+            1000,
+        );
+        let found: Vec<(Category, Option<usize>)> = report
+            .discrepancies
+            .iter()
+            .map(|d| (d.category, d.line))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (Category::MissingInLog, Some(3)),
+                (Category::MissingAtProvince, None)
+            ],
+            "{report:#?}"
+        );
+    }
+
     /// Given records naming both an application and a serial, when the serial is not the
     /// region's own number for that application in the log (its Idempotency-Key as origin, its
     /// 受理编号 as the accepting handler), or, where the log holds none of the region's, is
@@ -3626,6 +3798,49 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         assert_eq!(typo_keys(&"A".repeat(64)).len(), 2);
     }
 
+    /// Given three applications a handler numbered in sequence (ZJ-SL-0011 to 0013), none in
+    /// its export, when the export names two of them by serial alone in lower case, then each
+    /// record is linked to the application whose serial it is but for letter case, not left
+    /// unlinked for being one character from that serial's neighbours too. (Found by a
+    /// walkthrough: `gdsb202611020002` was missing-in-log with no hint, its case-folded serial
+    /// being one character from …0001 and …0003 as well.)
+    #[test]
+    fn a_serial_in_another_letter_case_is_linked_to_its_application_not_its_neighbours() {
+        let apps: Vec<Vec<Envelope>> = ["0011", "0012", "0013"]
+            .iter()
+            .map(|n| to_accepted(&format!("GD-{n}"), &format!("ZJ-SL-{n}")))
+            .collect();
+        let mut index = LogIndex::new(ZJ);
+        for e in apps.iter().flatten() {
+            index.add_event(e);
+        }
+        let csv = "serial,status,updated_at\n\
+                   zj-sl-0012,accepted,2026-11-03T02:00:00Z\n\
+                   zj-sl-0013,accepted,2026-11-03T02:00:00Z\n";
+        let report = index.reconcile(parse_records(csv).expect("an export"), 1000);
+        let linked: Vec<(Option<usize>, Option<&str>)> = report
+            .discrepancies
+            .iter()
+            .filter(|d| d.category == Category::MissingInLog)
+            .map(|d| (d.line, d.probable_app.as_deref()))
+            .collect();
+        assert_eq!(
+            linked,
+            [
+                (Some(2), Some(apps[1][0].app.as_str())),
+                (Some(3), Some(apps[2][0].app.as_str()))
+            ],
+            "{report:#?}"
+        );
+        assert!(
+            report.discrepancies[0]
+                .detail
+                .ends_with("which has no record in the export: the same but for letter case"),
+            "{}",
+            report.discrepancies[0].detail
+        );
+    }
+
     /// Given three applications whose 受理编号 has a legacy ID number's shape (region code,
     /// yyMMdd date and sequence): one whose applicant's ID number is another, one whose
     /// applicant's legacy ID number it is, and one whose submission names no ID number; when
@@ -3811,6 +4026,26 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                 "GD-1234",
                 "5 characters where the log's has 7, first differing at character 1",
             ),
+            // White space, invisible in a cell, is named where it is what differs. (Found by a
+            // walkthrough: `GDSB 202611020013` was told only where it parted.)
+            (
+                "GD- 1234",
+                "GD-1234",
+                "8 characters where the log's has 7, first differing at character 4 (the \
+                 province's has a space there)",
+            ),
+            (
+                "GD-\u{a0}234",
+                "GD-1234",
+                "both 7 characters, first differing at character 4 (the province's has a no-break \
+                 space there)",
+            ),
+            (
+                "GD-1234",
+                "GD- 1234",
+                "7 characters where the log's has 8, first differing at character 4 (the log's \
+                 has a space there)",
+            ),
         ] {
             assert_eq!(serial_difference(province, log), how, "{province} {log}");
         }
@@ -3872,6 +4107,16 @@ SL-0001,accepted,2026-11-03T02:00:00Z
     #[test]
     fn files_that_are_no_export_are_refused_as_a_whole() {
         let refused = |text: &str| parse_records(text).expect_err(text);
+        // Nothing at all (an export job that wrote nothing, or curl's empty body for a file
+        // that is not there), blank lines, a byte order mark alone or blank rows alone: no
+        // export, not a province with no records, whose every application would be reported
+        // missing. (Found by a walkthrough.)
+        for empty in ["", "\u{feff}", "\r\n\r\n", ",,,,\r\n,,,,\r\n"] {
+            assert!(
+                refused(empty).starts_with("the export is empty (no line, not even a header)"),
+                "{empty:?}"
+            );
+        }
         let array =
             refused("[{\"app\":\"a\",\"status\":\"accepted\",\"updated_at\":\"2026-11-03\"}]");
         assert!(
@@ -3929,11 +4174,10 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                 "{why}"
             );
         }
-        // A header with the columns and no rows is an export with no records.
-        for empty in ["serial,status,updated_at\n", ""] {
-            let records = parse_records(empty).expect("an export");
-            assert!(records.lines.is_empty() && records.not_compared.is_empty());
-        }
+        // A header with the columns and no rows is an export with no records (nothing at all
+        // is refused, above).
+        let records = parse_records("serial,status,updated_at\n").expect("an export");
+        assert!(records.lines.is_empty() && records.not_compared.is_empty());
     }
 
     /// Given JSON Lines records with neither app nor serial (absent, or empty strings), one
@@ -4036,8 +4280,40 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             province_time("2026-12-05 16:24:58.25"),
             at("2026-12-05T16:24:58.250+08:00")
         );
+        // The time in words, and counts since 1970 as Java (milliseconds) and Unix (seconds)
+        // systems export them, also as a JSON number; another count is none. (Found by a
+        // walkthrough: each was invalid-record.)
+        for written in [
+            "2026年12月5日16时24分58秒",
+            "2026年12月05日 16时24分58秒",
+            "2026.12.05 16:24:58",
+            "2026.12.5 16:24:58.0",
+            "1796459098000",
+            "1796459098",
+        ] {
+            assert_eq!(province_time(written), t, "{written}");
+            assert!(time_form(written), "{written}");
+        }
+        assert_eq!(
+            province_time("2026年12月5日 16时24分"),
+            at("2026-12-05T16:24:00+08:00")
+        );
+        let json =
+            json_record("{\"serial\":\"a\",\"status\":\"accepted\",\"updated_at\":1796459098000}")
+                .0
+                .expect("a record");
+        assert_eq!(json.at, t, "{json:?}");
+        for none in ["0201234567", "9999999999999", "13800138000", "123456789012"] {
+            assert_eq!(province_time(none), None, "{none}");
+        }
         let day = CivilDate::from_ymd(2026, 12, 5).map(ProvinceTime::Day);
-        for written in ["20261205", "2026-12-05", "2026/12/5", "2026年12月5日"] {
+        for written in [
+            "20261205",
+            "2026-12-05",
+            "2026/12/5",
+            "2026.12.05",
+            "2026年12月5日",
+        ] {
             assert_eq!(province_time(written), day, "{written}");
         }
         for bad in [
@@ -4494,6 +4770,10 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             (
                 "2026-02-00",
                 Some("2026-02-00 is no such date: days count from 1"),
+            ),
+            (
+                "2026.11.31 10:00",
+                Some("2026-11-31 is no such date: November 2026 has 30 days"),
             ),
             ("2026-02-28 10:00", None),
             ("2026-02-30x", None),
@@ -5450,6 +5730,24 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                 .is_err_and(|e| e.starts_with("line 2, column 3 (byte 0xFF): not valid UTF-8")),
             "{:?}",
             export_text(&utf8, Some("utf-8"))
+        );
+        // A UTF-8 export named GBK is told it is UTF-8, not to save it as UTF-8; with UTF-8's
+        // byte order mark (Excel's "CSV UTF-8") it is read as UTF-8, whatever is named, where
+        // the mark read as GBK made the first column "锘縜pp". (Found by a walkthrough.)
+        let export = "app,status,updated_at,姓名\r\nx,accepted,2026-11-03,黄丽娟\r\n";
+        for named in ["gbk", "GB18030"] {
+            assert_eq!(
+                export_text(format!("\u{feff}{export}").as_bytes(), Some(named)).as_deref(),
+                Ok(export)
+            );
+        }
+        let why = export_text(export.as_bytes(), Some("gbk")).expect_err("not GBK");
+        assert!(
+            why.ends_with(
+                "not valid GBK, the encoding given; the file is UTF-8 (it reads as UTF-8 \
+                 throughout): give UTF-8 as its encoding, or none"
+            ) && !why.contains("Save As"),
+            "{why}"
         );
         let utf16 = [0xFF, 0xFE, b's', 0];
         assert!(

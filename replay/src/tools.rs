@@ -20,12 +20,12 @@ use crate::verify;
 
 pub struct ReplayTools;
 
-/// The provenance of what the serving gateway shows: its own key, its calendar (whether a
-/// file is there is not known here, only what the calendar lists), and, for a page, the
-/// gateway's address.
+/// The provenance of what the serving gateway shows: its own key, its calendar (and whether it
+/// was read from a `holidays.json`, where the gateway says: `calendar_file`), and, for a page,
+/// the gateway's address.
 fn served(
     key: &PublicKey,
-    cal: &Calendar,
+    (cal, calendar_file): (&Calendar, Option<bool>),
     gateway: Option<&str>,
     requests: Option<crate::requests::Requests>,
     cursors: &PartiesAcked,
@@ -34,7 +34,7 @@ fn served(
         // Served by the gateway whose key it is: the page says so, since a chain checked with
         // the key of the party that may have forged it proves only that it is consistent.
         key: Some(KeySource::of(key, KeyOrigin::ServingGateway)),
-        calendar: Some(CalendarSource::of(cal, "holidays.json", None)),
+        calendar: Some(CalendarSource::of(cal, "holidays.json", calendar_file)),
         gateway: gateway.map(str::to_string),
         requests,
         cursors: Some(match cursors {
@@ -105,7 +105,7 @@ impl OperatorTools for ReplayTools {
         };
         let provenance = served(
             key,
-            cal,
+            (cal, served_by.calendar_file),
             Some(served_by.gateway),
             Some(requests),
             served_by.cursors,
@@ -150,7 +150,7 @@ impl OperatorTools for ReplayTools {
         Ok(crate::json::document(
             &t,
             &verification,
-            &served(key, cal, None, None, cursors),
+            &served(key, (cal, None), None, None, cursors),
         ))
     }
 

@@ -99,6 +99,9 @@ pub struct Source {
     /// The data directory's projections, opened from a copy made the first time a command
     /// asks ([`Source::projections`]): one copy serves both the checkpoint and the cursors.
     projections: std::sync::Mutex<Option<std::sync::Arc<ProjectionsCopy>>>,
+    /// What the command was asked about, checked ([`Source::asked_about`]): the refusal of a held
+    /// directory writes the route with them in its placeholders (`<id>`, `<code>`).
+    asked: std::sync::Mutex<Vec<(&'static str, String)>>,
 }
 
 /// Projections opened from a copy of them, removed when the last holder is done (the store
@@ -151,7 +154,19 @@ impl Source {
             public_key,
             copy: std::sync::Mutex::new(None),
             projections: std::sync::Mutex::new(None),
+            asked: std::sync::Mutex::new(Vec::new()),
         })
+    }
+
+    /// Says what the command asks about, once the value is checked (an application id of the
+    /// API's form, a region's 6-digit code): a refusal of a held directory names the running
+    /// gateway's route with it (`GET /ui/applications/0192…/`, `/v1/regions/440000/reconcile`)
+    /// rather than a placeholder the operator retypes. Never a serial, which may be a person's
+    /// number.
+    pub fn asked_about(&self, placeholder: &'static str, value: &str) {
+        if let Ok(mut asked) = self.asked.lock() {
+            asked.push((placeholder, value.to_string()));
+        }
     }
 
     /// Removes the copy of the embedded log read so far (none for a stream), once what was
@@ -243,7 +258,13 @@ impl Source {
     /// command itself (stop the gateway; a snapshot of the directory; a JetStream log read with
     /// --nats).
     pub fn in_use(&self) -> CliError {
-        in_use(&self.dir.0, self.tool)
+        let CliError(mut said) = in_use(&self.dir.0, self.tool);
+        if let Ok(asked) = self.asked.lock() {
+            for (placeholder, value) in asked.iter() {
+                said = said.replace(placeholder, value);
+            }
+        }
+        CliError(said)
     }
 
     /// Where the data directory's projections were applied up to (their checkpoint), and their
@@ -781,6 +802,7 @@ pub fn check_app_id(option: &str, app: &str) -> Result<(), CliError> {
 
 pub fn load(source: &Source, app: &str) -> Result<Evidence, CliError> {
     check_app_id("<app-id>", app)?;
+    source.asked_about("<id>", app);
     source.require_log()?;
     let key = source.key()?;
     let (calendar, calendar_source) = source.calendar()?;

@@ -19,6 +19,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         .value("region")
         .ok_or_else(|| CliError("--region <code> is required".into()))?;
     check_region(&region)?;
+    source.asked_about("<code>", &region);
     let records = args
         .value("records")
         .ok_or_else(|| CliError("--records <file> is required".into()))?;

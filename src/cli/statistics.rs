@@ -21,6 +21,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         .value("region")
         .ok_or_else(|| CliError("--region <code> is required".into()))?;
     super::reconcile::check_region(&region)?;
+    source.asked_about("<code>", &region);
     let now = Timestamp::now();
     let at = match args.value("at") {
         Some(text) => {

@@ -89,13 +89,18 @@ pub enum Situation {
 }
 
 impl Situation {
+    /// The page's word for it. A clock past its due date that still runs and one that closed
+    /// late stand side by side in one column (a late 补正告知: the acceptance clock closed late,
+    /// the decision clock deemed to run on), so each says which it is: 逾期完成 as 按期完成
+    /// says of a clock met, 已超期，仍在计时 of one still to close. (Found by a walkthrough: 逾期
+    /// and 已超期 read alike.)
     pub fn title_zh(self) -> &'static str {
         match self {
             Situation::Running => "进行中",
-            Situation::Overdue => "已超期",
+            Situation::Overdue => "已超期，仍在计时",
             Situation::Paused => "已暂停（特别程序）",
             Situation::Met => "按期完成",
-            Situation::Missed => "逾期",
+            Situation::Missed => "逾期完成",
             Situation::Cancelled => "已撤销",
         }
     }

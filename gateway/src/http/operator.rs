@@ -121,6 +121,9 @@ pub struct ServedBy<'a> {
     /// The acknowledged feed cursors of the application's parties, which the page shows beside
     /// the events' positions.
     pub cursors: &'a PartiesAcked,
+    /// Whether the gateway read its calendar from a `holidays.json` (`None`: not known), which
+    /// the page's calendar sentence names.
+    pub calendar_file: Option<bool>,
 }
 
 /// The acknowledged feed cursor of each region party to the application, by region
@@ -273,6 +276,7 @@ fn page<L: EventLog>(
                 gateway,
                 requests,
                 cursors,
+                calendar_file: s.gateway.calendar_file,
             },
         )
         .map_err(Problem::from)
@@ -406,7 +410,12 @@ pub async fn reconcile<L: EventLog>(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Result<Response, Problem> {
-    operators_only(&principal, "reconciliation is for operators")?;
+    operators_only(
+        &principal,
+        "reconciliation is for operators: a province's team sends its export to the \
+         federation's operators, who post it here with an operator's token or run tongban \
+         reconcile (docs/operators.md, \"Reconciliation\")",
+    )?;
     super::regions::known(&s, &region)?;
     let content_type = headers
         .get(header::CONTENT_TYPE)

@@ -58,6 +58,11 @@ pub struct Gateway<L: EventLog> {
     pub store: ProjectionStore,
     pub projector: Projector,
     pub calendar: Arc<Calendar>,
+    /// Whether the calendar was read from a `holidays.json` in the data directory (`tongban
+    /// serve` sets it; `None`: not known): the evidence page says "no holidays.json" only of a
+    /// directory without one, and names the file when it lists no date, as `tongban dispute`
+    /// does on the same directory.
+    pub calendar_file: Option<bool>,
     /// Where the regions' verified request signatures are kept (`None`: nothing signed is
     /// accepted, see [`Gateway::commit`]). `tongban serve` always sets it.
     pub evidence: Option<EvidenceStore>,
@@ -169,6 +174,7 @@ impl<L: EventLog> Gateway<L> {
             store,
             projector,
             calendar,
+            calendar_file: None,
             evidence: None,
             regions: None,
             registry: tongban_schemas::registry::Registry::builtin(),
