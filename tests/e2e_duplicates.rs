@@ -113,6 +113,11 @@ fn warned(data: &std::path::Path, log: &[&str]) {
     assert_eq!(status, 201);
     assert_eq!(duplicates(&first), Vec::<Value>::new(), "{first}");
     let first_id = first["id"].as_str().expect("id").to_string();
+    // The warning reads the projections as they stand, without waiting for them (a submission
+    // is not slowed for it): a read, which waits for every acknowledged write, lets them take
+    // each application in before the next form, as the seconds between a clerk's two forms do.
+    let projected = |app: &str| success(&shanghai.get(&format!("/v1/applications/{app}")));
+    projected(&first_id);
     let (status, retry) = submit(&shanghai, "sh-dup-1", &body());
     assert_eq!(
         (status, retry["id"].as_str()),
@@ -127,6 +132,7 @@ fn warned(data: &std::path::Path, log: &[&str]) {
     let (status, second) = submit(&shanghai, "sh-dup-2", &body());
     assert_eq!(status, 201);
     let second_id = second["id"].as_str().expect("id").to_string();
+    projected(&second_id);
     assert_ne!(second_id, first_id);
     let w = naming(&second, &first_id);
     assert_eq!(w["pointer"], json!("/applicant/id_number"));
@@ -222,6 +228,11 @@ fn warned(data: &std::path::Path, log: &[&str]) {
     // 浙江's, which 上海 is no party to).
     for app in [&first_id, &second_id, &form_id] {
         success(&shanghai.post(&format!("/v1/applications/{app}/withdraw"), &json!({})));
+    }
+    // Taken in by the projections before the next form (on a stream a submission at once after
+    // the last withdrawal was warned of it).
+    for app in [&first_id, &second_id, &form_id] {
+        assert_eq!(projected(app)["status"], json!("withdrawn"));
     }
     let (status, fresh) = submit(&shanghai, "sh-dup-4", &body());
     assert_eq!(status, 201);
