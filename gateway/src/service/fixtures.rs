@@ -98,3 +98,38 @@ pub async fn accepted<L: crate::log::EventLog>(gw: &crate::service::Gateway<L>) 
         .expect("accept");
     app
 }
+
+/// [`forwarded`], then accepted by its lead handler 60 days ago (an event stamped so, sealed
+/// with the key in `dir` and appended as a gateway whose clock said so would have), and
+/// projected: its decision limit has long run out. Its id.
+pub async fn accepted_long_ago<L: crate::log::EventLog>(
+    gw: &crate::service::Gateway<L>,
+    dir: &crate::testutil::TempDir,
+) -> String {
+    let lead = lead_code();
+    let app = forwarded(gw).await;
+    let forwarded = gw
+        .log
+        .read(&app)
+        .await
+        .expect("read")
+        .pop()
+        .expect("forward");
+    let long_ago = crate::time::Timestamp(crate::time::Timestamp::now().0 - 60 * 86_400_000);
+    let accepted = crate::envelope::Envelope::sealed_after(
+        Some(&forwarded),
+        &app,
+        crate::envelope::Content {
+            kind: "application.accepted".into(),
+            schema: "application.accepted/1".into(),
+            region: lead.clone(),
+            actor: format!("{lead}/p1"),
+            at: long_ago.to_rfc3339(),
+            data: serde_json::json!({}),
+        },
+        &crate::envelope::GatewayKey::load_or_create(&dir.path().join("gateway.key")).expect("key"),
+    );
+    gw.log.append(accepted, 2).await.expect("append");
+    gw.caught_up().await;
+    app
+}
