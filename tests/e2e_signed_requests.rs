@@ -685,3 +685,52 @@ fn a_signed_local_forms_body_is_served_only_to_its_signer_and_operators() {
     let page = operator.get(&format!("/ui/applications/{id}"));
     assert!(String::from_utf8_lossy(&page.body).contains("body_base64url"));
 }
+
+/// Given a region that signs its requests and an application it submitted, when it sends an
+/// action's dry run (`…/forward/check`) unsigned, then it is answered (200: the status and seq
+/// the forward would give), as the submission's dry run is, while the forward itself unsigned
+/// is 401 `signature-missing`; and the dry run used no signature: the signed forward sent after
+/// it is taken, and it is the one whose signature is kept as evidence.
+#[test]
+fn an_actions_dry_run_is_answered_unsigned() {
+    let (_dir, _gw, shanghai, key) = signing("signed-act-check", 43);
+    let body = golden("social-security-card.canonical.json");
+    let path = "/v1/applications";
+    let r = post(
+        &shanghai,
+        path,
+        &sign(&key, path, &rfc3339(0), &body),
+        &[],
+        &body,
+    );
+    let id = common::created_id(&r);
+    let forward = format!("/v1/applications/{id}/forward");
+    let fbody = json!({"expected_seq": 1, "materials_checked": true})
+        .to_string()
+        .into_bytes();
+
+    let checked = post(&shanghai, &format!("{forward}/check"), &[], &[], &fbody);
+
+    let answer = common::success(&checked);
+    assert_eq!(
+        (&answer["status"], &answer["seq"], &answer["type"]),
+        (
+            &json!("forwarded"),
+            &json!(2),
+            &json!("application.forwarded")
+        ),
+        "{answer}"
+    );
+    let r = post(&shanghai, &forward, &[], &[], &fbody);
+    assert_eq!(problem_type(&r), "signature-missing");
+    let fheaders = sign(&key, &forward, &rfc3339(0), &fbody);
+    let r = post(&shanghai, &forward, &fheaders, &[], &fbody);
+    let acted = common::success(&r);
+    assert_eq!(acted["seq"], json!(2), "{acted}");
+    let events = common::success(&shanghai.get(&format!("/v1/applications/{id}/events")));
+    let forwarded = acted["event"]["id"].as_str().expect("event id");
+    assert!(
+        events["request_signatures"][forwarded].is_object(),
+        "{events}"
+    );
+}

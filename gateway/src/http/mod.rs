@@ -127,6 +127,8 @@ pub enum Op {
     Events,
     Replay,
     Act(Action),
+    /// An action's dry run (`…/{action}/check`).
+    CheckAct(Action),
     Regions,
     Inbox,
     Outbox,
@@ -324,6 +326,18 @@ pub fn routes() -> Vec<Route> {
             ),
         ));
     }
+    for action in Action::ALL {
+        out.push(r(
+            Method::POST,
+            &format!("/v1/applications/{{id}}/{}/check", action.as_str()),
+            Op::CheckAct(*action),
+            true,
+            &format!(
+                "Dry run of action `{}`: every check the action is held to (its body, the region, the application's state, `expected_seq`, and on JetStream the log's largest message), nothing appended; the status and seq it would give, its warnings, or the action's own refusal",
+                action.as_str(),
+            ),
+        ));
+    }
     out.extend([
         r(
             Method::GET,
@@ -480,6 +494,17 @@ fn handler_of<L: EventLog>(route: &Route) -> MethodRouter<AppState<L>> {
                   headers: HeaderMap,
                   body: axum::body::Body| {
                 applications::act(action, s, p, id, uri, headers, body)
+            },
+        ),
+        Op::CheckAct(action) => on(
+            filter,
+            move |State(s): State<AppState<L>>,
+                  auth::Caller(p): auth::Caller,
+                  Path(id): Path<String>,
+                  extract::Query(_): extract::Query<regions::NoQuery>,
+                  headers: HeaderMap,
+                  body: axum::body::Body| {
+                applications::check_act(action, s, p, id, headers, body)
             },
         ),
         Op::Regions => on(filter, regions::list::<L>),
