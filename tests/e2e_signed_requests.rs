@@ -100,6 +100,11 @@ fn post(
     client.send("POST", path, &all, Some(body)).expect("POST")
 }
 
+/// A POST of `body` to `path`, signed now with `key`, with no other header.
+fn signed_post(client: &Client, key: &SigningKey, path: &str, body: &[u8]) -> common::Response {
+    post(client, path, &sign(key, path, &rfc3339(0), body), &[], body)
+}
+
 fn problem_type(r: &common::Response) -> String {
     assert_eq!(
         r.status,
@@ -520,13 +525,7 @@ fn a_body_with_a_byte_order_mark_is_signed_as_sent() {
     let mut body = b"\xef\xbb\xbf".to_vec();
     body.extend_from_slice(&golden("social-security-card.canonical.json"));
     let path = "/v1/applications";
-    let r = post(
-        &shanghai,
-        path,
-        &sign(&key, path, &rfc3339(0), &body),
-        &[],
-        &body,
-    );
+    let r = signed_post(&shanghai, &key, path, &body);
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     let id = r.json()["id"].as_str().expect("id").to_string();
     let answer = shanghai
@@ -696,13 +695,7 @@ fn an_actions_dry_run_is_answered_unsigned() {
     let (_dir, _gw, shanghai, key) = signing("signed-act-check", 43);
     let body = golden("social-security-card.canonical.json");
     let path = "/v1/applications";
-    let r = post(
-        &shanghai,
-        path,
-        &sign(&key, path, &rfc3339(0), &body),
-        &[],
-        &body,
-    );
+    let r = signed_post(&shanghai, &key, path, &body);
     let id = common::created_id(&r);
     let forward = format!("/v1/applications/{id}/forward");
     let fbody = json!({"expected_seq": 1, "materials_checked": true})
@@ -723,9 +716,7 @@ fn an_actions_dry_run_is_answered_unsigned() {
     );
     let r = post(&shanghai, &forward, &[], &[], &fbody);
     assert_eq!(problem_type(&r), "signature-missing");
-    let fheaders = sign(&key, &forward, &rfc3339(0), &fbody);
-    let r = post(&shanghai, &forward, &fheaders, &[], &fbody);
-    let acted = common::success(&r);
+    let acted = common::success(&signed_post(&shanghai, &key, &forward, &fbody));
     assert_eq!(acted["seq"], json!(2), "{acted}");
     let events = common::success(&shanghai.get(&format!("/v1/applications/{id}/events")));
     let forwarded = acted["event"]["id"].as_str().expect("event id");

@@ -168,14 +168,7 @@ impl<L: EventLog> Gateway<L> {
             )?;
             match self.commit(envelope.clone(), signed).await {
                 Ok(position) => {
-                    let own = self.own_numbers(app, &event).await;
-                    let warnings = self.warned(
-                        app,
-                        &command,
-                        &event,
-                        crate::time::Timestamp::now(),
-                        own.as_ref(),
-                    );
+                    let warnings = self.warned_now(app, &command, &event).await;
                     let next = Application::apply_from(Some(state), app, &region, &event);
                     let remembered = Remembered {
                         seq: envelope.seq,
@@ -261,14 +254,7 @@ impl<L: EventLog> Gateway<L> {
                 region,
             )
         })?;
-        let own = self.own_numbers(app, &event).await;
-        let warnings = self.warned(
-            app,
-            &command,
-            &event,
-            crate::time::Timestamp::now(),
-            own.as_ref(),
-        );
+        let warnings = self.warned_now(app, &command, &event).await;
         let next = Application::apply_from(Some(state), app, region, &event);
         Ok(ActCheck {
             id: app.to_string(),
@@ -540,6 +526,24 @@ impl<L: EventLog> Gateway<L> {
         let mut warnings = self.lapsed_of(app, command, at);
         warnings.extend(event.personal_serial_warnings(own));
         warnings
+    }
+
+    /// [`Gateway::warned`] of an action taken now (or its dry run), judged against the
+    /// application's own numbers as [`Gateway::own_numbers`] reads them.
+    async fn warned_now(
+        &self,
+        app: &str,
+        command: &Command,
+        event: &domain::Event,
+    ) -> Vec<tongban_schemas::Violation> {
+        let own = self.own_numbers(app, event).await;
+        self.warned(
+            app,
+            command,
+            event,
+            crate::time::Timestamp::now(),
+            own.as_ref(),
+        )
     }
 
     /// The `deadline-lapsed` warnings of `command` at `now` ([`lapsed_warnings`]), read only for

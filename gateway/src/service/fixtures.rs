@@ -99,12 +99,15 @@ pub async fn accepted<L: crate::log::EventLog>(gw: &crate::service::Gateway<L>) 
     app
 }
 
-/// [`forwarded`], then accepted by its lead handler 60 days ago (an event stamped so, sealed
-/// with the key in `dir` and appended as a gateway whose clock said so would have), and
-/// projected: its decision limit has long run out. Its id.
-pub async fn accepted_long_ago<L: crate::log::EventLog>(
+/// [`forwarded`], then accepted by its lead handler at `at` through the gateway named `gateway`
+/// (an event stamped so, sealed with the key in `dir` and appended, as another gateway whose
+/// clock said so would have), and projected: an accept long ago has a decision limit long run
+/// out; one ahead, a chain whose last time is ahead of this host's clock. Its id.
+pub async fn accepted_at<L: crate::log::EventLog>(
     gw: &crate::service::Gateway<L>,
     dir: &crate::testutil::TempDir,
+    at: crate::time::Timestamp,
+    gateway: &str,
 ) -> String {
     let lead = lead_code();
     let app = forwarded(gw).await;
@@ -115,7 +118,6 @@ pub async fn accepted_long_ago<L: crate::log::EventLog>(
         .expect("read")
         .pop()
         .expect("forward");
-    let long_ago = crate::time::Timestamp(crate::time::Timestamp::now().0 - 60 * 86_400_000);
     let accepted = crate::envelope::Envelope::sealed_after(
         Some(&forwarded),
         &app,
@@ -123,8 +125,8 @@ pub async fn accepted_long_ago<L: crate::log::EventLog>(
             kind: "application.accepted".into(),
             schema: "application.accepted/1".into(),
             region: lead.clone(),
-            actor: format!("{lead}/p1"),
-            at: long_ago.to_rfc3339(),
+            actor: format!("{lead}/{gateway}"),
+            at: at.to_rfc3339(),
             data: serde_json::json!({}),
         },
         &crate::envelope::GatewayKey::load_or_create(&dir.path().join("gateway.key")).expect("key"),
@@ -132,4 +134,13 @@ pub async fn accepted_long_ago<L: crate::log::EventLog>(
     gw.log.append(accepted, 2).await.expect("append");
     gw.caught_up().await;
     app
+}
+
+/// [`accepted_at`] 60 days ago: its decision limit has long run out.
+pub async fn accepted_long_ago<L: crate::log::EventLog>(
+    gw: &crate::service::Gateway<L>,
+    dir: &crate::testutil::TempDir,
+) -> String {
+    let long_ago = crate::time::Timestamp(crate::time::Timestamp::now().0 - 60 * 86_400_000);
+    accepted_at(gw, dir, long_ago, "p1").await
 }

@@ -1281,29 +1281,8 @@ async fn an_event_is_never_stamped_before_the_one_it_follows() {
         std::sync::Arc::new(crate::log::EmbeddedLog::open(&dir.path().join("log")).expect("log"));
     let gw = gateway_on(&log, &dir, "p1");
     let lead = region(&lead_code());
-    let app = super::fixtures::forwarded(&gw).await;
-    let forwarded = gw
-        .log
-        .read(&app)
-        .await
-        .expect("read")
-        .pop()
-        .expect("forward");
     let ahead = crate::time::Timestamp(crate::time::Timestamp::now().0 + 3_600_000);
-    let accepted = crate::envelope::Envelope::sealed_after(
-        Some(&forwarded),
-        &app,
-        crate::envelope::Content {
-            kind: "application.accepted".into(),
-            schema: "application.accepted/1".into(),
-            region: lead_code(),
-            actor: format!("{}/other-gateway", lead_code()),
-            at: ahead.to_rfc3339(),
-            data: serde_json::json!({}),
-        },
-        &crate::envelope::GatewayKey::load_or_create(&dir.path().join("gateway.key")).expect("key"),
-    );
-    log.append(accepted, 2).await.expect("append");
+    let app = super::fixtures::accepted_at(&gw, &dir, ahead, "other-gateway").await;
 
     let approved = gw
         .act(&lead, &app, Command::Approve(Approved::default()), None)
