@@ -28,7 +28,8 @@ fn seq_and_events(c: &Client, id: &str) -> (Value, usize) {
 /// Given a proxy application submitted by its origin, when its parties send dry runs of their
 /// actions, then: a valid forward and accept are answered with the status and seq each would
 /// give, while the application's seq does not move; a stale `expected_seq` is the action's 409
-/// `stale-seq`; a body error is the action's 422 at its pointer; an action the lifecycle or the
+/// `stale-seq`; a body error is the action's 422 at its pointer, a query parameter its 400; an
+/// action the lifecycle or the
 /// region's role does not allow is the action's refusal; a 受理编号 holding the applicant's ID
 /// number is warned of (`personal-data`, not echoed) and nothing is stored; the very accept
 /// that already landed is answered as its repeat. And the OpenAPI document lists a check route
@@ -105,6 +106,17 @@ fn an_actions_dry_run_answers_as_the_action_would_and_appends_nothing() {
             assert_eq!(pointers, ["/reference", "/extra"], "{answer}");
         }
     }
+    // A query parameter (an `expected_seq` sent there) is refused by name, as the action's.
+    let queried = format!("/v1/applications/{id}/accept/check?expected_seq=2");
+    let answer = refused(&lead.post(&queried, &json!({})), 400, "bad-request");
+    assert_eq!(
+        (
+            &answer["errors"][0]["pointer"],
+            &answer["errors"][0]["rule"]
+        ),
+        (&json!("query:expected_seq"), &json!("unknown")),
+        "{answer}"
+    );
     assert_eq!(seq_and_events(&origin, &id), (json!(2), 2));
 
     // The applicant's ID number as the 受理编号: warned of, not echoed, not stored.
