@@ -29,10 +29,9 @@ fn seq_and_events(c: &Client, id: &str) -> (Value, usize) {
 /// actions, then: a valid forward and accept are answered with the status and seq each would
 /// give, while the application's seq does not move; a stale `expected_seq` is the action's 409
 /// `stale-seq`; a body error is the action's 422 at its pointer, a query parameter its 400; an
-/// action the lifecycle or the
-/// region's role does not allow is the action's refusal; a 受理编号 holding the applicant's ID
-/// number is warned of (`personal-data`, not echoed) and nothing is stored; the very accept
-/// that already landed is answered as its repeat. And the OpenAPI document lists a check route
+/// action the lifecycle or the region's role does not allow is the action's refusal; a 受理编号
+/// holding the applicant's ID number is warned of (`personal-data`, not echoed) and nothing is
+/// stored; the very accept that already landed is answered as its repeat. And the OpenAPI document lists a check route
 /// for every action, which /metrics counts under its own template.
 #[test]
 fn an_actions_dry_run_answers_as_the_action_would_and_appends_nothing() {
