@@ -80,8 +80,8 @@ fn a_malformed_rate_limit_is_refused_at_start() {
 /// Given a gateway whose write quota is 1 MiB a day per region, when a region's lead handler
 /// suspends and resumes an application with 60 KB reasons until its day's bytes are spent, then
 /// the write past them is refused 429 `write-quota-exceeded` with `Retry-After` (long: the quota
-/// refills over a day) and nothing is appended; the region still reads, and another region still
-/// writes. A quota under one largest body is refused at start. (Found by a red team: a region
+/// refills over a day) and nothing is appended; its dry run (`…/check`), which spends none,
+/// is still answered; the region still reads, and another region still writes. A quota under one largest body is refused at start. (Found by a red team: a region
 /// within its rate limit grew the log by 6.6 MB a second, towards a full disk that stops the log
 /// for every region.)
 #[test]
@@ -114,13 +114,16 @@ fn a_region_past_its_write_quota_gets_429_and_others_still_write() {
         let r = lead.post(&format!("/v1/applications/{id}/{action}"), &body);
         if r.status == 429 {
             assert_eq!(position(), before, "a refused write appends nothing");
-            refused = Some(r);
+            refused = Some((r, action, body));
             break;
         }
         assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     }
-    let r = refused.expect("refused within 40 actions of 60 KB each");
+    let (r, action, sent) = refused.expect("refused within 40 actions of 60 KB each");
     common::refused(&r, 429, "write-quota-exceeded");
+    // Its dry run spends no quota, so is still answered: it appends nothing.
+    let checked = lead.post(&format!("/v1/applications/{id}/{action}/check"), &sent);
+    assert_eq!(common::success(&checked)["repeated"], json!(false));
     let retry: u64 = r
         .header("retry-after")
         .and_then(|v| v.parse().ok())

@@ -100,6 +100,11 @@ fn post(
     client.send("POST", path, &all, Some(body)).expect("POST")
 }
 
+/// A POST of `body` to `path`, signed now with `key`, with no other header.
+fn signed_post(client: &Client, key: &SigningKey, path: &str, body: &[u8]) -> common::Response {
+    post(client, path, &sign(key, path, &rfc3339(0), body), &[], body)
+}
+
 fn problem_type(r: &common::Response) -> String {
     assert_eq!(
         r.status,
@@ -520,13 +525,7 @@ fn a_body_with_a_byte_order_mark_is_signed_as_sent() {
     let mut body = b"\xef\xbb\xbf".to_vec();
     body.extend_from_slice(&golden("social-security-card.canonical.json"));
     let path = "/v1/applications";
-    let r = post(
-        &shanghai,
-        path,
-        &sign(&key, path, &rfc3339(0), &body),
-        &[],
-        &body,
-    );
+    let r = signed_post(&shanghai, &key, path, &body);
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     let id = r.json()["id"].as_str().expect("id").to_string();
     let answer = shanghai
@@ -684,4 +683,45 @@ fn a_signed_local_forms_body_is_served_only_to_its_signer_and_operators() {
     }
     let page = operator.get(&format!("/ui/applications/{id}"));
     assert!(String::from_utf8_lossy(&page.body).contains("body_base64url"));
+}
+
+/// Given a region that signs its requests and an application it submitted, when it sends an
+/// action's dry run (`…/forward/check`) unsigned, then it is answered (200: the status and seq
+/// the forward would give), as the submission's dry run is, while the forward itself unsigned
+/// is 401 `signature-missing`; and the dry run used no signature: the signed forward sent after
+/// it is taken, and it is the one whose signature is kept as evidence.
+#[test]
+fn an_actions_dry_run_is_answered_unsigned() {
+    let (_dir, _gw, shanghai, key) = signing("signed-act-check", 43);
+    let body = golden("social-security-card.canonical.json");
+    let path = "/v1/applications";
+    let r = signed_post(&shanghai, &key, path, &body);
+    let id = common::created_id(&r);
+    let forward = format!("/v1/applications/{id}/forward");
+    let fbody = json!({"expected_seq": 1, "materials_checked": true})
+        .to_string()
+        .into_bytes();
+
+    let checked = post(&shanghai, &format!("{forward}/check"), &[], &[], &fbody);
+
+    let answer = common::success(&checked);
+    assert_eq!(
+        (&answer["status"], &answer["seq"], &answer["type"]),
+        (
+            &json!("forwarded"),
+            &json!(2),
+            &json!("application.forwarded")
+        ),
+        "{answer}"
+    );
+    let r = post(&shanghai, &forward, &[], &[], &fbody);
+    assert_eq!(problem_type(&r), "signature-missing");
+    let acted = common::success(&signed_post(&shanghai, &key, &forward, &fbody));
+    assert_eq!(acted["seq"], json!(2), "{acted}");
+    let events = common::success(&shanghai.get(&format!("/v1/applications/{id}/events")));
+    let forwarded = acted["event"]["id"].as_str().expect("event id");
+    assert!(
+        events["request_signatures"][forwarded].is_object(),
+        "{events}"
+    );
 }

@@ -275,9 +275,7 @@ pub async fn act<L: EventLog>(
     body: axum::body::Body,
 ) -> Result<Response, Problem> {
     signed::check_head(&s, &principal, &headers)?;
-    check_id(&id)?;
-    crate::service::acting_region(&principal)?;
-    let bytes = read_body(&headers, body).await?;
+    let bytes = action_bytes(&principal, &id, &headers, body).await?;
     let signed = signed::check(&s, &principal, &uri, &headers, &bytes, Exempt::Never)?;
     let (command, expected_seq) = action_body(action, body::json_value(&headers, &bytes)?)?;
     s.quotas.charge(&principal, bytes.len())?;
@@ -290,6 +288,45 @@ pub async fn act<L: EventLog>(
         Json(outcome),
     )
         .into_response())
+}
+
+/// `POST /v1/applications/{id}/{action}/check`: an action's dry run. The request a region would
+/// send to the action's route (its token, its body with `expected_seq`) is held to every check
+/// the action is held to, in the action's order — the id, the acting region, the body
+/// ([`action_body`]), then the action's own decision on the application as the log holds it
+/// ([`crate::service::Gateway::act_check`]) — and answered with the status and seq the action
+/// would give and its warnings (200), or with the action's own refusal. Nothing is appended, so,
+/// as the submissions' dry runs, it needs no request signature (a handler's CI need not hold
+/// the production key) and spends none of the region's write quota.
+pub async fn check_act<L: EventLog>(
+    action: Action,
+    s: AppState<L>,
+    principal: crate::auth::Principal,
+    id: String,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Result<Response, Problem> {
+    let bytes = action_bytes(&principal, &id, &headers, body).await?;
+    let (command, expected_seq) = action_body(action, body::json_value(&headers, &bytes)?)?;
+    let outcome = s
+        .gateway
+        .act_check(&principal, &id, command, expected_seq)
+        .await?;
+    Ok(Json(outcome).into_response())
+}
+
+/// An action's body, read once the head says it may be: the path's id names an application,
+/// and the caller is a region (an operator acts on nothing). The action and its dry run read it
+/// so.
+async fn action_bytes(
+    principal: &crate::auth::Principal,
+    id: &str,
+    headers: &HeaderMap,
+    body: axum::body::Body,
+) -> Result<axum::body::Bytes, Problem> {
+    check_id(id)?;
+    crate::service::acting_region(principal)?;
+    read_body(headers, body).await
 }
 
 /// The `expected_seq` an action's body may carry beside its event's fields, checked as the

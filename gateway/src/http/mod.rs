@@ -127,6 +127,8 @@ pub enum Op {
     Events,
     Replay,
     Act(Action),
+    /// An action's dry run (`…/{action}/check`).
+    CheckAct(Action),
     Regions,
     Inbox,
     Outbox,
@@ -310,19 +312,33 @@ pub fn routes() -> Vec<Route> {
             "The application's timeline, state and deadlines as of now, a moment (?at=) or an event (?seq=), with the chain's verification (parties and operators; as `tongban replay --format json`)",
         ),
     ];
+    // Each action's route, then its dry run's.
     for action in Action::ALL {
-        out.push(r(
-            Method::POST,
-            &format!("/v1/applications/{{id}}/{}", action.as_str()),
-            Op::Act(*action),
-            true,
-            &format!(
-                "Action `{}`: appends `{}`. {}",
-                action.as_str(),
-                action.event_type(),
-                action.rule()
+        let path = format!("/v1/applications/{{id}}/{}", action.as_str());
+        out.extend([
+            r(
+                Method::POST,
+                &path,
+                Op::Act(*action),
+                true,
+                &format!(
+                    "Action `{}`: appends `{}`. {}",
+                    action.as_str(),
+                    action.event_type(),
+                    action.rule()
+                ),
             ),
-        ));
+            r(
+                Method::POST,
+                &format!("{path}/check"),
+                Op::CheckAct(*action),
+                true,
+                &format!(
+                    "Dry run of action `{}`: every check the action is held to (its body, the region, the application's state, `expected_seq`, and on JetStream the log's largest message), nothing appended; the status and seq it would give, its warnings, or the action's own refusal",
+                    action.as_str(),
+                ),
+            ),
+        ]);
     }
     out.extend([
         r(
@@ -480,6 +496,17 @@ fn handler_of<L: EventLog>(route: &Route) -> MethodRouter<AppState<L>> {
                   headers: HeaderMap,
                   body: axum::body::Body| {
                 applications::act(action, s, p, id, uri, headers, body)
+            },
+        ),
+        Op::CheckAct(action) => on(
+            filter,
+            move |State(s): State<AppState<L>>,
+                  auth::Caller(p): auth::Caller,
+                  Path(id): Path<String>,
+                  extract::Query(_): extract::Query<regions::NoQuery>,
+                  headers: HeaderMap,
+                  body: axum::body::Body| {
+                applications::check_act(action, s, p, id, headers, body)
             },
         ),
         Op::Regions => on(filter, regions::list::<L>),

@@ -123,7 +123,8 @@ fn operation(route: &Route) -> Value {
                 responses.insert("503".into(), problem_response(SUBMIT_UNAVAILABLE));
             }
         }
-        Op::Act(action) => {
+        Op::Act(action) | Op::CheckAct(action) => {
+            let check = matches!(route.op, Op::CheckAct(_));
             let mut body = actions::schema(action);
             if let Value::Object(m) = &mut body {
                 m.remove("$schema");
@@ -139,7 +140,11 @@ fn operation(route: &Route) -> Value {
                 "requestBody".into(),
                 json!({"required": required, "content": json_content(body)}),
             );
-            responses.insert("200".into(), json!({"description": "The event was appended; or, `repeated: true`, this request repeats (same action, token, body and `expected_seq`) the one that appended it, which is the event answered, and nothing was appended again. Actions need no Idempotency-Key: the header is not read here", "content": json_content(schema_of::<crate::service::ActOutcome>())}));
+            if check {
+                responses.insert("200".into(), json!({"description": "The action would pass every check it is held to, decided on the application as the event log holds it now, and its sealed event would fit the log's largest message (on JetStream, as the gateway last read it; otherwise 413 as the action's): `status` and `seq` are what the application would have after it, `type` the event it would append, `warnings` what the action's 200 would list (`personal-data`: the action would store that number in the log for good; `deadline-lapsed`). `repeated: true`: this request repeats (same action, token, body and `expected_seq`) the one that already moved the application on, which the action would answer with that event and append nothing again. Nothing was appended, no request evidence kept, and no write quota spent; no request signature is needed", "content": json_content(schema_of::<crate::service::ActCheck>())}));
+            } else {
+                responses.insert("200".into(), json!({"description": "The event was appended; or, `repeated: true`, this request repeats (same action, token, body and `expected_seq`) the one that appended it, which is the event answered, and nothing was appended again. Actions need no Idempotency-Key: the header is not read here", "content": json_content(schema_of::<crate::service::ActOutcome>())}));
+            }
             responses.insert(
                 "409".into(),
                 problem_response("Illegal transition (`illegal-transition`), a part completed in an application that is not joint (`not-joint`: its mode never changes, so no retry helps), or stale expected_seq (`stale-seq`); each carries the application's `state` and `current_seq`, so the caller can decide again without another read"),
@@ -163,7 +168,11 @@ fn operation(route: &Route) -> Value {
                 ),
             );
             responses.insert("500".into(), problem_response("The event log holds the application's history damaged (`log-corrupt`): nothing was appended, and the detail names the application or the log position. A message something other than a gateway published onto the application's subject does not cause it by itself: a copy of one of its events, or another event under a seq before its last, is passed over, and so is another event under its last seq whose seal does not verify while the event stored first there does (the next event links to that one). It is answered where its history does not verify, or where two different events under its last seq both carry the gateway's seal (truly ambiguous: the detail says so), or the event stored first there does not verify; the stream keeps the message, so this lasts until the application's regions settle it (docs/operations.md, \"A copy on the stream\")"));
-            responses.insert("503".into(), problem_response("Not acknowledged: the event log cannot be reached, so nothing was appended, or it did not acknowledge the write, which may have landed (`log-unavailable`, with `Retry-After`; the detail says which: repeat the action with the `expected_seq` it was sent with, and if the first landed the answer is its event with `repeated: true`; without `expected_seq`, re-read the application first), the application changed too often while deciding (`contended`), or its history holds an event this gateway cannot read (`unreadable-history`)"));
+            if check {
+                responses.insert("503".into(), problem_response("The event log cannot be read now (`log-unavailable`, with `Retry-After`), or the application's history holds an event this gateway cannot read (`unreadable-history`), as the action would be refused; nothing was appended"));
+            } else {
+                responses.insert("503".into(), problem_response("Not acknowledged: the event log cannot be reached, so nothing was appended, or it did not acknowledge the write, which may have landed (`log-unavailable`, with `Retry-After`; the detail says which: repeat the action with the `expected_seq` it was sent with, and if the first landed the answer is its event with `repeated: true`; without `expected_seq`, re-read the application first), the application changed too often while deciding (`contended`), or its history holds an event this gateway cannot read (`unreadable-history`)"));
+            }
         }
         Op::Held => {
             params.push(json!({"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}}));
@@ -1042,6 +1051,7 @@ fn rewrite_refs(v: &mut Value, renamed: &Map<String, Value>) {
 fn operation_id(route: &Route) -> String {
     match route.op {
         Op::Act(a) => format!("act_{}", a.as_str().replace('-', "_")),
+        Op::CheckAct(a) => format!("check_act_{}", a.as_str().replace('-', "_")),
         Op::Schemas => "schemas_list".into(),
         Op::SchemaVersions => "schema_versions".into(),
         Op::SchemaDocument => "schema_document".into(),
@@ -1150,7 +1160,7 @@ mod tests {
     /// acks), whose operations listed neither the signature headers nor the `signature-*`
     /// refusals, when the document is built, then each declares `Date`,
     /// `X-Tongban-Content-SHA256` and `X-Tongban-Signature` and its 401 names every slug; reads
-    /// declare none. And the reconcile route lists every content type it takes.
+    /// and the dry runs (a submission's, a local form's, an action's) declare none. And the reconcile route lists every content type it takes.
     #[test]
     fn signed_routes_declare_their_headers_and_refusals() {
         let doc = document(&super::super::routes());
@@ -1188,6 +1198,7 @@ mod tests {
         for (path, method) in [
             ("/v1/applications/{id}", "get"),
             ("/v1/applications/check", "post"),
+            ("/v1/applications/{id}/forward/check", "post"),
             ("/v1/regions/{region}/translate/{matter}", "post"),
         ] {
             let o = op(path, method);

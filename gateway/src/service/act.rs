@@ -38,6 +38,30 @@ pub struct ActOutcome {
     pub warnings: Vec<tongban_schemas::Violation>,
 }
 
+/// What an action would do, as its dry run answers it (`POST /v1/applications/{id}/{action}/check`):
+/// nothing was appended.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ActCheck {
+    pub id: String,
+    /// The status the application would have after the action.
+    pub status: String,
+    /// The seq its event would have: the application's next. Of a repeat, the seq of the event
+    /// the first sending appended.
+    pub seq: u64,
+    /// The event type the action would append (`application.accepted` …).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// True when the request repeats the very action that already moved the application on from
+    /// its `expected_seq`: the action would answer with that event (`repeated: true`) and
+    /// append nothing.
+    pub repeated: bool,
+    /// What the action would be told beside its answer, as its 200 lists them: `personal-data`
+    /// at a number of the body that is an ID number or a phone number of the application's
+    /// submission (the action would store it in the log for good), `deadline-lapsed` for an
+    /// extension or a suspension after the decision limit ran out.
+    pub warnings: Vec<tongban_schemas::Violation>,
+}
+
 /// The warnings of `command` on an application whose deadlines stood as `view` holds them (the
 /// projections' view, of the state the command was decided on, or about): an extension or a
 /// suspension taken after the decision limit ran out does not move or pause it (行政许可法
@@ -118,31 +142,15 @@ impl<L: EventLog> Gateway<L> {
         // on the application, without reading the log: what it decides is appended only if no
         // event came in between (the append's concurrency check), and a refusal is not answered
         // before it is checked against the log.
-        let mut trust_memory = true;
-        let event_type = command.action().map_or("", |a| a.event_type());
+        let mut memory = Memory::Trusted;
         for _ in 0..MAX_RETRIES {
-            let loaded = self
-                .load(app, trust_memory)
-                .await
-                .map_err(|e| e.reading_for(app, event_type, &region))?;
-            trust_memory = false;
-            let checked = loaded.checked;
-            let (state, event, last) = match self
-                .decide(app, &region, &command, expected_seq, loaded)
-                .await
-            {
-                Ok(decided) => decided,
-                // Decided on a remembered state: the refusal may be that state's, not the
-                // log's. Nothing was written; decide again on what the log holds.
-                Err(_) if !checked => continue,
-                Err(stale @ ServiceError::StaleSeq { expected, .. }) => {
-                    let actor = principal.actor();
-                    return self
-                        .repeated(app, &region, &actor, &command, expected)
-                        .await
-                        .ok_or(stale);
-                }
-                Err(e) => return Err(e),
+            let decided = self
+                .pass(principal, &region, app, &command, expected_seq, memory)
+                .await?;
+            memory = Memory::Checked;
+            let (state, event, last) = match decided {
+                Decided::New { state, event, last } => (state, event, last),
+                Decided::Repeated(outcome) => return Ok(outcome),
             };
             let envelope = self.seal(
                 Some((
@@ -160,9 +168,7 @@ impl<L: EventLog> Gateway<L> {
             )?;
             match self.commit(envelope.clone(), signed).await {
                 Ok(position) => {
-                    let mut warnings = self.lapsed_of(app, &command, crate::time::Timestamp::now());
-                    let own = self.own_numbers(app, &event).await;
-                    warnings.extend(event.personal_serial_warnings(own.as_ref()));
+                    let warnings = self.warned_now(app, &command, &event).await;
                     let next = Application::apply_from(Some(state), app, &region, &event);
                     let remembered = Remembered {
                         seq: envelope.seq,
@@ -191,18 +197,135 @@ impl<L: EventLog> Gateway<L> {
         Err(ServiceError::Contended)
     }
 
-    /// The application as an action decides on it: the state remembered for it when
-    /// `trust_memory` (unchecked); else the remembered one, or the projections' view of it,
+    /// What [`Gateway::act`] would answer to this request, without appending anything: its dry
+    /// run (`POST /v1/applications/{id}/{action}/check`), so that a handler's system learns
+    /// before it acts, not by acting, that the action is refused (its region, the application's
+    /// state, a stale `expected_seq`, no such application), or what it would be warned of
+    /// (`personal-data`, which the action would store in the log for good; `deadline-lapsed`).
+    /// Decided by the action's own pass ([`Gateway::pass`]) on the application as the log holds
+    /// it now (never on a state taken on trust), and its event sealed and measured against the
+    /// log's largest message where the log knows it without asking, as the submission's dry run
+    /// does ([`Gateway::would_take`]). The very action that already moved the application on
+    /// from `expected_seq` is answered as the action answers its repeat (`repeated`). Nothing is
+    /// appended, no evidence kept, and the state it decided on is not remembered: a dry run
+    /// leaves this gateway as it found it.
+    pub async fn act_check(
+        &self,
+        principal: &Principal,
+        app: &str,
+        command: Command,
+        expected_seq: Option<u64>,
+    ) -> Result<ActCheck, ServiceError> {
+        let region = acting_region(principal)?;
+        let decided = self
+            .pass(
+                principal,
+                region,
+                app,
+                &command,
+                expected_seq,
+                Memory::Untouched,
+            )
+            .await?;
+        let (state, event, last) = match decided {
+            Decided::New { state, event, last } => (state, event, last),
+            Decided::Repeated(outcome) => {
+                return Ok(ActCheck {
+                    id: outcome.id,
+                    status: outcome.status,
+                    seq: outcome.seq,
+                    kind: outcome.event.kind,
+                    repeated: true,
+                    warnings: outcome.warnings,
+                });
+            }
+        };
+        let tip = Tip {
+            seq: last.seq,
+            hash: &last.hash,
+        };
+        self.would_take(event.clone(), |event| {
+            self.seal(
+                Some((tip, &last.at)),
+                app,
+                event.type_name(),
+                event.into_data(),
+                principal,
+                region,
+            )
+        })?;
+        let warnings = self.warned_now(app, &command, &event).await;
+        let next = Application::apply_from(Some(state), app, region, &event);
+        Ok(ActCheck {
+            id: app.to_string(),
+            status: next.status.as_str().to_string(),
+            seq: last.seq + 1,
+            kind: event.type_name().to_string(),
+            repeated: false,
+            warnings,
+        })
+    }
+
+    /// One decision of `command` by `region` on application `app`, as loaded under `memory`
+    /// ([`Gateway::load`]) and decided ([`Gateway::decide`]): the event to append and what it
+    /// follows; or, refused as stale, the first answer of the very action that moved the
+    /// application on from `expected_seq` ([`Gateway::repeated`]); or the action's refusal. A
+    /// refusal decided on a state taken on trust is not answered: it is decided again on the
+    /// log's. The action and its dry run both decide here, so the dry run cannot answer what
+    /// the action would not.
+    async fn pass(
+        &self,
+        principal: &Principal,
+        region: &str,
+        app: &str,
+        command: &Command,
+        expected_seq: Option<u64>,
+        mut memory: Memory,
+    ) -> Result<Decided, ServiceError> {
+        let event_type = command.action().map_or("", |a| a.event_type());
+        loop {
+            let loaded = self
+                .load(app, memory)
+                .await
+                .map_err(|e| e.reading_for(app, event_type, region))?;
+            let checked = loaded.checked;
+            return match self
+                .decide(app, region, command, expected_seq, loaded)
+                .await
+            {
+                Ok((state, event, last)) => Ok(Decided::New { state, event, last }),
+                // Decided on a remembered state: the refusal may be that state's, not the
+                // log's. Nothing was written; decide again on what the log holds (checked, so
+                // this is the last time round).
+                Err(_) if !checked => {
+                    memory = Memory::Checked;
+                    continue;
+                }
+                Err(stale @ ServiceError::StaleSeq { expected, .. }) => {
+                    let actor = principal.actor();
+                    self.repeated(app, region, &actor, command, expected)
+                        .await
+                        .map(Decided::Repeated)
+                        .ok_or(stale)
+                }
+                Err(e) => Err(e),
+            };
+        }
+    }
+
+    /// The application as an action decides on it: the state remembered for it when `memory`
+    /// trusts it (unchecked); else the remembered one, or the projections' view of it,
     /// checked against the log's last event,
     /// and brought up to date with the events appended since if there are any; else folded from
-    /// the whole history ([`super::states`]).
-    async fn load(&self, app: &str, trust_memory: bool) -> Result<Loaded, ServiceError> {
+    /// the whole history ([`super::states`]). What it checked is remembered unless `memory` is
+    /// [`Memory::Untouched`].
+    async fn load(&self, app: &str, memory: Memory) -> Result<Loaded, ServiceError> {
         // Only a state this gateway remembers (of its own append, or checked against the log)
         // is taken on trust. A view is the projector's, kept on disk across restarts, backups
         // and builds: it is checked against the log's last event before it is decided on (the
         // append's check of seq and hash would refuse a wrong one too; this is not left to it).
         let (remembered, trusted) = match self.states.latest(app) {
-            Some(r) => (Some(r), trust_memory),
+            Some(r) => (Some(r), memory == Memory::Trusted),
             None => (self.projected(app), false),
         };
         if let Some(r) = remembered {
@@ -258,7 +381,9 @@ impl<L: EventLog> Gateway<L> {
                     .iter()
                     .all(|e| e.seal_error(&self.key.public()).is_none());
                 if let Some(up_to_date) = sealed.then(|| r.followed_by(app, &since)).flatten() {
-                    self.states.put(app, up_to_date.clone());
+                    if memory.remembers() {
+                        self.states.put(app, up_to_date.clone());
+                    }
                     let Remembered {
                         state,
                         seq,
@@ -282,7 +407,7 @@ impl<L: EventLog> Gateway<L> {
         let Some(last) = events.pop() else {
             return Err(ServiceError::NotFound(app.to_string()));
         };
-        if let (Some(state), None) = (&state, &unreadable) {
+        if let (Some(state), None, true) = (&state, &unreadable, memory.remembers()) {
             let remembered = Remembered {
                 seq: last.seq,
                 hash: last.hash.clone(),
@@ -368,8 +493,13 @@ impl<L: EventLog> Gateway<L> {
         // own number, as a submission retried under its key hears of it again.
         let taken = crate::time::Timestamp::parse_rfc3339(&landed.at)
             .unwrap_or_else(crate::time::Timestamp::now);
-        let mut warnings = self.lapsed_of(app, command, taken);
-        warnings.extend(event.personal_serial_warnings(own_numbers_in(&events).as_ref()));
+        let warnings = self.warned(
+            app,
+            command,
+            &event,
+            taken,
+            own_numbers_in(&events).as_ref(),
+        );
         Some(ActOutcome {
             id: app.to_string(),
             status: after.status.as_str().to_string(),
@@ -379,6 +509,41 @@ impl<L: EventLog> Gateway<L> {
             repeated: true,
             warnings,
         })
+    }
+
+    /// What an action is told beside its answer, whether it was taken now, is a repeat (judged
+    /// at its event's time, as the first sending was told) or a dry run: a limit that had run
+    /// out at `at` ([`Gateway::lapsed_of`]), and a number `event` gives that is one of `own`,
+    /// the application's own numbers, or has the shape of one.
+    fn warned(
+        &self,
+        app: &str,
+        command: &Command,
+        event: &domain::Event,
+        at: crate::time::Timestamp,
+        own: Option<&OwnNumbers>,
+    ) -> Vec<tongban_schemas::Violation> {
+        let mut warnings = self.lapsed_of(app, command, at);
+        warnings.extend(event.personal_serial_warnings(own));
+        warnings
+    }
+
+    /// [`Gateway::warned`] of an action taken now (or its dry run), judged against the
+    /// application's own numbers as [`Gateway::own_numbers`] reads them.
+    async fn warned_now(
+        &self,
+        app: &str,
+        command: &Command,
+        event: &domain::Event,
+    ) -> Vec<tongban_schemas::Violation> {
+        let own = self.own_numbers(app, event).await;
+        self.warned(
+            app,
+            command,
+            event,
+            crate::time::Timestamp::now(),
+            own.as_ref(),
+        )
     }
 
     /// The `deadline-lapsed` warnings of `command` at `now` ([`lapsed_warnings`]), read only for
@@ -409,8 +574,9 @@ impl<L: EventLog> Gateway<L> {
         {
             return Some(OwnNumbers::of_parts(&view.applicant, &view.form));
         }
-        // The action is committed already: a log slow to answer costs the warning's precision
-        // (the shape check stands in), not the answer's time.
+        // The action is committed already (or, in its dry run, nothing will be): a log slow to
+        // answer costs the warning's precision (the shape check stands in), not the answer's
+        // time.
         tokio::time::timeout(OWN_NUMBERS_PATIENCE, self.own_numbers_from_log(app, view))
             .await
             .ok()
@@ -507,6 +673,39 @@ impl<L: EventLog> Gateway<L> {
         })?;
         Ok((state, event, Last { seq, hash, at }))
     }
+}
+
+/// How one pass of an action uses the states this gateway remembers ([`super::states`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Memory {
+    /// Takes a remembered state on trust, without reading the log (an action's first pass:
+    /// the append's concurrency check refuses a stale one), and remembers what it checks.
+    Trusted,
+    /// Checks a remembered state against the log, and remembers what it checked.
+    Checked,
+    /// Checks it, and remembers nothing: a dry run changes nothing, this gateway's memory
+    /// included.
+    Untouched,
+}
+
+impl Memory {
+    /// Whether a state checked against the log is kept for the next action.
+    fn remembers(self) -> bool {
+        self != Memory::Untouched
+    }
+}
+
+/// What one pass of an action decided ([`Gateway::pass`]).
+enum Decided {
+    /// The event to append on `last`, decided on `state`.
+    New {
+        state: Application,
+        event: domain::Event,
+        last: Last,
+    },
+    /// The request repeats the very action that moved the application on from its
+    /// `expected_seq`: that action's answer.
+    Repeated(ActOutcome),
 }
 
 /// The application as one pass of an action decides on it.

@@ -98,3 +98,49 @@ pub async fn accepted<L: crate::log::EventLog>(gw: &crate::service::Gateway<L>) 
         .expect("accept");
     app
 }
+
+/// [`forwarded`], then accepted by its lead handler at `at` through the gateway named `gateway`
+/// (an event stamped so, sealed with the key in `dir` and appended, as another gateway whose
+/// clock said so would have), and projected: an accept long ago has a decision limit long run
+/// out; one ahead, a chain whose last time is ahead of this host's clock. Its id.
+pub async fn accepted_at<L: crate::log::EventLog>(
+    gw: &crate::service::Gateway<L>,
+    dir: &crate::testutil::TempDir,
+    at: crate::time::Timestamp,
+    gateway: &str,
+) -> String {
+    let lead = lead_code();
+    let app = forwarded(gw).await;
+    let forwarded = gw
+        .log
+        .read(&app)
+        .await
+        .expect("read")
+        .pop()
+        .expect("forward");
+    let accepted = crate::envelope::Envelope::sealed_after(
+        Some(&forwarded),
+        &app,
+        crate::envelope::Content {
+            kind: "application.accepted".into(),
+            schema: "application.accepted/1".into(),
+            region: lead.clone(),
+            actor: format!("{lead}/{gateway}"),
+            at: at.to_rfc3339(),
+            data: serde_json::json!({}),
+        },
+        &crate::envelope::GatewayKey::load_or_create(&dir.path().join("gateway.key")).expect("key"),
+    );
+    gw.log.append(accepted, 2).await.expect("append");
+    gw.caught_up().await;
+    app
+}
+
+/// [`accepted_at`] 60 days ago: its decision limit has long run out.
+pub async fn accepted_long_ago<L: crate::log::EventLog>(
+    gw: &crate::service::Gateway<L>,
+    dir: &crate::testutil::TempDir,
+) -> String {
+    let long_ago = crate::time::Timestamp(crate::time::Timestamp::now().0 - 60 * 86_400_000);
+    accepted_at(gw, dir, long_ago, "p1").await
+}

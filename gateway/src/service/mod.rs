@@ -34,7 +34,7 @@ use crate::evidence::{EvidenceError, EvidenceStore};
 use crate::log::{EventLog, LogError};
 use crate::projections::{ApplicationView, ProjectionStore, Projector, verified};
 
-pub use act::{ActOutcome, acting_region};
+pub use act::{ActCheck, ActOutcome, acting_region};
 pub(crate) use error::past_the_end;
 pub use error::{BrokenHistory, ChainBreak, FailedAppend, FailedRead, ServiceError};
 pub use feed::parties;
@@ -245,6 +245,25 @@ impl<L: EventLog> Gateway<L> {
         ))
     }
 
+    /// Whether the log would take `event` as `seal` seals it (the write's own sealing), asked by
+    /// the dry runs without appending: where the log knows the largest message it stores without
+    /// asking ([`EventLog::limits_size`]: JetStream), the event is sealed (its payload checked
+    /// against its registered schema, as sealing checks it) and measured ([`EventLog::fits`], 413
+    /// as the write's); elsewhere only its payload is checked, without the signature nothing
+    /// measures. The submission's and the actions' dry runs both ask here.
+    fn would_take(
+        &self,
+        event: crate::domain::Event,
+        seal: impl FnOnce(crate::domain::Event) -> Result<Envelope, ServiceError>,
+    ) -> Result<(), ServiceError> {
+        if self.log.limits_size() {
+            self.log.fits(&seal(event)?)?;
+        } else {
+            payload::check(event.type_name(), &event.into_data())?;
+        }
+        Ok(())
+    }
+
     /// Appends a sealed event with the concurrency check and answers its log position once it is
     /// durable. The request signature of a signed request is stored (fsynced) under the event's
     /// id before the event is appended, so an acknowledged event never lacks its evidence. The
@@ -383,6 +402,8 @@ impl<L: EventLog> Gateway<L> {
     }
 }
 
+#[cfg(test)]
+mod act_check_tests;
 #[cfg(test)]
 mod app_ids_tests;
 #[cfg(test)]

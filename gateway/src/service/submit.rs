@@ -262,15 +262,9 @@ impl<L: EventLog> Gateway<L> {
     ) -> Result<CheckOutcome, ServiceError> {
         let region = submitting_region(principal)?;
         let (event, _, warnings) = self.admit(region, request, idempotency_key, Taken::WouldBe)?;
-        if self.log.limits_size() {
-            // Sealing checks the payload against its registered schema, as the submission's
-            // does, and gives the event the log measures.
-            let sealed = self.seal_submission(principal, region, event, idempotency_key)?;
-            self.log.fits(&sealed)?;
-        } else {
-            // The same check of the payload, without the signature nothing measures.
-            super::payload::check(event.type_name(), &event.into_data())?;
-        }
+        self.would_take(event, |event| {
+            self.seal_submission(principal, region, event, idempotency_key)
+        })?;
         Ok(CheckOutcome { warnings })
     }
 

@@ -1281,29 +1281,8 @@ async fn an_event_is_never_stamped_before_the_one_it_follows() {
         std::sync::Arc::new(crate::log::EmbeddedLog::open(&dir.path().join("log")).expect("log"));
     let gw = gateway_on(&log, &dir, "p1");
     let lead = region(&lead_code());
-    let app = super::fixtures::forwarded(&gw).await;
-    let forwarded = gw
-        .log
-        .read(&app)
-        .await
-        .expect("read")
-        .pop()
-        .expect("forward");
     let ahead = crate::time::Timestamp(crate::time::Timestamp::now().0 + 3_600_000);
-    let accepted = crate::envelope::Envelope::sealed_after(
-        Some(&forwarded),
-        &app,
-        crate::envelope::Content {
-            kind: "application.accepted".into(),
-            schema: "application.accepted/1".into(),
-            region: lead_code(),
-            actor: format!("{}/other-gateway", lead_code()),
-            at: ahead.to_rfc3339(),
-            data: serde_json::json!({}),
-        },
-        &crate::envelope::GatewayKey::load_or_create(&dir.path().join("gateway.key")).expect("key"),
-    );
-    log.append(accepted, 2).await.expect("append");
+    let app = super::fixtures::accepted_at(&gw, &dir, ahead, "other-gateway").await;
 
     let approved = gw
         .act(&lead, &app, Command::Approve(Approved::default()), None)
@@ -1325,30 +1304,7 @@ async fn a_repeated_extension_is_told_the_limit_had_run_out_too() {
         std::sync::Arc::new(crate::log::EmbeddedLog::open(&dir.path().join("log")).expect("log"));
     let gw = gateway_on(&log, &dir, "p1");
     let lead = region(&lead_code());
-    let app = super::fixtures::forwarded(&gw).await;
-    let forwarded = gw
-        .log
-        .read(&app)
-        .await
-        .expect("read")
-        .pop()
-        .expect("forward");
-    let long_ago = crate::time::Timestamp(crate::time::Timestamp::now().0 - 60 * 86_400_000);
-    let accepted = crate::envelope::Envelope::sealed_after(
-        Some(&forwarded),
-        &app,
-        crate::envelope::Content {
-            kind: "application.accepted".into(),
-            schema: "application.accepted/1".into(),
-            region: lead_code(),
-            actor: format!("{}/p1", lead_code()),
-            at: long_ago.to_rfc3339(),
-            data: serde_json::json!({}),
-        },
-        &crate::envelope::GatewayKey::load_or_create(&dir.path().join("gateway.key")).expect("key"),
-    );
-    log.append(accepted, 2).await.expect("append");
-    gw.caught_up().await;
+    let app = super::fixtures::accepted_long_ago(&gw, &dir).await;
 
     let extend = || {
         Command::ExtendDeadline(DeadlineExtended {
@@ -1524,7 +1480,7 @@ fn trusted() -> crate::projections::rebuild::Checking {
 
 /// A JetStream log on `server` for the tests that change the stream's settings under a running
 /// gateway: a short timeout, and a head poll quick to read the new settings.
-async fn polled_jetstream(
+pub(super) async fn polled_jetstream(
     server: &crate::testnats::NatsServer,
 ) -> (
     crate::log::JetStreamConfig,
@@ -1540,7 +1496,7 @@ async fn polled_jetstream(
 }
 
 /// An administrator's connection to `server`'s JetStream, and the log's stream's settings now.
-async fn stream_settings(
+pub(super) async fn stream_settings(
     server: &crate::testnats::NatsServer,
     config: &crate::log::JetStreamConfig,
 ) -> (
