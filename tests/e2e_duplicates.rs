@@ -81,6 +81,39 @@ fn a_second_open_application_of_an_applicant_is_taken_and_warned_of() {
     warned(&dir.0.join("data"), &[]);
 }
 
+/// Given an applicant with five open applications of one matter (a province's test applicant,
+/// or one form sent again and again), when a sixth is submitted, then it names three of them,
+/// not all: every submission had read and named every earlier one, its cost growing with each.
+#[test]
+fn at_most_three_earlier_applications_are_named() {
+    let dir = TempDir::new("duplicates-bounded");
+    let data = dir.0.join("data");
+    std::fs::create_dir_all(&data).expect("data");
+    let tokens = register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let shanghai = gw.client(Some(&tokens["310000"]));
+    let mut earlier = Vec::new();
+    for i in 0..5 {
+        let (status, answer) = submit(&shanghai, &format!("sh-many-{i}"), &body());
+        assert_eq!(status, 201, "{answer}");
+        assert_eq!(duplicates(&answer).len(), i.min(3), "{answer}");
+        let app = answer["id"].as_str().expect("id").to_string();
+        success(&shanghai.get(&format!("/v1/applications/{app}")));
+        earlier.push(app);
+    }
+    let (status, sixth) = submit(&shanghai, "sh-many-5", &body());
+    assert_eq!(status, 201, "{sixth}");
+    let named = duplicates(&sixth);
+    assert_eq!(named.len(), 3, "{sixth}");
+    for w in &named {
+        let message = w["message"].as_str().expect("message");
+        assert!(
+            earlier.iter().any(|app| message.contains(app.as_str())),
+            "{message}"
+        );
+    }
+}
+
 /// On a JetStream stream, where the views hold the applicant and the translation's dry run
 /// measures the sealed event against the stream's largest message: [`warned`].
 #[test]

@@ -93,7 +93,7 @@ fn operation(route: &Route) -> Value {
             if check {
                 responses.insert("200".into(), json!({"description": "The submission would pass every check before the log, and its sealed event would fit the log's largest message (on JetStream: the servers' max_payload and the stream's max_msg_size as the gateway last read them, every head poll; otherwise 413 as the submission's); `warnings` lists what they doubt without refusing, as a 201 would. Nothing was appended", "content": json_content(schema_of::<crate::service::CheckOutcome>())}));
             } else {
-                responses.insert("201".into(), json!({"description": "Created; `warnings` lists what the checks doubt without refusing, among them `possible-duplicate` (at `/applicant/id_number` or `/applicant/credit_code`) for each open application of the same applicant and matter the caller's region is a party to, naming its id, status and handlers: the submission was still taken, as another application", "content": json_content(schema_of::<crate::service::SubmitOutcome>())}));
+                responses.insert("201".into(), json!({"description": "Created; `warnings` lists what the checks doubt without refusing, among them `possible-duplicate` (at `/applicant/id_number` or `/applicant/credit_code`) for each open application (up to three) of the same applicant and matter the caller's region is a party to, naming its id, status and handlers: the submission was still taken, as another application", "content": json_content(schema_of::<crate::service::SubmitOutcome>())}));
                 responses.insert("200".into(), json!({"description": "The earlier submission with this Idempotency-Key", "content": json_content(schema_of::<crate::service::SubmitOutcome>())}));
             }
             responses.insert(
@@ -320,14 +320,14 @@ fn operation(route: &Route) -> Value {
                     "description": "Retries with the same key from the same region return the original application (200) instead of creating another.",
                     "schema": {"type": "string", "minLength": 1, "maxLength": 255}}));
                 let outcome = with_warnings(schema_of::<crate::service::SubmitOutcome>());
-                responses.insert("201".into(), json!({"description": "Submitted; `warnings` lists what the adapter accepted with a remark, then the submission's own (a `possible-duplicate` for each open application of the same applicant and matter the caller's region is a party to: the form was still taken, as another application)", "content": json_content(outcome.clone())}));
+                responses.insert("201".into(), json!({"description": "Submitted; `warnings` lists what the adapter accepted with a remark, then the submission's own (a `possible-duplicate` for each open application (up to three) of the same applicant and matter the caller's region is a party to: the form was still taken, as another application)", "content": json_content(outcome.clone())}));
                 responses.insert("200".into(), json!({"description": "The earlier submission with this Idempotency-Key", "content": json_content(outcome)}));
                 responses.insert("503".into(), problem_response(SUBMIT_UNAVAILABLE));
             } else {
                 params.push(json!({"name": "Idempotency-Key", "in": "header", "required": false,
                     "description": "The key the form would be submitted under: not taken, not refused, only used to leave its own application (a retry's) out of the `possible-duplicate` warnings",
                     "schema": {"type": "string", "minLength": 1, "maxLength": 255}}));
-                responses.insert("200".into(), json!({"description": "The canonical body, warnings and the simplified-character matching copy; `warnings` ends with a `possible-duplicate` for each open application of the same applicant and matter the caller's region is a party to (a submission would still be taken)", "content": json_content(json!({"type": "object", "properties": {"canonical": {"type": "object"}, "warnings": {"type": "array"}, "matching": {"type": "object"}}}))}));
+                responses.insert("200".into(), json!({"description": "The canonical body, warnings and the simplified-character matching copy; `warnings` ends with a `possible-duplicate` for each open application (up to three) of the same applicant and matter the caller's region is a party to (a submission would still be taken)", "content": json_content(json!({"type": "object", "properties": {"canonical": {"type": "object"}, "warnings": {"type": "array"}, "matching": {"type": "object"}}}))}));
             }
             responses.insert(
                 "404".into(),

@@ -254,13 +254,13 @@ pub(crate) mod tests {
         for store in [&rebuilt, &live] {
             assert_eq!(
                 store
-                    .open_applications_of(&person, "medical-filing")
+                    .open_applications_of(&person, "medical-filing", 8)
                     .expect("read"),
                 [apps[1].clone()]
             );
             assert_eq!(
                 store
-                    .open_applications_of(&person, "criminal-record-certificate")
+                    .open_applications_of(&person, "criminal-record-certificate", 8)
                     .expect("read"),
                 [apps[2].clone()]
             );
@@ -268,7 +268,8 @@ pub(crate) mod tests {
                 store
                     .open_applications_of(
                         &json!({"kind": "organisation", "credit_code": "91110000600037341L"}),
-                        "medical-filing"
+                        "medical-filing",
+                        8
                     )
                     .expect("read"),
                 [apps[3].clone()]

@@ -1033,14 +1033,17 @@ impl ProjectionStore {
     }
 
     /// The open applications of `applicant` (a submission's `applicant`, as the body gives it)
-    /// for `matter`, by id, as the applicant index holds them ([`super::applicants`]): one
-    /// prefix read, nearly always empty. None without the applicants' secret, or for an
-    /// applicant that gives no identifier. An entry names an application open when it was
-    /// indexed; the caller reads its view for where it stands now.
+    /// for `matter`, by id, as the applicant index holds them ([`super::applicants`]), at most
+    /// `limit` of them: one prefix read, nearly always empty, and bounded, since one applicant
+    /// may have many (a province's test applicant, a benchmark's one form sent a million times,
+    /// which made each submission read all of them). None without the applicants' secret, or
+    /// for an applicant that gives no identifier. An entry names an application open when it
+    /// was indexed; the caller reads its view for where it stands now.
     pub fn open_applications_of(
         &self,
         applicant: &serde_json::Value,
         matter: &str,
+        limit: usize,
     ) -> Result<Vec<String>, ProjectionError> {
         let Some(prefix) = self
             .applicant_digests
@@ -1050,7 +1053,7 @@ impl ProjectionStore {
             return Ok(Vec::new());
         };
         let mut out = Vec::new();
-        for guard in self.applicants.prefix(&prefix) {
+        for guard in self.applicants.prefix(&prefix).take(limit) {
             let key = guard.key().map_err(storage)?;
             if let Some(app) = applicants::app_of(&key, &prefix) {
                 out.push(app);

@@ -21,6 +21,16 @@ use crate::projections::ApplicationView;
 /// The warning's rule.
 pub const POSSIBLE_DUPLICATE: &str = "possible-duplicate";
 
+/// How many earlier applications one answer names at most: a clerk needs one to look at, and an
+/// applicant with many open (a province's test applicant, a benchmark sending one form a
+/// million times) made every submission read and name all of them, its cost growing with each.
+pub const MAX_NAMED: usize = 3;
+
+/// How many index entries one submission reads at most to find them: the named, its own
+/// application (a retry's), and entries of applications that ended since (a fold without the
+/// index's secret leaves them).
+const MAX_READ: usize = 8;
+
 /// Whether the submission the warning is given with was taken, or is a dry run's: the message
 /// says which in plain words, so a clerk never reads it as a refusal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +43,8 @@ pub enum Taken {
 
 impl<L: EventLog> Gateway<L> {
     /// One `possible-duplicate` warning per open application of `applicant` for `matter` that
-    /// `region` is a party to, other than the one this submission makes or made (an
+    /// `region` is a party to (at most [`MAX_NAMED`], found among the first [`MAX_READ`]
+    /// entries of the index), other than the one this submission makes or made (an
     /// Idempotency-Key's own application, which a retry finds in the index), at the applicant's
     /// identifier. One prefix read of the index, nearly always empty, and a view read per
     /// application it names. Seen by the projections, which follow the log within milliseconds:
@@ -48,7 +59,7 @@ impl<L: EventLog> Gateway<L> {
         idempotency_key: Option<&str>,
         taken: Taken,
     ) -> Vec<Violation> {
-        let earlier = match self.store.open_applications_of(applicant, matter) {
+        let earlier = match self.store.open_applications_of(applicant, matter, MAX_READ) {
             Ok(earlier) if !earlier.is_empty() => earlier,
             Ok(_) => return Vec::new(),
             Err(e) => {
@@ -85,6 +96,9 @@ impl<L: EventLog> Gateway<L> {
             };
             if let Some(w) = duplicate_warning(&view, region, pointer, taken) {
                 warnings.push(w);
+                if warnings.len() == MAX_NAMED {
+                    break;
+                }
             }
         }
         warnings
