@@ -1939,3 +1939,74 @@ fn replay_text_prints_a_stored_reason_on_its_own_line_escaped() {
         "the override printed raw: {printed}"
     );
 }
+
+/// Given files that hold an ID number (whole, or its digits as a number) where a head's, a
+/// records page's or a tokens file's number or text belongs, when `heads`, `heads --records`,
+/// `verify --heads` and `load --tokens` read them, then each refuses the file (exit 2) naming
+/// it and what was expected, and no message holds the ID number's digits. (serde's own message
+/// quoted them: `invalid type: string "11010519491231002X", expected u64`.)
+#[test]
+fn a_file_that_does_not_read_is_refused_without_echoing_what_it_holds() {
+    let dir = TempDir::new("cli-unread-personal");
+    let data = dir.0.join("data");
+    let (mut gw, _, key) = one_application(&data);
+    let head = gw
+        .client(Some(&common::tokens(&data)["operator"]))
+        .get("/v1/log/head")
+        .json();
+    assert_eq!(gw.terminate().code(), Some(0));
+    let write = |name: &str, text: String| {
+        let path = dir.0.join(name);
+        std::fs::write(&path, text).expect("write");
+        path.to_str().expect("path").to_string()
+    };
+    let mut as_text = head.clone();
+    as_text["position"] = serde_json::json!("11010519491231002X");
+    let mut as_number = head.clone();
+    as_number["hash"] = serde_json::json!(11010519491231002u64);
+    let good = write("good.jsonl", format!("{head}\n"));
+    let texts = write("text.jsonl", format!("{head}\n{as_text}\n"));
+    let numbers = write("number.jsonl", format!("{as_number}\n"));
+    let records = write(
+        "records.json",
+        r#"{"after":"11010519491231002X","to":1,"next":null,"records":[]}"#.to_string() + "\n",
+    );
+    let tokens = write("tokens.json", r#"{"440000":11010519491231002}"#.to_string());
+    let d = data.to_str().expect("path");
+    let cases: [(Vec<&str>, String); 6] = [
+        (
+            vec!["heads", &good, &texts, "--public-key", &key],
+            format!("tongban: {texts}: line 2: not a head as GET /v1/log/head answers it"),
+        ),
+        (
+            vec!["heads", &numbers, &good, "--public-key", &key],
+            format!("tongban: {numbers}: line 1: not a head"),
+        ),
+        (
+            vec!["heads", &good, "--records", &records, "--public-key", &key],
+            format!("tongban: --records {records}: line 1: not a page"),
+        ),
+        (
+            vec!["verify", "--heads", &texts, "--data", d],
+            format!("tongban: --heads {texts}: line 2: not a head"),
+        ),
+        (
+            vec!["verify", "--heads", &numbers, "--data", d],
+            format!("tongban: --heads {numbers}: line 1: not a head"),
+        ),
+        (
+            vec!["load", "--tokens", &tokens],
+            format!("tongban: {tokens}: invalid type: integer"),
+        ),
+    ];
+    for (command, want) in cases {
+        let out = run(&command);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{command:?}: {err}");
+        assert!(
+            err.starts_with(&want),
+            "{command:?}: want {want:?} in {err}"
+        );
+        assert!(!err.contains("0519491231"), "{command:?}: {err}");
+    }
+}

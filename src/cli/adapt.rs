@@ -55,8 +55,12 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let mut input = Vec::new();
     std::io::stdin().read_to_end(&mut input)?;
     if reverse {
-        let canonical: serde_json::Value = serde_json::from_slice(&input)
-            .map_err(|e| CliError(format!("stdin is not canonical JSON: {e}")))?;
+        let canonical: serde_json::Value = serde_json::from_slice(&input).map_err(|e| {
+            CliError(format!(
+                "stdin is not canonical JSON: {}",
+                tongban_schemas::mask::serde_error(&e)
+            ))
+        })?;
         // Only a body the gateway would take is written: a form made of anything else would
         // hold whatever happened to map (or only the adapter's constants), and look valid.
         let sent = canonical.get("matter").and_then(serde_json::Value::as_str);

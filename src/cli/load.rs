@@ -76,8 +76,14 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
 
     let text = std::fs::read_to_string(&tokens_path)
         .map_err(|e| CliError(format!("{tokens_path}: {e}")))?;
-    let tokens: BTreeMap<String, String> =
-        serde_json::from_str(&text).map_err(|e| CliError(format!("{tokens_path}: {e}")))?;
+    let tokens: BTreeMap<String, String> = serde_json::from_str(&text).map_err(|e| {
+        // serde quotes the value it could not take: a token file is secrets, and an ID
+        // number or a phone put in one is masked too.
+        CliError(format!(
+            "{tokens_path}: {}",
+            tongban_schemas::mask::serde_error(&e)
+        ))
+    })?;
     let regions = scenario::regions(&tokens);
     let operator = tokens.get("operator").cloned();
     if regions.len() < 3 {

@@ -86,8 +86,13 @@ fn check(reg: &Registry, subject: &str, file: &str) -> Result<ExitCode, CliError
         })?
         .compatibility;
     let text = std::fs::read_to_string(file).map_err(|e| CliError(format!("{file}: {e}")))?;
-    let candidate: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| CliError(format!("{file}: not JSON: {e}")))?;
+    // What serde quotes of the file is masked, as every refusal of a caller's file masks it.
+    let candidate: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        CliError(format!(
+            "{file}: not JSON: {}",
+            tongban_schemas::mask::serde_error(&e)
+        ))
+    })?;
     let verdict = reg
         .judge(subject, &candidate)
         .map_err(|e| CliError(format!("{file}: {e}")))?;
