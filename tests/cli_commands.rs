@@ -2010,3 +2010,110 @@ fn a_file_that_does_not_read_is_refused_without_echoing_what_it_holds() {
         assert!(!err.contains("0519491231"), "{command:?}: {err}");
     }
 }
+
+/// Given an ID number, a phone or a name typed where a region code, a matter, a token id, a
+/// schema subject or a version belongs, when any command refuses it (exit 2), then the message
+/// names the option or argument and the rule, and says the value by its length, never as
+/// written; a typo of the right form (`44000`, a token id `abc`) is still quoted. (`--region
+/// "11010519491231002X" is not a region code` echoed it, as `regions add`, `regions token`,
+/// `regions revoke` and `adapt` did.)
+#[test]
+fn a_value_of_no_codes_form_is_said_by_its_length_not_echoed() {
+    let dir = TempDir::new("cli-region-personal");
+    let data = dir.0.join("data");
+    let d = data.to_str().expect("path");
+    let added = run(&["regions", "add", "440000", "广东", "--data", d]);
+    assert_eq!(added.status.code(), Some(0), "{}", text(&added.stderr));
+    let records = dir.0.join("records.csv");
+    std::fs::write(&records, "app,status,updated_at\n").expect("records");
+    let records = records.to_str().expect("path");
+    let id = "11010519491231002X";
+    let hidden = "(a value of 18 characters, not shown)";
+    let region_rule = format!("--region {hidden} is not a region code: six digits (GB/T 2260)");
+    let at = "2026-12-01T00:00:00+08:00";
+    let cases: Vec<(Vec<&str>, String)> = vec![
+        (
+            vec![
+                "reconcile",
+                "--region",
+                id,
+                "--records",
+                records,
+                "--data",
+                d,
+            ],
+            region_rule.clone(),
+        ),
+        (
+            vec!["statistics", "--region", id, "--at", at, "--data", d],
+            region_rule.clone(),
+        ),
+        (
+            vec!["find", "--serial", "A1", "--region", id, "--data", d],
+            region_rule.clone(),
+        ),
+        (
+            vec!["adapt", "--region", id, "--matter", "medical-filing"],
+            format!("--region: no adapters for region {hidden}"),
+        ),
+        (
+            vec!["adapt", "--region", "440000", "--matter", id],
+            format!("--matter: region 440000 has no adapter for {hidden}"),
+        ),
+        (
+            vec!["regions", "add", id, "张三", "--data", d],
+            format!("region code {hidden} is not a 6-digit GB/T 2260 code"),
+        ),
+        (
+            vec!["regions", "token", id, "--data", d],
+            format!("region {hidden} is not registered"),
+        ),
+        (
+            vec!["regions", "revoke", id, "--data", d],
+            format!("no token with id {hidden}"),
+        ),
+        (
+            vec!["regions", "key", "440000", id, "--data", d],
+            "the key given as a request signing key: not 64 hex digits".to_string(),
+        ),
+        (
+            vec!["schemas", "show", id],
+            format!("no schema subject {hidden}"),
+        ),
+        (
+            vec!["schemas", "show", "matter.medical-filing", "--version", id],
+            format!("has no version {hidden}"),
+        ),
+        (
+            vec![
+                "reconcile",
+                "--region",
+                "44000",
+                "--records",
+                records,
+                "--data",
+                d,
+            ],
+            "--region \"44000\" is not a region code".to_string(),
+        ),
+        (
+            vec!["regions", "revoke", "abc", "--data", d],
+            "no token with id \"abc\"".to_string(),
+        ),
+        (
+            vec!["regions", "token", "120000", "--data", d],
+            "region 120000 is not registered; add it with `tongban regions add 120000 <name>`"
+                .to_string(),
+        ),
+    ];
+    for (command, want) in cases {
+        let out = run(&command);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{command:?}: {err}");
+        assert!(err.contains(&want), "{command:?}: want {want:?} in {err}");
+        assert!(
+            !err.contains("0519491231") && !err.contains("张三"),
+            "{command:?}: {err}"
+        );
+    }
+}

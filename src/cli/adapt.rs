@@ -42,12 +42,19 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let charset = args.value("charset");
     args.finish()?;
     let adapter = registry.get(&region, &matter).ok_or_else(|| {
+        use tongban_gateway::shown;
+        // Quoted only when they have a region code's and a matter code's form: an ID number or
+        // a name typed there is said by its length.
         let have = registry.matters_of(&region);
         CliError(if have.is_empty() {
-            format!("no adapters for region {region} (tongban adapt --list shows them)")
+            format!(
+                "--region: no adapters for region {} (tongban adapt --list shows them)",
+                shown::said(&region, shown::region)
+            )
         } else {
             format!(
-                "region {region} has no adapter for {matter}; it has: {}",
+                "--matter: region {region} has no adapter for {}; it has: {}",
+                shown::said(&matter, shown::code),
                 have.join(", ")
             )
         })

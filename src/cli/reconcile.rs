@@ -149,13 +149,16 @@ fn tolerance_seconds(s: &str) -> Result<i64, CliError> {
 }
 
 /// `--region`: a region's code (six digits, GB/T 2260), as events name regions; anything else
-/// would match no application and report every record as missing from the log.
+/// would match no application and report every record as missing from the log. The value is
+/// quoted only when it has a region code's form (a typo, `44000`): an ID number or a name typed
+/// there is said by its length.
 pub(super) fn check_region(region: &str) -> Result<(), CliError> {
     if tongban_gateway::domain::is_region_code(region) {
         Ok(())
     } else {
         Err(CliError(format!(
-            "--region {region:?} is not a region code: six digits (GB/T 2260) such as 440000"
+            "--region {} is not a region code: six digits (GB/T 2260) such as 440000",
+            tongban_gateway::shown::said(region, tongban_gateway::shown::region)
         )))
     }
 }
@@ -202,6 +205,11 @@ mod tests {
         for bad in ["guangdong", "44000", "044000", "4400000"] {
             let err = check_region(bad).expect_err(bad);
             assert!(err.0.contains("not a region code"), "{bad}: {err}");
+        }
+        assert!(check_region("44000").is_err_and(|e| e.0.starts_with("--region \"44000\" is")));
+        for personal in ["11010519491231002X", "13987654321", "张三", "zhangsan"] {
+            let err = check_region(personal).expect_err(personal);
+            assert!(!err.0.contains(personal), "{personal}: {err}");
         }
     }
 }

@@ -49,7 +49,10 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             args.finish()?;
             export(reg, &out, force)
         }
-        other => Err(CliError(format!("unknown schemas command {other:?}"))),
+        other => Err(CliError(format!(
+            "unknown schemas command {}: list, show, check or export",
+            tongban_gateway::shown::said(other, tongban_gateway::shown::code)
+        ))),
     }
 }
 
@@ -60,14 +63,16 @@ fn document<'a>(
 ) -> Result<&'a serde_json::Value, CliError> {
     let versions = reg.versions(subject).ok_or_else(|| {
         CliError(format!(
-            "no schema subject {subject:?}; `tongban schemas list` shows them"
+            "no schema subject {}; `tongban schemas list` shows them",
+            tongban_gateway::shown::said(subject, tongban_gateway::shown::code)
         ))
     })?;
     VersionRef::parse(version)
         .and_then(|v| reg.schema(subject, v))
         .ok_or_else(|| {
             CliError(format!(
-                "subject {subject} has no version {version:?}; it has {versions:?} (or latest)"
+                "subject {subject} has no version {}; it has {versions:?} (or latest)",
+                tongban_gateway::shown::said(version, tongban_gateway::shown::version)
             ))
         })
 }
@@ -81,7 +86,8 @@ fn check(reg: &Registry, subject: &str, file: &str) -> Result<ExitCode, CliError
         .filter(|_| reg.versions(subject).is_some())
         .ok_or_else(|| {
             CliError(format!(
-                "no schema subject {subject:?}; `tongban schemas list` shows them"
+                "no schema subject {}; `tongban schemas list` shows them",
+                tongban_gateway::shown::said(subject, tongban_gateway::shown::code)
             ))
         })?
         .compatibility;

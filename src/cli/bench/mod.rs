@@ -111,7 +111,12 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let json = match args.value("format").as_deref() {
         None | Some("text") => false,
         Some("json") => true,
-        Some(other) => return Err(CliError(format!("--format: text or json, not {other:?}"))),
+        Some(other) => {
+            return Err(CliError(format!(
+                "--format: text or json, not {}",
+                tongban_gateway::shown::said(other, tongban_gateway::shown::code)
+            )));
+        }
     };
     args.finish()?;
     std::fs::create_dir_all(&settings.work)?;
