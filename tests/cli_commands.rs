@@ -2117,3 +2117,83 @@ fn a_value_of_no_codes_form_is_said_by_its_length_not_echoed() {
         );
     }
 }
+
+/// Given a log whose directory holds no gateway.key, when `rebuild` and `statistics` are run
+/// with neither `--public-key` nor (for rebuild) `--trust-log`, then each refuses (exit 2), as
+/// `verify` and `replay` do, saying to give `--public-key` (or `--trust-log`) and changing
+/// nothing; with the key given, or `--trust-log`, each runs. Given a directory that is not
+/// there, rebuild names that alone, not the missing key. (Both went ahead unchecked, exit 0;
+/// rebuild said the key was missing before it said the log was.)
+#[test]
+fn rebuild_and_statistics_without_a_key_refuse_as_verify_does() {
+    let dir = TempDir::new("cli-keyless");
+    let data = dir.0.join("data");
+    let (mut gw, _, key) = one_application(&data);
+    assert_eq!(gw.terminate().code(), Some(0));
+    std::fs::remove_file(data.join("gateway.key")).expect("remove the key");
+    let d = data.to_str().expect("path");
+    let before = files_below(&data);
+    let no_key = format!("{d} holds no gateway key (gateway.key): pass --public-key HEX");
+    let at = "2026-12-01T00:00:00+08:00";
+    for (command, also) in [
+        (vec!["rebuild", "--data", d], Some("or --trust-log")),
+        (
+            vec!["statistics", "--region", "440000", "--at", at, "--data", d],
+            None,
+        ),
+        (vec!["verify", "--data", d], None),
+    ] {
+        let out = run(&command);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{command:?}: {err}");
+        assert!(
+            err.starts_with(&format!("tongban: {no_key}")),
+            "{command:?}: {err}"
+        );
+        assert!(
+            also.is_none_or(|also| err.contains(also)),
+            "{command:?}: {err}"
+        );
+        assert!(
+            files_below(&data) == before,
+            "{command:?} changed the directory"
+        );
+    }
+    for command in [
+        vec![
+            "statistics",
+            "--region",
+            "440000",
+            "--public-key",
+            &key,
+            "--data",
+            d,
+        ],
+        vec!["rebuild", "--public-key", &key, "--data", d],
+        vec!["rebuild", "--trust-log", "--data", d],
+    ] {
+        let out = run(&command);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{command:?}: {err}");
+        // A rebuild without gateway.key leaves the applicant index empty, and says so in one
+        // line of single spaces.
+        if command[0] == "rebuild" {
+            assert!(
+                err.contains("the index of open applications by applicant is left empty (a"),
+                "{err}"
+            );
+        }
+    }
+    let missing = dir.0.join("missing");
+    let out = run(&["rebuild", "--data", missing.to_str().expect("path")]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(
+        err,
+        format!(
+            "tongban: {} holds no embedded event log (log/): check --data, or for a JetStream \
+             log pass --nats URL\n",
+            missing.display()
+        )
+    );
+}

@@ -89,8 +89,9 @@ usage:
       while the projections were applied past the log's end (it lost events they had seen),
       naming the positions lost, unless --accept-lost says they are gone for good. Every
       event's seal is checked (DIR's gateway.key, or --public-key), as the gateway checks it:
-      one that does not verify holds its application. --trust-log skips that check, most of
-      the rebuild's cost, for a log `tongban verify` has just passed
+      one that does not verify holds its application; with neither it is refused (exit 2).
+      --trust-log skips that check, most of the rebuild's cost, for a log `tongban verify` has
+      just passed
   tongban reconcile --region <code> --records <file> [--encoding utf-8|gbk|gb18030] [--tolerance-seconds N] [--format text|json] [--data DIR] [--nats URL [--nats-creds FILE]]
       compare a province's own records (JSONL or CSV: app or serial, status, updated_at) with the log;
       --tolerance-seconds: how far a record's updated_at may be from the log's times before it is
@@ -99,7 +100,7 @@ usage:
       the region's statistics as they stood at an instant (default now), counted from the whole
       log: the JSON of GET /v1/regions/{region}/statistics?at= (write 2026-11-30 24:00 Beijing
       time as 2026-12-01T00:00:00+08:00); an event whose seal does not hold under the key
-      (DIR's gateway.key, or --public-key) is not counted
+      (DIR's gateway.key, or --public-key) is not counted; with neither it is refused (exit 2)
   tongban adapt --region <code> --matter <code> [--reverse] [--charset GBK] [--specs DIR] < file
       translate a province's local form (JSON or XML) to the canonical body, or back with --reverse;
       problems are listed in the province's own field names (exit 1)
