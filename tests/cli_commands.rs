@@ -1180,8 +1180,9 @@ fn cli_refusals_name_the_path_the_option_and_the_address() {
 }
 
 /// Given a log with one application, when `tongban reconcile` is given a file that is no export
-/// (a JSON array, a CSV header without `updated_at`), then it exits 2 naming the file, the line
-/// and what is wrong, before reading the log.
+/// (a JSON array, a CSV header without `updated_at`, an empty file, blank lines), then it exits 2
+/// naming the file, the line and what is wrong, before reading the log. (An empty file was
+/// taken for a province that holds nothing: every application missing-at-province, exit 1.)
 #[test]
 fn reconcile_refuses_what_it_cannot_read() {
     let dir = TempDir::new("cli-reconcile");
@@ -1216,6 +1217,14 @@ fn reconcile_refuses_what_it_cannot_read() {
                 "tongban: {r}: line 1: the header has no column \"updated_at\" (columns read: \
                  app, status, updated)"
             ),
+        ),
+        (
+            String::new(),
+            format!("tongban: {r}: the file holds no header and no records (it is empty"),
+        ),
+        (
+            "\n \r\n".to_string(),
+            format!("tongban: {r}: the file holds no header and no records"),
         ),
     ] {
         let out = reconcile(&contents, &[]);

@@ -2454,10 +2454,17 @@ fn header_problem(line: usize, cells: &[String], columns: &[String]) -> Option<S
     ))
 }
 
+/// Why a file with nothing in it (no byte, blank lines, or blank CSV rows) is no export: taken as
+/// one, it would say the province holds nothing and report every application of the region
+/// missing at the province. A province that holds none exports the header alone.
+const NOTHING_IN_IT: &str = "the file holds no header and no records (it is empty, or blank \
+    lines only): export the province's records; for a province that holds none, a CSV header \
+    line alone (app,status,updated_at)";
+
 /// Parses a province's export: JSON Lines, or CSV with a header naming `app` and/or `serial`,
 /// `status` and `updated_at` (any order; cells may be quoted). `Err` when the file as a whole
-/// is not an export (a JSON array, a header without the columns, one of the gateway's own
-/// answers or another file taken for an export: [`not_an_export`]): every line would fail
+/// is not an export (empty, a JSON array, a header without the columns, one of the gateway's
+/// own answers or another file taken for an export: [`not_an_export`]): every line would fail
 /// alike, and one error saying why is what the operator can act on.
 pub fn parse_records(text: &str) -> Result<Records, String> {
     // Exports saved by Windows tools often start with a byte order mark.
@@ -2467,7 +2474,7 @@ pub fn parse_records(text: &str) -> Result<Records, String> {
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty());
     let Some((first_index, first)) = lines.clone().next() else {
-        return Ok(Records::default());
+        return Err(NOTHING_IN_IT.into());
     };
     let first = first.trim_start();
     if first.starts_with('[') {
@@ -2513,7 +2520,7 @@ pub fn parse_records(text: &str) -> Result<Records, String> {
     // CSV: records, not lines (a quoted cell may hold line breaks), blank rows skipped.
     let mut records = CsvReader::new(text).filter(|r| !r.blank());
     let Some(header) = records.next() else {
-        return Ok(Records::default());
+        return Err(NOTHING_IN_IT.into());
     };
     let columns: Vec<String> = header
         .cells
@@ -3929,10 +3936,17 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                 "{why}"
             );
         }
-        // A header with the columns and no rows is an export with no records.
-        for empty in ["serial,status,updated_at\n", ""] {
-            let records = parse_records(empty).expect("an export");
-            assert!(records.lines.is_empty() && records.not_compared.is_empty());
+        // A header with the columns and no rows is an export with no records; nothing at all
+        // (no byte, blank lines, blank rows) is no export, and would report every application
+        // missing at the province.
+        let records = parse_records("serial,status,updated_at\n").expect("an export");
+        assert!(records.lines.is_empty() && records.not_compared.is_empty());
+        for nothing in ["", "\u{feff}", "\n\n", " \r\n", ",,,\n,,\n"] {
+            let why = refused(nothing);
+            assert!(
+                why.starts_with("the file holds no header and no records"),
+                "{why}"
+            );
         }
     }
 
