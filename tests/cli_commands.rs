@@ -2206,3 +2206,52 @@ fn rebuild_and_statistics_without_a_key_refuse_as_verify_does() {
         )
     );
 }
+
+/// Given an option without a command (`tongban --frob`), then it is named on stderr (exit 2,
+/// nothing on stdout); `tongban --version` prints the version (exit 0); `tongban help verify`
+/// answers as `tongban verify --help`, and `tongban help` of no command is a usage error; a
+/// command or an argument that is an ID number is said by its length. (`--frob` and `--version`
+/// printed the whole usage to stdout, exit 2, naming neither; `help verify` the whole usage.)
+#[test]
+fn an_option_without_a_command_is_named_and_help_takes_a_command() {
+    let out = run(&["--frob"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(text(&out.stdout), "");
+    assert!(
+        text(&out.stderr).starts_with("tongban: unknown option --frob: give a command first"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(&["--version"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        format!("tongban {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    for command in ["verify", "reconcile", "regions"] {
+        let helped = run(&["help", command]);
+        assert_eq!(helped.status.code(), Some(0), "{}", text(&helped.stderr));
+        assert_eq!(
+            text(&helped.stdout),
+            text(&run(&[command, "--help"]).stdout),
+            "{command}"
+        );
+        assert!(text(&helped.stdout).starts_with("usage:\n  tongban "));
+    }
+    let out = run(&["help", "frobnicate"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).starts_with("tongban: unknown command \"frobnicate\""));
+    for args in [
+        &["11010519491231002X"][..],
+        &["help", "11010519491231002X"],
+        &["schemas", "list", "11010519491231002X"],
+    ] {
+        let out = run(args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("(a value of 18 characters, not shown)") && !err.contains("0519491231"),
+            "{args:?}: {err}"
+        );
+    }
+}

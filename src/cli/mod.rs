@@ -34,6 +34,8 @@ const USAGE: &str = "\
 tongban — federation gateway for 跨省通办
 
 usage:
+  tongban help [<command>]                           this text, or one command's (as <command> --help)
+  tongban --version                                  the version of this build
   tongban serve [--data DIR] [--listen IP:PORT] [--demo] [--rate-limit N[:BURST]|off]
       run the gateway (embedded log in DIR, default ./tongban-data; --demo: ./tongban-demo with
       six provinces, tokens in DIR/demo-tokens.json and sample applications)
@@ -149,9 +151,24 @@ impl<E: std::error::Error> From<E> for CliError {
 }
 
 pub fn run(raw: Vec<String>) -> Result<ExitCode, CliError> {
+    // `tongban --version` alone: `--version` is otherwise an option with a value (`schemas
+    // show <subject> --version N`), so it is not one of the parser's flags.
+    if matches!(raw.as_slice(), [only] if only == "--version") {
+        out!("tongban {}\n", env!("CARGO_PKG_VERSION"))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut args = Args::parse(raw);
     let help = args.flag("help");
     let Some(command) = args.next_positional() else {
+        // An option without a command (`tongban --frob`) is named, as a command names one it
+        // does not take, rather than answered with the whole usage and no word of it.
+        if !help {
+            args.finish().map_err(|e| {
+                CliError(format!(
+                    "{e}: give a command first (`tongban --help` lists them)"
+                ))
+            })?;
+        }
         out!("{}", usage())?;
         // Asked for (`tongban --help`), the usage is the answer; without a command, a mistake.
         return Ok(ExitCode::from(if help { 0 } else { 2 }));
@@ -160,9 +177,7 @@ pub fn run(raw: Vec<String>) -> Result<ExitCode, CliError> {
     if help && command != "help" {
         // Before the command reads anything: `regions --help` must not create a region book,
         // nor `serve --help` start a gateway.
-        let usage = usage_of(&command)
-            .ok_or_else(|| CliError(format!("unknown command {command:?}\n\n{}", usage())))?;
-        out!("{usage}")?;
+        out!("{}", command_usage(&command)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     match command.as_str() {
@@ -181,14 +196,32 @@ pub fn run(raw: Vec<String>) -> Result<ExitCode, CliError> {
         "load" => load::run(args),
         "bench" => bench::run(args),
         "help" => {
-            out!("{}", usage())?;
+            // `tongban help verify` answers as `tongban verify --help` does.
+            let about = args.next_positional();
+            args.finish()?;
+            match about {
+                Some(command) => out!("{}", command_usage(&command)?)?,
+                None => out!("{}", usage())?,
+            }
             Ok(ExitCode::SUCCESS)
         }
-        other => Err(CliError(format!(
-            "unknown command {other:?}\n\n{}",
-            usage()
-        ))),
+        other => Err(unknown_command(other)),
     }
+}
+
+/// The usage of `command` alone ([`usage_of`]), or the refusal of a command that is none.
+fn command_usage(command: &str) -> Result<String, CliError> {
+    usage_of(command).ok_or_else(|| unknown_command(command))
+}
+
+/// A command that is none, and the usage: quoted only when it has the form of a command's name
+/// ([`tongban_gateway::shown::code`]), as every value given is.
+fn unknown_command(command: &str) -> CliError {
+    CliError(format!(
+        "unknown command {}\n\n{}",
+        tongban_gateway::shown::said(command, tongban_gateway::shown::code),
+        usage()
+    ))
 }
 
 /// [`USAGE`] with the constants it names filled in.
