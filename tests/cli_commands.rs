@@ -298,6 +298,25 @@ fn dispute_out_writes_nothing_in_a_data_directory_and_over_no_file_unasked() {
         "{err}"
     );
     assert!(!o.exists());
+
+    // `bench --work` makes its gateways' directories there: never in a data directory, named
+    // as it is, through a symbolic link, or below it. (It wrote into one.)
+    for work in [data.clone(), dir.0.join("alias"), data.join("log")] {
+        let w = work.to_str().expect("path");
+        let done = run(&["bench", "--only", "fjall", "--duration", "1", "--work", w]);
+        let err = text(&done.stderr);
+        assert_eq!(done.status.code(), Some(2), "{w}: {err}");
+        assert!(
+            err.starts_with(&format!(
+                "tongban: --work {w} is inside {}, a gateway's data directory (it holds \
+                 gateway.key): nothing is ever written there but by the gateway; name a \
+                 directory outside it",
+                data.canonicalize().expect("data").display()
+            )),
+            "{err}"
+        );
+        assert!(files_below(&data) == before, "bench --work {w} changed {d}");
+    }
 }
 
 /// Given a log with one application, when `replay`, `dispute` and `verify --app` are given an

@@ -125,7 +125,9 @@ usage:
       --apps (default 1,000,000), cost by form size and by events per application (up to --depth,
       default 1,000), replay/rebuild vs raw read over --events; ratios against the
       goals (scripts/bench installs nats-server and PostgreSQL and runs it on a release build);
-      `embedded` is the embedded-log part of `http` alone (peak and half peak)
+      `embedded` is the embedded-log part of `http` alone (peak and half peak); its data goes to
+      a directory of its own under --work (default: the system's temporary directory), refused
+      inside a gateway's data directory
   tongban schemas list                               every schema subject with kind, latest version, title
   tongban schemas show <subject> [--version N|latest]  print a JSON Schema document
   tongban schemas check <subject> <file>             judge a candidate schema under the subject's
