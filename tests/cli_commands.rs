@@ -2274,3 +2274,110 @@ fn an_option_without_a_command_is_named_and_help_takes_a_command() {
         );
     }
 }
+
+/// Given files in GBK where UTF-8 belongs (a heads file, a records file, a candidate schema, a
+/// tokens file, `holidays.json`), when `heads`, `verify --heads`, `schemas check`, `load` and
+/// `rebuild` read them, then each refuses (exit 2) naming the file, saying it must be UTF-8 and
+/// where the first byte that is not is; `find --serial ''` says the serial is empty, not
+/// missing; `adapt --charset latin1` is a bad option (exit 2), not a problem of the form (1).
+/// (Each said only `stream did not contain valid UTF-8`; find said `--serial is required`.)
+#[test]
+fn files_not_in_utf8_and_empty_or_unknown_values_are_named_for_what_they_are() {
+    let dir = TempDir::new("cli-not-utf8");
+    let data = dir.0.join("data");
+    let (mut gw, _, key) = one_application(&data);
+    let head = gw
+        .client(Some(&common::tokens(&data)["operator"]))
+        .get("/v1/log/head")
+        .json();
+    assert_eq!(gw.terminate().code(), Some(0));
+    let d = data.to_str().expect("path");
+    // 张 in GBK (D5 C5) on the second line, third column.
+    let gbk = b"{\n  \xD5\xC5\": 1}\n".to_vec();
+    let write = |name: &str| {
+        let path = dir.0.join(name);
+        std::fs::write(&path, &gbk).expect("write");
+        path.to_str().expect("path").to_string()
+    };
+    let (heads, records, schema, tokens) = (
+        write("heads.jsonl"),
+        write("records.json"),
+        write("schema.json"),
+        write("tokens.json"),
+    );
+    let fine = dir.0.join("fine.jsonl");
+    std::fs::write(&fine, format!("{head}\n")).expect("write");
+    let fine = fine.to_str().expect("path");
+    let place = "must be UTF-8 text: line 2, column 3 (byte 0xD5) is not valid UTF-8; save it as \
+                 UTF-8";
+    let cases: [(Vec<&str>, String); 5] = [
+        (
+            vec!["heads", &heads, fine, "--public-key", &key],
+            format!("tongban: {heads}: {place}"),
+        ),
+        (
+            vec!["heads", fine, "--records", &records, "--public-key", &key],
+            format!("tongban: --records {records}: {place}"),
+        ),
+        (
+            vec!["verify", "--heads", &heads, "--data", d],
+            format!("tongban: --heads {heads}: {place}"),
+        ),
+        (
+            vec!["schemas", "check", "matter.medical-filing", &schema],
+            format!("tongban: {schema}: {place}"),
+        ),
+        (
+            vec!["load", "--tokens", &tokens],
+            format!("tongban: {tokens}: {place}"),
+        ),
+    ];
+    for (command, want) in cases {
+        let out = run(&command);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{command:?}: {err}");
+        assert_eq!(err, format!("{want}\n"), "{command:?}");
+    }
+    std::fs::write(data.join("holidays.json"), &gbk).expect("holidays");
+    let out = run(&["rebuild", "--data", d]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains(&format!(
+            "{}: holiday calendar {place}",
+            data.join("holidays.json").display()
+        )),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::remove_file(data.join("holidays.json")).expect("holidays");
+
+    for (serial, want) in [
+        ("", "tongban: --serial is empty: give the province's"),
+        ("  ", "tongban: --serial is empty (spaces only): give"),
+    ] {
+        let out = run(&["find", "--serial", serial, "--data", d]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(text(&out.stderr).starts_with(want), "{}", text(&out.stderr));
+    }
+    let out = run(&["find", "--data", d]);
+    assert!(text(&out.stderr).starts_with("tongban: --serial is required"));
+
+    let out = common::run_fed(
+        BIN,
+        &[
+            "adapt",
+            "--region",
+            "440000",
+            "--matter",
+            "medical-filing",
+            "--charset",
+            "latin1",
+        ],
+        Some("{}"),
+    );
+    assert_eq!(out.0, Some(2), "{}", out.1);
+    assert_eq!(
+        out.1,
+        "tongban: --charset \"latin1\": use UTF-8, GBK or GB18030\n"
+    );
+}

@@ -668,30 +668,6 @@ fn role_named(role: Role) -> &'static str {
     }
 }
 
-/// Where a bad byte is, for people: `line 3, column 7 (byte 0xFF)`, the column counted in
-/// characters of the line so far, as read in `encoding` (the bytes before `offset` read).
-fn byte_place(bytes: &[u8], offset: usize, encoding: &str) -> String {
-    let before = bytes.get(..offset).unwrap_or(bytes);
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let start = if line == 1 && before.starts_with(b"\xEF\xBB\xBF") {
-        3
-    } else {
-        start
-    };
-    let so_far = before.get(start..).unwrap_or_default();
-    let column = tongban_adapters::codec::decode_strict(so_far, encoding)
-        .map_or(so_far.len(), |t| t.chars().count())
-        + 1;
-    match bytes.get(offset) {
-        Some(b) => format!("line {line}, column {column} (byte 0x{b:02X})"),
-        None => format!("line {line}, column {column} (the file ends inside a character)"),
-    }
-}
-
 /// What to do with an export that is not text in an accepted encoding.
 const SAVE_AS: &str = "save it as CSV UTF-8 (in Excel: Save As, \"CSV UTF-8\")";
 
@@ -700,7 +676,7 @@ const SAVE_AS: &str = "save it as CSV UTF-8 (in Excel: Save As, \"CSV UTF-8\")";
 /// systems still export. Malformed bytes are an error, never replaced, saying where the first
 /// one is; a UTF-16 file and a spreadsheet (zip: `.xlsx`) are recognised and told what to do.
 pub fn export_text(bytes: &[u8], encoding: Option<&str>) -> Result<String, String> {
-    use tongban_adapters::codec::{CharsetError, decode_strict};
+    use tongban_adapters::codec::{CharsetError, byte_place, decode_strict};
     if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
         return Err(format!(
             "the file is UTF-16 (it starts with a UTF-16 byte order mark), which this does not \

@@ -41,6 +41,16 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let reverse = args.flag("reverse");
     let charset = args.value("charset");
     args.finish()?;
+    // A charset none of the accepted ones is a bad option (exit 2), said before stdin is read,
+    // not a problem of the form (exit 1). Quoted only when it has a media type's form.
+    if let Some(label) = &charset {
+        tongban_adapters::codec::accepted_encoding(label).map_err(|_| {
+            CliError(format!(
+                "--charset {}: use UTF-8, GBK or GB18030",
+                tongban_gateway::shown::said(label, tongban_gateway::shown::media_type)
+            ))
+        })?;
+    }
     let adapter = registry.get(&region, &matter).ok_or_else(|| {
         use tongban_gateway::shown;
         // Quoted only when they have a region code's and a matter code's form: an ID number or

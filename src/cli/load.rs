@@ -79,7 +79,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     };
     args.finish()?;
 
-    let text = std::fs::read_to_string(&tokens_path)
+    let text = tongban_adapters::codec::read_utf8(&tokens_path)
         .map_err(|e| CliError(format!("{tokens_path}: {e}")))?;
     let tokens: BTreeMap<String, String> = serde_json::from_str(&text).map_err(|e| {
         // serde quotes the value it could not take: a token file is secrets, and an ID

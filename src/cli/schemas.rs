@@ -91,7 +91,8 @@ fn check(reg: &Registry, subject: &str, file: &str) -> Result<ExitCode, CliError
             ))
         })?
         .compatibility;
-    let text = std::fs::read_to_string(file).map_err(|e| CliError(format!("{file}: {e}")))?;
+    let text =
+        tongban_adapters::codec::read_utf8(file).map_err(|e| CliError(format!("{file}: {e}")))?;
     // What serde quotes of the file is masked, as every refusal of a caller's file masks it.
     let candidate: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
         CliError(format!(

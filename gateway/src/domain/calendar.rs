@@ -21,6 +21,10 @@ pub enum CalendarError {
         "holiday calendar is not JSON of the form {{\"holidays\": [\"YYYY-MM-DD\"], \"workdays\": [\"YYYY-MM-DD\"]}}: {0}"
     )]
     Shape(String),
+    /// Bytes that are not UTF-8 text (saved as GBK): where, and what to do
+    /// ([`tongban_adapters::codec::utf8_text`]).
+    #[error("holiday calendar {0}")]
+    Text(String),
     /// The entry is quoted only when it has a date's form (`2026-13-01`): an ID number or a
     /// phone pasted into the list is said by its length.
     #[error(

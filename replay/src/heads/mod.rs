@@ -168,7 +168,7 @@ impl SavedHeads {
 
 /// The heads of the file at `path` ([`parse`]); errors as [`parse`]'s, or why it does not read.
 pub fn read(path: &str) -> Result<Vec<Kept>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let text = tongban_adapters::codec::read_utf8(path)?;
     parse(&text, path)
 }
 
