@@ -56,6 +56,28 @@ fn one_application(data: &Path) -> (Gateway, String, String) {
     (gw, id, key)
 }
 
+/// Runs the binary with `args`, which must refuse them (exit 2): its standard error.
+fn refused(args: &[&str]) -> String {
+    let out = run(args);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    err
+}
+
+/// [`one_application`] in `<dir>/data` of a new directory, its gateway stopped: the directory,
+/// the data directory, the served public key and the log head the gateway served last.
+fn stopped_application(label: &str) -> (TempDir, std::path::PathBuf, String, serde_json::Value) {
+    let dir = TempDir::new(label);
+    let data = dir.0.join("data");
+    let (mut gw, _, key) = one_application(&data);
+    let head = gw
+        .client(Some(&common::tokens(&data)["operator"]))
+        .get("/v1/log/head")
+        .json();
+    assert_eq!(gw.terminate().code(), Some(0));
+    (dir, data, key, head)
+}
+
 /// A valid Ed25519 public key that is not the gateway's: every signature fails under it.
 fn another_key() -> String {
     let key = ed25519_dalek::SigningKey::from_bytes(&[9; 32]).verifying_key();
@@ -303,9 +325,7 @@ fn dispute_out_writes_nothing_in_a_data_directory_and_over_no_file_unasked() {
     // as it is, through a symbolic link, or below it. (It wrote into one.)
     for work in [data.clone(), dir.0.join("alias"), data.join("log")] {
         let w = work.to_str().expect("path");
-        let done = run(&["bench", "--only", "fjall", "--duration", "1", "--work", w]);
-        let err = text(&done.stderr);
-        assert_eq!(done.status.code(), Some(2), "{w}: {err}");
+        let err = refused(&["bench", "--only", "fjall", "--duration", "1", "--work", w]);
         assert!(
             err.starts_with(&format!(
                 "tongban: --work {w} is inside {}, a gateway's data directory (it holds \
@@ -1975,14 +1995,7 @@ fn replay_text_prints_a_stored_reason_on_its_own_line_escaped() {
 /// quoted them: `invalid type: string "11010519491231002X", expected u64`.)
 #[test]
 fn a_file_that_does_not_read_is_refused_without_echoing_what_it_holds() {
-    let dir = TempDir::new("cli-unread-personal");
-    let data = dir.0.join("data");
-    let (mut gw, _, key) = one_application(&data);
-    let head = gw
-        .client(Some(&common::tokens(&data)["operator"]))
-        .get("/v1/log/head")
-        .json();
-    assert_eq!(gw.terminate().code(), Some(0));
+    let (dir, data, key, head) = stopped_application("cli-unread-personal");
     let write = |name: &str, text: String| {
         let path = dir.0.join(name);
         std::fs::write(&path, text).expect("write");
@@ -2028,9 +2041,7 @@ fn a_file_that_does_not_read_is_refused_without_echoing_what_it_holds() {
         ),
     ];
     for (command, want) in cases {
-        let out = run(&command);
-        let err = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{command:?}: {err}");
+        let err = refused(&command);
         assert!(
             err.starts_with(&want),
             "{command:?}: want {want:?} in {err}"
@@ -2135,9 +2146,7 @@ fn a_value_of_no_codes_form_is_said_by_its_length_not_echoed() {
         ),
     ];
     for (command, want) in cases {
-        let out = run(&command);
-        let err = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{command:?}: {err}");
+        let err = refused(&command);
         assert!(err.contains(&want), "{command:?}: want {want:?} in {err}");
         assert!(
             !err.contains("0519491231") && !err.contains("张三"),
@@ -2154,10 +2163,7 @@ fn a_value_of_no_codes_form_is_said_by_its_length_not_echoed() {
 /// rebuild said the key was missing before it said the log was.)
 #[test]
 fn rebuild_and_statistics_without_a_key_refuse_as_verify_does() {
-    let dir = TempDir::new("cli-keyless");
-    let data = dir.0.join("data");
-    let (mut gw, _, key) = one_application(&data);
-    assert_eq!(gw.terminate().code(), Some(0));
+    let (dir, data, key, _) = stopped_application("cli-keyless");
     std::fs::remove_file(data.join("gateway.key")).expect("remove the key");
     let d = data.to_str().expect("path");
     let before = files_below(&data);
@@ -2171,9 +2177,7 @@ fn rebuild_and_statistics_without_a_key_refuse_as_verify_does() {
         ),
         (vec!["verify", "--data", d], None),
     ] {
-        let out = run(&command);
-        let err = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{command:?}: {err}");
+        let err = refused(&command);
         assert!(
             err.starts_with(&format!("tongban: {no_key}")),
             "{command:?}: {err}"
@@ -2213,9 +2217,7 @@ fn rebuild_and_statistics_without_a_key_refuse_as_verify_does() {
         }
     }
     let missing = dir.0.join("missing");
-    let out = run(&["rebuild", "--data", missing.to_str().expect("path")]);
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let err = refused(&["rebuild", "--data", missing.to_str().expect("path")]);
     assert_eq!(
         err,
         format!(
@@ -2234,12 +2236,11 @@ fn rebuild_and_statistics_without_a_key_refuse_as_verify_does() {
 #[test]
 fn an_option_without_a_command_is_named_and_help_takes_a_command() {
     let out = run(&["--frob"]);
-    assert_eq!(out.status.code(), Some(2));
     assert_eq!(text(&out.stdout), "");
+    let err = refused(&["--frob"]);
     assert!(
-        text(&out.stderr).starts_with("tongban: unknown option --frob: give a command first"),
-        "{}",
-        text(&out.stderr)
+        err.starts_with("tongban: unknown option --frob: give a command first"),
+        "{err}"
     );
     let out = run(&["--version"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -2257,17 +2258,15 @@ fn an_option_without_a_command_is_named_and_help_takes_a_command() {
         );
         assert!(text(&helped.stdout).starts_with("usage:\n  tongban "));
     }
-    let out = run(&["help", "frobnicate"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).starts_with("tongban: unknown command \"frobnicate\""));
+    assert!(
+        refused(&["help", "frobnicate"]).starts_with("tongban: unknown command \"frobnicate\"")
+    );
     for args in [
         &["11010519491231002X"][..],
         &["help", "11010519491231002X"],
         &["schemas", "list", "11010519491231002X"],
     ] {
-        let out = run(args);
-        let err = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        let err = refused(args);
         assert!(
             err.contains("(a value of 18 characters, not shown)") && !err.contains("0519491231"),
             "{args:?}: {err}"
@@ -2283,14 +2282,7 @@ fn an_option_without_a_command_is_named_and_help_takes_a_command() {
 /// (Each said only `stream did not contain valid UTF-8`; find said `--serial is required`.)
 #[test]
 fn files_not_in_utf8_and_empty_or_unknown_values_are_named_for_what_they_are() {
-    let dir = TempDir::new("cli-not-utf8");
-    let data = dir.0.join("data");
-    let (mut gw, _, key) = one_application(&data);
-    let head = gw
-        .client(Some(&common::tokens(&data)["operator"]))
-        .get("/v1/log/head")
-        .json();
-    assert_eq!(gw.terminate().code(), Some(0));
+    let (dir, data, key, head) = stopped_application("cli-not-utf8");
     let d = data.to_str().expect("path");
     // 张 in GBK (D5 C5) on the second line, third column.
     let gbk = b"{\n  \xD5\xC5\": 1}\n".to_vec();
@@ -2333,21 +2325,17 @@ fn files_not_in_utf8_and_empty_or_unknown_values_are_named_for_what_they_are() {
         ),
     ];
     for (command, want) in cases {
-        let out = run(&command);
-        let err = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{command:?}: {err}");
+        let err = refused(&command);
         assert_eq!(err, format!("{want}\n"), "{command:?}");
     }
     std::fs::write(data.join("holidays.json"), &gbk).expect("holidays");
-    let out = run(&["rebuild", "--data", d]);
-    assert_eq!(out.status.code(), Some(2));
+    let err = refused(&["rebuild", "--data", d]);
     assert!(
-        text(&out.stderr).contains(&format!(
+        err.contains(&format!(
             "{}: holiday calendar {place}",
             data.join("holidays.json").display()
         )),
-        "{}",
-        text(&out.stderr)
+        "{err}"
     );
     std::fs::remove_file(data.join("holidays.json")).expect("holidays");
 
@@ -2355,12 +2343,10 @@ fn files_not_in_utf8_and_empty_or_unknown_values_are_named_for_what_they_are() {
         ("", "tongban: --serial is empty: give the province's"),
         ("  ", "tongban: --serial is empty (spaces only): give"),
     ] {
-        let out = run(&["find", "--serial", serial, "--data", d]);
-        assert_eq!(out.status.code(), Some(2));
-        assert!(text(&out.stderr).starts_with(want), "{}", text(&out.stderr));
+        let err = refused(&["find", "--serial", serial, "--data", d]);
+        assert!(err.starts_with(want), "{err}");
     }
-    let out = run(&["find", "--data", d]);
-    assert!(text(&out.stderr).starts_with("tongban: --serial is required"));
+    assert!(refused(&["find", "--data", d]).starts_with("tongban: --serial is required"));
 
     let out = common::run_fed(
         BIN,
