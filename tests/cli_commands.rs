@@ -2155,26 +2155,39 @@ fn a_value_of_no_codes_form_is_said_by_its_length_not_echoed() {
     }
 }
 
-/// Given a log whose directory holds no gateway.key, when `rebuild` and `statistics` are run
-/// with neither `--public-key` nor (for rebuild) `--trust-log`, then each refuses (exit 2), as
-/// `verify` and `replay` do, saying to give `--public-key` (or `--trust-log`) and changing
-/// nothing; with the key given, or `--trust-log`, each runs. Given a directory that is not
-/// there, rebuild names that alone, not the missing key. (Both went ahead unchecked, exit 0;
-/// rebuild said the key was missing before it said the log was.)
+/// Given a log whose directory holds no gateway.key, when `rebuild`, `statistics` and
+/// `reconcile` are run with neither `--public-key` nor (for rebuild) `--trust-log`, then each
+/// refuses (exit 2), as `verify` and `replay` do, saying to give `--public-key` (or
+/// `--trust-log`) and changing nothing; with the key given, or `--trust-log`, each runs. Given a
+/// directory that is not there, rebuild names that alone, not the missing key. (All three went
+/// ahead unchecked, exit 0; rebuild said the key was missing before it said the log was.)
 #[test]
-fn rebuild_and_statistics_without_a_key_refuse_as_verify_does() {
+fn the_offline_tools_without_a_key_refuse_as_verify_does() {
     let (dir, data, key, _) = stopped_application("cli-keyless");
     std::fs::remove_file(data.join("gateway.key")).expect("remove the key");
     let d = data.to_str().expect("path");
     let before = files_below(&data);
     let no_key = format!("{d} holds no gateway key (gateway.key): pass --public-key HEX");
     let at = "2026-12-01T00:00:00+08:00";
+    let records = dir.0.join("records.csv");
+    std::fs::write(&records, "app,status,updated_at\n").expect("records");
+    let r = records.to_str().expect("path");
+    let reconcile = [
+        "reconcile",
+        "--region",
+        "440000",
+        "--records",
+        r,
+        "--data",
+        d,
+    ];
     for (command, also) in [
         (vec!["rebuild", "--data", d], Some("or --trust-log")),
         (
             vec!["statistics", "--region", "440000", "--at", at, "--data", d],
             None,
         ),
+        (reconcile.to_vec(), None),
         (vec!["verify", "--data", d], None),
     ] {
         let err = refused(&command);
@@ -2216,6 +2229,15 @@ fn rebuild_and_statistics_without_a_key_refuse_as_verify_does() {
             );
         }
     }
+    // With the key, the reconciliation runs: the one application of the log, which the export
+    // does not hold, is missing at the province (exit 1), not a refusal.
+    let out = run(&[&reconcile[..], &["--public-key", &key]].concat());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("missing-at-province"),
+        "{}",
+        text(&out.stdout)
+    );
     let missing = dir.0.join("missing");
     let err = refused(&["rebuild", "--data", missing.to_str().expect("path")]);
     assert_eq!(

@@ -94,8 +94,10 @@ usage:
       one that does not verify holds its application; with neither it is refused (exit 2).
       --trust-log skips that check, most of the rebuild's cost, for a log `tongban verify` has
       just passed
-  tongban reconcile --region <code> --records <file> [--encoding utf-8|gbk|gb18030] [--tolerance-seconds N] [--format text|json] [--data DIR] [--nats URL [--nats-creds FILE]]
-      compare a province's own records (JSONL or CSV: app or serial, status, updated_at) with the log;
+  tongban reconcile --region <code> --records <file> [--encoding utf-8|gbk|gb18030] [--tolerance-seconds N] [--format text|json] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]
+      compare a province's own records (JSONL or CSV: app or serial, status, updated_at) with the log,
+      counting only events whose seal holds under DIR's gateway.key or --public-key (with neither
+      it is refused, exit 2);
       --tolerance-seconds: how far a record's updated_at may be from the log's times before it is
       reported (0 to {MAX_TOLERANCE_SECONDS}, 30 days; default {DEFAULT_TOLERANCE_SECONDS})
   tongban statistics --region <code> [--at RFC3339] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]
