@@ -3269,6 +3269,8 @@ fn reconcile_says_when_the_log_reached_a_status_and_when_the_region_received_its
 /// route, then it is reconciled; a body declared over 64 MiB is refused with 413 before it is
 /// read, saying to use `tongban reconcile`; and another route still refuses a body over 1 MiB.
 /// (Found by a province's walkthrough: an ordinary month's export, about 13,000 rows, was 413.)
+/// An empty body, or blank lines, is no export (400, rule `records`), where it was reconciled as a
+/// province holding nothing, every application missing at the province.
 #[test]
 fn the_reconcile_route_takes_a_months_export() {
     let dir = TempDir::new("reconcile-large");
@@ -3297,6 +3299,25 @@ fn the_reconcile_route_takes_a_months_export() {
     let report = r.json();
     assert_eq!(report["discrepancies"], json!([]), "{report}");
     assert_eq!(report["records"], json!(1));
+    for nothing in [&b""[..], b"\r\n\r\n"] {
+        let r = operator
+            .send(
+                "POST",
+                &path,
+                &[("Content-Type", "text/csv")],
+                Some(nothing),
+            )
+            .expect("post");
+        let problem = r.json();
+        assert_eq!(r.status, 400, "{problem}");
+        assert_eq!(problem["errors"][0]["rule"], json!("records"), "{problem}");
+        assert!(
+            problem["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("the file holds no header and no records")),
+            "{problem}"
+        );
+    }
 
     let head = |path: &str, length: usize| {
         format!(
