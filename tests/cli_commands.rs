@@ -56,6 +56,28 @@ fn one_application(data: &Path) -> (Gateway, String, String) {
     (gw, id, key)
 }
 
+/// Runs the binary with `args`, which must refuse them (exit 2): its standard error.
+fn refused(args: &[&str]) -> String {
+    let out = run(args);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    err
+}
+
+/// [`one_application`] in `<dir>/data` of a new directory, its gateway stopped: the directory,
+/// the data directory, the served public key and the log head the gateway served last.
+fn stopped_application(label: &str) -> (TempDir, std::path::PathBuf, String, serde_json::Value) {
+    let dir = TempDir::new(label);
+    let data = dir.0.join("data");
+    let (mut gw, _, key) = one_application(&data);
+    let head = gw
+        .client(Some(&common::tokens(&data)["operator"]))
+        .get("/v1/log/head")
+        .json();
+    assert_eq!(gw.terminate().code(), Some(0));
+    (dir, data, key, head)
+}
+
 /// A valid Ed25519 public key that is not the gateway's: every signature fails under it.
 fn another_key() -> String {
     let key = ed25519_dalek::SigningKey::from_bytes(&[9; 32]).verifying_key();
@@ -298,6 +320,23 @@ fn dispute_out_writes_nothing_in_a_data_directory_and_over_no_file_unasked() {
         "{err}"
     );
     assert!(!o.exists());
+
+    // `bench --work` makes its gateways' directories there: never in a data directory, named
+    // as it is, through a symbolic link, or below it. (It wrote into one.)
+    for work in [data.clone(), dir.0.join("alias"), data.join("log")] {
+        let w = work.to_str().expect("path");
+        let err = refused(&["bench", "--only", "fjall", "--duration", "1", "--work", w]);
+        assert!(
+            err.starts_with(&format!(
+                "tongban: --work {w} is inside {}, a gateway's data directory (it holds \
+                 gateway.key): nothing is ever written there but by the gateway; name a \
+                 directory outside it",
+                data.canonicalize().expect("data").display()
+            )),
+            "{err}"
+        );
+        assert!(files_below(&data) == before, "bench --work {w} changed {d}");
+    }
 }
 
 /// Given a log with one application, when `replay`, `dispute` and `verify --app` are given an
@@ -1185,8 +1224,9 @@ fn cli_refusals_name_the_path_the_option_and_the_address() {
 }
 
 /// Given a log with one application, when `tongban reconcile` is given a file that is no export
-/// (a JSON array, a CSV header without `updated_at`), then it exits 2 naming the file, the line
-/// and what is wrong, before reading the log.
+/// (a JSON array, a CSV header without `updated_at`, an empty file, blank lines), then it exits 2
+/// naming the file, the line and what is wrong, before reading the log. (An empty file was
+/// taken for a province that holds nothing: every application missing-at-province, exit 1.)
 #[test]
 fn reconcile_refuses_what_it_cannot_read() {
     let dir = TempDir::new("cli-reconcile");
@@ -1221,6 +1261,14 @@ fn reconcile_refuses_what_it_cannot_read() {
                 "tongban: {r}: line 1: the header has no column \"updated_at\" (columns read: \
                  app, status, updated)"
             ),
+        ),
+        (
+            String::new(),
+            format!("tongban: {r}: the export is empty (no line, not even a header)"),
+        ),
+        (
+            "\n \r\n".to_string(),
+            format!("tongban: {r}: the export is empty"),
         ),
     ] {
         let out = reconcile(&contents, &[]);
@@ -1942,5 +1990,407 @@ fn replay_text_prints_a_stored_reason_on_its_own_line_escaped() {
     assert!(
         !printed.contains('\u{202e}'),
         "the override printed raw: {printed}"
+    );
+}
+
+/// Given files that hold an ID number (whole, or its digits as a number) where a head's, a
+/// records page's or a tokens file's number or text belongs, when `heads`, `heads --records`,
+/// `verify --heads` and `load --tokens` read them, then each refuses the file (exit 2) naming
+/// it and what was expected, and no message holds the ID number's digits. (serde's own message
+/// quoted them: `invalid type: string "11010519491231002X", expected u64`.)
+#[test]
+fn a_file_that_does_not_read_is_refused_without_echoing_what_it_holds() {
+    let (dir, data, key, head) = stopped_application("cli-unread-personal");
+    let write = |name: &str, text: String| {
+        let path = dir.0.join(name);
+        std::fs::write(&path, text).expect("write");
+        path.to_str().expect("path").to_string()
+    };
+    let mut as_text = head.clone();
+    as_text["position"] = serde_json::json!("11010519491231002X");
+    let mut as_number = head.clone();
+    as_number["hash"] = serde_json::json!(11010519491231002u64);
+    let good = write("good.jsonl", format!("{head}\n"));
+    let texts = write("text.jsonl", format!("{head}\n{as_text}\n"));
+    let numbers = write("number.jsonl", format!("{as_number}\n"));
+    let records = write(
+        "records.json",
+        r#"{"after":"11010519491231002X","to":1,"next":null,"records":[]}"#.to_string() + "\n",
+    );
+    let tokens = write("tokens.json", r#"{"440000":11010519491231002}"#.to_string());
+    let d = data.to_str().expect("path");
+    let cases: [(Vec<&str>, String); 6] = [
+        (
+            vec!["heads", &good, &texts, "--public-key", &key],
+            format!("tongban: {texts}: line 2: not a head as GET /v1/log/head answers it"),
+        ),
+        (
+            vec!["heads", &numbers, &good, "--public-key", &key],
+            format!("tongban: {numbers}: line 1: not a head"),
+        ),
+        (
+            vec!["heads", &good, "--records", &records, "--public-key", &key],
+            format!("tongban: --records {records}: line 1: not a page"),
+        ),
+        (
+            vec!["verify", "--heads", &texts, "--data", d],
+            format!("tongban: --heads {texts}: line 2: not a head"),
+        ),
+        (
+            vec!["verify", "--heads", &numbers, "--data", d],
+            format!("tongban: --heads {numbers}: line 1: not a head"),
+        ),
+        (
+            vec!["load", "--tokens", &tokens],
+            format!("tongban: {tokens}: invalid type: integer"),
+        ),
+    ];
+    for (command, want) in cases {
+        let err = refused(&command);
+        assert!(
+            err.starts_with(&want),
+            "{command:?}: want {want:?} in {err}"
+        );
+        assert!(!err.contains("0519491231"), "{command:?}: {err}");
+    }
+}
+
+/// Given an ID number, a phone or a name typed where a region code, a matter, a token id, a
+/// schema subject or a version belongs, when any command refuses it (exit 2), then the message
+/// names the option or argument and the rule, and says the value by its length, never as
+/// written; a typo of the right form (`44000`, a token id `abc`) is still quoted. (`--region
+/// "11010519491231002X" is not a region code` echoed it, as `regions add`, `regions token`,
+/// `regions revoke` and `adapt` did.)
+#[test]
+fn a_value_of_no_codes_form_is_said_by_its_length_not_echoed() {
+    let dir = TempDir::new("cli-region-personal");
+    let data = dir.0.join("data");
+    let d = data.to_str().expect("path");
+    let added = run(&["regions", "add", "440000", "广东", "--data", d]);
+    assert_eq!(added.status.code(), Some(0), "{}", text(&added.stderr));
+    let records = dir.0.join("records.csv");
+    std::fs::write(&records, "app,status,updated_at\n").expect("records");
+    let records = records.to_str().expect("path");
+    let id = "11010519491231002X";
+    let hidden = "(a value of 18 characters, not shown)";
+    let region_rule = format!("--region {hidden} is not a region code: six digits (GB/T 2260)");
+    let at = "2026-12-01T00:00:00+08:00";
+    let cases: Vec<(Vec<&str>, String)> = vec![
+        (
+            vec![
+                "reconcile",
+                "--region",
+                id,
+                "--records",
+                records,
+                "--data",
+                d,
+            ],
+            region_rule.clone(),
+        ),
+        (
+            vec!["statistics", "--region", id, "--at", at, "--data", d],
+            region_rule.clone(),
+        ),
+        (
+            vec!["find", "--serial", "A1", "--region", id, "--data", d],
+            region_rule.clone(),
+        ),
+        (
+            vec!["adapt", "--region", id, "--matter", "medical-filing"],
+            format!("--region: no adapters for region {hidden}"),
+        ),
+        (
+            vec!["adapt", "--region", "440000", "--matter", id],
+            format!("--matter: region 440000 has no adapter for {hidden}"),
+        ),
+        (
+            vec!["regions", "add", id, "张三", "--data", d],
+            format!("region code {hidden} is not a 6-digit GB/T 2260 code"),
+        ),
+        (
+            vec!["regions", "token", id, "--data", d],
+            format!("region {hidden} is not registered"),
+        ),
+        (
+            vec!["regions", "revoke", id, "--data", d],
+            format!("no token with id {hidden}"),
+        ),
+        (
+            vec!["regions", "key", "440000", id, "--data", d],
+            "the key given as a request signing key: not 64 hex digits".to_string(),
+        ),
+        (
+            vec!["schemas", "show", id],
+            format!("no schema subject {hidden}"),
+        ),
+        (
+            vec!["schemas", "show", "matter.medical-filing", "--version", id],
+            format!("has no version {hidden}"),
+        ),
+        (
+            vec![
+                "reconcile",
+                "--region",
+                "44000",
+                "--records",
+                records,
+                "--data",
+                d,
+            ],
+            "--region \"44000\" is not a region code".to_string(),
+        ),
+        (
+            vec!["regions", "revoke", "abc", "--data", d],
+            "no token with id \"abc\"".to_string(),
+        ),
+        (
+            vec!["regions", "token", "120000", "--data", d],
+            "region 120000 is not registered; add it with `tongban regions add 120000 <name>`"
+                .to_string(),
+        ),
+    ];
+    for (command, want) in cases {
+        let err = refused(&command);
+        assert!(err.contains(&want), "{command:?}: want {want:?} in {err}");
+        assert!(
+            !err.contains("0519491231") && !err.contains("张三"),
+            "{command:?}: {err}"
+        );
+    }
+}
+
+/// Given a log whose directory holds no gateway.key, when `rebuild`, `statistics` and
+/// `reconcile` are run with neither `--public-key` nor (for rebuild) `--trust-log`, then each
+/// refuses (exit 2), as `verify` and `replay` do, saying to give `--public-key` (or
+/// `--trust-log`) and changing nothing; with the key given, or `--trust-log`, each runs. Given a
+/// directory that is not there, rebuild names that alone, not the missing key. (All three went
+/// ahead unchecked, exit 0; rebuild said the key was missing before it said the log was.)
+#[test]
+fn the_offline_tools_without_a_key_refuse_as_verify_does() {
+    let (dir, data, key, _) = stopped_application("cli-keyless");
+    std::fs::remove_file(data.join("gateway.key")).expect("remove the key");
+    let d = data.to_str().expect("path");
+    let before = files_below(&data);
+    let no_key = format!("{d} holds no gateway key (gateway.key): pass --public-key HEX");
+    let at = "2026-12-01T00:00:00+08:00";
+    let records = dir.0.join("records.csv");
+    std::fs::write(&records, "app,status,updated_at\n").expect("records");
+    let r = records.to_str().expect("path");
+    let reconcile = [
+        "reconcile",
+        "--region",
+        "440000",
+        "--records",
+        r,
+        "--data",
+        d,
+    ];
+    for (command, also) in [
+        (vec!["rebuild", "--data", d], Some("or --trust-log")),
+        (
+            vec!["statistics", "--region", "440000", "--at", at, "--data", d],
+            None,
+        ),
+        (reconcile.to_vec(), None),
+        (vec!["verify", "--data", d], None),
+    ] {
+        let err = refused(&command);
+        assert!(
+            err.starts_with(&format!("tongban: {no_key}")),
+            "{command:?}: {err}"
+        );
+        assert!(
+            also.is_none_or(|also| err.contains(also)),
+            "{command:?}: {err}"
+        );
+        assert!(
+            files_below(&data) == before,
+            "{command:?} changed the directory"
+        );
+    }
+    for command in [
+        vec![
+            "statistics",
+            "--region",
+            "440000",
+            "--public-key",
+            &key,
+            "--data",
+            d,
+        ],
+        vec!["rebuild", "--public-key", &key, "--data", d],
+        vec!["rebuild", "--trust-log", "--data", d],
+    ] {
+        let out = run(&command);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{command:?}: {err}");
+        // A rebuild without gateway.key leaves the applicant index empty, and says so in one
+        // line of single spaces.
+        if command[0] == "rebuild" {
+            assert!(
+                err.contains("the index of open applications by applicant is left empty (a"),
+                "{err}"
+            );
+        }
+    }
+    // With the key, the reconciliation runs: the one application of the log, which the export
+    // does not hold, is missing at the province (exit 1), not a refusal.
+    let out = run(&[&reconcile[..], &["--public-key", &key]].concat());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("missing-at-province"),
+        "{}",
+        text(&out.stdout)
+    );
+    let missing = dir.0.join("missing");
+    let err = refused(&["rebuild", "--data", missing.to_str().expect("path")]);
+    assert_eq!(
+        err,
+        format!(
+            "tongban: {} holds no embedded event log (log/): check --data, or for a JetStream \
+             log pass --nats URL\n",
+            missing.display()
+        )
+    );
+}
+
+/// Given an option without a command (`tongban --frob`), then it is named on stderr (exit 2,
+/// nothing on stdout); `tongban --version` prints the version (exit 0); `tongban help verify`
+/// answers as `tongban verify --help`, and `tongban help` of no command is a usage error; a
+/// command or an argument that is an ID number is said by its length. (`--frob` and `--version`
+/// printed the whole usage to stdout, exit 2, naming neither; `help verify` the whole usage.)
+#[test]
+fn an_option_without_a_command_is_named_and_help_takes_a_command() {
+    let out = run(&["--frob"]);
+    assert_eq!(text(&out.stdout), "");
+    let err = refused(&["--frob"]);
+    assert!(
+        err.starts_with("tongban: unknown option --frob: give a command first"),
+        "{err}"
+    );
+    let out = run(&["--version"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        format!("tongban {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    for command in ["verify", "reconcile", "regions"] {
+        let helped = run(&["help", command]);
+        assert_eq!(helped.status.code(), Some(0), "{}", text(&helped.stderr));
+        assert_eq!(
+            text(&helped.stdout),
+            text(&run(&[command, "--help"]).stdout),
+            "{command}"
+        );
+        assert!(text(&helped.stdout).starts_with("usage:\n  tongban "));
+    }
+    assert!(
+        refused(&["help", "frobnicate"]).starts_with("tongban: unknown command \"frobnicate\"")
+    );
+    for args in [
+        &["11010519491231002X"][..],
+        &["help", "11010519491231002X"],
+        &["schemas", "list", "11010519491231002X"],
+    ] {
+        let err = refused(args);
+        assert!(
+            err.contains("(a value of 18 characters, not shown)") && !err.contains("0519491231"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+/// Given files in GBK where UTF-8 belongs (a heads file, a records file, a candidate schema, a
+/// tokens file, `holidays.json`), when `heads`, `verify --heads`, `schemas check`, `load` and
+/// `rebuild` read them, then each refuses (exit 2) naming the file, saying it must be UTF-8 and
+/// where the first byte that is not is; `find --serial ''` says the serial is empty, not
+/// missing; `adapt --charset latin1` is a bad option (exit 2), not a problem of the form (1).
+/// (Each said only `stream did not contain valid UTF-8`; find said `--serial is required`.)
+#[test]
+fn files_not_in_utf8_and_empty_or_unknown_values_are_named_for_what_they_are() {
+    let (dir, data, key, head) = stopped_application("cli-not-utf8");
+    let d = data.to_str().expect("path");
+    // 张 in GBK (D5 C5) on the second line, third column.
+    let gbk = b"{\n  \xD5\xC5\": 1}\n".to_vec();
+    let write = |name: &str| {
+        let path = dir.0.join(name);
+        std::fs::write(&path, &gbk).expect("write");
+        path.to_str().expect("path").to_string()
+    };
+    let (heads, records, schema, tokens) = (
+        write("heads.jsonl"),
+        write("records.json"),
+        write("schema.json"),
+        write("tokens.json"),
+    );
+    let fine = dir.0.join("fine.jsonl");
+    std::fs::write(&fine, format!("{head}\n")).expect("write");
+    let fine = fine.to_str().expect("path");
+    let place = "must be UTF-8 text: line 2, column 3 (byte 0xD5) is not valid UTF-8; save it as \
+                 UTF-8";
+    let cases: [(Vec<&str>, String); 5] = [
+        (
+            vec!["heads", &heads, fine, "--public-key", &key],
+            format!("tongban: {heads}: {place}"),
+        ),
+        (
+            vec!["heads", fine, "--records", &records, "--public-key", &key],
+            format!("tongban: --records {records}: {place}"),
+        ),
+        (
+            vec!["verify", "--heads", &heads, "--data", d],
+            format!("tongban: --heads {heads}: {place}"),
+        ),
+        (
+            vec!["schemas", "check", "matter.medical-filing", &schema],
+            format!("tongban: {schema}: {place}"),
+        ),
+        (
+            vec!["load", "--tokens", &tokens],
+            format!("tongban: {tokens}: {place}"),
+        ),
+    ];
+    for (command, want) in cases {
+        let err = refused(&command);
+        assert_eq!(err, format!("{want}\n"), "{command:?}");
+    }
+    std::fs::write(data.join("holidays.json"), &gbk).expect("holidays");
+    let err = refused(&["rebuild", "--data", d]);
+    assert!(
+        err.contains(&format!(
+            "{}: holiday calendar {place}",
+            data.join("holidays.json").display()
+        )),
+        "{err}"
+    );
+    std::fs::remove_file(data.join("holidays.json")).expect("holidays");
+
+    for (serial, want) in [
+        ("", "tongban: --serial is empty: give the province's"),
+        ("  ", "tongban: --serial is empty (spaces only): give"),
+    ] {
+        let err = refused(&["find", "--serial", serial, "--data", d]);
+        assert!(err.starts_with(want), "{err}");
+    }
+    assert!(refused(&["find", "--data", d]).starts_with("tongban: --serial is required"));
+
+    let out = common::run_fed(
+        BIN,
+        &[
+            "adapt",
+            "--region",
+            "440000",
+            "--matter",
+            "medical-filing",
+            "--charset",
+            "latin1",
+        ],
+        Some("{}"),
+    );
+    assert_eq!(out.0, Some(2), "{}", out.1);
+    assert_eq!(
+        out.1,
+        "tongban: --charset \"latin1\": use UTF-8, GBK or GB18030\n"
     );
 }

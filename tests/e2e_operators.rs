@@ -3508,6 +3508,8 @@ fn reconcile_says_when_the_log_reached_a_status_and_when_the_region_received_its
 /// route, then it is reconciled; a body declared over 64 MiB is refused with 413 before it is
 /// read, saying to use `tongban reconcile`; and another route still refuses a body over 1 MiB.
 /// (Found by a province's walkthrough: an ordinary month's export, about 13,000 rows, was 413.)
+/// An empty body, or blank lines, is no export (400, rule `records`), where it was reconciled as a
+/// province holding nothing, every application missing at the province.
 #[test]
 fn the_reconcile_route_takes_a_months_export() {
     let dir = TempDir::new("reconcile-large");
@@ -3536,6 +3538,25 @@ fn the_reconcile_route_takes_a_months_export() {
     let report = r.json();
     assert_eq!(report["discrepancies"], json!([]), "{report}");
     assert_eq!(report["records"], json!(1));
+    for nothing in [&b""[..], b"\r\n\r\n"] {
+        let r = operator
+            .send(
+                "POST",
+                &path,
+                &[("Content-Type", "text/csv")],
+                Some(nothing),
+            )
+            .expect("post");
+        let problem = r.json();
+        assert_eq!(r.status, 400, "{problem}");
+        assert_eq!(problem["errors"][0]["rule"], json!("records"), "{problem}");
+        assert!(
+            problem["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("the export is empty")),
+            "{problem}"
+        );
+    }
 
     let head = |path: &str, length: usize| {
         format!(
@@ -5832,7 +5853,8 @@ fn a_pipe_or_a_symbolic_link_is_read_as_a_party_in_both_tools() {
 
 /// Given a head whose position, or a records page whose `after`, is written `-0` (JSON allows
 /// it; no gateway writes it), when both tools read them, then both refuse the file, exit 2,
-/// naming the line and the number as no whole number (-0.0); given a heads file that starts
+/// naming the line and the number as no whole number (a floating point, its digits masked as
+/// every value serde quotes from a file is); given a heads file that starts
 /// with a byte order mark, both read it, and agree (exit 0). (The script took -0 for 0, exit 0;
 /// tongban refused the mark, exit 2.)
 #[test]
@@ -5862,7 +5884,7 @@ fn minus_zero_is_refused_and_a_byte_order_mark_passed_over_in_both_tools() {
     assert!(
         rust.contains(&format!(
             "tongban: {zero}: line 1: not a head as GET /v1/log/head answers it (invalid type: \
-             floating point `-0.0`, expected u64"
+             floating point `-**0`, expected u64"
         )),
         "{rust}"
     );
@@ -5886,7 +5908,7 @@ fn minus_zero_is_refused_and_a_byte_order_mark_passed_over_in_both_tools() {
     assert!(
         rust.contains(&format!(
             "tongban: --records {records}: line 1: not a page as GET /v1/log/records answers it \
-             (invalid type: floating point `-0.0`, expected u64"
+             (invalid type: floating point `-**0`, expected u64"
         )),
         "{rust}"
     );

@@ -153,6 +153,51 @@ pub fn decode_strict<'b>(bytes: &'b [u8], label: &str) -> Result<Cow<'b, str>, C
         })
 }
 
+/// Where a bad byte is, for people: `line 3, column 7 (byte 0xFF)`, the column counted in
+/// characters of the line so far, as read in `encoding` (the bytes before `offset` read): a
+/// province's export that is not in its encoding, a file that must be UTF-8 and is not.
+pub fn byte_place(bytes: &[u8], offset: usize, encoding: &str) -> String {
+    let before = bytes.get(..offset).unwrap_or(bytes);
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let start = if line == 1 && before.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        start
+    };
+    let so_far = before.get(start..).unwrap_or_default();
+    let column = decode_strict(so_far, encoding).map_or(so_far.len(), |t| t.chars().count()) + 1;
+    match bytes.get(offset) {
+        Some(b) => format!("line {line}, column {column} (byte 0x{b:02X})"),
+        None => format!("line {line}, column {column} (the file ends inside a character)"),
+    }
+}
+
+/// The text of a file that must be UTF-8 (a heads file, a tokens file, a holiday calendar, a
+/// candidate schema), or why it is not, for the caller to say after the file's name: where its
+/// first byte that is not UTF-8 is, and what to do (`must be UTF-8 text: line 2, column 5 (byte
+/// 0xD5) is not valid UTF-8; save it as UTF-8`), where the standard library's error said only
+/// `stream did not contain valid UTF-8`. A byte order mark is kept, for the reader to pass over.
+pub fn utf8_text(bytes: Vec<u8>) -> Result<String, String> {
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        format!(
+            "must be UTF-8 text: {} is not valid UTF-8; save it as UTF-8",
+            byte_place(e.as_bytes(), at, "UTF-8")
+        )
+    })
+}
+
+/// The text of the file at `path`, which must be UTF-8 ([`utf8_text`]), or why it does not
+/// read (the system's error, or where it is not UTF-8), for the caller to say after the file's
+/// name as it was given.
+pub fn read_utf8(path: impl AsRef<std::path::Path>) -> Result<String, String> {
+    utf8_text(std::fs::read(path).map_err(|e| e.to_string())?)
+}
+
 /// A charset problem with a local form, in the caller's words.
 fn charset_problem(e: CharsetError) -> Rejection {
     Rejection::one(match e {
@@ -422,6 +467,29 @@ pub struct TooDeep(pub usize);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Given a file that must be UTF-8 and holds GBK (张 is D5 C5) on its second line, then the
+    /// refusal says it must be UTF-8, the line, the column in characters and the byte; UTF-8
+    /// text, a byte order mark kept, is read as it is.
+    #[test]
+    fn a_file_that_is_not_utf8_is_refused_saying_where() {
+        assert_eq!(
+            utf8_text(b"{\n  \"\xE5\xBC\xA0\xD5\xC5\": 1}".to_vec()),
+            Err(
+                "must be UTF-8 text: line 2, column 5 (byte 0xD5) is not valid UTF-8; save it \
+                 as UTF-8"
+                    .into()
+            )
+        );
+        assert_eq!(
+            utf8_text(b"\xEF\xBB\xBF{}".to_vec()).as_deref(),
+            Ok("\u{feff}{}")
+        );
+        assert!(
+            utf8_text(b"ab\xE5\xBC".to_vec())
+                .is_err_and(|e| e.contains("line 1, column 3 (byte 0xE5)"))
+        );
+    }
 
     #[test]
     fn charsets() {

@@ -442,11 +442,15 @@ pub fn rebind_log_source(dir: &DataDir, source: &str) -> Result<(), ServeError> 
 
 /// Loads the working-day calendar: `holidays.json` in the data dir if present, else Monday–Friday.
 pub fn load_calendar(path: &Path) -> Result<Calendar, ServeError> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Calendar::from_json(&text).map_err(|source| ServeError::Calendar {
-            path: path.display().to_string(),
-            source,
-        }),
+    match std::fs::read(path) {
+        // Text that is not UTF-8 is said with where, as every file of the operator's is.
+        Ok(bytes) => tongban_adapters::codec::utf8_text(bytes)
+            .map_err(CalendarError::Text)
+            .and_then(|text| Calendar::from_json(&text))
+            .map_err(|source| ServeError::Calendar {
+                path: path.display().to_string(),
+                source,
+            }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Calendar::weekdays()),
         Err(source) => Err(ServeError::Io {
             what: path.display().to_string(),

@@ -701,30 +701,6 @@ fn role_named(role: Role) -> &'static str {
     }
 }
 
-/// Where a bad byte is, for people: `line 3, column 7 (byte 0xFF)`, the column counted in
-/// characters of the line so far, as read in `encoding` (the bytes before `offset` read).
-fn byte_place(bytes: &[u8], offset: usize, encoding: &str) -> String {
-    let before = bytes.get(..offset).unwrap_or(bytes);
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let start = if line == 1 && before.starts_with(b"\xEF\xBB\xBF") {
-        3
-    } else {
-        start
-    };
-    let so_far = before.get(start..).unwrap_or_default();
-    let column = tongban_adapters::codec::decode_strict(so_far, encoding)
-        .map_or(so_far.len(), |t| t.chars().count())
-        + 1;
-    match bytes.get(offset) {
-        Some(b) => format!("line {line}, column {column} (byte 0x{b:02X})"),
-        None => format!("line {line}, column {column} (the file ends inside a character)"),
-    }
-}
-
 /// What to do with an export that is not text in an accepted encoding.
 const SAVE_AS: &str = "save it as CSV UTF-8 (in Excel: Save As, \"CSV UTF-8\")";
 
@@ -734,7 +710,7 @@ const SAVE_AS: &str = "save it as CSV UTF-8 (in Excel: Save As, \"CSV UTF-8\")";
 /// export. Malformed bytes are an error, never replaced, saying where the first
 /// one is; a UTF-16 file and a spreadsheet (zip: `.xlsx`) are recognised and told what to do.
 pub fn export_text(bytes: &[u8], encoding: Option<&str>) -> Result<String, String> {
-    use tongban_adapters::codec::{CharsetError, decode_strict};
+    use tongban_adapters::codec::{CharsetError, byte_place, decode_strict};
     if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
         return Err(format!(
             "the file is UTF-16 (it starts with a UTF-16 byte order mark), which this does not \
@@ -2561,8 +2537,8 @@ const EMPTY_EXPORT: &str = "the export is empty (no line, not even a header): a 
 
 /// Parses a province's export: JSON Lines, or CSV with a header naming `app` and/or `serial`,
 /// `status` and `updated_at` (any order; cells may be quoted). `Err` when the file as a whole
-/// is not an export (a JSON array, a header without the columns, one of the gateway's own
-/// answers or another file taken for an export: [`not_an_export`]): every line would fail
+/// is not an export (empty, a JSON array, a header without the columns, one of the gateway's
+/// own answers or another file taken for an export: [`not_an_export`]): every line would fail
 /// alike, and one error saying why is what the operator can act on.
 pub fn parse_records(text: &str) -> Result<Records, String> {
     // Exports saved by Windows tools often start with a byte order mark.
@@ -4174,10 +4150,15 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                 "{why}"
             );
         }
-        // A header with the columns and no rows is an export with no records (nothing at all
-        // is refused, above).
+        // A header with the columns and no rows is an export with no records; nothing at all
+        // (no byte, blank lines, blank rows) is no export, and would report every application
+        // missing at the province.
         let records = parse_records("serial,status,updated_at\n").expect("an export");
         assert!(records.lines.is_empty() && records.not_compared.is_empty());
+        for nothing in ["", "\u{feff}", "\n\n", " \r\n", ",,,\n,,\n"] {
+            let why = refused(nothing);
+            assert!(why.starts_with("the export is empty"), "{why}");
+        }
     }
 
     /// Given JSON Lines records with neither app nor serial (absent, or empty strings), one

@@ -95,6 +95,16 @@ pub fn region(s: &str) -> bool {
     (1..=6).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// A token id as a region book holds one (`tongban regions` mints 8 hex digits; a book edited by
+/// hand may hold up to 64 ASCII letters, digits, `_` and `-`), without the digits an ID number
+/// or a phone leaves: an id typed to `tongban regions revoke` is quoted back only so.
+pub fn token_id(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+        && !has_digit_run(s)
+}
+
 /// A code of this gateway's vocabulary (a matter's code, a schema subject such as
 /// `matter.medical-filing`): lowercase ASCII letters, digits, `.`, `-` and `_`, up to 64 of them.
 pub fn code(s: &str) -> bool {
@@ -200,7 +210,7 @@ mod tests {
             "110105491231002",
         ] {
             // (A serial is judged by the numbers it holds: `ids::quotable_serial`'s tests.)
-            for fits in [region, code, version] {
+            for fits in [region, code, version, token_id] {
                 assert_eq!(quoted(personal, fits), None, "{personal}");
             }
         }
@@ -208,6 +218,11 @@ mod tests {
         assert_eq!(quoted("44000", region).as_deref(), Some("\"44000\""));
         assert_eq!(quoted("4400000", region), None);
         assert_eq!(quoted("zhangsan", region), None);
+        assert_eq!(
+            quoted("dcaea366", token_id).as_deref(),
+            Some("\"dcaea366\"")
+        );
+        assert!(token_id("a1") && token_id("ops-2026_b") && !token_id("a b") && !token_id(""));
         for grouped in ["138-0013-8000", "+86 138 0013 8000", "a@b.cn"] {
             assert_eq!(quoted(grouped, code), None, "{grouped}");
             assert_eq!(quoted(grouped, version), None, "{grouped}");

@@ -41,13 +41,30 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let reverse = args.flag("reverse");
     let charset = args.value("charset");
     args.finish()?;
+    // A charset none of the accepted ones is a bad option (exit 2), said before stdin is read,
+    // not a problem of the form (exit 1). Quoted only when it has a media type's form.
+    if let Some(label) = &charset {
+        tongban_adapters::codec::accepted_encoding(label).map_err(|_| {
+            CliError(format!(
+                "--charset {}: use UTF-8, GBK or GB18030",
+                tongban_gateway::shown::said(label, tongban_gateway::shown::media_type)
+            ))
+        })?;
+    }
     let adapter = registry.get(&region, &matter).ok_or_else(|| {
+        use tongban_gateway::shown;
+        // Quoted only when they have a region code's and a matter code's form: an ID number or
+        // a name typed there is said by its length.
         let have = registry.matters_of(&region);
         CliError(if have.is_empty() {
-            format!("no adapters for region {region} (tongban adapt --list shows them)")
+            format!(
+                "--region: no adapters for region {} (tongban adapt --list shows them)",
+                shown::said(&region, shown::region)
+            )
         } else {
             format!(
-                "region {region} has no adapter for {matter}; it has: {}",
+                "--matter: region {region} has no adapter for {}; it has: {}",
+                shown::said(&matter, shown::code),
                 have.join(", ")
             )
         })
@@ -55,8 +72,12 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let mut input = Vec::new();
     std::io::stdin().read_to_end(&mut input)?;
     if reverse {
-        let canonical: serde_json::Value = serde_json::from_slice(&input)
-            .map_err(|e| CliError(format!("stdin is not canonical JSON: {e}")))?;
+        let canonical: serde_json::Value = serde_json::from_slice(&input).map_err(|e| {
+            CliError(format!(
+                "stdin is not canonical JSON: {}",
+                tongban_schemas::mask::serde_error(&e)
+            ))
+        })?;
         // Only a body the gateway would take is written: a form made of anything else would
         // hold whatever happened to map (or only the adapter's constants), and look valid.
         let sent = canonical.get("matter").and_then(serde_json::Value::as_str);

@@ -140,7 +140,12 @@ impl Args {
     /// takes once given more than once, then one missing its value.
     pub fn finish(self) -> Result<(), CliError> {
         if let Some(p) = self.positionals.front() {
-            return Err(CliError(format!("unexpected argument {p:?}")));
+            // Quoted only when it has the form of a word of the command line (a subcommand, a
+            // file name): an ID number given where none belongs is said by its length.
+            return Err(CliError(format!(
+                "unexpected argument {}",
+                tongban_gateway::shown::said(p, tongban_gateway::shown::code)
+            )));
         }
         let unknown = self
             .options

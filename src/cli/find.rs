@@ -22,14 +22,28 @@ use super::{Args, CliError, offline};
 
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let source = offline::Source::from_args(&mut args, offline::Tool::Find)?;
-    let serial = args.value("serial").unwrap_or_default();
-    let serial = serial.trim().to_string();
-    if serial.is_empty() {
-        return Err(CliError(
-            "--serial is required: the province's Idempotency-Key or 受理编号 of the application"
-                .into(),
-        ));
-    }
+    let serial = args.value("serial");
+    // Given but empty (`--serial ''`, a shell variable not set) is not "not given": said so.
+    let serial = match serial.as_deref().map(str::trim) {
+        None => {
+            return Err(CliError(
+                "--serial is required: the province's Idempotency-Key or 受理编号 of the \
+                 application"
+                    .into(),
+            ));
+        }
+        Some("") => {
+            return Err(CliError(format!(
+                "--serial is empty{}: give the province's Idempotency-Key or 受理编号 of the \
+                 application",
+                match serial.as_deref() {
+                    Some("") => "",
+                    _ => " (spaces only)",
+                }
+            )));
+        }
+        Some(serial) => serial.to_string(),
+    };
     let region = args.value("region");
     if let Some(r) = &region {
         super::reconcile::check_region(r)?;

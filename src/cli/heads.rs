@@ -63,7 +63,7 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let key = source.key()?;
     let mut records = Records::default();
     for file in &records_files {
-        let text = std::fs::read_to_string(file)
+        let text = tongban_adapters::codec::read_utf8(file)
             .map_err(|e| CliError(format!("--records {file}: {e}")))?;
         // A records page is another party's file: its errors quote what it holds.
         records.read(&text, file, &key).map_err(|e| {

@@ -70,14 +70,25 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let json_out = match args.value("format").as_deref() {
         None | Some("text") => false,
         Some("json") => true,
-        Some(other) => return Err(CliError(format!("--format: text or json, not {other:?}"))),
+        Some(other) => {
+            return Err(CliError(format!(
+                "--format: text or json, not {}",
+                tongban_gateway::shown::said(other, tongban_gateway::shown::code)
+            )));
+        }
     };
     args.finish()?;
 
-    let text = std::fs::read_to_string(&tokens_path)
+    let text = tongban_adapters::codec::read_utf8(&tokens_path)
         .map_err(|e| CliError(format!("{tokens_path}: {e}")))?;
-    let tokens: BTreeMap<String, String> =
-        serde_json::from_str(&text).map_err(|e| CliError(format!("{tokens_path}: {e}")))?;
+    let tokens: BTreeMap<String, String> = serde_json::from_str(&text).map_err(|e| {
+        // serde quotes the value it could not take: a token file is secrets, and an ID
+        // number or a phone put in one is masked too.
+        CliError(format!(
+            "{tokens_path}: {}",
+            tongban_schemas::mask::serde_error(&e)
+        ))
+    })?;
     let regions = scenario::regions(&tokens);
     let operator = tokens.get("operator").cloned();
     if regions.len() < 3 {

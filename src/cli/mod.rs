@@ -34,6 +34,8 @@ const USAGE: &str = "\
 tongban — federation gateway for 跨省通办
 
 usage:
+  tongban help [<command>]                           this text, or one command's (as <command> --help)
+  tongban --version                                  the version of this build
   tongban serve [--data DIR] [--listen IP:PORT] [--demo] [--rate-limit N[:BURST]|off]
       run the gateway (embedded log in DIR, default ./tongban-data; --demo: ./tongban-demo with
       six provinces, tokens in DIR/demo-tokens.json and sample applications)
@@ -89,17 +91,20 @@ usage:
       while the projections were applied past the log's end (it lost events they had seen),
       naming the positions lost, unless --accept-lost says they are gone for good. Every
       event's seal is checked (DIR's gateway.key, or --public-key), as the gateway checks it:
-      one that does not verify holds its application. --trust-log skips that check, most of
-      the rebuild's cost, for a log `tongban verify` has just passed
-  tongban reconcile --region <code> --records <file> [--encoding utf-8|gbk|gb18030] [--tolerance-seconds N] [--format text|json] [--data DIR] [--nats URL [--nats-creds FILE]]
-      compare a province's own records (JSONL or CSV: app or serial, status, updated_at) with the log;
+      one that does not verify holds its application; with neither it is refused (exit 2).
+      --trust-log skips that check, most of the rebuild's cost, for a log `tongban verify` has
+      just passed
+  tongban reconcile --region <code> --records <file> [--encoding utf-8|gbk|gb18030] [--tolerance-seconds N] [--format text|json] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]
+      compare a province's own records (JSONL or CSV: app or serial, status, updated_at) with the log,
+      counting only events whose seal holds under DIR's gateway.key or --public-key (with neither
+      it is refused, exit 2);
       --tolerance-seconds: how far a record's updated_at may be from the log's times before it is
       reported (0 to {MAX_TOLERANCE_SECONDS}, 30 days; default {DEFAULT_TOLERANCE_SECONDS})
   tongban statistics --region <code> [--at RFC3339] [--public-key HEX] [--data DIR] [--nats URL [--nats-creds FILE]]
       the region's statistics as they stood at an instant (default now), counted from the whole
       log: the JSON of GET /v1/regions/{region}/statistics?at= (write 2026-11-30 24:00 Beijing
       time as 2026-12-01T00:00:00+08:00); an event whose seal does not hold under the key
-      (DIR's gateway.key, or --public-key) is not counted
+      (DIR's gateway.key, or --public-key) is not counted; with neither it is refused (exit 2)
   tongban adapt --region <code> --matter <code> [--reverse] [--charset GBK] [--specs DIR] < file
       translate a province's local form (JSON or XML) to the canonical body, or back with --reverse;
       problems are listed in the province's own field names (exit 1)
@@ -122,7 +127,9 @@ usage:
       --apps (default 1,000,000), cost by form size and by events per application (up to --depth,
       default 1,000), replay/rebuild vs raw read over --events; ratios against the
       goals (scripts/bench installs nats-server and PostgreSQL and runs it on a release build);
-      `embedded` is the embedded-log part of `http` alone (peak and half peak)
+      `embedded` is the embedded-log part of `http` alone (peak and half peak); its data goes to
+      a directory of its own under --work (default: the system's temporary directory), refused
+      inside a gateway's data directory
   tongban schemas list                               every schema subject with kind, latest version, title
   tongban schemas show <subject> [--version N|latest]  print a JSON Schema document
   tongban schemas check <subject> <file>             judge a candidate schema under the subject's
@@ -148,9 +155,24 @@ impl<E: std::error::Error> From<E> for CliError {
 }
 
 pub fn run(raw: Vec<String>) -> Result<ExitCode, CliError> {
+    // `tongban --version` alone: `--version` is otherwise an option with a value (`schemas
+    // show <subject> --version N`), so it is not one of the parser's flags.
+    if matches!(raw.as_slice(), [only] if only == "--version") {
+        out!("tongban {}\n", env!("CARGO_PKG_VERSION"))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut args = Args::parse(raw);
     let help = args.flag("help");
     let Some(command) = args.next_positional() else {
+        // An option without a command (`tongban --frob`) is named, as a command names one it
+        // does not take, rather than answered with the whole usage and no word of it.
+        if !help {
+            args.finish().map_err(|e| {
+                CliError(format!(
+                    "{e}: give a command first (`tongban --help` lists them)"
+                ))
+            })?;
+        }
         out!("{}", usage())?;
         // Asked for (`tongban --help`), the usage is the answer; without a command, a mistake.
         return Ok(ExitCode::from(if help { 0 } else { 2 }));
@@ -159,9 +181,7 @@ pub fn run(raw: Vec<String>) -> Result<ExitCode, CliError> {
     if help && command != "help" {
         // Before the command reads anything: `regions --help` must not create a region book,
         // nor `serve --help` start a gateway.
-        let usage = usage_of(&command)
-            .ok_or_else(|| CliError(format!("unknown command {command:?}\n\n{}", usage())))?;
-        out!("{usage}")?;
+        out!("{}", command_usage(&command)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     match command.as_str() {
@@ -180,14 +200,32 @@ pub fn run(raw: Vec<String>) -> Result<ExitCode, CliError> {
         "load" => load::run(args),
         "bench" => bench::run(args),
         "help" => {
-            out!("{}", usage())?;
+            // `tongban help verify` answers as `tongban verify --help` does.
+            let about = args.next_positional();
+            args.finish()?;
+            match about {
+                Some(command) => out!("{}", command_usage(&command)?)?,
+                None => out!("{}", usage())?,
+            }
             Ok(ExitCode::SUCCESS)
         }
-        other => Err(CliError(format!(
-            "unknown command {other:?}\n\n{}",
-            usage()
-        ))),
+        other => Err(unknown_command(other)),
     }
+}
+
+/// The usage of `command` alone ([`usage_of`]), or the refusal of a command that is none.
+fn command_usage(command: &str) -> Result<String, CliError> {
+    usage_of(command).ok_or_else(|| unknown_command(command))
+}
+
+/// A command that is none, and the usage: quoted only when it has the form of a command's name
+/// ([`tongban_gateway::shown::code`]), as every value given is.
+fn unknown_command(command: &str) -> CliError {
+    CliError(format!(
+        "unknown command {}\n\n{}",
+        tongban_gateway::shown::said(command, tongban_gateway::shown::code),
+        usage()
+    ))
 }
 
 /// [`USAGE`] with the constants it names filled in.

@@ -59,11 +59,7 @@ impl<'a> OutPath<'a> {
             )));
         }
         if let Some(other) = data_directory_of(&resolved) {
-            return Err(out.refused(&format!(
-                "is inside {}, a gateway's data directory (it holds gateway.key): nothing is \
-                 ever written there but by the gateway; name a file outside it",
-                other.display()
-            )));
+            return Err(out.refused(&inside(&other, "a file")));
         }
         match std::fs::symlink_metadata(path) {
             Ok(meta) if meta.is_dir() => Err(out.refused("is a directory: name a file")),
@@ -113,6 +109,34 @@ impl<'a> OutPath<'a> {
     fn refused(&self, why: &str) -> CliError {
         CliError(format!("{} {} {why}", self.option, self.path.display()))
     }
+}
+
+/// Refuses `made`, a directory a command makes for its own files under `named` (the directory
+/// named with `option`: `bench --work DIR` makes `DIR/tongban-bench-<pid>`), when it would be
+/// inside a gateway's data directory ([`data_directory_of`], resolved as [`OutPath::check`]
+/// resolves a file's path): the bench's gateways, logs and keys would be made among that
+/// gateway's own files, and removed from there afterwards.
+pub fn refuse_in_data_directory(
+    option: &'static str,
+    named: &Path,
+    made: &Path,
+) -> Result<(), CliError> {
+    let refused = |why: String| CliError(format!("{option} {} {why}", named.display()));
+    let resolved = resolve(made).map_err(|e| refused(format!("cannot be resolved: {e}")))?;
+    match data_directory_of(&resolved) {
+        Some(data) => Err(refused(inside(&data, "a directory"))),
+        None => Ok(()),
+    }
+}
+
+/// Why a path inside the data directory `data` is refused, and what to name instead (`a file`,
+/// `a directory`).
+fn inside(data: &Path, instead: &str) -> String {
+    format!(
+        "is inside {}, a gateway's data directory (it holds gateway.key): nothing is ever \
+         written there but by the gateway; name {instead} outside it",
+        data.display()
+    )
 }
 
 /// `path` made absolute, with the symbolic links and `..` of its directories resolved: the

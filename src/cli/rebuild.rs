@@ -48,28 +48,32 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         Err(DirLockError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(DirLockError::Io(e)) => return Err(CliError(format!("{}: {e}", dir.0.display()))),
     };
+    // Opening the embedded log creates it: rebuilding from a log that was never there would
+    // silently replace the projections with empty ones. Checked first: a mistyped --data is
+    // that, not a directory without its key.
+    source.require_log()?;
     // Each event's seal is checked as the gateway's projector checks the events it did not
     // seal: one that does not verify (planted without the key) holds its application rather
-    // than being folded. The key is `--public-key`'s, else the directory's. The check is most
-    // of a rebuild's cost (an Ed25519 verification per event): `--trust-log` skips it, for a log
-    // `tongban verify` has just passed.
-    let key = match (trust_log, source.key()) {
-        (true, _) => {
+    // than being folded. The key is `--public-key`'s, else the directory's; without either the
+    // rebuild is refused, as `verify` and `replay` are, since folding unchecked is what
+    // `--trust-log` alone says to do. The check is most of a rebuild's cost (an Ed25519
+    // verification per event): `--trust-log` skips it, for a log `tongban verify` has just
+    // passed.
+    let key = match trust_log {
+        true => {
             eprintln!(
                 "--trust-log: the events' seals are not checked; every event is folded as the \
                  log holds it (run `tongban verify` first)"
             );
             None
         }
-        (false, Ok(key)) => Some(key),
-        (false, Err(e)) => {
-            eprintln!("{e}; the events' seals are not checked by this rebuild");
-            None
-        }
+        false => Some(source.key().map_err(|e| {
+            CliError(format!(
+                "{e}; or --trust-log to fold every event unchecked, for a log `tongban verify` \
+                 has just passed"
+            ))
+        })?),
     };
-    // Opening the embedded log creates it: rebuilding from a log that was never there would
-    // silently replace the projections with empty ones.
-    source.require_log()?;
     if let Some(key) = &key {
         super::rebuild_key::announce(&source, key)?;
     }
@@ -188,7 +192,10 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             Some(own) => store.with_applicant_key(&own),
             None => {
                 eprintln!(
-                    "no gateway key in {}: the index of open applications by applicant is left                      empty (a submission is warned of a possible duplicate only of applications                      submitted after the gateway starts); run the rebuild again with the key                      in place to fill it",
+                    "no gateway key in {}: the index of open applications by applicant is left \
+                     empty (a submission is warned of a possible duplicate only of applications \
+                     submitted after the gateway starts); run the rebuild again with the key \
+                     in place to fill it",
                     dir.0.display()
                 );
                 store

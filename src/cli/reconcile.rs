@@ -1,5 +1,5 @@
 //! `tongban reconcile --region <code> --records <file> [--encoding utf-8|gbk|gb18030]
-//! [--tolerance-seconds N] [--format text|json] [--data DIR | --nats URL]`: compare a province's
+//! [--tolerance-seconds N] [--format text|json] [--public-key HEX] [--data DIR | --nats URL]`: compare a province's
 //! own export (JSONL or CSV; UTF-8, or GBK / GB 18030 when it is not UTF-8) with the log. Exit
 //! code 0 when they agree, 1 when there are discrepancies or the log holds records that are not
 //! events, which the reconciliation passes over and names (in the report, and on stderr): it
@@ -52,19 +52,16 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         .map_err(|e| CliError(format!("{records}: {e}")))?;
     // Before the log is read: a file that is no export is refused at once, saying why (exit 2).
     let parsed = parse_records(&text).map_err(|e| CliError(format!("{records}: {e}")))?;
+    // Counted as the gateway's projections fold them: an event whose seal does not hold is
+    // reported, not counted (the directory's key, or --public-key). Without either it is
+    // refused, as `verify` and `replay` are: a reconciliation of events unchecked would tell a
+    // province it is behind an event planted in the log.
+    let key = source.key()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let index = runtime.block_on(async {
-        // Counted as the gateway's projections fold them: an event whose seal does not hold
-        // is reported, not counted (the directory's key, or --public-key).
-        let mut index = match source.key() {
-            Ok(key) => LogIndex::new(&region).verifying(key),
-            Err(e) => {
-                eprintln!("{e}; the events' seals are not checked by this reconciliation");
-                LogIndex::new(&region)
-            }
-        };
+        let mut index = LogIndex::new(&region).verifying(key);
         let passed = super::offline::each_event(&source.open().await?, |p| index.add(p)).await?;
         offline::say_passed_over(
             &passed,
@@ -150,13 +147,16 @@ fn tolerance_seconds(s: &str) -> Result<i64, CliError> {
 }
 
 /// `--region`: a region's code (six digits, GB/T 2260), as events name regions; anything else
-/// would match no application and report every record as missing from the log.
+/// would match no application and report every record as missing from the log. The value is
+/// quoted only when it has a region code's form (a typo, `44000`): an ID number or a name typed
+/// there is said by its length.
 pub(super) fn check_region(region: &str) -> Result<(), CliError> {
     if tongban_gateway::domain::is_region_code(region) {
         Ok(())
     } else {
         Err(CliError(format!(
-            "--region {region:?} is not a region code: six digits (GB/T 2260) such as 440000"
+            "--region {} is not a region code: six digits (GB/T 2260) such as 440000",
+            tongban_gateway::shown::said(region, tongban_gateway::shown::region)
         )))
     }
 }
@@ -203,6 +203,11 @@ mod tests {
         for bad in ["guangdong", "44000", "044000", "4400000"] {
             let err = check_region(bad).expect_err(bad);
             assert!(err.0.contains("not a region code"), "{bad}: {err}");
+        }
+        assert!(check_region("44000").is_err_and(|e| e.0.starts_with("--region \"44000\" is")));
+        for personal in ["11010519491231002X", "13987654321", "张三", "zhangsan"] {
+            let err = check_region(personal).expect_err(personal);
+            assert!(!err.0.contains(personal), "{personal}: {err}");
         }
     }
 }

@@ -123,7 +123,12 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
                 outln!("{}", token_line(t, "operator"))?;
             }
         }
-        other => return Err(CliError(format!("unknown regions command {other:?}"))),
+        other => {
+            return Err(CliError(format!(
+                "unknown regions command {}: add, token, operator, revoke, key or list",
+                tongban_gateway::shown::said(other, tongban_gateway::shown::code)
+            )));
+        }
     }
     if sub != "list" {
         remind_of_the_other_gateways(&dir);

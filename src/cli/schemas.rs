@@ -49,7 +49,10 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             args.finish()?;
             export(reg, &out, force)
         }
-        other => Err(CliError(format!("unknown schemas command {other:?}"))),
+        other => Err(CliError(format!(
+            "unknown schemas command {}: list, show, check or export",
+            tongban_gateway::shown::said(other, tongban_gateway::shown::code)
+        ))),
     }
 }
 
@@ -60,14 +63,16 @@ fn document<'a>(
 ) -> Result<&'a serde_json::Value, CliError> {
     let versions = reg.versions(subject).ok_or_else(|| {
         CliError(format!(
-            "no schema subject {subject:?}; `tongban schemas list` shows them"
+            "no schema subject {}; `tongban schemas list` shows them",
+            tongban_gateway::shown::said(subject, tongban_gateway::shown::code)
         ))
     })?;
     VersionRef::parse(version)
         .and_then(|v| reg.schema(subject, v))
         .ok_or_else(|| {
             CliError(format!(
-                "subject {subject} has no version {version:?}; it has {versions:?} (or latest)"
+                "subject {subject} has no version {}; it has {versions:?} (or latest)",
+                tongban_gateway::shown::said(version, tongban_gateway::shown::version)
             ))
         })
 }
@@ -81,13 +86,20 @@ fn check(reg: &Registry, subject: &str, file: &str) -> Result<ExitCode, CliError
         .filter(|_| reg.versions(subject).is_some())
         .ok_or_else(|| {
             CliError(format!(
-                "no schema subject {subject:?}; `tongban schemas list` shows them"
+                "no schema subject {}; `tongban schemas list` shows them",
+                tongban_gateway::shown::said(subject, tongban_gateway::shown::code)
             ))
         })?
         .compatibility;
-    let text = std::fs::read_to_string(file).map_err(|e| CliError(format!("{file}: {e}")))?;
-    let candidate: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| CliError(format!("{file}: not JSON: {e}")))?;
+    let text =
+        tongban_adapters::codec::read_utf8(file).map_err(|e| CliError(format!("{file}: {e}")))?;
+    // What serde quotes of the file is masked, as every refusal of a caller's file masks it.
+    let candidate: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        CliError(format!(
+            "{file}: not JSON: {}",
+            tongban_schemas::mask::serde_error(&e)
+        ))
+    })?;
     let verdict = reg
         .judge(subject, &candidate)
         .map_err(|e| CliError(format!("{file}: {e}")))?;

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::principal::Principal;
+use crate::shown;
 use crate::time::Timestamp;
 
 #[derive(Debug, thiserror::Error)]
@@ -36,7 +37,12 @@ pub enum RegionBookError {
          would then refuse; nothing was written, and the book on disk is as it was"
     )]
     BreaksRule { path: String, why: String },
-    #[error("region code {0:?} is not a 6-digit GB/T 2260 code")]
+    /// The code as the operator typed it, quoted only when it has a region code's form: an ID
+    /// number typed there is said by its length ([`shown::region`]).
+    #[error(
+        "region code {} is not a 6-digit GB/T 2260 code",
+        shown::said(.0, shown::region)
+    )]
     BadCode(String),
     #[error(
         "region code {0} is not in the GB/T 2260 code table that submissions are checked \
@@ -50,17 +56,36 @@ pub enum RegionBookError {
     AlreadyRegistered { code: String, name: String },
     #[error("region name {0}")]
     BadName(&'static str),
-    #[error("region {0} is not registered; add it with `tongban regions add {0} <name>`")]
+    /// Quoted only when it has a region code's form, as [`RegionBookError::BadCode`].
+    #[error("{}", unknown_region(.0))]
     UnknownRegion(String),
-    #[error("no token with id {0}")]
+    /// Quoted only when it has a token id's form ([`shown::token_id`]).
+    #[error("no token with id {}", shown::said(.0, shown::token_id))]
     UnknownToken(String),
     #[error("token label {0}")]
     BadLabel(&'static str),
-    #[error("{key:?} as a request signing key: {why}")]
+    /// The key is not quoted: `why` says what is wrong with it (its length, the character that
+    /// is no hex digit), and anything may have been pasted there.
+    #[error("the key given as a request signing key: {why}")]
     BadSigningKey {
         key: String,
         why: crate::envelope::KeyRefusal,
     },
+}
+
+/// A region the book does not hold, and how to add it: the code quoted when it has a region
+/// code's form, else said by its length, and the command then names `<code>`.
+fn unknown_region(code: &str) -> String {
+    match shown::quoted(code, shown::region) {
+        Some(_) => format!(
+            "region {code} is not registered; add it with `tongban regions add {code} <name>`"
+        ),
+        None => format!(
+            "region {} is not registered (a region code is six digits, GB/T 2260); add one \
+             with `tongban regions add <code> <name>`",
+            shown::said(code, shown::region)
+        ),
+    }
 }
 
 /// The file `regions.json` holds. Operators edit it by hand at times (a region's signing key

@@ -21,7 +21,16 @@ pub enum CalendarError {
         "holiday calendar is not JSON of the form {{\"holidays\": [\"YYYY-MM-DD\"], \"workdays\": [\"YYYY-MM-DD\"]}}: {0}"
     )]
     Shape(String),
-    #[error("holiday calendar: {field}[{index}] = {value:?} is not a YYYY-MM-DD date")]
+    /// Bytes that are not UTF-8 text (saved as GBK): where, and what to do
+    /// ([`tongban_adapters::codec::utf8_text`]).
+    #[error("holiday calendar {0}")]
+    Text(String),
+    /// The entry is quoted only when it has a date's form (`2026-13-01`): an ID number or a
+    /// phone pasted into the list is said by its length.
+    #[error(
+        "holiday calendar: {field}[{index}] = {} is not a YYYY-MM-DD date",
+        tongban_schemas::shown::said(.value, tongban_schemas::shown::time)
+    )]
     Date {
         field: &'static str,
         index: usize,
@@ -74,15 +83,15 @@ impl Calendar {
             #[serde(default)]
             workdays: Vec<String>,
         }
-        let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| CalendarError::Shape(e.to_string()))?;
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| CalendarError::Shape(tongban_schemas::mask::config_error(&e)))?;
         // serde reads a struct from an array too (`[]`, `[["2026-10-01"]]`): only the object
         // documented is a calendar.
         if !value.is_object() {
             return Err(CalendarError::Shape("the file holds no JSON object".into()));
         }
-        let file: File =
-            serde_json::from_value(value).map_err(|e| CalendarError::Shape(e.to_string()))?;
+        let file: File = serde_json::from_value(value)
+            .map_err(|e| CalendarError::Shape(tongban_schemas::mask::config_error(&e)))?;
         let parse =
             |field: &'static str, list: &[String]| -> Result<BTreeSet<CivilDate>, CalendarError> {
                 list.iter()
@@ -247,5 +256,27 @@ mod tests {
             Calendar::from_json("5"),
             Err(CalendarError::Shape(_))
         ));
+    }
+
+    /// Given an ID number in a holiday calendar, as an entry or as a number where a date
+    /// belongs, when the file is refused, then the message names the entry or the type and
+    /// never the digits; a date's typo and a misspelt member are still quoted.
+    #[test]
+    fn a_calendar_refused_does_not_echo_personal_data() {
+        let said = |text: &str| Calendar::from_json(text).expect_err("refused").to_string();
+        let entry = said(r#"{"holidays":["2026-10-01","11010519491231002X"]}"#);
+        assert_eq!(
+            entry,
+            "holiday calendar: holidays[1] = (a value of 18 characters, not shown) is not a \
+             YYYY-MM-DD date"
+        );
+        let number = said(r#"{"workdays":[11010519491231002]}"#);
+        assert!(number.contains("invalid type: integer"), "{number}");
+        assert!(!number.contains("0519491231"), "{number}");
+        let member = said(r#"{"13987654321":[]}"#);
+        assert!(!member.contains("8765"), "{member}");
+        // A file the operator edits: a misspelt member is named.
+        assert!(said(r#"{"holdays":[]}"#).contains("unknown field `holdays`"));
+        assert!(said(r#"{"holidays":["2026-13-01"]}"#).contains("= \"2026-13-01\" is not"));
     }
 }

@@ -168,7 +168,7 @@ impl SavedHeads {
 
 /// The heads of the file at `path` ([`parse`]); errors as [`parse`]'s, or why it does not read.
 pub fn read(path: &str) -> Result<Vec<Kept>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let text = tongban_adapters::codec::read_utf8(path)?;
     parse(&text, path)
 }
 
@@ -229,10 +229,11 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Kept>, String> {
             }),
             Some(Err(e)) => {
                 let line = line_at(text, from);
-                // serde quotes an unknown member's name as the file gave it.
+                // serde quotes the value it could not take and an unknown member's name as
+                // the file gave them: an ID number or a phone written there is masked.
                 return Err(format!(
                     "line {line}: not a head as GET /v1/log/head answers it ({})",
-                    crate::printable::line(e)
+                    crate::printable::line(tongban_schemas::mask::serde_error(&e))
                 ));
             }
         }
@@ -280,6 +281,29 @@ mod tests {
         }
         saved.end();
         saved
+    }
+
+    /// Given a heads file with an ID number or a phone where a head's number or hash belongs,
+    /// or as a member's name, when it is refused, then the reason names the line and what was
+    /// expected, never the digits.
+    #[test]
+    fn a_head_refused_does_not_echo_what_it_holds() {
+        let key = GatewayKey::from_seed([5; 32]);
+        let head = serde_json::to_value(&head_after(&[(1, "a")], &key).head).expect("head");
+        for (member, value) in [
+            ("position", serde_json::json!("11010519491231002X")),
+            ("hash", serde_json::json!(11010519491231002u64)),
+            ("13987654321", serde_json::json!(1)),
+        ] {
+            let mut h = head.clone();
+            h[member] = value;
+            let e = parse(&format!("{head}\n{h}\n"), "h.jsonl").expect_err("refused");
+            assert!(
+                e.starts_with("line 2: not a head as GET /v1/log/head answers it ("),
+                "{e}"
+            );
+            assert!(!e.contains("0519491231") && !e.contains("8765"), "{e}");
+        }
     }
 
     #[test]

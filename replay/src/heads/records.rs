@@ -143,11 +143,16 @@ impl Records {
     /// name the line (and the index) and what is wrong.
     pub fn read(&mut self, text: &str, file: &str, key: &PublicKey) -> Result<(), String> {
         let text = text.trim_start_matches('\u{feff}');
+        // serde quotes the value it could not take: an ID number or a phone written where a
+        // position belongs is masked.
+        let refused = |line: usize, e: serde_json::Error| {
+            format!(
+                "line {line}: not a page as GET /v1/log/records answers it ({})",
+                tongban_schemas::mask::serde_error(&e)
+            )
+        };
         // Read as pages straight from the text, never through a JSON value: a member given
         // twice is refused, not the last one taken.
-        let refused = |line: usize, e: serde_json::Error| {
-            format!("line {line}: not a page as GET /v1/log/records answers it ({e})")
-        };
         // Each document is a page or an array of pages: found by its syntax first, then read
         // as what it is. Each page with where it is in the file (`line N`, `line N: [i]`).
         let mut pages: Vec<(Page, String)> = Vec::new();
@@ -605,7 +610,7 @@ pub(super) mod tests {
             ),
             (
                 with(&|p| p["records"][0]["hash"] = serde_json::json!(7)),
-                "invalid type: integer `7`, expected a string",
+                "invalid type: integer `7*`, expected a string",
             ),
             (
                 format!(
@@ -641,5 +646,32 @@ pub(super) mod tests {
                 .expect_err("refused");
             assert!(e.contains(why), "{text}: {e}");
         }
+    }
+
+    /// Given an ID number or a phone where a page's number or hash belongs, when the page is
+    /// refused, then the reason says what was expected and never the digits.
+    #[test]
+    fn a_page_refused_does_not_echo_what_it_holds() {
+        for (member, value) in [
+            ("after", serde_json::json!("11010519491231002X")),
+            ("to", serde_json::json!(-13987654321i64)),
+        ] {
+            let mut p = page(0, 9, None, &[(2, 'a')]);
+            p[member] = value;
+            let e = Records::default()
+                .read(&p.to_string(), "r.json", &key())
+                .expect_err("refused");
+            assert!(e.starts_with("line 1: not a page"), "{e}");
+            assert!(!e.contains("0519491231") && !e.contains("8765"), "{e}");
+        }
+        let mut p = page(0, 9, None, &[(2, 'a')]);
+        p["records"][0]["hash"] = serde_json::json!(11010519491231002u64);
+        let e = Records::default()
+            .read(&p.to_string(), "r.json", &key())
+            .expect_err("refused");
+        assert!(
+            e.contains("expected a string") && !e.contains("0519491231"),
+            "{e}"
+        );
     }
 }

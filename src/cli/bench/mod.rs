@@ -2,7 +2,8 @@
 //! [--depth N] [--work DIR] [--format text|json]`
 //!
 //! Data goes to a fresh directory under `--work` (default: the system temp dir; it must be a real
-//! disk, not tmpfs, or fsync is free), removed when the run ends.
+//! disk, not tmpfs, or fsync is free), removed when the run ends; never inside a gateway's data
+//! directory, where no command writes.
 //!
 //! One run, one machine, one event size, everything side by side: the raw engines' durable append
 //! ceilings (fjall with group commit; JetStream R1 and R3), the PostgreSQL peer, tongban end to
@@ -76,9 +77,12 @@ pub struct Settings {
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let number = |v: Option<String>, name: &str, default: u64| -> Result<u64, CliError> {
         v.map_or(Ok(default), |t| {
-            t.replace('_', "")
-                .parse()
-                .map_err(|_| CliError(format!("--{name}: expected a whole number, not {t:?}")))
+            t.replace('_', "").parse().map_err(|_| {
+                CliError(format!(
+                    "--{name}: expected a whole number, not {}",
+                    tongban_gateway::shown::said(&t, tongban_gateway::shown::seq)
+                ))
+            })
         })
     };
     let only: Vec<String> = match args.value("only") {
@@ -87,13 +91,18 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             let chosen: Vec<String> = list.split(',').map(|s| s.trim().to_string()).collect();
             if let Some(bad) = chosen.iter().find(|s| !STAGES.contains(&s.as_str())) {
                 return Err(CliError(format!(
-                    "--only: unknown stage {bad:?}; stages are {}",
+                    "--only: unknown stage {}; stages are {}",
+                    tongban_gateway::shown::said(bad, tongban_gateway::shown::code),
                     STAGES.join(", ")
                 )));
             }
             chosen
         }
     };
+    let work = args
+        .value("work")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
     let settings = Settings {
         duration: Duration::from_secs(number(args.value("duration"), "duration", 10)?.max(1)),
         clients: usize::try_from(number(args.value("clients"), "clients", 16)?.clamp(1, 1024))
@@ -102,16 +111,19 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         events: number(args.value("events"), "events", 1_000_000)?.max(6),
         depth: number(args.value("depth"), "depth", 1_000)?.clamp(4, 100_000),
         // A fresh directory of its own under --work, removed afterwards (never --work itself).
-        work: args
-            .value("work")
-            .map(PathBuf::from)
-            .unwrap_or_else(std::env::temp_dir)
-            .join(format!("tongban-bench-{}", std::process::id())),
+        work: work.join(format!("tongban-bench-{}", std::process::id())),
     };
+    // Never among a gateway's files, as no command writes there ([`super::out_path`]).
+    super::out_path::refuse_in_data_directory("--work", &work, &settings.work)?;
     let json = match args.value("format").as_deref() {
         None | Some("text") => false,
         Some("json") => true,
-        Some(other) => return Err(CliError(format!("--format: text or json, not {other:?}"))),
+        Some(other) => {
+            return Err(CliError(format!(
+                "--format: text or json, not {}",
+                tongban_gateway::shown::said(other, tongban_gateway::shown::code)
+            )));
+        }
     };
     args.finish()?;
     std::fs::create_dir_all(&settings.work)?;
