@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Client, Gateway, TempDir, register_regions, tongban_on};
+use common::{Client, Gateway, TempDir, register_regions, success, tongban_on};
 use serde_json::{Value, json};
 use tongban_gateway::domain::Command;
 use tongban_gateway::envelope::GatewayKey;
@@ -944,9 +944,12 @@ fn a_regions_statistics_as_of_an_instant_count_what_stood_then() {
 /// nothing; the application says since when it counts as accepted while its status stays
 /// forwarded. The supplement to the application already accepted opens no second acceptance
 /// window: the late notice's one lateness is listed and counted once, in the overdue list and the
-/// statistics, now and as of an instant. (Found by a domain review: until an acceptance came,
-/// the decision clock the law had started showed nowhere, and its limit could lapse unseen; and
-/// by a walkthrough: the supplement started a second acceptance clock, overdue beside them.)
+/// statistics, now and as of an instant. Neither is offered `not-accept` (on the application or
+/// its inbox line); one sent all the same is taken with a `deemed-accepted` warning naming the
+/// window's last day and the receipt. (Found by a domain review: until an acceptance came, the
+/// decision clock the law had started showed nowhere, and its limit could lapse unseen; and by a
+/// walkthrough: the supplement started a second acceptance clock, overdue beside them, and the
+/// lead was still offered 不予受理, taken silently.)
 #[test]
 fn an_application_never_accepted_is_listed_under_its_deemed_decision_clock() {
     let tmp = TempDir::new("overdue-deemed");
@@ -1080,4 +1083,37 @@ fn an_application_never_accepted_is_listed_under_its_deemed_decision_clock() {
             "{query}: {s}"
         );
     }
+
+    // Accepted by law, neither is offered a refusal to accept (不予受理): not on the
+    // application, not on the inbox line (the never-answered one's written while the window
+    // ran, judged on the read); the supplemented one has had its one 补正告知.
+    let inbox = ok(&client, &format!("/v1/regions/{lead}/inbox"));
+    for (id, offered) in [
+        (&never, json!(["accept", "request-supplement"])),
+        (&noticed, json!(["accept"])),
+    ] {
+        let read = ok(&client, &format!("/v1/applications/{id}"));
+        assert_eq!(read["allowed"], offered, "{id}");
+        let line = inbox["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|l| l["app"] == json!(id))
+            .unwrap_or_else(|| panic!("no line of {id} in {inbox}"));
+        assert_eq!(line["allowed"], offered, "{line}");
+    }
+    // Refused all the same: taken, with the warning that the law accepted it on 11-02.
+    let r = client.post(
+        &format!("/v1/applications/{never}/not-accept"),
+        &json!({"reason": "材料不齐"}),
+    );
+    let answer = success(&r);
+    let warnings = answer["warnings"].as_array().expect("warnings");
+    assert_eq!(warnings.len(), 1, "{answer}");
+    assert_eq!(warnings[0]["rule"], json!("deemed-accepted"), "{answer}");
+    let said = warnings[0]["message"].as_str().expect("message");
+    assert!(
+        said.contains("ran out on 2026-11-09") && said.contains("receipt on 2026-11-02"),
+        "{said}"
+    );
 }

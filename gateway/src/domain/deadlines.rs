@@ -474,13 +474,7 @@ impl Deadlines {
         limits: &TimeLimits,
         cal: &Calendar,
     ) -> Option<(CivilDate, Deadline)> {
-        if self.has(DeadlineKind::Decision) {
-            return None;
-        }
-        let window = self.0.iter().find(|d| {
-            d.kind == DeadlineKind::Acceptance
-                && matches!(d.state, DeadlineState::Running | DeadlineState::Missed)
-        })?;
+        let window = self.lapsing_window()?;
         let last_day = CivilDate::parse(&window.due)?;
         let receipt = Timestamp::parse_rfc3339(&window.started_at)?;
         let day = receipt.china_date();
@@ -506,6 +500,28 @@ impl Deadlines {
                 deemed_due: None,
             },
         ))
+    }
+
+    /// The acceptance window whose lapse makes (or made) the application accepted by law, while
+    /// no decision clock runs ([`Deadlines::deemed_decision`]): the first still open, or one a
+    /// 补正告知 closed after it ran out.
+    fn lapsing_window(&self) -> Option<&Deadline> {
+        if self.has(DeadlineKind::Decision) {
+            return None;
+        }
+        self.0.iter().find(|d| {
+            d.kind == DeadlineKind::Acceptance
+                && matches!(d.state, DeadlineState::Running | DeadlineState::Missed)
+        })
+    }
+
+    /// The last day (China date) of the acceptance window that, run out unanswered, makes the
+    /// application accepted by law from the day after it (Art. 32), while no decision clock
+    /// runs: what a line stored now needs to say, on a later day, that the application is
+    /// accepted by then, no event marking that day ([`Deadlines::deemed_acceptance`] once one
+    /// folded it in).
+    pub fn accepted_by_law_after(&self) -> Option<&str> {
+        self.lapsing_window().map(|w| w.due.as_str())
     }
 
     /// Starts the decision clock of a deemed acceptance ([`Deadlines::deemed_decision`]) if

@@ -2167,6 +2167,40 @@ fn a_supplement_after_a_deemed_acceptance_opens_no_second_window() {
     assert!(decision_clocks(&read).is_empty());
 }
 
+/// Given an application received on Monday 11-02 that the lead has not answered (window to
+/// 11-10, 11-04 a holiday), when what the lead may do is asked of its deadlines as stored and as
+/// they stand on 11-10 and on 11-11, then the stored ones say the window's last day (the day
+/// after which the law accepts it, no event marking that day), the lead is offered `not-accept`
+/// through 11-10 and not from 11-11 (a refusal then is a decision, `deny`, after `accept`), and
+/// every other action stays; once accepted in time, nothing is left to lapse.
+#[test]
+fn an_application_accepted_by_law_is_offered_no_refusal_to_accept() {
+    let (cal, limits) = (with_a_holiday(), statutory_limits());
+    let (app, deadlines) = folded_on(&cal, received_monday()).pop().expect("folded");
+    assert_eq!(deadlines.accepted_by_law_after(), Some("2026-11-10"));
+    let offered = |when: &str| -> Vec<&str> {
+        let stood = deadlines.as_of(&app, at(when), &limits, &cal);
+        decide::allowed_by_law(&app, ZJ, stood.deemed_acceptance().is_some())
+            .into_iter()
+            .map(Action::as_str)
+            .collect()
+    };
+    assert_eq!(
+        offered("2026-11-10T15:59:00Z"),
+        ["accept", "not-accept", "request-supplement"]
+    );
+    assert_eq!(
+        offered("2026-11-10T16:00:00Z"),
+        ["accept", "request-supplement"]
+    );
+    assert!(!decide::open_once_accepted_by_law(Action::NotAccept));
+    assert!(decide::open_once_accepted_by_law(Action::Deny));
+    let mut steps = received_monday();
+    steps.push((ZJ, accept(), "2026-11-05T03:00:00Z"));
+    let (_, accepted) = folded_on(&cal, steps).pop().expect("folded");
+    assert_eq!(accepted.accepted_by_law_after(), None);
+}
+
 /// Given a proxy application approved on Monday 11-02 (issue and delivery due 11-16), when the
 /// lead issues the result in time and the origin's window hands it over on 11-20, then the
 /// issue clock ran until the delivery, was the origin's from the issue on (the lead's before,
