@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Client, Gateway, TempDir, register_regions, tongban_on};
+use common::{Client, Gateway, TempDir, register_regions, success, tongban_on};
 use serde_json::{Value, json};
 use tongban_gateway::domain::Command;
 use tongban_gateway::envelope::GatewayKey;
@@ -942,8 +942,14 @@ fn a_regions_statistics_as_of_an_instant_count_what_stood_then() {
 /// each has a decision clock from 11-02, due 11-30 and late, listed under the decision clock
 /// (`deemed`) and counted as a running, overdue decision clock, the late notice having stopped
 /// nothing; the application says since when it counts as accepted while its status stays
-/// forwarded. (Found by a domain review: until an acceptance came, the decision clock the law
-/// had started showed nowhere, and its limit could lapse unseen.)
+/// forwarded. The supplement to the application already accepted opens no second acceptance
+/// window: the late notice's one lateness is listed and counted once, in the overdue list and the
+/// statistics, now and as of an instant. Neither is offered `not-accept` (on the application or
+/// its inbox line); one sent all the same is taken with a `deemed-accepted` warning naming the
+/// window's last day and the receipt. (Found by a domain review: until an acceptance came, the
+/// decision clock the law had started showed nowhere, and its limit could lapse unseen; and by a
+/// walkthrough: the supplement started a second acceptance clock, overdue beside them, and the
+/// lead was still offered 不予受理, taken silently.)
 #[test]
 fn an_application_never_accepted_is_listed_under_its_deemed_decision_clock() {
     let tmp = TempDir::new("overdue-deemed");
@@ -991,8 +997,8 @@ fn an_application_never_accepted_is_listed_under_its_deemed_decision_clock() {
     let gw = Gateway::start(&data, false);
     let client = gw.client(Some(&tokens[&lead]));
 
-    // The lead's list: each under its decision clock, deemed, beside the acceptance clocks
-    // still open (the never-answered window, and the window the supplement opened).
+    // The lead's list: each under its decision clock, deemed, beside the never-answered window
+    // still open; the supplement opened none.
     let page = ok(&client, "/v1/deadlines/overdue");
     let mut listed: Vec<(String, String, String, bool)> = page["items"]
         .as_array()
@@ -1014,7 +1020,6 @@ fn an_application_never_accepted_is_listed_under_its_deemed_decision_clock() {
     let mut expected = vec![
         line(&never, "acceptance", "2026-11-09", false),
         line(&never, "decision", "2026-11-30", true),
-        line(&noticed, "acceptance", "2026-11-30", false),
         line(&noticed, "decision", "2026-11-30", true),
     ];
     expected.sort();
@@ -1059,20 +1064,56 @@ fn an_application_never_accepted_is_listed_under_its_deemed_decision_clock() {
     );
 
     // The statistics: two decision clocks running, both overdue; the late notice's window
-    // missed, the two open windows overdue.
-    let s = ok(&client, &format!("/v1/regions/{lead}/statistics"));
-    let clock = |kind: &str| {
-        let c = &s["clocks"][kind];
-        ["running", "overdue", "paused", "met", "missed", "cancelled"].map(|k| c[k].clone())
-    };
-    assert_eq!(
-        clock("decision"),
-        [2, 2, 0, 0, 0, 0].map(|n| json!(n)),
-        "{s}"
+    // missed, the never-answered one open and overdue. As of an instant after the supplement
+    // (counted from the log by the same fold), the same.
+    for query in ["", "?at=2026-12-05T00:00:00%2B08:00"] {
+        let s = ok(&client, &format!("/v1/regions/{lead}/statistics{query}"));
+        let clock = |kind: &str| {
+            let c = &s["clocks"][kind];
+            ["running", "overdue", "paused", "met", "missed", "cancelled"].map(|k| c[k].clone())
+        };
+        assert_eq!(
+            clock("decision"),
+            [2, 2, 0, 0, 0, 0].map(|n| json!(n)),
+            "{query}: {s}"
+        );
+        assert_eq!(
+            clock("acceptance"),
+            [1, 1, 0, 0, 1, 0].map(|n| json!(n)),
+            "{query}: {s}"
+        );
+    }
+
+    // Accepted by law, neither is offered a refusal to accept (不予受理): not on the
+    // application, not on the inbox line (the never-answered one's written while the window
+    // ran, judged on the read); the supplemented one has had its one 补正告知.
+    let inbox = ok(&client, &format!("/v1/regions/{lead}/inbox"));
+    for (id, offered) in [
+        (&never, json!(["accept", "request-supplement"])),
+        (&noticed, json!(["accept"])),
+    ] {
+        let read = ok(&client, &format!("/v1/applications/{id}"));
+        assert_eq!(read["allowed"], offered, "{id}");
+        let line = inbox["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|l| l["app"] == json!(id))
+            .unwrap_or_else(|| panic!("no line of {id} in {inbox}"));
+        assert_eq!(line["allowed"], offered, "{line}");
+    }
+    // Refused all the same: taken, with the warning that the law accepted it on 11-02.
+    let r = client.post(
+        &format!("/v1/applications/{never}/not-accept"),
+        &json!({"reason": "材料不齐"}),
     );
-    assert_eq!(
-        clock("acceptance"),
-        [2, 2, 0, 0, 1, 0].map(|n| json!(n)),
-        "{s}"
+    let answer = success(&r);
+    let warnings = answer["warnings"].as_array().expect("warnings");
+    assert_eq!(warnings.len(), 1, "{answer}");
+    assert_eq!(warnings[0]["rule"], json!("deemed-accepted"), "{answer}");
+    let said = warnings[0]["message"].as_str().expect("message");
+    assert!(
+        said.contains("ran out on 2026-11-09") && said.contains("receipt on 2026-11-02"),
+        "{said}"
     );
 }

@@ -53,7 +53,11 @@ impl std::fmt::Display for Role {
 /// They also record who held a clock before its holder (`handed_over`: the issue clock passes to
 /// the delivering region at the issue, and kept by the issuer when it delivers the result
 /// itself); views folded by 2 show its final holder alone.
-pub const FOLD_RULES: u32 = 3;
+///
+/// 4: a supplement to an application already accepted by law (the deemed acceptance above: its
+/// 补正告知 came after the window ran out) opens no second acceptance window; views folded by 3
+/// keep that window, overdue beside the deemed decision clock, until `tongban rebuild`.
+pub const FOLD_RULES: u32 = 4;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Application {

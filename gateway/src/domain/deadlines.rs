@@ -267,6 +267,28 @@ impl Deadline {
     }
 }
 
+/// An application accepted by law (行政许可法 Art. 32: 逾期不告知的，自收到申请材料之日起即为受理):
+/// its acceptance window ran out with neither acceptance, refusal nor 补正告知 in it
+/// ([`Deadlines::deemed_acceptance`]). What follows is a review and a decision: a refusal now is
+/// `deny`, no longer `not-accept`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeemedAcceptance {
+    /// The receipt (RFC 3339), as of which the application counts as accepted.
+    pub received_at: String,
+    /// The window's last day (China date, inclusive): accepted by law from the day after it.
+    pub window_last_day: String,
+    /// The lead handler whose window it was.
+    pub handler: String,
+}
+
+impl DeemedAcceptance {
+    /// Whether the window had run out by `day` (a Beijing date): an answer on `day` came after
+    /// the law had accepted the application.
+    pub fn lapsed_by(&self, day: CivilDate) -> bool {
+        overdue_on(&self.window_last_day, day)
+    }
+}
+
 /// All deadlines of one application, oldest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(transparent)]
@@ -290,6 +312,13 @@ impl Deadlines {
         // if that is before it: the event finds that decision clock running.
         self.settle(at, limits, cal);
         match event {
+            // A supplement to an application the law already counts as accepted (a deemed
+            // decision clock runs from its receipt, settled above: the 补正告知 came after the
+            // window ran out) is no new receipt to accept: its acceptance is behind it, and a
+            // second window would run out too and charge the handler's one lateness twice, in
+            // statistics and the overdue list, beside the decision clock (a walkthrough's
+            // finding). The decision clock runs on from the receipt.
+            Event::Supplement(_) if self.deemed_acceptance().is_some() => {}
             Event::Forward(_) | Event::Supplement(_) => {
                 self.start(
                     DeadlineKind::Acceptance,
@@ -445,13 +474,7 @@ impl Deadlines {
         limits: &TimeLimits,
         cal: &Calendar,
     ) -> Option<(CivilDate, Deadline)> {
-        if self.has(DeadlineKind::Decision) {
-            return None;
-        }
-        let window = self.0.iter().find(|d| {
-            d.kind == DeadlineKind::Acceptance
-                && matches!(d.state, DeadlineState::Running | DeadlineState::Missed)
-        })?;
+        let window = self.lapsing_window()?;
         let last_day = CivilDate::parse(&window.due)?;
         let receipt = Timestamp::parse_rfc3339(&window.started_at)?;
         let day = receipt.china_date();
@@ -477,6 +500,28 @@ impl Deadlines {
                 deemed_due: None,
             },
         ))
+    }
+
+    /// The acceptance window whose lapse makes (or made) the application accepted by law, while
+    /// no decision clock runs ([`Deadlines::deemed_decision`]): the first still open, or one a
+    /// 补正告知 closed after it ran out.
+    fn lapsing_window(&self) -> Option<&Deadline> {
+        if self.has(DeadlineKind::Decision) {
+            return None;
+        }
+        self.0.iter().find(|d| {
+            d.kind == DeadlineKind::Acceptance
+                && matches!(d.state, DeadlineState::Running | DeadlineState::Missed)
+        })
+    }
+
+    /// The last day (China date) of the acceptance window that, run out unanswered, makes the
+    /// application accepted by law from the day after it (Art. 32), while no decision clock
+    /// runs: what a line stored now needs to say, on a later day, that the application is
+    /// accepted by then, no event marking that day ([`Deadlines::deemed_acceptance`] once one
+    /// folded it in).
+    pub fn accepted_by_law_after(&self) -> Option<&str> {
+        self.lapsing_window().map(|w| w.due.as_str())
     }
 
     /// Starts the decision clock of a deemed acceptance ([`Deadlines::deemed_decision`]) if
@@ -509,6 +554,27 @@ impl Deadlines {
             out.settle(now, limits, cal);
         }
         out
+    }
+
+    /// The application's acceptance by law (行政许可法 Art. 32) these deadlines hold: the
+    /// decision clock its lapsed acceptance window started ([`Deadline::deemed`]), running or
+    /// closed, and that window. Of stored deadlines, once an event folded it in; of
+    /// [`Deadlines::as_of`] a moment, from the day after the window's last day. None for an
+    /// application accepted, refused or asked for 补正 in time.
+    pub fn deemed_acceptance(&self) -> Option<DeemedAcceptance> {
+        let clock = self
+            .0
+            .iter()
+            .find(|d| d.kind == DeadlineKind::Decision && d.deemed)?;
+        let window = self
+            .0
+            .iter()
+            .find(|d| d.kind == DeadlineKind::Acceptance && d.started_at == clock.started_at)?;
+        Some(DeemedAcceptance {
+            received_at: clock.started_at.clone(),
+            window_last_day: window.due.clone(),
+            handler: window.responsible.clone(),
+        })
     }
 
     fn has(&self, kind: DeadlineKind) -> bool {

@@ -85,6 +85,30 @@ pub fn allowed(app: &Application, region: &str) -> Vec<Action> {
         .collect()
 }
 
+/// Whether `act` is still open on an application the law counts as accepted (行政许可法 Art. 32:
+/// its acceptance window ran out unanswered, [`super::deadlines::Deadlines::deemed_acceptance`]):
+/// all but `not-accept`. A refusal of an accepted application is a decision after review
+/// (`deny`, once accepted), not a refusal to accept it. A late `request-supplement` stays
+/// open, though the law's five days for it are past (its answer warns too): the handler may
+/// need the materials to decide, and the supplement opens no new acceptance window, so it
+/// costs the applicant nothing of the decision clock running from the receipt. [`decide`], pure on the state, does not
+/// see the clock and still takes a `not-accept` (its answer warns, rule `deemed-accepted`); what
+/// a region is offered leaves it out ([`allowed_by_law`]).
+pub fn open_once_accepted_by_law(act: Action) -> bool {
+    act != Action::NotAccept
+}
+
+/// [`allowed`] of an application the law may count as accepted (`accepted_by_law`, judged from
+/// its deadlines at the moment of asking): then without what [`open_once_accepted_by_law`]
+/// leaves out.
+pub fn allowed_by_law(app: &Application, region: &str, accepted_by_law: bool) -> Vec<Action> {
+    let mut actions = allowed(app, region);
+    if accepted_by_law {
+        actions.retain(|a| open_once_accepted_by_law(*a));
+    }
+    actions
+}
+
 /// Whether `region` may take `act` on `app` as it stands: its role, the state, and what the
 /// application's history rules out (a second 补正告知 or extension, a part done twice, approval
 /// with parts outstanding, withdrawal after a part). The one statement of these rules

@@ -2029,8 +2029,8 @@ fn an_unanswered_window_deems_the_application_accepted_on_receipt() {
 /// 补正告知 late (11-20; supplemented 11-23), or refuses late, or the origin withdraws after the
 /// decision limit, then the decision clock a reader was shown before stays as it was: the late
 /// acceptance keeps its receipt start and 12-01 due date (one clock, not a second), the late
-/// notice does not stop it (it is still overdue on 12-02, the new window beside it), and it
-/// closes with the application (missed when past its date).
+/// notice does not stop it (it is still overdue on 12-02; the supplement opens no new window),
+/// and it closes with the application (missed when past its date).
 #[test]
 fn a_late_answer_changes_nothing_of_the_deemed_decision_clock() {
     let (cal, limits) = (with_a_holiday(), statutory_limits());
@@ -2060,12 +2060,13 @@ fn a_late_answer_changes_nothing_of_the_deemed_decision_clock() {
         decision_clocks(&read)[0].situation(overdue_day),
         Situation::Overdue
     );
-    // The new window opened by the supplement deems nothing more.
-    let new_window = noticed.0.last().expect("window");
-    assert_eq!(
-        (new_window.kind, new_window.deemed_due.as_deref()),
-        (DeadlineKind::Acceptance, None)
-    );
+    // The supplement opens no new window: the application is accepted already.
+    let windows: Vec<_> = noticed
+        .0
+        .iter()
+        .filter(|d| d.kind == DeadlineKind::Acceptance)
+        .collect();
+    assert_eq!(windows.len(), 1, "{noticed:?}");
     let mut accepted_after_notice = late_notice.clone();
     accepted_after_notice.push((ZJ, accept(), "2026-11-24T02:00:00Z"));
     let (_, accepted) = after(accepted_after_notice);
@@ -2103,6 +2104,101 @@ fn a_late_answer_changes_nothing_of_the_deemed_decision_clock() {
         ),
         (false, "2026-12-03", None)
     );
+}
+
+/// Given an application received on Monday 11-02 that the lead left unanswered past its window
+/// (last day 11-10, 11-04 a holiday), when the lead gives a 补正告知 late (11-20) and the origin
+/// supplements (11-23), then the supplement starts no second acceptance clock: read on 12-02 the
+/// application has one acceptance clock (missed) and the decision clock deemed from the receipt
+/// (overdue), so its handler is late once per clock, not twice for the one missed window; and
+/// the deadlines name the acceptance by law (receipt, window's last day, handler). A 补正告知
+/// given in time (11-05) and supplemented (11-09) still opens the second window, due five
+/// working days after the supplement (11-16), with nothing deemed. (Found by a walkthrough: the
+/// late notice's supplement started "acceptance round 2", overdue and charged to the handler
+/// again beside the deemed decision clock, in statistics and the overdue list.)
+#[test]
+fn a_supplement_after_a_deemed_acceptance_opens_no_second_window() {
+    let (cal, limits) = (with_a_holiday(), statutory_limits());
+    let mut steps = received_monday();
+    steps.push((ZJ, request_supplement(), "2026-11-20T02:00:00Z"));
+    steps.push((GD, supplement(), "2026-11-23T02:00:00Z"));
+    let (app, deadlines) = folded_on(&cal, steps).pop().expect("folded");
+    let now = at("2026-12-01T16:00:00Z");
+    let read = deadlines.as_of(&app, now, &limits, &cal);
+    let late: Vec<(DeadlineKind, bool, Situation)> = read
+        .0
+        .iter()
+        .map(|d| (d.kind, d.deemed, d.situation(now)))
+        .collect();
+    assert_eq!(
+        late,
+        [
+            (DeadlineKind::Acceptance, false, Situation::Missed),
+            (DeadlineKind::Decision, true, Situation::Overdue),
+        ]
+    );
+    assert_eq!(
+        read.deemed_acceptance(),
+        Some(deadlines::DeemedAcceptance {
+            received_at: "2026-11-02T02:00:00.000Z".into(),
+            window_last_day: "2026-11-10".into(),
+            handler: ZJ.into(),
+        })
+    );
+    // In time: the supplement is a new receipt, and its window is the lead's to answer.
+    let mut steps = received_monday();
+    steps.push((ZJ, request_supplement(), "2026-11-05T02:00:00Z"));
+    steps.push((GD, supplement(), "2026-11-09T02:00:00Z"));
+    let (app, in_time) = folded_on(&cal, steps).pop().expect("folded");
+    let windows: Vec<(DeadlineState, &str)> = in_time
+        .0
+        .iter()
+        .map(|d| (d.state, d.due.as_str()))
+        .collect();
+    assert_eq!(
+        windows,
+        [
+            (DeadlineState::Met, "2026-11-10"),
+            (DeadlineState::Running, "2026-11-16")
+        ]
+    );
+    let read = in_time.as_of(&app, at("2026-11-12T02:00:00Z"), &limits, &cal);
+    assert_eq!(read.deemed_acceptance(), None);
+    assert!(decision_clocks(&read).is_empty());
+}
+
+/// Given an application received on Monday 11-02 that the lead has not answered (window to
+/// 11-10, 11-04 a holiday), when what the lead may do is asked of its deadlines as stored and as
+/// they stand on 11-10 and on 11-11, then the stored ones say the window's last day (the day
+/// after which the law accepts it, no event marking that day), the lead is offered `not-accept`
+/// through 11-10 and not from 11-11 (a refusal then is a decision, `deny`, after `accept`), and
+/// every other action stays; once accepted in time, nothing is left to lapse.
+#[test]
+fn an_application_accepted_by_law_is_offered_no_refusal_to_accept() {
+    let (cal, limits) = (with_a_holiday(), statutory_limits());
+    let (app, deadlines) = folded_on(&cal, received_monday()).pop().expect("folded");
+    assert_eq!(deadlines.accepted_by_law_after(), Some("2026-11-10"));
+    let offered = |when: &str| -> Vec<&str> {
+        let stood = deadlines.as_of(&app, at(when), &limits, &cal);
+        decide::allowed_by_law(&app, ZJ, stood.deemed_acceptance().is_some())
+            .into_iter()
+            .map(Action::as_str)
+            .collect()
+    };
+    assert_eq!(
+        offered("2026-11-10T15:59:00Z"),
+        ["accept", "not-accept", "request-supplement"]
+    );
+    assert_eq!(
+        offered("2026-11-10T16:00:00Z"),
+        ["accept", "request-supplement"]
+    );
+    assert!(!decide::open_once_accepted_by_law(Action::NotAccept));
+    assert!(decide::open_once_accepted_by_law(Action::Deny));
+    let mut steps = received_monday();
+    steps.push((ZJ, accept(), "2026-11-05T03:00:00Z"));
+    let (_, accepted) = folded_on(&cal, steps).pop().expect("folded");
+    assert_eq!(accepted.accepted_by_law_after(), None);
 }
 
 /// Given a proxy application approved on Monday 11-02 (issue and delivery due 11-16), when the
@@ -2463,6 +2559,10 @@ const PINNED_FOLDS: &[(u32, &str)] = &[
     (
         3,
         "9f5ecc80f92b18e501c4cc2c0e32d917812a9d0d473a91a4cc9c7edf9fcb5641",
+    ),
+    (
+        4,
+        "8b79c3f7349c7144164fa6d21384428df887a3d697e7f41c374d497e4ea4f62a",
     ),
 ];
 

@@ -466,8 +466,11 @@ pub struct ApplicationRead<'a> {
     pub awaiting: Vec<Awaiting>,
     /// Every action the caller's region may take next, as the lifecycle allows it now (the
     /// rules an action is decided by): a lead handler awaited to `accept` may also `not-accept`
-    /// or `request-supplement`, an origin may `withdraw`; empty when it may take none. The same
-    /// as the region's inbox or outbox line says. Absent for an operator's token.
+    /// or `request-supplement`, an origin may `withdraw`; empty when it may take none. Without
+    /// `not-accept` once the application counts as accepted by law (`deemed_accepted_at`):
+    /// a refusal then is a decision after review (`deny`, once accepted), and a `not-accept`
+    /// taken all the same is answered with a `deemed-accepted` warning. The same as the
+    /// region's inbox or outbox line says. Absent for an operator's token.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed: Option<Vec<&'static str>>,
     /// When the application counts as accepted by law (受理, 行政许可法 Art. 32): its acceptance
@@ -546,6 +549,7 @@ impl<'a> ApplicationRead<'a> {
         cal: &crate::domain::calendar::Calendar,
     ) -> ApplicationRead<'a> {
         let deadlines = view.deadlines_at(now, cal);
+        let deemed = deadlines.deemed_acceptance();
         ApplicationRead {
             id: &view.state.id,
             matter: &view.state.matter,
@@ -567,17 +571,14 @@ impl<'a> ApplicationRead<'a> {
                     action: action.as_str(),
                 })
                 .collect(),
+            // Not `not-accept` once the law counts the application accepted.
             allowed: region.map(|region| {
-                crate::domain::decide::allowed(&view.state, region)
+                crate::domain::decide::allowed_by_law(&view.state, region, deemed.is_some())
                     .into_iter()
                     .map(|a| a.as_str())
                     .collect()
             }),
-            deemed_accepted_at: deadlines
-                .0
-                .iter()
-                .find(|d| d.deemed)
-                .map(|d| d.started_at.clone()),
+            deemed_accepted_at: deemed.map(|d| d.received_at),
             deadlines: deadlines
                 .0
                 .iter()

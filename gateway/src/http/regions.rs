@@ -174,12 +174,26 @@ pub struct BoxLine {
 }
 
 impl BoxLine {
-    /// `entry` as it stands at `now`, its due date judged against `cal`.
+    /// `entry` as it stands at `now`, its due date judged against `cal`; once its acceptance
+    /// window has run out (`accepted_by_law_after` past), its `allowed` without what an
+    /// application accepted by law no longer offers (`not-accept`: the line was written while
+    /// the window ran).
     pub fn of(
-        entry: crate::projections::BoxEntry,
+        mut entry: crate::projections::BoxEntry,
         now: crate::time::Timestamp,
         cal: &crate::domain::calendar::Calendar,
     ) -> BoxLine {
+        if entry
+            .accepted_by_law_after
+            .as_deref()
+            .is_some_and(|day| crate::domain::deadlines::overdue_at(day, now))
+            && let Some(allowed) = &mut entry.allowed
+        {
+            allowed.retain(|a| {
+                crate::domain::Action::parse(a)
+                    .is_none_or(crate::domain::decide::open_once_accepted_by_law)
+            });
+        }
         let overdue = entry
             .due
             .as_deref()

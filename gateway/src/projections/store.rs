@@ -170,10 +170,22 @@ pub struct BoxEntry {
     pub awaiting: Vec<String>,
     /// Every action the box's region may take next (inbox: the awaited region; outbox: the
     /// origin), as the lifecycle would allow it now: a lead handler awaited to `accept` may also
-    /// `not-accept` or `request-supplement`, an origin may `withdraw`. Absent on a line written by
-    /// a build before it (until the application's next event or `tongban rebuild`).
+    /// `not-accept` or `request-supplement`, an origin may `withdraw`. Without `not-accept` once
+    /// the application counts as accepted by law (行政许可法 Art. 32: its acceptance window ran
+    /// out unanswered, `accepted_by_law_after`): a refusal then is a decision after review
+    /// (`deny`, once accepted). Absent on a line written by a build before it (until the
+    /// application's next event or `tongban rebuild`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed: Option<Vec<String>>,
+    /// The last day (China date) of the acceptance window the lead handler has yet to answer:
+    /// from the day after it the application counts as accepted from its receipt (行政许可法
+    /// Art. 32), and the line's `allowed` leaves out `not-accept` from then on. No event marks
+    /// that day, so the line says it when written and the answer judges it on each read. Absent
+    /// when no window is open, once the law's acceptance is folded into the view (`allowed`
+    /// leaves `not-accept` out then already), and on a line written before it (until the
+    /// application's next event or `tongban rebuild`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted_by_law_after: Option<String>,
     pub updated_at: String,
     /// The earliest running deadline's due date, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1819,11 +1831,16 @@ impl ProjectionStore {
                 status: view.state.status.as_str().to_string(),
                 awaiting: actions,
                 allowed: Some(
-                    crate::domain::decide::allowed(&view.state, region)
-                        .into_iter()
-                        .map(|a| a.as_str().to_string())
-                        .collect(),
+                    crate::domain::decide::allowed_by_law(
+                        &view.state,
+                        region,
+                        view.deadlines.deemed_acceptance().is_some(),
+                    )
+                    .into_iter()
+                    .map(|a| a.as_str().to_string())
+                    .collect(),
                 ),
+                accepted_by_law_after: view.deadlines.accepted_by_law_after().map(str::to_string),
                 updated_at: view.updated_at.clone(),
                 due: due.clone(),
                 held: held.contains_key(app),

@@ -29,9 +29,13 @@ pub struct ActOutcome {
     pub repeated: bool,
     /// What the action was taken with, though it may not do what the caller expects (rule
     /// `deadline-lapsed`: an extension or a suspension of a decision limit that had already run
-    /// out records the act, and the clock stays overdue). Always sent; none of these for a repeat. Judged
-    /// from the projections' view of the application, so a view that lags (or does not read)
-    /// gives none: no warning is not a promise that the limit ran. And a number the body gives
+    /// out records the act, and the clock stays overdue; rule `deemed-accepted`: a `not-accept`
+    /// or a `request-supplement` after the acceptance window ran out answers an application the
+    /// law counts as accepted from its receipt, 行政许可法 Art. 32, so a refusal now is a
+    /// decision, `deny`). Always sent; a repeat carries what the first answer was told, judged
+    /// at the event's time. Judged from the projections' view of the application, so a view
+    /// that lags (or does not read) gives none: no warning is not a promise that the limit ran.
+    /// And a number the body gives
     /// (`reference`, `decision_number`, `licence.number`, `tracking`) that is an ID number or a
     /// phone number of the application's submission (rule `personal-data`, at its pointer), for
     /// a repeat too.
@@ -63,16 +67,28 @@ pub struct ActCheck {
 }
 
 /// The warnings of `command` on an application whose deadlines stood as `view` holds them (the
-/// projections' view, of the state the command was decided on, or about): an extension or a
-/// suspension taken after the decision limit ran out does not move or pause it (行政许可法
-/// Art. 42, 45: the limit is extended, or paused, while it runs), which the 200 alone did not
-/// say, so a handler's system took the extension for granted.
+/// projections' view, of the state the command was decided on, or about), counted with `cal`:
+/// an extension or a suspension taken after the decision limit ran out does not move or pause
+/// it (行政许可法 Art. 42, 45: the limit is extended, or paused, while it runs), which the 200
+/// alone did not say, so a handler's system took the extension for granted; and a refusal to
+/// accept or a 补正告知 after the acceptance window ran out answers an application the law
+/// counts as accepted already ([`deemed_warning`]).
 fn lapsed_warnings(
     command: &Command,
     view: Option<&crate::projections::ApplicationView>,
     now: crate::time::Timestamp,
+    cal: &crate::domain::calendar::Calendar,
 ) -> Vec<tongban_schemas::Violation> {
     use crate::domain::deadlines::{DeadlineKind, Situation};
+    if matches!(
+        command,
+        Command::NotAccept(_) | Command::RequestSupplement(_)
+    ) {
+        return view
+            .and_then(|view| deemed_warning(command, view, now, cal))
+            .into_iter()
+            .collect();
+    }
     let what = match command {
         Command::ExtendDeadline(_) => {
             "the extension is recorded, but it does not move a limit \
@@ -103,6 +119,54 @@ fn lapsed_warnings(
             )
         })
         .collect()
+}
+
+/// The `deemed-accepted` warning of a `not-accept` or `request-supplement` taken at `now` on an
+/// application whose acceptance window had run out by then (its deadlines as `view` holds them
+/// and as they stood at `now`: [`crate::domain::deadlines::Deadlines::deemed_acceptance`]). By
+/// 行政许可法 Art. 32 the application is accepted from its receipt: a refusal now is a decision
+/// after review (`deny`), and a 补正告知 comes after the five days the law gives for it. The
+/// decision core, pure on the state, takes either (it does not see the clock); the 200 alone
+/// would have let the handler's system take the refusal for a lawful 不予受理. None for either
+/// taken in time, and for any other action.
+fn deemed_warning(
+    command: &Command,
+    view: &crate::projections::ApplicationView,
+    now: crate::time::Timestamp,
+    cal: &crate::domain::calendar::Calendar,
+) -> Option<tongban_schemas::Violation> {
+    let what = match command {
+        Command::NotAccept(_) => {
+            "the 不予受理 is recorded, but a refusal of an accepted application is a decision \
+             after review: `deny` (after `accept`, which keeps the decision clock running from \
+             the receipt), with its reasons and the applicant's remedies"
+        }
+        Command::RequestSupplement(_) => {
+            "the 补正告知 is recorded, but it comes after the five working days the law gives \
+             for it (当场或者在五日内一次告知): it does not stop the decision clock running from \
+             the receipt, and the supplement opens no new acceptance window"
+        }
+        _ => return None,
+    };
+    let deemed = view.deadlines_at(now, cal).deemed_acceptance()?;
+    if !deemed.lapsed_by(now.china_date()) {
+        return None;
+    }
+    let received = crate::time::Timestamp::parse_rfc3339(&deemed.received_at).map_or_else(
+        || deemed.received_at.clone(),
+        |t| t.china_date().to_string(),
+    );
+    Some(tongban_schemas::Violation::new(
+        "",
+        "deemed-accepted",
+        format!(
+            "the acceptance window (受理期限) of {} ran out on {} (Beijing date) with neither \
+             acceptance, refusal nor 补正告知, so the law counts the application accepted from \
+             its receipt on {received} (行政许可法第三十二条：逾期不告知的，自收到申请材料之日起\
+             即为受理): {what}",
+            deemed.handler, deemed.window_last_day
+        ),
+    ))
 }
 
 /// The region an action comes from: operators read and replay, only regions act (403). Asked by
@@ -546,17 +610,29 @@ impl<L: EventLog> Gateway<L> {
         )
     }
 
-    /// The `deadline-lapsed` warnings of `command` at `now` ([`lapsed_warnings`]), read only for
-    /// the two actions a lapsed limit concerns (rare): from the projections' view, which holds
-    /// the clocks the remembered state does not.
+    /// The `deadline-lapsed` and `deemed-accepted` warnings of `command` at `now`
+    /// ([`lapsed_warnings`]), read only for the four actions a lapsed limit concerns (an
+    /// extension, a suspension, a refusal to accept, a 补正告知: rare): from the projections'
+    /// view, which holds the clocks the remembered state does not.
     fn lapsed_of(
         &self,
         app: &str,
         command: &Command,
         now: crate::time::Timestamp,
     ) -> Vec<tongban_schemas::Violation> {
-        match matches!(command, Command::ExtendDeadline(_) | Command::Suspend(_)) {
-            true => lapsed_warnings(command, self.store.get(app).ok().flatten().as_ref(), now),
+        match matches!(
+            command,
+            Command::ExtendDeadline(_)
+                | Command::Suspend(_)
+                | Command::NotAccept(_)
+                | Command::RequestSupplement(_)
+        ) {
+            true => lapsed_warnings(
+                command,
+                self.store.get(app).ok().flatten().as_ref(),
+                now,
+                &self.calendar,
+            ),
             false => Vec::new(),
         }
     }
@@ -820,7 +896,7 @@ mod tests {
         let late = Timestamp::parse_rfc3339("2026-12-02T02:00:00Z").expect("time");
         let in_time = Timestamp::parse_rfc3339("2026-11-30T02:00:00Z").expect("time");
         for command in [&extend, &suspend] {
-            let warned = lapsed_warnings(command, Some(&view), late);
+            let warned = lapsed_warnings(command, Some(&view), late, &cal);
             assert_eq!(warned.len(), 1, "{warned:?}");
             assert_eq!(warned[0].rule, "deadline-lapsed");
             assert!(
@@ -829,9 +905,9 @@ mod tests {
                 "{}",
                 warned[0].message
             );
-            assert!(lapsed_warnings(command, Some(&view), in_time).is_empty());
+            assert!(lapsed_warnings(command, Some(&view), in_time, &cal).is_empty());
         }
         let approve = Command::Approve(Default::default());
-        assert!(lapsed_warnings(&approve, Some(&view), late).is_empty());
+        assert!(lapsed_warnings(&approve, Some(&view), late, &cal).is_empty());
     }
 }

@@ -1579,3 +1579,167 @@ async fn a_dry_run_refuses_a_submission_the_streams_largest_message_refuses() {
         .await
         .expect("submit once the stream takes it");
 }
+
+/// An application of [`super::fixtures::MATTER`] submitted and forwarded (received by its lead
+/// handler) at `at`, sealed with the gateway's key in `dir` and appended to `log` as `app`: an
+/// application at seq 2 whose acceptance window ran from then.
+async fn received_at(
+    log: &crate::log::EmbeddedLog,
+    dir: &TempDir,
+    app: &str,
+    at: crate::time::Timestamp,
+) {
+    let index = matters::all()
+        .iter()
+        .position(|m| m.code == super::fixtures::MATTER)
+        .expect("the matter");
+    let steps = crate::sample::commands(index).expect("sample");
+    let key =
+        crate::envelope::GatewayKey::load_or_create(&dir.path().join("gateway.key")).expect("key");
+    let events = crate::sample::sealed(
+        app,
+        steps
+            .into_iter()
+            .take(2)
+            .map(|(region, cmd)| (region, cmd, at.to_rfc3339())),
+        "t0",
+        &key,
+    )
+    .expect("legal");
+    for (before, event) in events.into_iter().enumerate() {
+        log.append(event, before as u64).await.expect("append");
+    }
+}
+
+/// Given an application its lead handler received 30 days ago and never answered (its
+/// acceptance window of 5 working days long run out, so the law counts it accepted from the
+/// receipt, 行政许可法 Art. 32), when the lead reads it and its inbox, then neither offers
+/// `not-accept` (read the day after the receipt, both did); when the lead refuses it all the same
+/// (不予受理), then the refusal is taken (the decision core does not see the clock) with a
+/// `deemed-accepted` warning naming the window's last day, the receipt and Art. 32 and saying a
+/// refusal now is `deny`, and the same request sent again from the same seq (a retry after a
+/// lost answer) is told the same; a 补正告知 after the window is warned of as too late. An
+/// application forwarded just now is refused without a warning. (Found by a province's
+/// month-end walkthrough: a deemed-accepted application offered and took 不予受理 silently.)
+#[tokio::test]
+async fn a_refusal_after_the_acceptance_window_is_told_the_law_accepted_it() {
+    use tongban_schemas::events::SupplementRequested;
+
+    let dir = TempDir::new("service-deemed-accepted");
+    let log =
+        std::sync::Arc::new(crate::log::EmbeddedLog::open(&dir.path().join("log")).expect("log"));
+    let gw = gateway_on(&log, &dir, "p1");
+    let lead_code = lead_code();
+    let lead = region(&lead_code);
+    let cal = crate::domain::calendar::Calendar::weekdays();
+    let now = crate::time::Timestamp::now();
+    let long_ago = crate::time::Timestamp(now.0 - 30 * 86_400_000);
+    let next_day = crate::time::Timestamp(long_ago.0 + 86_400_000);
+    let last_day = cal.add_working_days(long_ago.china_date(), 5).to_string();
+    let (refused, noticed) = (
+        "0192f5e0-0000-7000-8000-00000000d001",
+        "0192f5e0-0000-7000-8000-00000000d002",
+    );
+    received_at(&log, &dir, refused, long_ago).await;
+    received_at(&log, &dir, noticed, long_ago).await;
+    gw.caught_up().await;
+
+    // What the lead is offered: not-accept while the window ran, not after it.
+    let view = gw.store.get(refused).expect("read").expect("a view");
+    let offered = |when: crate::time::Timestamp| {
+        crate::http::applications::ApplicationRead::of(&view, Some(&lead_code), when, &cal)
+            .allowed
+            .expect("a region's read")
+    };
+    assert_eq!(
+        offered(next_day),
+        ["accept", "not-accept", "request-supplement"]
+    );
+    assert_eq!(offered(now), ["accept", "request-supplement"]);
+    let line = gw
+        .inbox(&lead, &lead_code, None, 100)
+        .await
+        .expect("inbox")
+        .into_iter()
+        .find(|l| l.app == refused)
+        .expect("the inbox line");
+    assert_eq!(
+        line.accepted_by_law_after.as_deref(),
+        Some(last_day.as_str())
+    );
+    let box_offers = |when: crate::time::Timestamp| {
+        crate::http::regions::BoxLine::of(line.clone(), when, &cal)
+            .entry
+            .allowed
+            .expect("allowed")
+    };
+    assert_eq!(
+        box_offers(next_day),
+        ["accept", "not-accept", "request-supplement"]
+    );
+    assert_eq!(box_offers(now), ["accept", "request-supplement"]);
+
+    // Refused all the same: taken, and warned of, the retry too.
+    let not_accept = || {
+        Command::NotAccept(NotAccepted {
+            reason: "材料不齐".into(),
+        })
+    };
+    let first = gw
+        .act(&lead, refused, not_accept(), Some(2))
+        .await
+        .expect("taken");
+    let again = gw
+        .act(&lead, refused, not_accept(), Some(2))
+        .await
+        .expect("its repeat");
+    assert!(!first.repeated && again.repeated, "{again:?}");
+    assert_eq!(first.status, "not-accepted");
+    for answer in [&first, &again] {
+        let rules: Vec<&str> = answer.warnings.iter().map(|w| w.rule.as_str()).collect();
+        assert_eq!(rules, ["deemed-accepted"], "repeated: {}", answer.repeated);
+    }
+    assert_eq!(first.warnings, again.warnings);
+    let said = &first.warnings[0].message;
+    for part in [
+        format!("ran out on {last_day}"),
+        format!("receipt on {}", long_ago.china_date()),
+        "第三十二条".to_string(),
+        "`deny`".to_string(),
+        lead_code.clone(),
+    ] {
+        assert!(said.contains(&part), "{part} in {said}");
+    }
+
+    // A 补正告知 after the window: taken, and told it came too late.
+    let notice = gw
+        .act(
+            &lead,
+            noticed,
+            Command::RequestSupplement(SupplementRequested {
+                items: vec!["户口簿首页".into()],
+                note: None,
+            }),
+            Some(2),
+        )
+        .await
+        .expect("taken");
+    let [warning] = &notice.warnings[..] else {
+        panic!("one warning: {:?}", notice.warnings);
+    };
+    assert_eq!(warning.rule, "deemed-accepted");
+    assert!(
+        warning.message.contains("补正告知 is recorded")
+            && warning.message.contains(&format!("ran out on {last_day}")),
+        "{}",
+        warning.message
+    );
+
+    // Refused in its window: no warning.
+    let in_time = super::fixtures::forwarded(&gw).await;
+    let taken = gw
+        .act(&lead, &in_time, not_accept(), Some(2))
+        .await
+        .expect("taken");
+    assert!(taken.warnings.is_empty(), "{:?}", taken.warnings);
+}
