@@ -62,7 +62,8 @@ pub struct ActCheck {
     /// What the action would be told beside its answer, as its 200 lists them: `personal-data`
     /// at a number of the body that is an ID number or a phone number of the application's
     /// submission (the action would store it in the log for good), `deadline-lapsed` for an
-    /// extension or a suspension after the decision limit ran out.
+    /// extension or a suspension after the decision limit ran out, `deemed-accepted` for a
+    /// refusal to accept or a 补正告知 after the acceptance window ran out.
     pub warnings: Vec<tongban_schemas::Violation>,
 }
 
