@@ -2288,6 +2288,23 @@ fn an_option_without_a_command_is_named_and_help_takes_a_command() {
     assert!(
         refused(&["help", "frobnicate"]).starts_with("tongban: unknown command \"frobnicate\"")
     );
+    // A fragment of a command the note on offline reading names, or no name at all, is no
+    // command (each printed the note, exit 0); a --format of a number is not echoed.
+    for fragment in ["ver", ""] {
+        assert!(
+            refused(&["help", fragment]).starts_with("tongban: unknown command"),
+            "{fragment:?}"
+        );
+    }
+    let err = refused(&[
+        "replay",
+        "x",
+        "--data",
+        "nowhere",
+        "--format",
+        "11010519491231002X",
+    ]);
+    assert!(!err.contains("0519491231"), "{err}");
     for args in [
         &["11010519491231002X"][..],
         &["help", "11010519491231002X"],

@@ -319,13 +319,10 @@ fn said_status(status: &str) -> String {
 /// Whether an `updated_at` cell has the form of a time, and is quoted: the characters times are
 /// written with (digits, `-/:.+ `, `T`, `Z`, 年月日时分秒), up to 40, and digits in runs a time
 /// has: up to four (`2026`, `+0800`), up to nine after a point (a fraction), or a compact
-/// date or time of eight, twelve or fourteen from year 19xx or 20xx (`20261205162458`); or a
-/// count of seconds or milliseconds since 1970 ([`epoch_time`]). An ID number's or a phone's
-/// run of digits is none of those.
+/// date or time of eight, twelve or fourteen from year 19xx or 20xx (`20261205162458`). An ID
+/// number's or a phone's run of digits is none of those; nor is a count since 1970
+/// ([`epoch_time`]), read but not quoted, since a phone's digits may read as one.
 fn time_form(s: &str) -> bool {
-    if epoch_time(s).is_some() {
-        return true;
-    }
     let chars_fit = s
         .chars()
         .all(|c| c.is_ascii_digit() || "-/:.+ TtZz年月日时分秒".contains(c));
@@ -749,7 +746,11 @@ pub fn export_text(bytes: &[u8], encoding: Option<&str>) -> Result<String, Strin
     };
     // A UTF-8 byte order mark says the file is UTF-8 (Excel's "CSV UTF-8" writes one) whatever
     // encoding is named, as a browser's decoding takes it over the label: read as GBK, its
-    // header's first column would be "锘縜pp" and the file refused for a column it has.
+    // header's first column would be "锘縜pp" and the file refused for a column it has. An
+    // encoding named that is none of those taken is refused first, mark or not.
+    if let Some(label) = encoding {
+        tongban_adapters::codec::accepted_encoding(label).map_err(refused)?;
+    }
     if bytes.starts_with(b"\xEF\xBB\xBF")
         && let Ok(text) = decode_strict(bytes, "UTF-8")
     {
@@ -949,15 +950,17 @@ const TIME_FORMS: &str = "RFC 3339 (2026-12-05T16:24:58+08:00), or Beijing time 
                           milliseconds or seconds since 1970 (1796459098000, 13 or 10 digits), \
                           or a date alone: 2026-12-05, 20261205 or 2026年12月5日";
 
-/// The instants a count since 1970 may name here: from 2000 to 2100. Another count of 10 or 13
-/// digits (1976, 2300) is no time an application of the federation changed at.
-const EPOCH_FROM_MS: i64 = 946_684_800_000;
-const EPOCH_TO_MS: i64 = 4_102_444_800_000;
+/// The earliest instant a count since 1970 may name here: 2019-01-01, before the federation's
+/// first application. A wider window (2000 to 2100) read the first 13 digits of an ID number
+/// (`1101051949123`, 2004) and a phone missing a digit (`1380013800`, 2013) as times, and
+/// `2026120516` (yyyyMMddHH) as 2034; the latest is a day past now.
+const EPOCH_FROM_MS: i64 = 1_546_300_800_000;
 
 /// A count since 1970 (UTC) as systems built on Java (`Date.getTime()`, 13 digits of
 /// milliseconds) or on Unix time (10 digits of seconds) export a time: an instant, whatever the
 /// zone. None for another count of digits (8 and 14 are dates and times written out) or one
-/// outside [`EPOCH_FROM_MS`]..[`EPOCH_TO_MS`].
+/// before [`EPOCH_FROM_MS`] or more than a day after now. Never quoted ([`time_form`]): its
+/// digits may be a phone's that happen to fall in the window; the finding gives the instant.
 fn epoch_time(s: &str) -> Option<Timestamp> {
     if !matches!(s.len(), 10 | 13) || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -968,7 +971,8 @@ fn epoch_time(s: &str) -> Option<Timestamp> {
     } else {
         n.checked_mul(1000)?
     };
-    (EPOCH_FROM_MS..EPOCH_TO_MS)
+    let latest = Timestamp::now().0.saturating_add(86_400_000);
+    (EPOCH_FROM_MS..=latest)
         .contains(&ms)
         .then_some(Timestamp(ms))
 }
@@ -4273,7 +4277,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             "1796459098",
         ] {
             assert_eq!(province_time(written), t, "{written}");
-            assert!(time_form(written), "{written}");
+            assert_eq!(time_form(written), !written.starts_with("17"), "{written}");
         }
         assert_eq!(
             province_time("2026年12月5日 16时24分"),
@@ -4284,7 +4288,17 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                 .0
                 .expect("a record");
         assert_eq!(json.at, t, "{json:?}");
-        for none in ["0201234567", "9999999999999", "13800138000", "123456789012"] {
+        // Nor the first 13 digits of an ID number, a phone missing a digit, an hour written
+        // out (yyyyMMddHH), or a count beyond tomorrow: each read as a time by a wider window.
+        for none in [
+            "0201234567",
+            "9999999999999",
+            "13800138000",
+            "123456789012",
+            "1101051949123",
+            "1380013800",
+            "2026120516",
+        ] {
             assert_eq!(province_time(none), None, "{none}");
         }
         let day = CivilDate::from_ymd(2026, 12, 5).map(ProvinceTime::Day);
@@ -5722,6 +5736,12 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                 Ok(export)
             );
         }
+        // An encoding none of those taken is refused, mark or not (the mark had passed it).
+        let marked = export_text(format!("\u{feff}{export}").as_bytes(), Some("latin1"));
+        assert_eq!(
+            marked.expect_err("refused"),
+            "encoding \"latin1\": use UTF-8, GBK or GB18030"
+        );
         let why = export_text(export.as_bytes(), Some("gbk")).expect_err("not GBK");
         assert!(
             why.ends_with(

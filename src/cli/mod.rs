@@ -261,20 +261,29 @@ fn usage_of(command: &str) -> Option<String> {
         }
     }
     let own = format!("  tongban {command} ");
-    let named = |entry: &str| {
-        let first = entry.lines().next().unwrap_or_default();
-        first.starts_with(&own)
-            || first.trim_end() == own.trim_end()
-            || (first.starts_with("  (") && first.contains(command))
+    let first = |entry: &str| entry.lines().next().unwrap_or_default().to_string();
+    let is_own = |entry: &str| {
+        let first = first(entry);
+        first.starts_with(&own) || first.trim_end() == own.trim_end()
     };
+    // The note names commands as whole words (`verify, replay, …`): `ver` or an empty name is
+    // none of them, and a command with no entry of its own has no usage (`tongban help ver`
+    // printed the note, exit 0).
+    let in_note = |entry: &str| {
+        let first = first(entry);
+        first.starts_with("  (")
+            && first
+                .split(|c: char| !c.is_ascii_alphanumeric() && c != '-')
+                .any(|word| word == command)
+    };
+    if command.is_empty() || !entries.iter().any(|e| is_own(e)) {
+        return None;
+    }
     let mine: Vec<&str> = entries
         .iter()
         .map(String::as_str)
-        .filter(|e| named(e))
+        .filter(|e| is_own(e) || in_note(e))
         .collect();
-    if mine.is_empty() {
-        return None;
-    }
     Some(format!("usage:\n{}\n", mine.join("\n")))
 }
 

@@ -30,7 +30,8 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let format = args.value("format").unwrap_or_else(|| "text".into());
     if !["text", "json"].contains(&format.as_str()) {
         return Err(CliError(format!(
-            "--format must be text or json, not {format:?}"
+            "--format must be text or json, not {}",
+            tongban_gateway::shown::said(&format, tongban_gateway::shown::code)
         )));
     }
     let encoding = args.value("encoding");

@@ -24,7 +24,8 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let format = args.value("format").unwrap_or_else(|| "text".into());
     if !["text", "json", "html"].contains(&format.as_str()) {
         return Err(CliError(format!(
-            "--format must be text, json or html, not {format:?}"
+            "--format must be text, json or html, not {}",
+            tongban_gateway::shown::said(&format, tongban_gateway::shown::code)
         )));
     }
     args.finish()?;
