@@ -235,7 +235,7 @@ fn typo_pairs(records: &[&str], owns: &[Option<&str>]) -> Vec<(usize, usize)> {
             near.entry(key).or_default().push(m);
         }
     }
-    let matches: Vec<Vec<usize>> = records
+    let matches: Vec<(Vec<usize>, bool)> = records
         .iter()
         .map(|serial| {
             // A key many serials share (a placeholder number every application got) links
@@ -259,9 +259,24 @@ fn typo_pairs(records: &[&str], owns: &[Option<&str>]) -> Vec<(usize, usize)> {
                 .filter(|&m| owns[m].is_some_and(|own| own.to_lowercase() == folded))
                 .collect();
             match same_but_case.is_empty() {
-                true => found,
-                false => same_but_case,
+                true => (found, false),
+                false => (same_but_case, true),
             }
+        })
+        .collect();
+    // An application whose serial a record gives but for letter case is that record's, and
+    // no other record's neighbour: a record the log lacks, one character from it in the
+    // province's sequence, had made it claimed twice and left the lower-case serial unlinked.
+    let claimed: std::collections::HashSet<usize> = matches
+        .iter()
+        .filter(|(_, by_case)| *by_case)
+        .flat_map(|(found, _)| found.iter().copied())
+        .collect();
+    let matches: Vec<Vec<usize>> = matches
+        .into_iter()
+        .map(|(found, by_case)| match by_case {
+            true => found,
+            false => found.into_iter().filter(|m| !claimed.contains(m)).collect(),
         })
         .collect();
     let mut records_near: HashMap<usize, usize> = HashMap::new();
@@ -3790,14 +3805,17 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             .iter()
             .map(|n| to_accepted(&format!("GD-{n}"), &format!("ZJ-SL-{n}")))
             .collect();
-        let mut index = LogIndex::new(ZJ);
-        for e in apps.iter().flatten() {
-            index.add_event(e);
-        }
+        let index = || {
+            let mut index = LogIndex::new(ZJ);
+            for e in apps.iter().flatten() {
+                index.add_event(e);
+            }
+            index
+        };
         let csv = "serial,status,updated_at\n\
                    zj-sl-0012,accepted,2026-11-03T02:00:00Z\n\
                    zj-sl-0013,accepted,2026-11-03T02:00:00Z\n";
-        let report = index.reconcile(parse_records(csv).expect("an export"), 1000);
+        let report = index().reconcile(parse_records(csv).expect("an export"), 1000);
         let linked: Vec<(Option<usize>, Option<&str>)> = report
             .discrepancies
             .iter()
@@ -3818,6 +3836,23 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                 .ends_with("which has no record in the export: the same but for letter case"),
             "{}",
             report.discrepancies[0].detail
+        );
+        // And beside a record the log lacks, one character from the same application
+        // (ZJ-SL-0014, next in the sequence): the lower-case serial is still linked to its own.
+        let csv = "serial,status,updated_at\n\
+                   zj-sl-0012,accepted,2026-11-03T02:00:00Z\n\
+                   ZJ-SL-0014,accepted,2026-11-03T02:00:00Z\n";
+        let report = index().reconcile(parse_records(csv).expect("an export"), 1000);
+        let linked: Vec<(Option<usize>, Option<&str>)> = report
+            .discrepancies
+            .iter()
+            .filter(|d| d.category == Category::MissingInLog && d.line == Some(2))
+            .map(|d| (d.line, d.probable_app.as_deref()))
+            .collect();
+        assert_eq!(
+            linked,
+            [(Some(2), Some(apps[1][0].app.as_str()))],
+            "{report:#?}"
         );
     }
 
