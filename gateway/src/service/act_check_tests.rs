@@ -15,19 +15,49 @@ fn accept(reference: Option<&str>) -> Command {
     })
 }
 
-/// Given a forwarded application (seq 2) that this gateway remembers nothing of, when its lead
-/// handler checks an accept naming seq 2, then the check answers the status and seq the accept
-/// would give (accepted, 3), its event type, not a repeat and no warnings; the log still ends
-/// at seq 2, and the gateway remembers no state of the application. When the lead then accepts,
-/// the action answers what the check said.
+/// A gateway on `log` with the key in `dir` and its own projections in `dir/<projections>`,
+/// whose projector waits a minute before each read: in a test it folds nothing, so an action
+/// has no view to start from, and no event another gateway appends is folded onto a state it
+/// remembers. What an action's load decides on is then what it read from the log itself, and
+/// what it keeps of that is all this gateway remembers.
+fn lagging(
+    log: &std::sync::Arc<crate::log::EmbeddedLog>,
+    dir: &TempDir,
+    projections: &str,
+) -> super::Gateway<crate::log::EmbeddedLog> {
+    super::Gateway::start_with_projector_delay(
+        std::sync::Arc::clone(log),
+        crate::envelope::GatewayKey::load_or_create(&dir.path().join("gateway.key")).expect("key"),
+        crate::projections::ProjectionStore::open(&dir.path().join(projections))
+            .expect("projections"),
+        crate::domain::calendar::Calendar::weekdays(),
+        std::time::Duration::from_secs(60),
+    )
+}
+
+/// The seq of the state `gw` remembers of `app`, if any.
+fn remembered<L: EventLog>(gw: &super::Gateway<L>, app: &str) -> Option<u64> {
+    gw.states.latest(app).map(|r| r.seq)
+}
+
+/// Given a forwarded application (seq 2) that this gateway remembers nothing of and its
+/// projections have not folded (an action loads it by folding its whole history, and
+/// remembers what it folded), when its lead handler checks an accept naming seq 2, then the
+/// check answers the status and seq the accept would give (accepted, 3), its event type, not a
+/// repeat and no warnings; the log still ends at seq 2, and the gateway still remembers no
+/// state of the application. An accept from a stale seq 1, loading the application the same
+/// way, is refused and leaves its state remembered (seq 2); the lead's accept from seq 2 then
+/// answers what the check said.
 #[tokio::test]
 async fn a_check_answers_what_the_action_would_do_and_changes_nothing() {
     let dir = TempDir::new("service-act-check");
-    let opened = super::fixtures::opened(&dir);
-    let gw = &opened.gateway;
+    let log =
+        std::sync::Arc::new(crate::log::EmbeddedLog::open(&dir.path().join("log")).expect("log"));
+    let gw = &lagging(&log, &dir, "projections");
     let lead = region(&lead_code());
     let app = super::fixtures::forwarded(gw).await;
     gw.states.forget();
+    assert!(gw.store.get(&app).expect("view").is_none(), "projected");
 
     let checked = gw
         .act_check(&lead, &app, accept(Some("受理-0001")), Some(2))
@@ -43,7 +73,20 @@ async fn a_check_answers_what_the_action_would_do_and_changes_nothing() {
         "{checked:?}"
     );
     assert_eq!(gw.log.read(&app).await.expect("read").len(), 2);
-    assert!(gw.states.latest(&app).is_none(), "a state was remembered");
+    assert_eq!(remembered(gw, &app), None, "the check remembered a state");
+    // The action's load on the same memory and log remembers what it folded, refused or not.
+    let stale = gw
+        .act(&lead, &app, accept(Some("受理-0001")), Some(1))
+        .await;
+    assert!(
+        matches!(stale, Err(ServiceError::StaleSeq { actual: 2, .. })),
+        "{stale:?}"
+    );
+    assert_eq!(
+        remembered(gw, &app),
+        Some(2),
+        "the action remembered nothing"
+    );
     let acted = gw
         .act(&lead, &app, accept(Some("受理-0001")), Some(2))
         .await
@@ -52,6 +95,61 @@ async fn a_check_answers_what_the_action_would_do_and_changes_nothing() {
         (acted.status.as_str(), acted.seq, acted.event.kind.as_str()),
         (checked.status.as_str(), checked.seq, checked.kind.as_str())
     );
+}
+
+/// Given an application forwarded through one gateway (which remembers its state at seq 2) and
+/// accepted by its lead through another on the same log (seq 3), neither gateway's projections
+/// folding it, when the lead checks an extension of the limit through the first gateway (whose
+/// load brings the state it remembers up to date with the accept, as an action's does), then
+/// the check answers the extension (seq 4, not a repeat) and the first gateway still remembers
+/// the state at seq 2. An extension from the stale seq 2 through it, loading the application
+/// the same way, is refused and leaves it remembering seq 3.
+#[tokio::test]
+async fn a_check_leaves_a_state_it_brought_up_to_date_as_it_was() {
+    let dir = TempDir::new("service-act-check-catch-up");
+    let log =
+        std::sync::Arc::new(crate::log::EmbeddedLog::open(&dir.path().join("log")).expect("log"));
+    let (first, second) = (
+        &lagging(&log, &dir, "projections-1"),
+        &lagging(&log, &dir, "projections-2"),
+    );
+    let lead = region(&lead_code());
+    let extend = || {
+        Command::ExtendDeadline(DeadlineExtended {
+            reason: "负责人批准延长".into(),
+        })
+    };
+    let app = super::fixtures::forwarded(first).await;
+    second
+        .act(&lead, &app, accept(Some("受理-0001")), Some(2))
+        .await
+        .expect("accepted");
+    assert_eq!(remembered(first, &app), Some(2));
+    assert!(first.store.get(&app).expect("view").is_none(), "projected");
+
+    let checked = first
+        .act_check(&lead, &app, extend(), Some(3))
+        .await
+        .expect("the extension would pass");
+
+    assert_eq!((checked.seq, checked.repeated), (4, false), "{checked:?}");
+    assert_eq!(
+        remembered(first, &app),
+        Some(2),
+        "the check remembered a state"
+    );
+    // The action's load on the same memory and log remembers the state it brought up to date.
+    let stale = first.act(&lead, &app, extend(), Some(2)).await;
+    assert!(
+        matches!(stale, Err(ServiceError::StaleSeq { actual: 3, .. })),
+        "{stale:?}"
+    );
+    assert_eq!(
+        remembered(first, &app),
+        Some(3),
+        "the action remembered nothing"
+    );
+    assert_eq!(first.log.read(&app).await.expect("read").len(), 3);
 }
 
 /// Given a forwarded application, when checks are sent that the action would refuse — a stale
