@@ -2370,9 +2370,23 @@ fn rebuild_from_a_jetstream_stream_equals_the_live_projections() {
 
     let live = assert_rebuild_equals_live(&dir.0, &data, &["--nats", &url], events);
     assert!(live.running_clocks("") > 0, "no running clock to compare");
-    // The accepted, suspended, submitted and part-completed applications: each an entry and
-    // where it is; the delivered and withdrawn ones left it.
-    assert_eq!(live.applicants.0.len(), 8, "{:?}", live.applicants);
+    // The accepted, suspended, submitted and part-completed applications: each an entry per
+    // party (origin and handlers) and where they are; the delivered and withdrawn ones left it.
+    let party_count = |body: &Value| {
+        let mut regions = vec![body["origin"].clone()];
+        for h in body["handlers"].as_array().into_iter().flatten() {
+            if !regions.contains(h) {
+                regions.push(h.clone());
+            }
+        }
+        regions.len()
+    };
+    assert_eq!(
+        live.applicants.0.len(),
+        4 + 3 * party_count(&body) + party_count(&joint),
+        "{:?}",
+        live.applicants
+    );
 
     // The gateway serves from the rebuilt projections and keeps projecting new events.
     let gw = Gateway::start_with(&data, false, &["--nats", &url]);
@@ -2581,8 +2595,8 @@ struct Dump {
     /// Every running clock, as the index of all regions holds it ("" first) and as each
     /// region's order holds it: read as overdue on a day after every due date, so every entry.
     running: Vec<(String, Vec<String>)>,
-    /// The applicant index: each open application's entry (a keyed digest, the matter, the id)
-    /// and where it is, and the position after which it is whole.
+    /// The applicant index: each open application's entries (a keyed digest, the matter, a
+    /// party region, the id) and where they are, and the position after which it is whole.
     applicants: (Vec<tongban_gateway::projections::applicants::RawEntry>, u64),
     checkpoint: u64,
 }

@@ -13,10 +13,17 @@
 //! unkeyed hash of it is reversed by trying them all in minutes. So the key holds a keyed digest
 //! of it, as application ids are keyed ([`crate::ids::AppIds`]): HMAC-SHA-256 under a secret
 //! derived from the gateway key for this purpose alone, of the applicant's kind, 0x00 and the
-//! identifier (first 16 bytes, hex); then 0x00, the matter's code, 0x00 and the application id.
-//! Its value is empty. Beside each entry, `@` and the application id → the entry's key: a
-//! terminal event of an application over the embedded log has no applicant at hand (its view
-//! leaves the submission in the log), and finds its entry there to remove it.
+//! identifier (first 16 bytes, hex); then 0x00, the matter's code, 0x00 (the entry's *base*),
+//! then a party region (the origin, then each handler once: [`crate::domain::parties_of`]),
+//! 0x00 and the application id: one entry per party, each with an empty value. A submission
+//! reads only its own region's entries (`base`, region, 0x00), so every entry it reads is of an
+//! application it is party to: read by application id alone, the first few entries were as
+//! likely another region's or stale, which left a region party to one of many open
+//! applications untold, and the difference (told nothing, or after some view reads) would say
+//! to a region whether the applicant had applications elsewhere. Beside the entries, `@` and
+//! the application id → the base: a terminal event of an application over the embedded log has
+//! no applicant at hand (its view leaves the submission in the log), and finds its base there
+//! to remove each party's entry, the parties read from its view (fixed at submission).
 //!
 //! An application enters at its submission and leaves when its status is final
 //! ([`crate::domain::Status::is_final`]), in the projection batch that folds the event. A store
@@ -72,15 +79,30 @@ impl ApplicantDigests {
 /// One key of the index and its value, as stored.
 pub type RawEntry = (Vec<u8>, Vec<u8>);
 
-/// The key of `app`'s entry under `prefix` ([`ApplicantDigests::prefix`]).
-pub(super) fn entry(prefix: &[u8], app: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(prefix.len() + app.len());
-    k.extend_from_slice(prefix);
-    k.extend_from_slice(app.as_bytes());
+/// The prefix of `region`'s entries under `base` ([`ApplicantDigests::prefix`]): what a
+/// submission of `region` reads, so it reads only applications it is party to.
+pub(super) fn region_prefix(base: &[u8], region: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(base.len() + region.len() + 1);
+    k.extend_from_slice(base);
+    k.extend_from_slice(region.as_bytes());
+    k.push(0);
     k
 }
 
-/// The key under which `app`'s entry is named: `@` never begins a digest's hex.
+/// The keys of `app`'s entries under `base`, one per party region in `parties` (its origin and
+/// handlers, as [`crate::domain::Application::parties`] gives them).
+pub(super) fn entries(base: &[u8], parties: &[String], app: &str) -> Vec<Vec<u8>> {
+    parties
+        .iter()
+        .map(|region| {
+            let mut k = region_prefix(base, region);
+            k.extend_from_slice(app.as_bytes());
+            k
+        })
+        .collect()
+}
+
+/// The key under which `app`'s base is kept: `@` never begins a digest's hex.
 pub(super) fn where_of(app: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(1 + app.len());
     k.push(b'@');
@@ -88,7 +110,8 @@ pub(super) fn where_of(app: &str) -> Vec<u8> {
     k
 }
 
-/// The application id of an entry read back under `prefix` (`None` for one that does not read).
+/// The application id of an entry read back under `prefix` ([`region_prefix`]; `None` for one
+/// that does not read).
 pub(super) fn app_of(key: &[u8], prefix: &[u8]) -> Option<String> {
     let rest = key.strip_prefix(prefix)?;
     String::from_utf8(rest.to_vec()).ok()
@@ -117,11 +140,18 @@ pub(crate) mod tests {
             digests.prefix(&person("110105491231002"), "hukou-transfer"),
             Some(prefix.clone())
         );
-        let key_bytes = entry(&prefix, APP);
-        let text = String::from_utf8_lossy(&key_bytes);
-        assert!(!text.contains("1101051949123100"), "{text}");
-        assert!(!text.contains("张三"), "{text}");
-        assert_eq!(app_of(&key_bytes, &prefix).as_deref(), Some(APP));
+        let parties = ["440000".to_string(), "330000".to_string()];
+        let keys = entries(&prefix, &parties, APP);
+        assert_eq!(keys.len(), 2);
+        for (key_bytes, region) in keys.iter().zip(&parties) {
+            let text = String::from_utf8_lossy(key_bytes);
+            assert!(!text.contains("1101051949123100"), "{text}");
+            assert!(!text.contains("张三"), "{text}");
+            let own = region_prefix(&prefix, region);
+            assert_eq!(app_of(key_bytes, &own).as_deref(), Some(APP));
+            // Another region's prefix reads none of them.
+            assert_eq!(app_of(key_bytes, &region_prefix(&prefix, "310000")), None);
+        }
         assert_ne!(
             digests.prefix(&person("11010519491231002X"), "medical-filing"),
             Some(prefix.clone())
@@ -251,37 +281,34 @@ pub(crate) mod tests {
             live.apply(&mut [p.clone()], &cal).expect("apply one");
         }
         let person = json!({"kind": "person", "id_number": "11010519491231002X"});
+        let organisation = json!({"kind": "organisation", "credit_code": "91110000600037341L"});
         for store in [&rebuilt, &live] {
+            // The origin and the handler each find the application; a region party to none
+            // finds nothing.
+            for region in ["440000", "330000"] {
+                let open = |applicant: &serde_json::Value, matter: &str| {
+                    store
+                        .open_applications_of(applicant, matter, region, 8)
+                        .expect("read")
+                };
+                assert_eq!(open(&person, MEDICAL), [apps[1].clone()]);
+                assert_eq!(
+                    open(&person, "criminal-record-certificate"),
+                    [apps[2].clone()]
+                );
+                assert_eq!(open(&organisation, MEDICAL), [apps[3].clone()]);
+            }
             assert_eq!(
                 store
-                    .open_applications_of(&person, "medical-filing", 8)
+                    .open_applications_of(&person, MEDICAL, "310000", 8)
                     .expect("read"),
-                [apps[1].clone()]
-            );
-            assert_eq!(
-                store
-                    .open_applications_of(&person, "criminal-record-certificate", 8)
-                    .expect("read"),
-                [apps[2].clone()]
-            );
-            assert_eq!(
-                store
-                    .open_applications_of(
-                        &json!({"kind": "organisation", "credit_code": "91110000600037341L"}),
-                        "medical-filing",
-                        8
-                    )
-                    .expect("read"),
-                [apps[3].clone()]
+                Vec::<String>::new()
             );
             assert_eq!(store.applicants_indexed_from().expect("from"), 0);
         }
-        // Three open applications, each an entry and where it is.
-        assert_eq!(rebuilt.applicant_entries().expect("entries").len(), 6);
-        assert_eq!(
-            rebuilt.applicant_entries().expect("entries"),
-            live.applicant_entries().expect("entries")
-        );
+        // Three open applications, each an entry per party (origin and handler) and where its
+        // base is; the withdrawn one left none behind.
+        assert_eq!(rebuilt.applicant_entries().expect("entries").len(), 9);
         // Another gateway key finds nothing: the digest is the key's.
         let other = ProjectionStore::open(a.path().join("other").as_path())
             .expect("open")

@@ -15,8 +15,9 @@
 //!   not fold ([`super::held`])
 //! - `serials`: hash of a province's serial, 0x00, region, 0x00, app id → as what the region gave
 //!   it ([`super::serials`])
-//! - `applicants`: keyed digest of an applicant's identifier, 0x00, matter, 0x00, app id → empty:
-//!   each open application of an applicant, by matter; and `@` + app id → that entry's key
+//! - `applicants`: keyed digest of an applicant's identifier, 0x00, matter, 0x00, party region,
+//!   0x00, app id → empty: each open application of an applicant, by matter, once per region
+//!   party to it; and `@` + app id → the entries' base (digest, 0x00, matter, 0x00)
 //!   ([`super::applicants`])
 //! - `running`: due date, 0x00, app id, 0x00, deadline kind → the matter and responsible region of
 //!   each running clock ([`super::running`]), for the overdue list and gauge
@@ -1045,22 +1046,26 @@ impl ProjectionStore {
     }
 
     /// The open applications of `applicant` (a submission's `applicant`, as the body gives it)
-    /// for `matter`, by id, as the applicant index holds them ([`super::applicants`]), at most
-    /// `limit` of them: one prefix read, nearly always empty, and bounded, since one applicant
-    /// may have many (a province's test applicant, a benchmark's one form sent a million times,
-    /// which made each submission read all of them). None without the applicants' secret, or
-    /// for an applicant that gives no identifier. An entry names an application open when it
-    /// was indexed; the caller reads its view for where it stands now.
+    /// for `matter` that `region` is party to, by id, as the applicant index holds them
+    /// ([`super::applicants`]), at most `limit` of them: one prefix read of `region`'s own
+    /// entries, nearly always empty, and bounded, since one applicant may have many (a
+    /// province's test applicant, a benchmark's one form sent a million times, which made each
+    /// submission read all of them). Only `region`'s entries are read, so another region's
+    /// applications neither take the bound's places nor make the read any slower. None without
+    /// the applicants' secret, or for an applicant that gives no identifier. An entry names an
+    /// application open when it was indexed; the caller reads its view for where it stands now.
     pub fn open_applications_of(
         &self,
         applicant: &serde_json::Value,
         matter: &str,
+        region: &str,
         limit: usize,
     ) -> Result<Vec<String>, ProjectionError> {
         let Some(prefix) = self
             .applicant_digests
             .as_ref()
             .and_then(|d| d.prefix(applicant, matter))
+            .map(|base| applicants::region_prefix(&base, region))
         else {
             return Ok(Vec::new());
         };
@@ -1619,8 +1624,9 @@ impl ProjectionStore {
         let mut running_before: HashMap<String, Vec<running::Entry>> = HashMap::new();
         // The held applications of this run: held before it (looked up with their view) or by it.
         let mut held: HashMap<String, Held> = HashMap::new();
-        // The applications stored open before this run, whose applicant entry goes once one is
-        // final; and the applicant entries of this run's submissions ([`super::applicants`]).
+        // The applications stored open before this run, whose applicant entries go once one is
+        // final; and the base of the applicant entries of this run's submissions
+        // ([`super::applicants`]).
         let mut open_before: std::collections::HashSet<String> = Default::default();
         let mut new_applicants: HashMap<String, Vec<u8>> = HashMap::new();
         let mut out = Encoded::default();
@@ -1771,9 +1777,8 @@ impl ProjectionStore {
                 continue;
             }
             let Some(next) = slot.as_mut() else { continue };
-            if let Some(prefix) = applicant {
-                let app = &p.event.app;
-                new_applicants.insert(app.clone(), applicants::entry(&prefix, app));
+            if let Some(base) = applicant {
+                new_applicants.insert(p.event.app.clone(), base);
             }
             if let Some((kind, serial)) = serial {
                 let (key, value) = serials::entry(&serial, &p.event.region, &p.event.app, kind);
@@ -1859,28 +1864,30 @@ impl ProjectionStore {
                     json(&entry(actions, region))?,
                 ));
             }
-            // An application submitted in this run enters the applicant index unless it is
-            // final by its end; one open before leaves it once final (found by where its entry
-            // is: over the embedded log the view holds no applicant). Neither key is written
-            // twice in one batch.
+            // An application submitted in this run enters the applicant index, once per party
+            // region, unless it is final by its end; one open before leaves it once final
+            // (found by where its base is: over the embedded log the view holds no applicant),
+            // each party's entry with it, the parties read from the view (fixed at submission,
+            // so the same regions it entered under). No key is written twice in one batch.
             if view.state.status.is_final() {
                 if open_before.contains(app)
-                    && let Some(key) = self
+                    && let Some(base) = self
                         .applicants
                         .get(applicants::where_of(app))
                         .map_err(storage)?
                 {
                     out.ops
                         .push(Op::Remove(Ks::Applicants, applicants::where_of(app)));
-                    out.ops.push(Op::Remove(Ks::Applicants, key.to_vec()));
+                    for key in applicants::entries(&base, &view.state.parties(), app) {
+                        out.ops.push(Op::Remove(Ks::Applicants, key));
+                    }
                 }
-            } else if let Some(key) = new_applicants.remove(app) {
-                out.ops.push(Op::Insert(
-                    Ks::Applicants,
-                    applicants::where_of(app),
-                    key.clone(),
-                ));
-                out.ops.push(Op::Insert(Ks::Applicants, key, Vec::new()));
+            } else if let Some(base) = new_applicants.remove(app) {
+                for key in applicants::entries(&base, &view.state.parties(), app) {
+                    out.ops.push(Op::Insert(Ks::Applicants, key, Vec::new()));
+                }
+                out.ops
+                    .push(Op::Insert(Ks::Applicants, applicants::where_of(app), base));
             }
             let origin_key = box_key(&view.state.origin, app);
             if view.state.status.is_final() {

@@ -14,9 +14,9 @@ use serde_json::Value;
 use tongban_schemas::Violation;
 
 use super::Gateway;
+use crate::domain::Application;
 use crate::domain::personal::applicant_id;
 use crate::log::EventLog;
-use crate::projections::ApplicationView;
 
 /// The warning's rule.
 pub const POSSIBLE_DUPLICATE: &str = "possible-duplicate";
@@ -26,9 +26,11 @@ pub const POSSIBLE_DUPLICATE: &str = "possible-duplicate";
 /// million times) made every submission read and name all of them, its cost growing with each.
 pub const MAX_NAMED: usize = 3;
 
-/// How many index entries one submission reads at most to find them: the named, its own
-/// application (a retry's), and entries of applications that ended since (a fold without the
-/// index's secret leaves them).
+/// How many index entries one submission reads at most to find them, all of applications the
+/// submitting region is party to (the index is read under its own region,
+/// [`crate::projections::applicants`]): the named, its own application (a retry's), and
+/// applications that ended since (a fold without the index's secret leaves their entries, and
+/// one this gateway just closed is not yet folded).
 const MAX_READ: usize = 8;
 
 /// Whether the submission the warning is given with was taken, or is a dry run's: the message
@@ -44,11 +46,16 @@ pub enum Taken {
 impl<L: EventLog> Gateway<L> {
     /// One `possible-duplicate` warning per open application of `applicant` for `matter` that
     /// `region` is a party to (at most [`MAX_NAMED`], found among the first [`MAX_READ`]
-    /// entries of the index), other than the one this submission makes or made (an
-    /// Idempotency-Key's own application, which a retry finds in the index), at the applicant's
-    /// identifier. One prefix read of the index, nearly always empty, and a view read per
-    /// application it names. Seen by the projections, which follow the log within milliseconds:
-    /// an application submitted through another gateway a moment ago may not be named yet.
+    /// entries of `region`'s own part of the index, so what another region's applications are
+    /// never shows in what `region` is told, nor in how long it took), other than the one this
+    /// submission makes or made (an Idempotency-Key's own application, which a retry finds in
+    /// the index), at the applicant's identifier. One prefix read of the index, nearly always
+    /// empty, and a view read per application it names. Seen by the projections, which follow
+    /// the log within milliseconds, and by the state this gateway remembers of the application
+    /// ([`super::states`]), which holds its own actions before the projections do: a clerk who
+    /// withdraws an application and at once enters the next is not told the withdrawn one is
+    /// open. An application submitted through another gateway a moment ago may not be named
+    /// yet.
     /// Nothing here refuses: an index or view that cannot be read is logged (without the
     /// applicant) and the submission goes on without the warning.
     pub fn possible_duplicates(
@@ -59,7 +66,10 @@ impl<L: EventLog> Gateway<L> {
         idempotency_key: Option<&str>,
         taken: Taken,
     ) -> Vec<Violation> {
-        let earlier = match self.store.open_applications_of(applicant, matter, MAX_READ) {
+        let earlier = match self
+            .store
+            .open_applications_of(applicant, matter, region, MAX_READ)
+        {
             Ok(earlier) if !earlier.is_empty() => earlier,
             Ok(_) => return Vec::new(),
             Err(e) => {
@@ -94,7 +104,15 @@ impl<L: EventLog> Gateway<L> {
                     continue;
                 }
             };
-            if let Some(w) = duplicate_warning(&view, region, pointer, taken) {
+            // This gateway's own latest events of it, which the view may not fold yet: a final
+            // one (withdrawn a moment ago) is named to no one, a later status is the one said.
+            let remembered = self.states.latest(app);
+            let state = match &remembered {
+                Some(r) if r.state.status.is_final() => continue,
+                Some(r) if r.seq > view.state.seq => &r.state,
+                _ => &view.state,
+            };
+            if let Some(w) = duplicate_warning(state, region, pointer, taken) {
                 warnings.push(w);
                 if warnings.len() == MAX_NAMED {
                     break;
@@ -105,16 +123,15 @@ impl<L: EventLog> Gateway<L> {
     }
 }
 
-/// The warning about `earlier` for a submission of `region`, at `pointer`: none when `earlier`
-/// is final (an entry a fold without the index's secret left behind) or `region` is no party
-/// to it.
+/// The warning about an earlier application, in `state`, for a submission of `region`, at
+/// `pointer`: none when it is final (an entry a fold without the index's secret left behind) or
+/// `region` is no party to it.
 pub fn duplicate_warning(
-    earlier: &ApplicationView,
+    state: &Application,
     region: &str,
     pointer: &str,
     taken: Taken,
 ) -> Option<Violation> {
-    let state = &earlier.state;
     let party = state.origin == region || state.handlers.iter().any(|h| h == region);
     if state.status.is_final() || !party {
         return None;
@@ -156,7 +173,7 @@ mod tests {
 
     /// An application from 440000 to handlers 330000 and 510000, submitted and forwarded,
     /// then `more`, as its view folds it.
-    fn view(more: Vec<(&'static str, Command)>) -> ApplicationView {
+    fn view(more: Vec<(&'static str, Command)>) -> Application {
         let events = crate::projections::applicants::tests::history(
             "0192aaaa-0000-7000-8000-000000000001",
             ("pension-transfer", Mode::Joint, &["330000", "510000"]),
@@ -164,9 +181,10 @@ mod tests {
             more,
         );
         let cal = crate::domain::calendar::Calendar::weekdays();
-        ApplicationView::from_events(&events, &cal)
+        crate::projections::ApplicationView::from_events(&events, &cal)
             .expect("folds")
             .expect("a view")
+            .state
     }
 
     /// Given an open application the origin and both handlers are party to, when a party
@@ -217,6 +235,189 @@ mod tests {
                 Taken::Submitted
             ),
             None
+        );
+    }
+
+    /// The example's body re-routed from `origin` to `handlers` (its places moved with it), as
+    /// a submission request.
+    fn routed(origin: &str, handlers: &[&str]) -> crate::service::SubmitRequest {
+        use crate::service::fixtures::{MATTER, example};
+        let mut body = example();
+        body["origin"] = serde_json::json!(origin);
+        body["handlers"] = serde_json::json!(handlers);
+        let matter = tongban_schemas::matters::get(MATTER).expect("matter");
+        tongban_schemas::matters::jurisdiction::relocate(&matter.jurisdiction, &mut body);
+        serde_json::from_value(body).expect("request")
+    }
+
+    /// A region other than the example's origin and lead handler, the first of `candidates`.
+    fn another(candidates: &[&'static str], not: &[&str]) -> &'static str {
+        candidates
+            .iter()
+            .find(|c| !not.contains(c))
+            .copied()
+            .expect("a region")
+    }
+
+    /// Given nine open applications of one applicant for one matter, eight between the
+    /// example's origin and lead handler and one from a third region to the same lead handler,
+    /// when the third region and a fourth one (party to none) check a submission for the same
+    /// applicant, then the third is warned of its one application, whichever order the ids
+    /// fall in, and the fourth of nothing, its read of the index finding no entry at all; the
+    /// origin, party to eight, is named three. (The index was read by application id alone, its
+    /// first eight entries as likely the origin's as the third region's: the third was often
+    /// told nothing, and a region's answer told it whether the applicant had applications
+    /// elsewhere.)
+    #[tokio::test]
+    async fn a_region_party_to_one_of_nine_open_applications_is_warned_of_its_one() {
+        use crate::service::fixtures::{MATTER, example, gateway_on, lead_code, origin_code};
+        let dir = crate::testutil::TempDir::new("duplicates-one-of-nine");
+        let log = std::sync::Arc::new(
+            crate::log::EmbeddedLog::open(&dir.path().join("log")).expect("log"),
+        );
+        let gw = gateway_on(&log, &dir, "projections");
+        let (origin, lead) = (origin_code(), lead_code());
+        let regions = ["330000", "320000", "510000", "420000"];
+        let third = another(&regions, &[&origin, &lead]);
+        let none = another(&regions, &[&origin, &lead, third]);
+        let mut theirs = Vec::new();
+        for _ in 0..8 {
+            let r = crate::service::fixtures::region(&origin);
+            let submitted = gw
+                .submit(&r, routed(&origin, &[&lead]), None)
+                .await
+                .expect("submit");
+            theirs.push(submitted.id);
+        }
+        let own = gw
+            .submit(
+                &crate::service::fixtures::region(third),
+                routed(third, &[&lead]),
+                None,
+            )
+            .await
+            .expect("submit")
+            .id;
+        gw.caught_up().await;
+        let applicant = example()["applicant"].clone();
+        assert_eq!(
+            gw.store
+                .open_applications_of(&applicant, MATTER, third, MAX_READ)
+                .expect("read"),
+            std::slice::from_ref(&own)
+        );
+        let told = gw.possible_duplicates(third, &applicant, MATTER, None, Taken::WouldBe);
+        assert_eq!(told.len(), 1, "{told:?}");
+        assert!(told[0].message.contains(&own), "{}", told[0].message);
+        assert!(
+            gw.store
+                .open_applications_of(&applicant, MATTER, none, MAX_READ)
+                .expect("read")
+                .is_empty()
+        );
+        assert_eq!(
+            gw.possible_duplicates(none, &applicant, MATTER, None, Taken::WouldBe),
+            Vec::new()
+        );
+        let at_origin = gw.possible_duplicates(&origin, &applicant, MATTER, None, Taken::WouldBe);
+        assert_eq!(at_origin.len(), MAX_NAMED, "{at_origin:?}");
+        assert!(
+            at_origin
+                .iter()
+                .all(|w| theirs.iter().any(|app| w.message.contains(app.as_str())))
+        );
+        // Each application is an entry per party and where its base is: the lead handler is
+        // party to all nine.
+        assert_eq!(gw.store.applicant_entries().expect("entries").len(), 9 * 3);
+        // Once all are withdrawn, none is left in the index.
+        for app in &theirs {
+            let r = crate::service::fixtures::region(&origin);
+            gw.act(&r, app, Command::Withdraw(Default::default()), None)
+                .await
+                .expect("withdraw");
+        }
+        let r = crate::service::fixtures::region(third);
+        gw.act(&r, &own, Command::Withdraw(Default::default()), None)
+            .await
+            .expect("withdraw");
+        gw.caught_up().await;
+        assert_eq!(gw.store.applicant_entries().expect("entries"), Vec::new());
+    }
+
+    /// Given an open application, when its origin forwards it and at once (the projector held
+    /// back a second per batch, so its view still says submitted) checks a submission for the
+    /// same applicant, then the warning says forwarded, as this gateway's remembered state
+    /// does; when it withdraws it and at once submits again, then the new submission is told
+    /// nothing. (A clerk who withdrew an application and at once entered the next was told the
+    /// withdrawn one was open, and to withdraw the new one.)
+    #[tokio::test]
+    async fn a_submission_at_once_after_a_withdrawal_here_is_not_warned_of_it() {
+        use crate::service::fixtures::{MATTER, example, origin_code, region, request};
+        use std::time::Duration;
+        let dir = crate::testutil::TempDir::new("duplicates-withdrawn-here");
+        let log = crate::log::EmbeddedLog::open(&dir.path().join("log")).expect("log");
+        let gw = crate::service::Gateway::start_with_projector_delay(
+            std::sync::Arc::new(log),
+            crate::envelope::GatewayKey::load_or_create(&dir.path().join("gateway.key"))
+                .expect("key"),
+            crate::projections::ProjectionStore::open(&dir.path().join("projections"))
+                .expect("projections"),
+            crate::domain::calendar::Calendar::weekdays(),
+            Duration::from_millis(1000),
+        );
+        let origin = region(&origin_code());
+        let code = origin_code();
+        let applicant = example()["applicant"].clone();
+        let first = gw
+            .submit(&origin, request(), None)
+            .await
+            .expect("submit")
+            .id;
+        gw.caught_up().await;
+        let status = |app: &str| {
+            gw.store
+                .get(app)
+                .expect("get")
+                .expect("projected")
+                .state
+                .status
+        };
+        assert_eq!(status(&first), crate::domain::Status::Submitted);
+
+        gw.act(
+            &origin,
+            &first,
+            Command::Forward(tongban_schemas::events::Forwarded::checked()),
+            None,
+        )
+        .await
+        .expect("forward");
+        let told = gw.possible_duplicates(&code, &applicant, MATTER, None, Taken::WouldBe);
+        assert_eq!(
+            status(&first),
+            crate::domain::Status::Submitted,
+            "projected"
+        );
+        assert_eq!(told.len(), 1, "{told:?}");
+        assert!(
+            told[0].message.contains("status forwarded"),
+            "{}",
+            told[0].message
+        );
+
+        gw.act(&origin, &first, Command::Withdraw(Default::default()), None)
+            .await
+            .expect("withdraw");
+        let second = gw.submit(&origin, request(), None).await.expect("submit");
+        assert_ne!(
+            status(&first),
+            crate::domain::Status::Withdrawn,
+            "projected"
+        );
+        assert!(
+            second.warnings.iter().all(|w| w.rule != POSSIBLE_DUPLICATE),
+            "{:?}",
+            second.warnings
         );
     }
 }
