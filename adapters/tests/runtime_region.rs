@@ -766,6 +766,16 @@ fn a_union_whose_kind_is_mapped_requires_only_what_every_kind_needs() {
     );
 }
 
+/// `form` (GBK XML) translated by Shanghai's builtin social-security-card adapter, which takes it.
+fn translated_by_shanghai(form: &[u8]) -> tongban_adapters::Translation {
+    Registry::builtin()
+        .unwrap()
+        .get("310000", "social-security-card")
+        .unwrap()
+        .translate(form, None)
+        .unwrap_or_else(|r| panic!("{r}"))
+}
+
 /// Shanghai's golden form with one material record (XML: one `<CL>`, read as a list of one)
 /// holding an element the spec does not know, and one more under `<YWXX>`.
 fn shanghai_form_with_unknown_elements() -> Vec<u8> {
@@ -792,12 +802,7 @@ fn unknown_fields_say_whether_they_refuse_and_keep_a_list_items_index() {
     let form = shanghai_form_with_unknown_elements();
     let want = ["/CLXX/CL/0/YS", "/YWXX/BZ"];
 
-    let warned = Registry::builtin()
-        .unwrap()
-        .get("310000", "social-security-card")
-        .unwrap()
-        .translate(&form, None)
-        .unwrap_or_else(|r| panic!("{r}"));
+    let warned = translated_by_shanghai(&form);
     // The record taken out was a material the matter requires: warned too, at the form's list.
     let unknown: Vec<_> = warned
         .warnings
@@ -1438,13 +1443,7 @@ fn each_required_material_missing_is_warned_of() {
     let text = text
         .replace("<CLLBDM>id-card</CLLBDM>", "<CLLBDM>other</CLLBDM>")
         .replace("<CLLBDM>photo</CLLBDM>", "<CLLBDM>other</CLLBDM>");
-    let form = encoding_rs::GBK.encode(&text).0.into_owned();
-    let warned = Registry::builtin()
-        .unwrap()
-        .get("310000", "social-security-card")
-        .unwrap()
-        .translate(&form, None)
-        .unwrap_or_else(|r| panic!("{r}"));
+    let warned = translated_by_shanghai(&encoding_rs::GBK.encode(&text).0);
     let missing: Vec<&str> = warned
         .warnings
         .iter()
