@@ -730,6 +730,7 @@ fn healthz_tells_its_details_to_operators_only() {
         .iter()
         .copied()
         .chain([
+            "applicants_indexed_after",
             "clock_behind_log_seconds",
             "latest_event_time",
             "log_position",
@@ -749,6 +750,7 @@ fn healthz_tells_its_details_to_operators_only() {
     assert_eq!(health["projection_held"], json!(0), "{health}");
     assert_eq!(health["log_unreadable"], json!(0), "{health}");
     assert_eq!(health["projections_unchecked"], Value::Null, "{health}");
+    assert_eq!(health["applicants_indexed_after"], Value::Null, "{health}");
     assert_eq!(health["region_book_unreadable"], Value::Null, "{health}");
     assert_eq!(health["unknown"], json!([]), "{health}");
 }

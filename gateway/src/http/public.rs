@@ -68,6 +68,7 @@ fn details<L: EventLog>(s: &AppState<L>, head: u64, applied: u64) -> HealthDetai
         projection_held: store.held,
         log_unreadable: store.unreadable,
         projections_unchecked: store.unchecked,
+        applicants_indexed_after: store.applicants_after,
         unknown: store.unknown,
         region_book_unreadable: s.book.unreadable().map(|u| BookUnreadable {
             why: u.why,
@@ -89,6 +90,7 @@ struct StoreMembers {
     held: Option<u64>,
     unreadable: Option<u64>,
     unchecked: Option<crate::projections::unchecked::Unchecked>,
+    applicants_after: Option<u64>,
     unknown: Vec<&'static str>,
 }
 
@@ -96,7 +98,7 @@ impl StoreMembers {
     fn of(store: &crate::projections::ProjectionStore) -> StoreMembers {
         let mut unknown = Vec::new();
         /// Said once while a member fails, not on every probe's poll; again after it answered.
-        static FAILING: [AtomicBool; 3] = [const { AtomicBool::new(false) }; 3];
+        static FAILING: [AtomicBool; 4] = [const { AtomicBool::new(false) }; 4];
         fn answered<T>(
             unknown: &mut Vec<&'static str>,
             (member, failing): (&'static str, &AtomicBool),
@@ -133,6 +135,12 @@ impl StoreMembers {
                 store.unchecked(),
             )
             .flatten(),
+            applicants_after: answered(
+                &mut unknown,
+                ("applicants_indexed_after", &FAILING[3]),
+                store.applicants_indexed_from(),
+            )
+            .filter(|from| *from > 0),
             unknown,
         }
     }
@@ -185,9 +193,16 @@ struct HealthDetails {
     /// gateway's key before it may be folded rather than held. Null when they were checked, or
     /// the store cannot say (then named in `unknown`) (operators only).
     projections_unchecked: Option<crate::projections::unchecked::Unchecked>,
+    /// The log position after which every open application is in the applicant index, which
+    /// the `possible-duplicate` warning reads: set on projections made before the index (an
+    /// upgrade) or folded without the gateway key, whose earlier applications are named to no
+    /// one until `tongban rebuild` with the key; null when the index is whole, or the store
+    /// cannot say (then named in `unknown`) (operators only).
+    applicants_indexed_after: Option<u64>,
     /// The members above the projection store could not answer (`projection_held`,
-    /// `log_unreadable`, `projections_unchecked`): their null means unknown, not none; the
-    /// gateway's log says why. Empty when it answered them all (operators only).
+    /// `log_unreadable`, `projections_unchecked`, `applicants_indexed_after`): their null means
+    /// unknown, not none; the gateway's log says why. Empty when it answered them all
+    /// (operators only).
     unknown: Vec<&'static str>,
     /// A regions.json that changed but does not read: the book read before it is still in use
     /// (tokens added or revoked since do not take effect) until the file is fixed; null while it
@@ -405,5 +420,22 @@ mod tests {
         assert!(damaged.unchecked.is_none());
         assert_eq!(damaged.unknown, ["projections_unchecked"]);
         assert_eq!(damaged.held, Some(0));
+    }
+
+    /// Given projections folded without the gateway key (a rebuild with none at hand), whose
+    /// applicant index names none of the applications folded, when `/healthz` reads the store,
+    /// then `applicants_indexed_after` says from where the index is whole (the warning names
+    /// nothing before it), where an operator had no way to tell; a whole index says null.
+    #[test]
+    fn an_applicant_index_that_is_not_whole_says_from_where() {
+        let cal = crate::domain::calendar::Calendar::weekdays();
+        let (log, _) = crate::projections::applicants::tests::log();
+        let dir = crate::testutil::TempDir::new("healthz-applicants");
+        let keyless = crate::projections::ProjectionStore::open(dir.path()).expect("open");
+        assert_eq!(StoreMembers::of(&keyless).applicants_after, None);
+        keyless.apply(&mut log.clone(), &cal).expect("apply");
+        let members = StoreMembers::of(&keyless);
+        assert_eq!(members.applicants_after, Some(log.len() as u64));
+        assert_eq!(members.unknown, Vec::<&str>::new());
     }
 }

@@ -208,7 +208,7 @@ pub(crate) mod tests {
     /// The first (withdrawn) and the second (open, given the legacy 15-digit number) are one
     /// person's for medical-filing, the third the same person's for another matter, the fourth
     /// an organisation's.
-    fn log() -> (Vec<crate::log::Positioned>, [String; 4]) {
+    pub(crate) fn log() -> (Vec<crate::log::Positioned>, [String; 4]) {
         use crate::domain::Command;
         use tongban_schemas::Mode;
         let apps = [(); 4].map(|_| crate::ids::new_v7());
