@@ -132,8 +132,7 @@ pub fn duplicate_warning(
     pointer: &str,
     taken: Taken,
 ) -> Option<Violation> {
-    let party = state.origin == region || state.handlers.iter().any(|h| h == region);
-    if state.status.is_final() || !party {
+    if state.status.is_final() || !state.is_party(region) {
         return None;
     }
     let handlers = state.handlers.join(", ");
