@@ -22,6 +22,9 @@ pub struct GatewayProcess {
     dir: PathBuf,
     pub addr: String,
     tokens: BTreeMap<String, String>,
+    /// How many times each of [`FORMS`] was sent to this gateway, over every stage: the next
+    /// sending is the next person's ([`super::forms::another_person`]).
+    sent: Arc<[AtomicU64]>,
 }
 
 impl GatewayProcess {
@@ -92,6 +95,7 @@ impl GatewayProcess {
             dir,
             addr,
             tokens: BTreeMap::new(),
+            sent: FORMS.iter().map(|_| AtomicU64::new(0)).collect(),
         };
         gateway.wait_ready().await?;
         let path = gateway.dir.join("data").join("demo-tokens.json");
@@ -268,7 +272,8 @@ impl GatewayProcess {
     }
 
     /// A submitter: one keep-alive connection per client; submission `n` of client `c` is form
-    /// `(c + n) % forms`, under its own Idempotency-Key so every submission is a new application.
+    /// `(c + n) % forms`, under its own Idempotency-Key so every submission is a new application,
+    /// and as another person than every earlier sending of that form to this gateway.
     pub fn submitter(&self, clients: usize, run: &str) -> Result<Submitter, CliError> {
         let mut tokens = Vec::with_capacity(FORMS.len());
         for f in FORMS {
@@ -280,6 +285,7 @@ impl GatewayProcess {
                 .collect(),
             tokens,
             run: run.to_string(),
+            sent: Arc::clone(&self.sent),
         })
     }
 }
@@ -296,6 +302,7 @@ pub struct Submitter {
     connections: Vec<Mutex<Client>>,
     tokens: Vec<String>,
     run: String,
+    sent: Arc<[AtomicU64]>,
 }
 
 impl Submitter {
@@ -303,6 +310,11 @@ impl Submitter {
     pub async fn submit(&self, client: usize, n: u64) -> Result<(), String> {
         let i = (client + n as usize) % FORMS.len();
         let form = &FORMS[i];
+        let person = self
+            .sent
+            .get(i)
+            .map_or(0, |sent| sent.fetch_add(1, Ordering::Relaxed));
+        let body = super::forms::another_person(form.body, person);
         let key = format!("bench-{}-{client}-{n}", self.run);
         let path = format!("/v1/regions/{}/forms/{}", form.region, form.matter);
         let Some(connection) = self.connections.get(client) else {
@@ -318,7 +330,7 @@ impl Submitter {
                     ("Content-Type", form.content_type),
                     ("Idempotency-Key", &key),
                 ],
-                Some(form.body),
+                Some(&body),
             )
             .await
             .map_err(|e| format!("POST {path}: {e}"))?;
