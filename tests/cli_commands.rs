@@ -2269,6 +2269,24 @@ fn an_option_without_a_command_is_named_and_help_takes_a_command() {
         err.starts_with("tongban: unknown option --frob: give a command first"),
         "{err}"
     );
+    // No command at all: the usage on stderr (exit 2), nothing on stdout; asked for, on stdout.
+    let bare = run(&[]);
+    assert_eq!(bare.status.code(), Some(2));
+    assert_eq!(text(&bare.stdout), "");
+    assert!(
+        text(&bare.stderr).starts_with("tongban: give a command\n\n")
+            && text(&bare.stderr).contains("usage:\n  tongban help"),
+        "{}",
+        text(&bare.stderr)
+    );
+    let helped = run(&["--help"]);
+    assert_eq!(helped.status.code(), Some(0));
+    assert!(text(&helped.stdout).contains("usage:\n  tongban help"));
+    // A stray path is named as given; an ID number in its place by its length.
+    assert!(
+        refused(&["verify", "--data", "nowhere", "/tmp/heads.jsonl"])
+            .contains("unexpected argument \"/tmp/heads.jsonl\""),
+    );
     let out = run(&["--version"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(

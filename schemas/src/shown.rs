@@ -115,6 +115,16 @@ pub fn code(s: &str) -> bool {
         && !has_digit_run(s)
 }
 
+/// A word of a command line as a caller may give one where none belongs (a file's path, a
+/// subcommand, a stray value): printable ASCII, up to 255 characters, no `@` (an address), without
+/// the digits an ID number or a phone leaves, so `tongban verify /tmp/heads.jsonl extra` names
+/// what was not expected while an ID number there is said by its length.
+pub fn word(s: &str) -> bool {
+    (1..=255).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_graphic() && b != b'@')
+        && !has_digit_run(s)
+}
+
 /// A version as a caller may write it, well or badly (`2`, `latest`, `01`, `+1`, ` 1`, `v2`):
 /// printable ASCII or spaces, up to 20 characters. No version has six digits, so a value with
 /// six in a row (an ID number's, a phone's) is none.
@@ -210,7 +220,7 @@ mod tests {
             "110105491231002",
         ] {
             // (A serial is judged by the numbers it holds: `ids::quotable_serial`'s tests.)
-            for fits in [region, code, version, token_id] {
+            for fits in [region, code, version, token_id, word] {
                 assert_eq!(quoted(personal, fits), None, "{personal}");
             }
         }
@@ -231,6 +241,8 @@ mod tests {
         assert!(!serial_form("") && !serial_form("受理-1") && !serial_form(&"A".repeat(65)));
         assert!(!serial_form("a@b.cn"));
         assert!(code("matter.medical-filing") && code("medical-filng"));
+        assert!(word("/tmp/Heads-2026.jsonl") && word("./records.csv") && word("verify"));
+        assert!(!word("a@b.cn") && !word("my file") && !word("") && !word("/tmp/13800138000"));
         assert!(!code("Matter") && !code(""));
         assert!(version("latest") && version(" 1") && version("+1") && version("99999"));
         assert!(!version("123456"));

@@ -141,10 +141,10 @@ impl Args {
     pub fn finish(self) -> Result<(), CliError> {
         if let Some(p) = self.positionals.front() {
             // Quoted only when it has the form of a word of the command line (a subcommand, a
-            // file name): an ID number given where none belongs is said by its length.
+            // file's path): an ID number given where none belongs is said by its length.
             return Err(CliError(format!(
                 "unexpected argument {}",
-                tongban_gateway::shown::said(p, tongban_gateway::shown::code)
+                tongban_gateway::shown::said(p, tongban_gateway::shown::word)
             )));
         }
         let unknown = self

@@ -173,9 +173,15 @@ pub fn run(raw: Vec<String>) -> Result<ExitCode, CliError> {
                 ))
             })?;
         }
-        out!("{}", usage())?;
-        // Asked for (`tongban --help`), the usage is the answer; without a command, a mistake.
-        return Ok(ExitCode::from(if help { 0 } else { 2 }));
+        // Asked for (`tongban --help`), the usage is the answer, on stdout; without a command,
+        // a mistake, said where mistakes are (stderr), so that `tongban > file` neither writes
+        // the usage into the file nor leaves the terminal silent.
+        if help {
+            out!("{}", usage())?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        eprint!("tongban: give a command\n\n{}", usage());
+        return Ok(ExitCode::from(2));
     };
     // `--help` and `-h` are never a command here: `Args::parse` makes both the `help` flag.
     if help && command != "help" {
