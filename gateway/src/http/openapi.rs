@@ -320,14 +320,14 @@ fn operation(route: &Route) -> Value {
                     "description": "Retries with the same key from the same region return the original application (200) instead of creating another.",
                     "schema": {"type": "string", "minLength": 1, "maxLength": 255}}));
                 let outcome = with_warnings(schema_of::<crate::service::SubmitOutcome>());
-                responses.insert("201".into(), json!({"description": "Submitted; `warnings` lists what the adapter accepted with a remark, then the submission's own (a `possible-duplicate` for each open application (up to three) of the same applicant and matter the caller's region is a party to: the form was still taken, as another application)", "content": json_content(outcome.clone())}));
+                responses.insert("201".into(), json!({"description": "Submitted; `warnings` lists what the adapter accepted with a remark, then the submission's own (a `possible-duplicate` for each open application (up to three) of the same applicant and matter the caller's region is a party to, at the region's own field for the applicant's number with the canonical path beside it: the form was still taken, as another application)", "content": json_content(outcome.clone())}));
                 responses.insert("200".into(), json!({"description": "The earlier submission with this Idempotency-Key", "content": json_content(outcome)}));
                 responses.insert("503".into(), problem_response(SUBMIT_UNAVAILABLE));
             } else {
                 params.push(json!({"name": "Idempotency-Key", "in": "header", "required": false,
                     "description": "The key the form would be submitted under: not taken, not refused, only used to leave its own application (a retry's) out of the `possible-duplicate` warnings",
                     "schema": {"type": "string", "minLength": 1, "maxLength": 255}}));
-                responses.insert("200".into(), json!({"description": "The canonical body, warnings and the simplified-character matching copy; `warnings` ends with a `possible-duplicate` for each open application (up to three) of the same applicant and matter the caller's region is a party to (a submission would still be taken)", "content": json_content(json!({"type": "object", "properties": {"canonical": {"type": "object"}, "warnings": {"type": "array"}, "matching": {"type": "object"}}}))}));
+                responses.insert("200".into(), json!({"description": "The canonical body, warnings and the simplified-character matching copy; `warnings` ends with a `possible-duplicate` for each open application (up to three) of the same applicant and matter the caller's region is a party to, at the region's own field for the applicant's number with the canonical path beside it (a submission would still be taken)", "content": json_content(json!({"type": "object", "properties": {"canonical": {"type": "object"}, "warnings": {"type": "array"}, "matching": {"type": "object"}}}))}));
             }
             responses.insert(
                 "404".into(),
@@ -950,7 +950,7 @@ fn with_warnings(mut outcome: Value) -> Value {
     if let Some(Value::Object(props)) = outcome.get_mut("properties") {
         props.insert(
             "warnings".into(),
-            json!({"type": "array", "description": "what the adapter accepted with a remark: each with the region's own field, the rule and a message; then the submission's own (a key that reads as personal data, `possible-duplicate`), each at its canonical pointer with the rule and a message", "items": {"type": "object"}}),
+            json!({"type": "array", "description": "what the adapter accepted with a remark: each with the region's own field, the rule and a message; then the submission's own: a key that reads as personal data at its header (`header:Idempotency-Key`), and `possible-duplicate` at the region's own field for the applicant's number (its pointer, field and label, the canonical path beside them), each with the rule and a message", "items": {"type": "object"}}),
         );
     }
     outcome
