@@ -3370,8 +3370,8 @@ fn reconcile_over_http_matches_the_origins_serial_and_refuses_an_empty_export() 
 /// region's reconcile route with its region's token (unsigned: a read), then it is answered 200
 /// with the discrepancy (`province-behind`), the very report the operators get for the same
 /// export; the origin's token posting to the handler's region is refused 403, naming the rule.
-/// While one of the handler's reconciliations runs (its export still arriving), a second of the
-/// handler's is refused at once, 503 `reconcile-busy` with `Retry-After`, while the origin
+/// While one of the handler's reconciliations runs (told to send its export, not sent yet), a
+/// second of the handler's is refused at once, 503 `reconcile-busy` with `Retry-After`, while the origin
 /// reconciles its own region and an operator the handler's meanwhile; once the first export has
 /// arrived it is answered, and the handler's next is taken again.
 #[test]
@@ -3433,29 +3433,32 @@ fn a_province_reconciles_its_own_region_over_http() {
         "{detail}"
     );
 
-    // One of the handler's reconciliations running: its export declared, a few bytes sent.
+    // One of the handler's reconciliations running: its export declared, and not sent until the
+    // gateway says to go on (`100 Continue`), which it says once the request holds its seat and
+    // reads the export.
     let token = handler.token.as_deref().expect("token");
     let mut slow = std::net::TcpStream::connect(&handler.addr).expect("connect");
+    slow.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .expect("timeout");
     let head = format!(
         "POST {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAuthorization: Bearer \
-         {token}\r\nContent-Type: text/csv\r\nContent-Length: {}\r\n\r\n",
+         {token}\r\nContent-Type: text/csv\r\nContent-Length: {}\r\nExpect: \
+         100-continue\r\n\r\n",
         path(&handler_code),
         handler.addr,
         export.len()
     );
     slow.write_all(head.as_bytes()).expect("head");
-    slow.write_all(&export.as_bytes()[..10])
-        .expect("part of the export");
-    // The second of the handler's is refused once the first holds its seat (asked again until
-    // the gateway has taken the first in: an answer of 200 is one that came before).
-    let started = std::time::Instant::now();
-    let busy = loop {
-        let r = post(handler, &handler_code);
-        if r.status != 200 || started.elapsed() > std::time::Duration::from_secs(20) {
-            break r;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
+    let mut interim = Vec::new();
+    let mut byte = [0u8; 1];
+    while !interim.ends_with(b"\r\n\r\n") {
+        slow.read_exact(&mut byte).expect("an interim answer");
+        interim.push(byte[0]);
+    }
+    let interim = String::from_utf8_lossy(&interim);
+    assert!(interim.starts_with("HTTP/1.1 100"), "{interim}");
+    // A second of the handler's meanwhile is refused at once.
+    let busy = post(handler, &handler_code);
     let problem = common::refused(&busy, 503, "reconcile-busy");
     assert_eq!(busy.header("retry-after"), Some("5"), "{problem}");
     assert!(
@@ -3473,8 +3476,8 @@ fn a_province_reconciles_its_own_region_over_http() {
     assert_eq!(r.json()["region"], json!(origin_code));
     assert_eq!(post(&operator, &handler_code).json(), report);
 
-    // The rest of the first export arrives: it is answered, and the seat is given back.
-    slow.write_all(&export.as_bytes()[10..]).expect("the rest");
+    // The first export arrives: it is answered, and the seat is given back.
+    slow.write_all(export.as_bytes()).expect("the export");
     let mut answer = Vec::new();
     slow.read_to_end(&mut answer).expect("answer");
     let answer = String::from_utf8_lossy(&answer);

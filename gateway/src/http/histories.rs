@@ -328,3 +328,50 @@ impl futures_core::Stream for Once {
         Poll::Ready(self.bytes.take().map(Ok))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Given the regions' reconciliations' turns, when 广东 takes one and 浙江 the other, then
+    /// 广东's second is refused at once (503 `reconcile-busy`, `Retry-After`, naming the bounds)
+    /// while 上海 still takes a seat; 上海's turn waits while both are held, and comes once 广东's
+    /// is given back, 广东 then taking a seat again.
+    #[tokio::test]
+    async fn reconciliations_run_one_per_region_and_two_at_once() {
+        let turns = Histories::new(RECONCILIATIONS);
+        let guangdong = turns
+            .turn(turns.seat("440000").expect("a seat"))
+            .await
+            .expect("a turn");
+        let _zhejiang = turns
+            .turn(turns.seat("330000").expect("a seat"))
+            .await
+            .expect("a turn");
+
+        let Err(refused) = turns.seat("440000") else {
+            panic!("a second seat for 440000");
+        };
+        assert_eq!(
+            (refused.status, refused.kind.as_str(), refused.retry_after),
+            (503, "urn:tongban:problem:reconcile-busy", Some(RETRY_AFTER))
+        );
+        assert!(
+            refused.detail.starts_with(
+                "the gateway runs at most 2 reconciliations for regions' tokens at a time, 1 of \
+                 them for one caller (440000 has that many running or waiting)"
+            ),
+            "{}",
+            refused.detail
+        );
+
+        let shanghai = turns.seat("310000").expect("a seat of its own");
+        let mut waiting = Box::pin(turns.turn(shanghai));
+        let early = tokio::time::timeout(Duration::from_millis(50), &mut waiting).await;
+        assert!(early.is_err(), "a third turn while two are held");
+        assert_eq!(turns.waited(), 1);
+        drop(guangdong);
+        let _shanghai = waiting.await.expect("the turn given back");
+        assert!(turns.seat("440000").is_ok());
+    }
+}
