@@ -1,32 +1,33 @@
 //! End to end, against the real binary over real sockets: a submission for an applicant and
 //! matter that already have an open application the submitting region is a party to is taken
 //! and warned of (`possible-duplicate`, naming the earlier application), on the canonical route,
-//! its dry run, the local-form route and its translation; never about the caller's own
-//! application (a retry), nor to a region party to none of them, nor once the earlier one is
-//! closed; and the applicant index a `tongban rebuild` makes warns as the live one did.
+//! its dry run, the local-form route and its translation (there at the province's own field);
+//! never about the caller's own application (a retry), nor to a region party to none of them,
+//! nor once the earlier one is closed; and the applicant index a `tongban rebuild` makes warns
+//! as the live one did.
 
 mod common;
 
 use common::{Client, Gateway, TempDir, register_regions, success};
 use serde_json::{Value, json};
 
-/// The canonical body 上海 submits for 顾雪's social security card (to 广东).
-fn body() -> Value {
-    let text = std::fs::read(format!(
-        "{}/adapters/regions/310000/golden/social-security-card.canonical.json",
+/// A golden file of `region`'s adapters (`adapters/regions/<region>/golden/<file>`).
+fn golden(region: &str, file: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/adapters/regions/{region}/golden/{file}",
         env!("CARGO_MANIFEST_DIR")
     ))
-    .expect("golden body");
-    serde_json::from_slice(&text).expect("json")
+    .expect("golden file")
+}
+
+/// The canonical body 上海 submits for 顾雪's social security card (to 广东).
+fn body() -> Value {
+    serde_json::from_slice(&golden("310000", "social-security-card.canonical.json")).expect("json")
 }
 
 /// 上海's own form of the same application (GBK XML).
 fn local_form() -> Vec<u8> {
-    std::fs::read(format!(
-        "{}/adapters/regions/310000/golden/social-security-card.local.xml",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .expect("golden form")
+    golden("310000", "social-security-card.local.xml")
 }
 
 /// The `possible-duplicate` warnings of an answer.
@@ -83,6 +84,101 @@ fn applicant_index(
 fn says_all(message: &str, said: &[&str]) {
     let missing: Vec<&&str> = said.iter().filter(|s| !message.contains(**s)).collect();
     assert!(missing.is_empty(), "{missing:?} not in: {message}");
+}
+
+/// Given 上海's form (GBK XML, the applicant's number at `SQRXX/ZJHM`) and 浙江's (JSON, at
+/// `申请人/身份证号`), each submitted once through its local-form route, when the same form is
+/// translated and submitted again under another key, then the `possible-duplicate` warning names
+/// the province's own field (its pointer, field name and label, the canonical path beside
+/// them), as every other warning and error of those routes does, and no value; while the same
+/// application checked on the canonical route is warned at the canonical path.
+#[test]
+fn on_the_local_form_routes_the_warning_names_the_provinces_own_field() {
+    let dir = TempDir::new("duplicates-local-fields");
+    let data = dir.0.join("data");
+    std::fs::create_dir_all(&data).expect("data");
+    let tokens = register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let forms = [
+        (
+            "310000",
+            "social-security-card",
+            "social-security-card.local.xml",
+            "application/xml; charset=GBK",
+            ["/SQRXX/ZJHM", "ZJHM", "证件号码"],
+        ),
+        (
+            "330000",
+            "pension-transfer",
+            "pension-transfer.local.json",
+            "application/json",
+            ["/申请人/身份证号", "身份证号", "公民身份号码"],
+        ),
+    ];
+    for (region, matter, file, content_type, [pointer, field, label]) in forms {
+        let c = gw.client(Some(&tokens[region]));
+        let form = golden(region, file);
+        let sent = |route: &str, key: &str| {
+            let r = c
+                .send(
+                    "POST",
+                    &format!("/v1/regions/{region}/{route}/{matter}"),
+                    &[("Content-Type", content_type), ("Idempotency-Key", key)],
+                    Some(&form),
+                )
+                .expect(route);
+            success(&r)
+        };
+        let first = sent("forms", &format!("{region}-dup-1"));
+        let first_id = first["id"].as_str().expect("id").to_string();
+        assert_eq!(duplicates(&first), Vec::<Value>::new(), "{first}");
+        // Taken in by the projections before the next form, as a read after it waits for.
+        success(&c.get(&format!("/v1/applications/{first_id}")));
+
+        let at_own_field = |answer: &Value, taken: &str| {
+            let w = naming(answer, &first_id);
+            assert_eq!(
+                [&w["pointer"], &w["field"], &w["label"], &w["canonical"]],
+                [
+                    &json!(pointer),
+                    &json!(field),
+                    &json!(label),
+                    &json!("/applicant/id_number")
+                ],
+                "{region}: {w}"
+            );
+            assert_eq!(w.get("value"), None, "{region}: {w}");
+            says_all(
+                w["message"].as_str().expect("message"),
+                &["该申请人已有在办的同一事项", taken],
+            );
+        };
+        at_own_field(
+            &sent("translate", &format!("{region}-dup-2")),
+            "would still be taken",
+        );
+        at_own_field(
+            &sent("forms", &format!("{region}-dup-2")),
+            "was still taken",
+        );
+
+        // The canonical route names the canonical path.
+        let canonical: Value = serde_json::from_slice(&golden(
+            region,
+            &file
+                .replace(".local.xml", ".canonical.json")
+                .replace(".local.json", ".canonical.json"),
+        ))
+        .expect("canonical body");
+        let r = c.post_with(
+            "/v1/applications/check",
+            &[("Idempotency-Key", &format!("{region}-dup-3"))],
+            &canonical,
+        );
+        let w = naming(&success(&r), &first_id);
+        assert_eq!(w["pointer"], json!("/applicant/id_number"), "{region}: {w}");
+        assert_eq!(w.get("field"), None, "{region}: {w}");
+    }
 }
 
 /// On the embedded log: [`warned`].
@@ -221,7 +317,7 @@ fn warned(data: &std::path::Path, log: &[&str]) {
     assert_eq!(duplicates(&own).len(), 1, "{own}");
 
     // 上海's own form of the same application, translated and submitted: the same warning, at
-    // the canonical applicant's number, beside the form's own warnings.
+    // 上海's own field for the applicant's number, beside the form's own warnings.
     let xml = ("Content-Type", "application/xml; charset=GBK");
     let form = local_form();
     let translated = shanghai
@@ -234,6 +330,7 @@ fn warned(data: &std::path::Path, log: &[&str]) {
         .expect("translate");
     let translated = success(&translated);
     let w = naming(&translated, &first_id);
+    assert_eq!(w["pointer"], json!("/SQRXX/ZJHM"), "{w}");
     says_all(
         w["message"].as_str().expect("message"),
         &["would still be taken"],
@@ -249,6 +346,7 @@ fn warned(data: &std::path::Path, log: &[&str]) {
     let by_form = success(&r);
     assert_eq!(r.status, 201);
     let w = naming(&by_form, &second_id);
+    assert_eq!(w["pointer"], json!("/SQRXX/ZJHM"), "{w}");
     says_all(
         w["message"].as_str().expect("message"),
         &["was still taken"],

@@ -256,6 +256,16 @@ fn a_mistyped_region_is_not_found_and_another_region_still_forbidden() {
     );
     not_found(operator.get("/v1/regions/44000/feed"), "operator's feed");
     not_found(
+        gd.send(
+            "POST",
+            "/v1/regions/44000/reconcile",
+            &[("Content-Type", "text/csv")],
+            Some(b"app,status\n"),
+        )
+        .expect("reconcile"),
+        "region's reconcile",
+    );
+    not_found(
         operator
             .send(
                 "POST",

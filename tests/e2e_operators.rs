@@ -3019,7 +3019,7 @@ fn feed_pages_from_after_0_hold_every_chain_from_seq_1() {
     );
 }
 
-/// Reconciliation over HTTP, for operators only.
+/// Reconciliation over HTTP, for operators (any region's).
 #[test]
 fn reconcile_over_http_for_operators() {
     let dir = TempDir::new("reconcile-http");
@@ -3056,9 +3056,11 @@ fn reconcile_over_http_for_operators() {
         json!("province-behind")
     );
 
-    // Regions cannot run it, and the body must be CSV or JSON Lines.
+    // Another region's token cannot run it (the origin's, for the handler's region), and the
+    // body must be CSV or JSON Lines.
+    let origin = view["origin"].as_str().expect("origin");
     assert_eq!(
-        post(&gw.client(Some(&tokens[&handler])), csv("delivered")).status,
+        post(&gw.client(Some(&tokens[origin])), csv("delivered")).status,
         403
     );
     let r = operator.post(&path, &json!({"app": id}));
@@ -3139,8 +3141,8 @@ fn reconcile_over_http_for_operators() {
 /// 1970, in words (年月日时分秒) and with dots agree; a serial typed with a space is told so; a
 /// UTF-8 export sent as GBK is read as UTF-8 by its byte order mark, or without one told it is
 /// UTF-8; an empty body is refused, 400, saying the export is empty rather than reporting every
-/// application missing; and a region's token is told who runs a reconciliation. (Found by a
-/// province's month-end walkthrough.)
+/// application missing; and the handler's own token is given the same report, while another
+/// region's is told who runs a reconciliation. (Found by a province's month-end walkthrough.)
 #[test]
 fn reconcile_over_http_matches_the_origins_serial_and_refuses_an_empty_export() {
     let dir = TempDir::new("reconcile-handler-serials");
@@ -3347,16 +3349,143 @@ fn reconcile_over_http_matches_the_origins_serial_and_refuses_an_empty_export() 
             .is_some_and(|d| d.starts_with("the export is empty (no line, not even a header)")),
         "{problem}"
     );
-    // A region's token is refused, saying who reconciles.
+    // The handler's own token is given the operator's report; the origin's is refused, saying
+    // who reconciles.
     let r = post(lead, &export);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json(), post(&operator, &export).json());
+    let r = post(&origin, &export);
     let problem = r.json();
     assert_eq!(r.status, 403, "{problem}");
     assert!(
         problem["detail"]
             .as_str()
-            .is_some_and(|d| d.contains("sends its export to the federation's operators")),
+            .is_some_and(|d| d.contains("a region's token reconciles its own region's records")),
         "{problem}"
     );
+}
+
+/// Given an application the origin submitted and forwarded and the lead handler accepted, when
+/// the handler's own team posts its month-end export, which still shows it forwarded, to its own
+/// region's reconcile route with its region's token (unsigned: a read), then it is answered 200
+/// with the discrepancy (`province-behind`), the very report the operators get for the same
+/// export; the origin's token posting to the handler's region is refused 403, naming the rule.
+/// While one of the handler's reconciliations runs (told to send its export, not sent yet), a
+/// second of the handler's is refused at once, 503 `reconcile-busy` with `Retry-After`, while the origin
+/// reconciles its own region and an operator the handler's meanwhile; once the first export has
+/// arrived it is answered, and the handler's next is taken again.
+#[test]
+fn a_province_reconciles_its_own_region_over_http() {
+    use std::io::{Read, Write};
+    let dir = TempDir::new("reconcile-own-region");
+    let data = dir.0.join("data");
+    let tokens = common::register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let (body, origin, handlers) = parties(&gw, &data, "proxy");
+    let handler = &handlers[0];
+    let handler_code = body["handlers"][0].as_str().expect("handler").to_string();
+    let origin_code = body["origin"].as_str().expect("origin").to_string();
+    let id = application(
+        &origin,
+        &body,
+        &[
+            (&origin, "forward", json!({"materials_checked": true})),
+            (handler, "accept", json!({"reference": "GDSB202612010001"})),
+        ],
+    );
+    let operator = gw.client(Some(&tokens["operator"]));
+    let view = operator.get(&format!("/v1/applications/{id}")).json();
+    assert_eq!(view["status"], json!("accepted"), "{view}");
+    let updated = view["updated_at"].as_str().expect("updated_at");
+    let export = format!("app,status,updated_at\n{id},forwarded,{updated}\n");
+    let path = |region: &str| format!("/v1/regions/{region}/reconcile");
+    let post = |c: &Client, region: &str| {
+        c.send(
+            "POST",
+            &path(region),
+            &[("Content-Type", "text/csv")],
+            Some(export.as_bytes()),
+        )
+        .expect("post")
+    };
+
+    // The handler's own: the stale status found, as the operators find it.
+    let r = post(handler, &handler_code);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let report = r.json();
+    assert_eq!(report["region"], json!(handler_code), "{report:#}");
+    let found = &report["discrepancies"][0];
+    assert_eq!(found["category"], json!("province-behind"), "{report:#}");
+    assert_eq!(found["app"], json!(id), "{report:#}");
+    assert_eq!(found["log_status"], json!("accepted"), "{report:#}");
+    assert_eq!(report["agrees"], json!(false), "{report:#}");
+    assert_eq!(post(&operator, &handler_code).json(), report);
+
+    // Another region's token, for the handler's region: 403, naming the rule.
+    let problem = common::refused(&post(&origin, &handler_code), 403, "forbidden");
+    let detail = problem["detail"].as_str().expect("detail");
+    assert!(
+        detail.starts_with("a region's token reconciles its own region's records only")
+            && detail.contains(&format!("/v1/regions/{origin_code}/reconcile"))
+            && detail.contains(&format!(
+                "region {handler_code} is reconciled by its own team"
+            )),
+        "{detail}"
+    );
+
+    // One of the handler's reconciliations running: its export declared, and not sent until the
+    // gateway says to go on (`100 Continue`), which it says once the request holds its seat and
+    // reads the export.
+    let token = handler.token.as_deref().expect("token");
+    let mut slow = std::net::TcpStream::connect(&handler.addr).expect("connect");
+    slow.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .expect("timeout");
+    let head = format!(
+        "POST {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAuthorization: Bearer \
+         {token}\r\nContent-Type: text/csv\r\nContent-Length: {}\r\nExpect: \
+         100-continue\r\n\r\n",
+        path(&handler_code),
+        handler.addr,
+        export.len()
+    );
+    slow.write_all(head.as_bytes()).expect("head");
+    let mut interim = Vec::new();
+    let mut byte = [0u8; 1];
+    while !interim.ends_with(b"\r\n\r\n") {
+        slow.read_exact(&mut byte).expect("an interim answer");
+        interim.push(byte[0]);
+    }
+    let interim = String::from_utf8_lossy(&interim);
+    assert!(interim.starts_with("HTTP/1.1 100"), "{interim}");
+    // A second of the handler's meanwhile is refused at once.
+    let busy = post(handler, &handler_code);
+    let problem = common::refused(&busy, 503, "reconcile-busy");
+    assert_eq!(busy.header("retry-after"), Some("5"), "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains(&format!(
+                "at most 2 reconciliations for regions' tokens at a time, 1 of them for one caller \
+             ({handler_code} has that many running or waiting)"
+            ))),
+        "{problem}"
+    );
+    // Meanwhile the origin reconciles its own region, and an operator the handler's.
+    let r = post(&origin, &origin_code);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["region"], json!(origin_code));
+    assert_eq!(post(&operator, &handler_code).json(), report);
+
+    // The first export arrives: it is answered, and the seat is given back.
+    slow.write_all(export.as_bytes()).expect("the export");
+    let mut answer = Vec::new();
+    slow.read_to_end(&mut answer).expect("answer");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("province-behind"), "{answer}");
+    let r = post(handler, &handler_code);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json(), report);
 }
 
 /// An event's `at` as reconcile shows it: RFC 3339 at Beijing's offset (the JSON), and Beijing
@@ -3620,7 +3749,7 @@ fn the_reconcile_route_takes_a_months_export() {
 }
 
 /// Given clients that declare a 32 MiB export and send only its first KiB, never the rest, when
-/// one posts it with a region's token, one names a region not in the federation, one sends it as
+/// one posts it with another region's token, one names a region not in the federation, one sends it as
 /// JSON and one asks a tolerance out of range, then each is answered (403, 404, 415, 400) at
 /// once, where the export may take 300 s to arrive: the gateway reads no byte of it first. An
 /// operator's request it will read is the control: unanswered meanwhile, since the gateway waits
@@ -3641,7 +3770,7 @@ fn the_reconcile_route_refuses_before_it_reads_the_export() {
     let refused = [
         (
             &region,
-            "/v1/regions/440000/reconcile",
+            "/v1/regions/330000/reconcile",
             &csv[..],
             403,
             "forbidden",

@@ -725,3 +725,29 @@ fn an_actions_dry_run_is_answered_unsigned() {
         "{events}"
     );
 }
+
+/// Given a region that signs its requests and an application it submitted, when its team posts
+/// its export to its own region's reconcile route unsigned, then it is reconciled (200, the
+/// record agreeing): a reconciliation changes nothing, as the reads and dry runs do not; and
+/// signature headers sent with it, even a signature that does not verify, are ignored, not
+/// refused.
+#[test]
+fn a_reconciliation_is_answered_unsigned() {
+    let (_dir, _gw, shanghai, key) = signing("signed-reconcile", 44);
+    let body = golden("social-security-card.canonical.json");
+    let id = common::created_id(&signed_post(&shanghai, &key, "/v1/applications", &body));
+    let view = common::success(&shanghai.get(&format!("/v1/applications/{id}")));
+    let updated = view["updated_at"].as_str().expect("updated_at");
+    let export = format!("app,status,updated_at\n{id},submitted,{updated}\n").into_bytes();
+    let path = format!("/v1/regions/{SIGNED_REGION}/reconcile");
+    let csv = [("Content-Type", "text/csv")];
+
+    let unsigned = common::success(&post(&shanghai, &path, &[], &csv, &export));
+    assert_eq!(unsigned["agreeing"], json!(1), "{unsigned}");
+    assert_eq!(unsigned["agrees"], json!(true), "{unsigned}");
+
+    // A digest and a signature of another body: refused on any route that checks them.
+    let forged = sign(&key, &path, &rfc3339(0), b"another body");
+    let ignored = common::success(&post(&shanghai, &path, &forged, &csv, &export));
+    assert_eq!(ignored, unsigned);
+}

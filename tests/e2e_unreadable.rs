@@ -167,7 +167,8 @@ fn a_record_that_is_not_an_event_is_passed_over_and_reported() {
 /// statistics as of the second submission over HTTP and with `tongban statistics`, then each
 /// answers from the genuine events on both sides of the record (the first application
 /// accepted, the second submitted, both records agreeing), and names the record (position, why,
-/// digest) as left out; the reconciliation does not claim agreement (exit 1), the commands say
+/// digest) as left out (to the origin's own token reconciling its region, how many only); the
+/// reconciliation does not claim agreement (exit 1), the commands say
 /// it on stderr, `tongban find` finds the second application's serial, and the ID number
 /// appears in no answer, output or log line.
 #[test]
@@ -206,20 +207,34 @@ fn reconciliation_and_statistics_as_of_an_instant_go_on_past_it_and_name_it() {
     };
 
     // Reconciliation over HTTP: both records agree, the record is named, agreement not claimed.
-    let r = operator
-        .send(
-            "POST",
-            &format!("/v1/regions/{origin_code}/reconcile"),
-            &[("Content-Type", "text/csv")],
-            Some(records.as_bytes()),
-        )
-        .expect("post");
-    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    let report = r.json();
+    let reconciled = |by: &common::Client| {
+        let r = by
+            .send(
+                "POST",
+                &format!("/v1/regions/{origin_code}/reconcile"),
+                &[("Content-Type", "text/csv")],
+                Some(records.as_bytes()),
+            )
+            .expect("post");
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        r.json()
+    };
+    let report = reconciled(&operator);
     assert_eq!(report["agreeing"], json!(2), "{report}");
     assert_eq!(report["discrepancies"], json!([]), "{report}");
     assert_eq!(report["agrees"], json!(false), "{report}");
     named(&report);
+    // The origin's own team reconciling its region: the same report, but of the record how
+    // many, not which (its position and reason are the operators', as in the statistics below).
+    let told = reconciled(&origin);
+    assert_eq!(told["unreadable_count"], json!(1), "{told}");
+    assert_eq!(told.get("unreadable"), None, "{told}");
+    let mut without = report.clone();
+    without
+        .as_object_mut()
+        .expect("a report")
+        .remove("unreadable");
+    assert_eq!(told, without);
 
     // The statistics as of the second submission: both applications, as they stood.
     let at = second["updated_at"].as_str().expect("updated_at");

@@ -1317,7 +1317,7 @@ impl Adapter {
             // Past a limit, the schema's checks would only cost more (one finding per item of a
             // list that is too long): the limits are the answer.
             for v in exceeded {
-                let p = self.traced(&v, &out, local);
+                let p = self.traced(&v, &out, Some(local));
                 run.problems.push(p);
             }
             return Err(run.rejection());
@@ -1340,7 +1340,7 @@ impl Adapter {
                         && covers(&v.pointer, f))
             });
             if !follows {
-                let p = self.traced(&v, out, local);
+                let p = self.traced(&v, out, Some(local));
                 run.problems.push(p);
             }
             if tongban_schemas::covers_gateways(&v.rule) {
@@ -1357,7 +1357,7 @@ impl Adapter {
         run.problems
             .retain(|p| !tongban_schemas::gives_way(&p.rule, &p.canonical, &extra));
         for v in extra {
-            let p = self.traced(&v, out, local);
+            let p = self.traced(&v, out, Some(local));
             run.problems.push(p);
         }
         // A warning the field's own check gave already (a check character, said in the
@@ -1366,7 +1366,7 @@ impl Adapter {
         // the list, were one warning).
         let own = run.warnings.len();
         for w in report.warnings {
-            let p = self.traced(&w, out, local);
+            let p = self.traced(&w, out, Some(local));
             if !run.warnings[..own]
                 .iter()
                 .any(|x| x.canonical == p.canonical && x.rule == p.rule)
@@ -1432,12 +1432,22 @@ impl Adapter {
         (!named.is_empty()).then(|| named.join(", "))
     }
 
-    /// A canonical finding, in the local field's words.
+    /// A finding the gateway makes of a form's canonical body once it is translated (a
+    /// submission's `possible-duplicate` warning, at the applicant's number), at the province's
+    /// own field, as the translation's own findings are ([`Adapter::traced`]): the local pointer,
+    /// field name and label, the canonical path beside them. Without a value: such a finding is
+    /// about the application, not what the field holds, and the form is no longer at hand.
+    pub fn at_local_field(&self, v: &tongban_schemas::Violation) -> LocalProblem {
+        self.traced(v, &Value::Null, None)
+    }
+
+    /// A canonical finding, in the local field's words; with the value the province sent where
+    /// `form` is given and `canonical` holds one at the finding's pointer.
     fn traced(
         &self,
         v: &tongban_schemas::Violation,
         canonical: &Value,
-        form: &Local<'_>,
+        form: Option<&Local<'_>>,
     ) -> LocalProblem {
         let tokens: Vec<&str> = if v.pointer.is_empty() {
             Vec::new()
@@ -1486,10 +1496,11 @@ impl Adapter {
                 };
                 // What the province sent, when the canonical value came from it; the canonical
                 // value when it did not (a default, a name joined from its parts).
-                let sent = if m.sent && value.is_some() {
-                    sent_at(form, &local, m.joined.as_deref().zip(item))
-                } else {
-                    None
+                let sent = match form {
+                    Some(form) if m.sent && value.is_some() => {
+                        sent_at(form, &local, m.joined.as_deref().zip(item))
+                    }
+                    _ => None,
                 };
                 LocalProblem {
                     field: local.rsplit('/').next().unwrap_or("").to_string(),

@@ -1246,6 +1246,12 @@ pub struct LogIndex {
     /// How many of the region's applications' submissions were read: the next one's
     /// [`LogSide::order`].
     submissions: usize,
+    /// Whether the report is for the region's own team ([`LogIndex::for_the_region`]), which is
+    /// told nothing it could not read itself through its own routes.
+    for_the_region: bool,
+    /// For the region's team: the submissions this build cannot read that name no party in a
+    /// form that reads, counted, never named (any may be another region's application).
+    unnamed_submissions: usize,
 }
 
 impl LogIndex {
@@ -1257,7 +1263,19 @@ impl LogIndex {
             key: None,
             passed_over: PassedOver::default(),
             submissions: 0,
+            for_the_region: false,
+            unnamed_submissions: 0,
         }
+    }
+
+    /// A report for the region's own team, who reconcile their region over HTTP with its token:
+    /// it names only applications the region is a party to, as its own routes would serve them.
+    /// A submission this build cannot read that names no party in a form that reads, which the
+    /// operators' report names as possibly the region's, may be any region's: the team is told
+    /// how many there are, in one finding without an application, and asks the operators which.
+    pub fn for_the_region(mut self) -> LogIndex {
+        self.for_the_region = true;
+        self
     }
 
     /// The records that are not events the read of the log passed over, once it is read whole
@@ -1308,8 +1326,17 @@ impl LogIndex {
                     }
                     // An application's first event, unreadable as a submission, that still names
                     // the region as a party in its raw data, or names none that can be read (then
-                    // it may be the region's, and is reported rather than passed over).
-                    None => e.seq == 1 && e.submission_names(&self.region).unwrap_or(true),
+                    // it may be the region's, and is reported rather than passed over: by its
+                    // application to operators, counted only to the region's own team).
+                    None if e.seq != 1 => false,
+                    None => match e.submission_names(&self.region) {
+                        Some(names) => names,
+                        None if self.for_the_region => {
+                            self.unnamed_submissions += 1;
+                            false
+                        }
+                        None => true,
+                    },
                 };
                 if ours {
                     self.undecodable
@@ -1597,6 +1624,19 @@ impl LogIndex {
                 log_status: side.map(|s| s.state.status.as_str().to_string()),
                 ..Discrepancy::of(Category::UndecodableEvent, detail)
             });
+        }
+        if self.unnamed_submissions > 0 {
+            report.discrepancies.push(Discrepancy::of(
+                Category::UndecodableEvent,
+                format!(
+                    "{} submission(s) in the log are unreadable by this build and name no party \
+                     in a form that reads: any of them may be an application of {}'s, of which \
+                     this report then holds nothing; which applications they are is for the \
+                     federation's operators to say (their reconciliation of the region names \
+                     them)",
+                    self.unnamed_submissions, self.region
+                ),
+            ));
         }
         for sides in &duplicated {
             report.discrepancies.push(self.duplicate_submission(sides));
@@ -5713,6 +5753,66 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                 .any(|d| d.app.as_deref() == Some("ah-app")),
             "{report:#?}"
         );
+    }
+
+    /// Given a submission this build cannot read that names no party in a form that reads (it
+    /// may be any region's) beside one of the region's own that reads, when the operators
+    /// reconcile the region, then the unreadable one is named by its application, which may be
+    /// the region's; when the region's own team does, then it is counted in one finding that
+    /// names no application (the team could not read it through its own routes), the report
+    /// does not agree all the same, and the region's own application is reported as before.
+    #[test]
+    fn a_regions_team_is_told_how_many_unreadable_submissions_name_no_party_not_which() {
+        let mut unnamed = to_accepted("XX-1", "XX-SL-1");
+        unnamed.truncate(1);
+        unnamed[0].app = "unnamed-app".into();
+        unnamed[0].data = json!({"matter": 42});
+        let ours = to_accepted("GD-1", "ZJ-SL-1");
+        let reconciled = |index: LogIndex| {
+            let mut index = index;
+            for e in unnamed.iter().chain(&ours) {
+                index.add_event(e);
+            }
+            index.reconcile(Records::default(), 1000)
+        };
+        let undecodable = |report: &ReconcileReport| -> Vec<Discrepancy> {
+            report
+                .discrepancies
+                .iter()
+                .filter(|d| d.category == Category::UndecodableEvent)
+                .cloned()
+                .collect()
+        };
+
+        let operators = reconciled(LogIndex::new(GD));
+        let named = undecodable(&operators);
+        assert_eq!(named.len(), 1, "{operators:#?}");
+        assert_eq!(named[0].app.as_deref(), Some("unnamed-app"));
+
+        let team = reconciled(LogIndex::new(GD).for_the_region());
+        let counted = undecodable(&team);
+        assert_eq!(counted.len(), 1, "{team:#?}");
+        assert_eq!(counted[0].app, None);
+        assert!(
+            counted[0]
+                .detail
+                .starts_with("1 submission(s) in the log are unreadable by this build"),
+            "{}",
+            counted[0].detail
+        );
+        assert!(!format!("{team:?}").contains("unnamed-app"), "{team:#?}");
+        assert!(!team.agrees());
+        // The region's own application is reported to its team as to the operators.
+        let missing = |report: &ReconcileReport| -> Vec<Option<String>> {
+            report
+                .discrepancies
+                .iter()
+                .filter(|d| d.category == Category::MissingAtProvince)
+                .map(|d| d.app.clone())
+                .collect()
+        };
+        assert_eq!(missing(&team), vec![Some(ours[0].app.clone())]);
+        assert_eq!(missing(&team), missing(&operators));
     }
 
     /// A GBK export reads as the same records as its UTF-8 copy; malformed bytes are refused.

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use tongban_gateway::domain::calendar::Calendar;
 use tongban_gateway::envelope::{Envelope, PublicKey};
 use tongban_gateway::http::operator::{
-    AsOf, AsOfRefusal, OperatorTools, PartiesAcked, ReconcileSession, ServedBy,
+    AsOf, AsOfRefusal, OperatorTools, PartiesAcked, ReconcileSession, ReportFor, ServedBy,
 };
 use tongban_gateway::log::{PassedOver, Placed};
 use tongban_gateway::time::Timestamp;
@@ -154,9 +154,18 @@ impl OperatorTools for ReplayTools {
         ))
     }
 
-    fn reconcile(&self, region: &str, key: &PublicKey) -> Box<dyn ReconcileSession> {
+    fn reconcile(
+        &self,
+        region: &str,
+        key: &PublicKey,
+        reader: ReportFor,
+    ) -> Box<dyn ReconcileSession> {
+        let index = LogIndex::new(region).verifying(*key);
         Box::new(Session {
-            index: LogIndex::new(region).verifying(*key),
+            index: match reader {
+                ReportFor::Operators => index,
+                ReportFor::Region => index.for_the_region(),
+            },
             records: Records::default(),
         })
     }

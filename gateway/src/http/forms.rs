@@ -276,29 +276,42 @@ pub async fn translate<L: EventLog>(
             Taken::WouldBe,
         )
     };
-    Ok(translation_answer(t, &duplicates))
+    Ok(translation_answer(adapter, t, &duplicates))
 }
 
-/// The dry run's answer: the canonical body, with the warnings (the form's, in the province's
-/// fields, then the submission's own, as the form route lists them) and matching copies.
+/// The dry run's answer: the canonical body, with the warnings (the form's, then the
+/// submission's own, as the form route lists them: [`warnings_of`]) and matching copies.
 fn translation_answer(
+    adapter: &Adapter,
     t: tongban_adapters::Translation,
     submission: &[tongban_schemas::Violation],
 ) -> Response {
-    let mut warnings = serde_json::to_value(&t.warnings).unwrap_or_default();
-    if let Value::Array(all) = &mut warnings {
-        all.extend(
-            submission
-                .iter()
-                .filter_map(|w| serde_json::to_value(w).ok()),
-        );
-    }
     Json(json!({
         "canonical": t.canonical,
-        "warnings": warnings,
+        "warnings": warnings_of(adapter, &t.warnings, submission),
         "matching": t.matching,
     }))
     .into_response()
+}
+
+/// A local form's answer's warnings, every one at the province's own field as its errors are:
+/// the form's own (the adapter's), then the submission's, those about the canonical body (the
+/// `possible-duplicate` warning at the applicant's number) traced back to the province's field
+/// by the adapter's own mapping ([`Adapter::at_local_field`]), the canonical path beside it;
+/// one about a header (a key that reads as personal data) stays at the header.
+fn warnings_of(
+    adapter: &Adapter,
+    form: &[LocalProblem],
+    submission: &[tongban_schemas::Violation],
+) -> Value {
+    let form = form.iter().filter_map(|w| serde_json::to_value(w).ok());
+    let submission = submission
+        .iter()
+        .filter_map(|w| match w.pointer.starts_with('/') {
+            true => serde_json::to_value(adapter.at_local_field(w)).ok(),
+            false => serde_json::to_value(w).ok(),
+        });
+    Value::Array(form.chain(submission).collect())
 }
 
 pub async fn submit<L: EventLog>(
@@ -350,17 +363,8 @@ pub async fn submit<L: EventLog>(
             .await?;
     let mut body = serde_json::to_value(&outcome).unwrap_or_default();
     if let Value::Object(m) = &mut body {
-        // The form's warnings, in the province's fields, then the submission's own (a key that
-        // reads as personal data).
-        let mut warnings = serde_json::to_value(&translation.warnings).unwrap_or_default();
-        if let Value::Array(all) = &mut warnings {
-            all.extend(
-                outcome
-                    .warnings
-                    .iter()
-                    .filter_map(|w| serde_json::to_value(w).ok()),
-            );
-        }
+        // The form's warnings, then the submission's own, each at the province's field.
+        let warnings = warnings_of(adapter, &translation.warnings, &outcome.warnings);
         m.insert("warnings".into(), warnings);
     }
     Ok((status, headers, Json(body)).into_response())

@@ -68,6 +68,9 @@ pub struct Shared<L: EventLog> {
     pub metrics: Arc<crate::metrics::HttpMetrics>,
     /// The turns whole histories are built in ([`histories`]).
     pub histories: histories::Histories,
+    /// The turns regions' reconciliations of their own records run in, each reading the whole
+    /// log ([`histories::RECONCILIATIONS`]).
+    pub reconciliations: histories::Histories,
     /// Each region's bytes written per day ([`quota`]).
     pub quotas: quota::WriteQuotas,
 }
@@ -388,7 +391,7 @@ pub fn routes() -> Vec<Route> {
             "/v1/regions/{region}/reconcile",
             Op::Reconcile,
             true,
-            "Operators: reconcile a province's own records (text/csv or application/x-ndjson; ?tolerance_seconds=) with the log",
+            "A province's team (its own region, with its region's token) or an operator (any region): reconcile the province's own records (text/csv or application/x-ndjson; ?tolerance_seconds=) with the log",
         ),
         r(
             Method::GET,
@@ -610,6 +613,7 @@ pub fn router_with<L: EventLog>(
         replay: Arc::new(crate::auth::ReplayCache::default()),
         metrics: Arc::clone(&http_metrics),
         histories: histories::Histories::default(),
+        reconciliations: histories::Histories::new(histories::RECONCILIATIONS),
         quotas: quota::WriteQuotas::new(limits.writes),
     }));
     let mut by_path: BTreeMap<String, MethodRouter<AppState<L>>> = BTreeMap::new();

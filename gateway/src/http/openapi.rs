@@ -320,14 +320,14 @@ fn operation(route: &Route) -> Value {
                     "description": "Retries with the same key from the same region return the original application (200) instead of creating another.",
                     "schema": {"type": "string", "minLength": 1, "maxLength": 255}}));
                 let outcome = with_warnings(schema_of::<crate::service::SubmitOutcome>());
-                responses.insert("201".into(), json!({"description": "Submitted; `warnings` lists what the adapter accepted with a remark, then the submission's own (a `possible-duplicate` for each open application (up to three) of the same applicant and matter the caller's region is a party to: the form was still taken, as another application)", "content": json_content(outcome.clone())}));
+                responses.insert("201".into(), json!({"description": "Submitted; `warnings` lists what the adapter accepted with a remark, then the submission's own (a `possible-duplicate` for each open application (up to three) of the same applicant and matter the caller's region is a party to, at the region's own field for the applicant's number with the canonical path beside it: the form was still taken, as another application)", "content": json_content(outcome.clone())}));
                 responses.insert("200".into(), json!({"description": "The earlier submission with this Idempotency-Key", "content": json_content(outcome)}));
                 responses.insert("503".into(), problem_response(SUBMIT_UNAVAILABLE));
             } else {
                 params.push(json!({"name": "Idempotency-Key", "in": "header", "required": false,
                     "description": "The key the form would be submitted under: not taken, not refused, only used to leave its own application (a retry's) out of the `possible-duplicate` warnings",
                     "schema": {"type": "string", "minLength": 1, "maxLength": 255}}));
-                responses.insert("200".into(), json!({"description": "The canonical body, warnings and the simplified-character matching copy; `warnings` ends with a `possible-duplicate` for each open application (up to three) of the same applicant and matter the caller's region is a party to (a submission would still be taken)", "content": json_content(json!({"type": "object", "properties": {"canonical": {"type": "object"}, "warnings": {"type": "array"}, "matching": {"type": "object"}}}))}));
+                responses.insert("200".into(), json!({"description": "The canonical body, warnings and the simplified-character matching copy; `warnings` ends with a `possible-duplicate` for each open application (up to three) of the same applicant and matter the caller's region is a party to, at the region's own field for the applicant's number with the canonical path beside it (a submission would still be taken)", "content": json_content(json!({"type": "object", "properties": {"canonical": {"type": "object"}, "warnings": {"type": "array"}, "matching": {"type": "object"}}}))}));
             }
             responses.insert(
                 "404".into(),
@@ -480,7 +480,7 @@ fn operation(route: &Route) -> Value {
         Op::Reconcile => {
             params.push(json!({"name": "tolerance_seconds", "in": "query", "required": false, "description": format!("how far the province's timestamps may differ from the log's before they are reported (0 to 30 days; default {})", super::operator::DEFAULT_TOLERANCE_SECONDS), "schema": {"type": "integer", "minimum": 0, "maximum": super::operator::MAX_TOLERANCE_SECONDS, "default": super::operator::DEFAULT_TOLERANCE_SECONDS}}));
             op.insert("requestBody".into(), json!({"required": true,
-                "description": format!("The province's own records: CSV with a header line (app or serial, status, updated_at), or JSON Lines (docs/operators.md, \"Reconciliation over HTTP\"). UTF-8 when it starts with UTF-8's byte order mark (as Excel's \"CSV UTF-8\" writes it), else in the charset the Content-Type names (`text/csv; charset=GBK`: UTF-8, GBK or GB18030); without one, UTF-8 when the bytes are UTF-8, else GB 18030. At most {} bytes (64 MiB, where every other route takes 1 MiB): a larger file is reconciled with `tongban reconcile`. Read only once the head is accepted: a region's token (403), a region not in the federation (404), another content type (415) or a query refused (400) is answered before a byte of it is read", super::body::MAX_EXPORT_BODY),
+                "description": format!("The province's own records: CSV with a header line (app or serial, status, updated_at), or JSON Lines (docs/operators.md, \"Reconciliation over HTTP\"). UTF-8 when it starts with UTF-8's byte order mark (as Excel's \"CSV UTF-8\" writes it), else in the charset the Content-Type names (`text/csv; charset=GBK`: UTF-8, GBK or GB18030); without one, UTF-8 when the bytes are UTF-8, else GB 18030. At most {} bytes (64 MiB, where every other route takes 1 MiB): a larger file is reconciled with `tongban reconcile`. Read only once the head is accepted: a region not in the federation (404), another region's token (403), a second reconciliation of the caller's region while one runs (503 `reconcile-busy`), another content type (415) or a query refused (400) is answered before a byte of it is read. Needs no request signature, even from a region that signs its writes: it changes nothing (docs/signed-requests.md)", super::body::MAX_EXPORT_BODY),
                 "content": super::operator::RECORD_TYPES
                     .iter()
                     .map(|t| (t.to_string(), json!({"schema": {"type": "string"}})))
@@ -491,7 +491,7 @@ fn operation(route: &Route) -> Value {
             report["description"] = json!(
                 "The discrepancy report: `region`, `records`, `log_applications`, `agreeing`, `counts`, `discrepancies` (docs/operators.md, \"Reconciliation\"), `agrees` (the verdict: no discrepancy and no record of the log passed over, as `tongban reconcile` exits 0), and the records of the event log it did not take into account"
             );
-            responses.insert("200".into(), json!({"description": "The discrepancy report (records of the export that cannot be read are in it, as invalid-record with their line). Records of the event log that are not events are passed over and named under `unreadable` and `unreadable_count`: the reconciliation did not take them into account (an event of the region's stored there is compared with nothing, so its application may show as behind or missing in the log), and the report does not agree (`agrees` false)", "content": json_content(report)}));
+            responses.insert("200".into(), json!({"description": "The discrepancy report (records of the export that cannot be read are in it, as invalid-record with their line). Records of the event log that are not events are passed over and named under `unreadable` and `unreadable_count`: the reconciliation did not take them into account (an event of the region's stored there is compared with nothing, so its application may show as behind or missing in the log), and the report does not agree (`agrees` false). A region's own token is given the report an operator is given for the same export, holding only what its own routes would serve it: the applications it is a party to; of the records that are not events, `unreadable_count` alone (which ones, and why, are the operators'); and of the submissions the gateway cannot read that name no party readably, how many, in one `undecodable-event` finding without an `app` (the operators' report names each, as any may be the region's)", "content": json_content(report)}));
             responses.insert(
                 "400".into(),
                 problem_response("The body is no export: empty (no line, not even a header; a province with no records sends its header line alone), bytes not in its charset (line, column and byte given), a charset other than UTF-8, GBK or GB18030, a UTF-16 or spreadsheet (xlsx) file, a JSON array, a JSON document written over several lines, one of the gateway's own answers saved as a file (an application's events, a feed page, a replay, an application, a list page, a log head, a problem document, a reconciliation report: the detail names which), JSON Lines whose first record has none of the members app, serial, status and updated_at, an HTML page or XML, or a CSV header without the columns"),
@@ -500,7 +500,18 @@ fn operation(route: &Route) -> Value {
                 "415".into(),
                 problem_response("The body is not text/csv, JSON Lines or text/plain (or sent with a `Content-Encoding` other than `identity`: send the body uncoded; a `Transfer-Encoding` other than `chunked` is 501 `transfer-coding`)"),
             );
-            responses.insert("503".into(), problem_response(LOG_UNREADABLE));
+            responses.insert(
+                "503".into(),
+                problem_response(&format!(
+                    "{LOG_UNREADABLE}; or, to a region's token, its region has a reconciliation \
+                 running already (its export still arriving, or its log being read), or none of \
+                 the {} turns regions' reconciliations of the whole log run in came within {} s \
+                 (`reconcile-busy`, with `Retry-After`). Operators' reconciliations are not held \
+                 to these",
+                    super::histories::RECONCILIATIONS.at_once,
+                    super::histories::LONGEST_WAIT.as_secs()
+                )),
+            );
         }
         Op::Matters => {
             cache_validated(&mut params, &mut responses, false);
@@ -939,7 +950,7 @@ fn with_warnings(mut outcome: Value) -> Value {
     if let Some(Value::Object(props)) = outcome.get_mut("properties") {
         props.insert(
             "warnings".into(),
-            json!({"type": "array", "description": "what the adapter accepted with a remark: each with the region's own field, the rule and a message; then the submission's own (a key that reads as personal data, `possible-duplicate`), each at its canonical pointer with the rule and a message", "items": {"type": "object"}}),
+            json!({"type": "array", "description": "what the adapter accepted with a remark: each with the region's own field, the rule and a message; then the submission's own: a key that reads as personal data at its header (`header:Idempotency-Key`), and `possible-duplicate` at the region's own field for the applicant's number (its pointer, field and label, the canonical path beside them), each with the rule and a message", "items": {"type": "object"}}),
         );
     }
     outcome

@@ -157,12 +157,24 @@ pub trait OperatorTools: Send + Sync + 'static {
         cursors: &PartiesAcked,
     ) -> Result<serde_json::Value, AsOfRefusal>;
     /// A reconciliation of `region`'s records, counting only events whose seal holds under
-    /// `key` (as the projections fold them).
+    /// `key` (as the projections fold them), its report for `reader`.
     fn reconcile(
         &self,
         region: &str,
         key: &crate::envelope::PublicKey,
+        reader: ReportFor,
     ) -> Box<dyn ReconcileSession>;
+}
+
+/// Whom a reconciliation's report is for: a region's team is told nothing it could not read
+/// itself through its own routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFor {
+    /// The federation's operators: everything in the log that is, or may be, the region's.
+    Operators,
+    /// The region's own team, reconciling with its token: only the applications it is a party
+    /// to, and of the records of the log that are not events how many, not which.
+    Region,
 }
 
 static TOOLS: OnceLock<Arc<dyn OperatorTools>> = OnceLock::new();
@@ -394,14 +406,19 @@ pub async fn held<L: EventLog>(
     })))
 }
 
-/// `POST /v1/regions/{region}/reconcile`: operators send a province's export (CSV or JSON Lines,
-/// in UTF-8, GBK or GB 18030 as `charset=` says, or detected as the command line detects it) and
-/// get the discrepancy report.
+/// `POST /v1/regions/{region}/reconcile`: a province's team (with its region's token, for its
+/// own region) or an operator (for any region) sends a province's export (CSV or JSON Lines, in
+/// UTF-8, GBK or GB 18030 as `charset=` says, or detected as the command line detects it) and
+/// gets the discrepancy report. Month-end reconciliation is the province's own work; a region's
+/// report names only what its own routes would serve it ([`ReportFor::Region`]).
 ///
 /// Everything the head can refuse is refused before a byte of the export (up to 64 MiB) is read:
-/// the token and the operator's right, the region, the Content-Type and the query. A region's
-/// token, a mistyped region or a JSON body gets its 403, 404 or 415 at once, and a client that
-/// asked `Expect: 100-continue` is never told to upload.
+/// the token, the region and the token's right to it, the Content-Type and the query; and, for a
+/// region's token, a second reconciliation of its own while one runs (503 `reconcile-busy`, its
+/// seat in [`super::histories::RECONCILIATIONS`]). A mistyped region, a token of another region
+/// or a JSON body gets its 404, 403 or 415 at once, and a client that asked
+/// `Expect: 100-continue` is never told to upload. No request signature is asked for: it
+/// changes nothing, as the reads and dry runs do not (docs/signed-requests.md).
 pub async fn reconcile<L: EventLog>(
     State(s): State<AppState<L>>,
     Caller(principal): Caller,
@@ -410,13 +427,10 @@ pub async fn reconcile<L: EventLog>(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Result<Response, Problem> {
-    operators_only(
-        &principal,
-        "reconciliation is for operators: a province's team sends its export to the \
-         federation's operators, who post it here with an operator's token or run tongban \
-         reconcile (docs/operators.md, \"Reconciliation\")",
-    )?;
+    // A region the federation has none of is 404 to every caller, as on every region route;
+    // a real other region's is 403.
     super::regions::known(&s, &region)?;
+    let reader = own_region_or_operator(&principal, &region)?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -444,15 +458,27 @@ pub async fn reconcile<L: EventLog>(
         }
     };
     let tools = tools()?;
+    // A region's one reconciliation at a time, refused before its export is read: a second
+    // upload of the same region's waits for nothing and holds nothing.
+    let seat = match reader {
+        ReportFor::Region => Some(s.reconciliations.seat(&region)?),
+        ReportFor::Operators => None,
+    };
     // Last, once nothing the head says can refuse the request.
     let body = super::guard::read_export(&headers, body).await?;
-    let mut session = tools.reconcile(&region, &s.gateway.key.public());
+    let mut session = tools.reconcile(&region, &s.gateway.key.public(), reader);
     // Before the log is read: a file that is no export is refused at once, saying why.
     session
         .read_records(&body, tongban_adapters::codec::charset_of(content_type))
         .map_err(|why| Problem::bad_request("", "records", why))?;
     // The records are read: the export's bytes (up to 64 MiB) are not held while the log is.
     drop(body);
+    // The whole log is read in a turn of the gateway's few for regions (waiting for one at most
+    // `LONGEST_WAIT`), held until the report is sent.
+    let turn = match seat {
+        Some(seat) => Some(s.reconciliations.turn(seat).await?),
+        None => None,
+    };
     // Past the records that are not events, which the report names as not taken into account:
     // one damaged record must not leave the region's every other application unreconciled.
     let mut whole = crate::log::Whole::new(&*s.gateway.log, 4096);
@@ -461,6 +487,34 @@ pub async fn reconcile<L: EventLog>(
             session.add(p);
         }
     }
-    let (_, report) = session.finish(tolerance * 1000, whole.into_passed_over());
-    Ok(axum::Json(report).into_response())
+    let mut passed_over = whole.into_passed_over();
+    passed_over.told_to(&principal);
+    let Some(turn) = turn else {
+        let (_, report) = session.finish(tolerance * 1000, passed_over);
+        return Ok(axum::Json(report).into_response());
+    };
+    // A region's report is compared and written off the runtime's workers, as a whole history
+    // is built, and holds its turn until it is sent.
+    let built = super::histories::off_the_workers(|| {
+        let (_, report) = session.finish(tolerance * 1000, passed_over);
+        super::histories::json(&report)
+    })?;
+    Ok(turn.answer(built))
+}
+
+/// Whom a reconciliation of `region` (a region of the federation) is for: an operator's token
+/// reconciles any region; a region's only its own (403 otherwise, naming the rule).
+fn own_region_or_operator(
+    principal: &crate::auth::Principal,
+    region: &str,
+) -> Result<ReportFor, Problem> {
+    match principal.region() {
+        None => Ok(ReportFor::Operators),
+        Some(own) if own == region => Ok(ReportFor::Region),
+        Some(own) => Err(Problem::forbidden(format!(
+            "a region's token reconciles its own region's records only: {own} posts its export \
+             to /v1/regions/{own}/reconcile; region {region} is reconciled by its own team or by \
+             the federation's operators (docs/operators.md, \"Reconciliation over HTTP\")"
+        ))),
+    }
 }

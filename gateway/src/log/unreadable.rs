@@ -81,6 +81,15 @@ impl PassedOver {
     pub fn is_empty(&self) -> bool {
         self.unreadable_count == 0
     }
+
+    /// What `reader` is told of them: an operator which records and why (as the held list
+    /// names them); a region how many only, since their positions and reasons may be other
+    /// regions' applications', which it could not read (it asks the operators which).
+    pub fn told_to(&mut self, reader: &crate::auth::Principal) {
+        if !reader.is_operator() {
+            self.unreadable.clear();
+        }
+    }
 }
 
 /// For people (a command's error output): how many, where (the first five positions) and why the

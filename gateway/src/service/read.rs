@@ -579,10 +579,8 @@ impl<L: EventLog> Gateway<L> {
             "counted a region's statistics as of an instant from the whole log"
         );
         // Which records, and why: the operators' (as the held list is). A region is told how
-        // many its figures leave out; the reasons may name other regions' applications.
-        if !principal.is_operator() {
-            counted.passed_over.unreadable.clear();
-        }
+        // many its figures leave out.
+        counted.passed_over.told_to(principal);
         Ok(counted)
     }
 
