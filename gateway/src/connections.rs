@@ -10,6 +10,13 @@
 //! a kept-alive one after its last answer), or the connection is closed, unanswered. The body has
 //! its own deadline, in the transport guard (`http::guard`).
 //!
+//! And a deadline for the answer's reading: a connection whose answer cannot be written for
+//! [`WRITE_STALL`] (its client reads nothing of it) is closed. Without it a client that sent a request and never
+//! read kept the answer in memory and whatever the answer held for as long as it liked: a
+//! review found two regions each keeping a reconciliation's turn (of two on the gateway) and a
+//! report of hundreds of megabytes by posting a large export and never reading, every other
+//! region's reconciliation refused meanwhile; a whole history's turn is held the same way.
+//!
 //! And a drain at shutdown that answers what comes on a kept-alive connection. hyper's own
 //! `graceful_shutdown` closes an idle connection at once; a client (or a load balancer's pool)
 //! that had just written its next request on it got a reset, unanswered, and cannot know whether
@@ -21,6 +28,7 @@
 //! is now that instant rather than the whole shutdown.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -57,6 +65,23 @@ pub const HEAD_TIMEOUT_ENV: &str = "TONGBAN_TEST_HEAD_TIMEOUT_MS";
 /// counted (its answer cleared [`Heard`]); the rest of a body read after an early answer (a 401)
 /// makes a later idle close count.
 pub static HEAD_TIMEOUTS: AtomicU64 = AtomicU64::new(0);
+
+/// How long a write of an answer may wait for room in the socket: 60 s, nginx's `send_timeout`,
+/// with the same meaning (the time between two writes that go through, not the whole answer's).
+/// A slow reader is served however long the whole answer takes, as long as it frees room in
+/// time: the kernel lets a write through once about a third of the socket's send buffer (up to
+/// a few MiB) has been read, so a client reading under some 20 KB/s may be cut off, as by
+/// nginx. A connection whose write waits longer is closed, the answer's memory and any turn it
+/// holds (`http::histories`) given back. `TONGBAN_TEST_WRITE_STALL_MS` shortens it for tests.
+pub const WRITE_STALL: Duration = Duration::from_secs(60);
+
+/// Test hook: milliseconds an answer may wait for its reader instead of [`WRITE_STALL`].
+pub const WRITE_STALL_ENV: &str = "TONGBAN_TEST_WRITE_STALL_MS";
+
+/// The write-stall deadline in force: [`WRITE_STALL`], unless the test hook shortens it.
+pub fn write_stall() -> Duration {
+    crate::http::guard::deadline_hook(WRITE_STALL_ENV, WRITE_STALL, "unread answers")
+}
 
 /// How long a connection idle at the start of a shutdown is kept open for a request its client
 /// may already be sending: 2 s, so that a pool using its connections more often than that has
@@ -114,9 +139,10 @@ impl Connections {
         app: Router,
         head_timeout: Duration,
         drain_idle: Duration,
-        stop: impl std::future::Future<Output = ()>,
+        stop: impl Future<Output = ()>,
     ) {
         let mut stop = std::pin::pin!(stop);
+        let write_stall = write_stall();
         loop {
             let (io, _) = tokio::select! {
                 accepted = listener.accept() => match accepted {
@@ -128,7 +154,7 @@ impl Connections {
                 },
                 () = &mut stop => break,
             };
-            self.spawn(io, app.clone(), head_timeout, drain_idle);
+            self.spawn(io, app.clone(), head_timeout, drain_idle, write_stall);
         }
         drop(listener);
         self.finish.send_replace(true);
@@ -139,7 +165,14 @@ impl Connections {
         self.ended.closed().await;
     }
 
-    fn spawn(&self, io: TcpStream, app: Router, head_timeout: Duration, drain_idle: Duration) {
+    fn spawn(
+        &self,
+        io: TcpStream,
+        app: Router,
+        head_timeout: Duration,
+        drain_idle: Duration,
+        write_stall: Duration,
+    ) {
         let open = Open::new(&self.open);
         let busy = Arc::clone(&self.busy);
         let mut finish = self.finish.subscribe();
@@ -176,6 +209,7 @@ impl Connections {
                 io,
                 heard: Arc::clone(&heard),
                 busy,
+                stall: Stall::new(write_stall),
             };
             let conn = http.serve_connection(TokioIo::new(io), service);
             let mut conn = std::pin::pin!(conn);
@@ -281,12 +315,60 @@ impl Drop for Open {
 }
 
 /// A connection's socket, noting whether bytes have come in since the last bytes went out: at a
-/// head's timeout, whether a request had begun or the connection was idle.
+/// head's timeout, whether a request had begun or the connection was idle. Its writes fail once
+/// the client has read nothing for the write-stall deadline ([`Stall`]).
 struct Heard {
     io: TcpStream,
     heard: Arc<AtomicBool>,
     /// [`Connections::busy`]: counted while `heard` is set.
     busy: Arc<AtomicUsize>,
+    stall: Stall,
+}
+
+/// The deadline of a write the client does not read ([`WRITE_STALL`]): armed when a write finds
+/// the socket's buffer full, disarmed by any write that goes through. Polled with the write, so
+/// the connection's task is woken when it passes, and the write then fails (`TimedOut`): hyper
+/// ends the connection and drops the answer.
+struct Stall {
+    limit: Duration,
+    armed: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Stall {
+    fn new(limit: Duration) -> Stall {
+        Stall { limit, armed: None }
+    }
+
+    /// What a write polled as `polled` answers: as it is, unless it waits on a client that has
+    /// read nothing for the deadline.
+    fn judge<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        polled: Poll<std::io::Result<T>>,
+    ) -> Poll<std::io::Result<T>> {
+        if !polled.is_pending() {
+            self.armed = None;
+            return polled;
+        }
+        let limit = self.limit;
+        let deadline = self
+            .armed
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        match deadline.as_mut().poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(()) => {
+                self.armed = None;
+                tracing::debug!(
+                    seconds = limit.as_secs_f64(),
+                    "a client read nothing of its answer for the write-stall deadline; connection closed"
+                );
+                Poll::Ready(Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "the client read nothing of its answer in time",
+                )))
+            }
+        }
+    }
 }
 
 impl Heard {
@@ -334,7 +416,7 @@ impl tokio::io::AsyncWrite for Heard {
         if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
             this.set(false);
         }
-        polled
+        this.stall.judge(cx, polled)
     }
 
     fn poll_write_vectored(
@@ -347,7 +429,7 @@ impl tokio::io::AsyncWrite for Heard {
         if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
             this.set(false);
         }
-        polled
+        this.stall.judge(cx, polled)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -360,5 +442,82 @@ impl tokio::io::AsyncWrite for Heard {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A served socket (as [`Heard`], with a write-stall deadline of `stall`) and its client's
+    /// end, whose receive buffer is `small` so that an unread answer fills the buffers soon.
+    async fn served(stall: Duration, small: bool) -> (Heard, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("address");
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        if small {
+            socket.set_recv_buffer_size(4096).expect("receive buffer");
+        }
+        let (client, accepted) = tokio::join!(socket.connect(address), listener.accept());
+        let heard = Heard {
+            io: accepted.expect("accept").0,
+            heard: Arc::new(AtomicBool::new(false)),
+            busy: Arc::new(AtomicUsize::new(0)),
+            stall: Stall::new(stall),
+        };
+        (heard, client.expect("connect"))
+    }
+
+    /// Given a client that reads nothing of its answer, when the answer fills the socket's
+    /// buffers, then the next write fails (TimedOut) once the deadline passes, well before the
+    /// test's own limit: the connection is closed rather than kept for as long as the client likes.
+    #[tokio::test]
+    async fn an_answer_its_client_does_not_read_fails_after_the_deadline() {
+        let (mut served, _client) = served(Duration::from_millis(200), true).await;
+        let chunk = vec![b'x'; 1 << 20];
+        let started = std::time::Instant::now();
+        let failed = tokio::time::timeout(Duration::from_secs(20), async {
+            loop {
+                if let Err(e) = served.write_all(&chunk).await {
+                    return e;
+                }
+            }
+        })
+        .await
+        .expect("the write failed before the test's limit");
+        assert_eq!(failed.kind(), std::io::ErrorKind::TimedOut, "{failed}");
+        assert!(started.elapsed() >= Duration::from_millis(200));
+    }
+
+    /// Given a client that reads a little at a time, pausing between reads, when an answer
+    /// larger than the sockets' buffers is written, then it is written whole: each write that
+    /// goes through resets the deadline, so the whole answer may take longer than it.
+    #[tokio::test]
+    async fn a_slow_reader_that_keeps_reading_gets_the_whole_answer() {
+        let stall = Duration::from_secs(2);
+        let (mut served, mut client) = served(stall, false).await;
+        let answer = vec![b'y'; 24 << 20];
+        let reader = tokio::spawn(async move {
+            let mut got = 0usize;
+            let mut buf = vec![0u8; 64 << 10];
+            loop {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                match client.read(&mut buf).await.expect("read") {
+                    0 => return got,
+                    n => got += n,
+                }
+            }
+        });
+        let started = std::time::Instant::now();
+        served
+            .write_all(&answer)
+            .await
+            .expect("the whole answer written");
+        served.shutdown().await.expect("shutdown");
+        drop(served);
+        assert_eq!(reader.await.expect("reader"), answer.len());
+        // It took longer than the deadline: the deadline is of a stall, not of the answer.
+        assert!(started.elapsed() > stall, "{:?}", started.elapsed());
     }
 }
