@@ -27,7 +27,17 @@
 //!   of a gateway's own cursors at its first start on JetStream, which carries the time of the
 //!   acknowledgement it kept, [`ACKED_AT`]). A value without the header was written by a build
 //!   before it, or by hand, and is shown as written then, not as acknowledged. The bucket keeps
-//!   the last value only, so only the latest move is known.
+//!   the last value only, so only the latest move is known there.
+//! - Every acknowledgement that moves a cursor is also recorded in the stream `<stream>_acks`
+//!   ([`history_name`]), one subject per region (`<stream>_acks.<region>`), one message per
+//!   acknowledgement (`{"from","to","actor"}`; its time is the server's of storing it): the
+//!   history the dispute tools read the first acknowledgement past an event from
+//!   ([`crate::log::acks`]). A record is stored before the cursor moves and only past the
+//!   region's last record (compare and set on the subject's last sequence), so a region's
+//!   records' positions grow with their stream sequences, and the first at or past a position
+//!   is found by a binary search over the stream's sequences with `next_by_subj` gets from the
+//!   stream leader: O(log n) requests, whatever the number of records. (A direct get would do
+//!   the same from a replica, which may answer from before the last record.)
 
 use std::time::Duration;
 
@@ -37,7 +47,7 @@ use async_nats::jetstream::{self, kv, stream};
 use super::SetupError;
 use super::connect::{Denied, FORMING_PATIENCE, still_forming};
 use crate::domain::is_region_code;
-use crate::log::LogError;
+use crate::log::{AckRecord, FirstAck, LogError};
 
 /// How many times an acknowledgement tries after losing a compare-and-set to another gateway
 /// before it reports the log unavailable. Each loss means someone else moved the cursor, so a
@@ -64,6 +74,18 @@ pub const SOURCE_KEY: &str = "log-source";
 /// and its code point in hex, so that two streams' names never give one bucket (`通办` and
 /// `办理` would both be `__` if each character became `_`).
 pub fn bucket_name(stream: &str) -> String {
+    named_for(stream, "_cursors")
+}
+
+/// The stream holding the history of the regions' acknowledgements of `stream`'s feeds, named
+/// as [`bucket_name`] names the bucket (`TONGBAN_acks`). Its subjects are the name and a
+/// region's code (`TONGBAN_acks.330000`): the name holds no `.`, `*` or `>`, so one token.
+pub fn history_name(stream: &str) -> String {
+    named_for(stream, "_acks")
+}
+
+/// `stream` in the characters stream and bucket names take, then `suffix`.
+fn named_for(stream: &str, suffix: &str) -> String {
     use std::fmt::Write as _;
     let mut name = String::with_capacity(stream.len() + 8);
     for c in stream.chars() {
@@ -73,8 +95,16 @@ pub fn bucket_name(stream: &str) -> String {
             let _ = write!(name, "_u{:x}", u32::from(c));
         }
     }
-    name.push_str("_cursors");
+    name.push_str(suffix);
     name
+}
+
+/// A record of the history as a message holds it (its time is the message's).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RecordBody {
+    from: u64,
+    to: u64,
+    actor: String,
 }
 
 /// The regions' feed cursors in the stream's key-value bucket.
@@ -88,6 +118,9 @@ pub struct SharedCursors {
     /// The event stream, whose end bounds every cursor.
     events: stream::Stream,
     bucket: String,
+    /// The stream of the acknowledgement history ([`history_name`]); `None` for a read-only
+    /// tool on a stream whose gateways kept none yet.
+    history: Option<stream::Stream>,
     op_timeout: Duration,
 }
 
@@ -137,24 +170,33 @@ impl SharedCursors {
         let replicas = events.cached_info().config.num_replicas;
         let bucket = bucket_name(&name);
         let deadline = std::time::Instant::now() + FORMING_PATIENCE;
-        let store = loop {
-            match denied
-                .attempt(open_bucket(js, &bucket, &name, replicas))
-                .await?
-            {
-                Ok(store) => break store,
-                Err(e) if still_forming(&*e) && std::time::Instant::now() < deadline => {
-                    tokio::time::sleep(Duration::from_millis(250)).await;
-                }
-                Err(e) => {
-                    return Err(SetupError::JetStream(format!(
-                        "cannot open the feed cursors' bucket {bucket}: {e} (a gateway needs \
-                         the rights to create and use it: docs/operations.md, \"NATS \
-                         permissions\")"
-                    )));
-                }
-            }
+        let cannot = |what: &str, e: &dyn std::fmt::Display| {
+            SetupError::JetStream(format!(
+                "cannot open {what}: {e} (a gateway needs the rights to create and use it: \
+                 docs/operations.md, \"NATS permissions\")"
+            ))
         };
+        let store = until_formed(denied, deadline, || {
+            open_bucket(js, &bucket, &name, replicas)
+        })
+        .await?
+        .map_err(|e| cannot(&format!("the feed cursors' bucket {bucket}"), &e))?;
+        let acks = history_name(&name);
+        let history = until_formed(denied, deadline, || {
+            open_history(js, &acks, &name, replicas)
+        })
+        .await?
+        .map_err(|e| cannot(&format!("the acknowledgement history's stream {acks}"), &e))?;
+        let problems = unfit_history(&history.cached_info().config);
+        if !problems.is_empty() {
+            return Err(SetupError::JetStream(format!(
+                "the acknowledgement history's stream {acks} would not keep the regions' \
+                 acknowledgements: {}. Fix its settings, or delete it (`nats stream rm {acks}`): \
+                 the gateway makes it anew, and the history then starts from the next \
+                 acknowledgement",
+                problems.join("; ")
+            )));
+        }
         // A bucket someone else made (or changed) is used only if it keeps what it is told:
         // an acknowledged position that vanishes sends a region's feed back to its start.
         if let Ok(status) = store.status().await {
@@ -178,7 +220,7 @@ impl SharedCursors {
                 )));
             }
         }
-        let cursors = SharedCursors::of(client, js, store, events, op_timeout);
+        let cursors = SharedCursors::of(client, js, store, events, Some(history), op_timeout);
         // A bucket just made on a cluster takes writes only once its stream's subjects are
         // routed to it from this server ("no stream found for given subject" until then), as the
         // event stream does (`wait_routable`); binding is idempotent, so it is tried again.
@@ -204,7 +246,8 @@ impl SharedCursors {
         source: &str,
         op_timeout: Duration,
     ) -> Result<Option<SharedCursors>, LogError> {
-        let bucket = bucket_name(&events.cached_info().config.name);
+        let name = events.cached_info().config.name.clone();
+        let bucket = bucket_name(&name);
         let unavailable = |e: &dyn std::fmt::Display| {
             LogError::Unavailable(format!("reading the feed cursors' bucket {bucket}: {e}"))
         };
@@ -219,7 +262,13 @@ impl SharedCursors {
             Ok(Err(e)) => return Err(unavailable(&e)),
             Err(no) => return Err(unavailable(&no)),
         };
-        let cursors = SharedCursors::of(client, js, store, events, op_timeout);
+        let history = match super::within(op_timeout, js.get_stream(history_name(&name))).await {
+            Ok(Ok(history)) => Some(history),
+            Ok(Err(e)) if super::connect::is_not_found(&e) => None,
+            Ok(Err(e)) => return Err(unavailable(&e)),
+            Err(no) => return Err(unavailable(&no)),
+        };
+        let cursors = SharedCursors::of(client, js, store, events, history, op_timeout);
         match cursors.stored(SOURCE_KEY).await?.value {
             Some(bound) if bound == source => Ok(Some(cursors)),
             _ => Ok(None),
@@ -232,9 +281,11 @@ impl SharedCursors {
         js: &jetstream::Context,
         store: kv::Store,
         events: stream::Stream,
+        history: Option<stream::Stream>,
         op_timeout: Duration,
     ) -> SharedCursors {
         SharedCursors {
+            history,
             bucket: store.name.clone(),
             // The log's own context (built on `client` with `op_timeout`), not a second one.
             js: js.clone(),
@@ -263,6 +314,13 @@ impl SharedCursors {
                         self.store.stream.purge().await
                     })
                     .await?;
+                    // And their history: its positions are the other stream's too.
+                    if let Some(history) = &self.history {
+                        self.bounded("dropping the acknowledgements of another stream", async {
+                            history.purge().await
+                        })
+                        .await?;
+                    }
                 }
                 None => {
                     if self.set(SOURCE_KEY, source, stored.revision).await? {
@@ -465,8 +523,47 @@ impl SharedCursors {
 
     /// Moves `region`'s cursor to `position` unless it is already there or further, and
     /// returns the cursor as it then is. Answers once the server has stored it. The region's
-    /// acknowledgement: the time shown for it is the server's of this write.
-    pub async fn advance(&self, region: &str, position: u64) -> Result<u64, LogError> {
+    /// acknowledgement, by `actor` (`<region>/<token id>`): the time shown for it is the
+    /// server's of this write. One that moves the cursor is recorded in the history first
+    /// ([`history_name`]), past the region's last record only: a gateway that fails between
+    /// the record and the cursor leaves a record the retry finds in place, so the history never
+    /// misses an acknowledgement the cursor took.
+    pub async fn advance(&self, region: &str, position: u64, actor: &str) -> Result<u64, LogError> {
+        if !is_region_code(region) {
+            return Err(self.unavailable(
+                "writing a feed cursor",
+                format!("{region:?} is not a region code"),
+            ));
+        }
+        let recorded = 'record: {
+            for _ in 0..RACES {
+                let now = self.cursor(region).await?;
+                if position <= now.position {
+                    return Ok(now.position);
+                }
+                let last = self.last_record(region).await?;
+                let (expected, last_to) = last.map_or((0, 0), |(seq, r)| (seq, r.to));
+                if position <= last_to {
+                    break 'record true;
+                }
+                let record = RecordBody {
+                    from: now.position.max(last_to),
+                    to: position,
+                    actor: actor.to_string(),
+                };
+                if self.append_record(region, &record, expected).await? {
+                    break 'record true;
+                }
+                race_pause().await;
+            }
+            false
+        };
+        if !recorded {
+            return Err(self.unavailable(
+                "recording a feed acknowledgement",
+                format!("region {region}'s history kept changing under {RACES} tries"),
+            ));
+        }
         self.move_forward(region, position, Mark::AckNow).await
     }
 
@@ -504,9 +601,7 @@ impl SharedCursors {
             {
                 return Ok(position);
             }
-            let mut jitter = [0u8; 1];
-            crate::random::fill(&mut jitter);
-            tokio::time::sleep(Duration::from_micros(500 + u64::from(jitter[0]) * 30)).await;
+            race_pause().await;
         }
         Err(self.unavailable(
             "writing a feed cursor",
@@ -543,15 +638,228 @@ impl SharedCursors {
         let end = self.log_end().await?;
         let mut moved = Vec::new();
         for (region, cursor) in read {
-            if cursor.position > end
-                && self
-                    .set_cursor(&region, end, cursor.revision, Mark::Gateway)
-                    .await?
+            if cursor.position <= end {
+                continue;
+            }
+            // Dropped before the cursor moves back, so that an acknowledgement taken after it
+            // is recorded past `end` (the history's records past it acknowledged events the
+            // restored stream no longer holds; the events appended next take their positions).
+            self.drop_history_past(&region, end).await?;
+            if self
+                .set_cursor(&region, end, cursor.revision, Mark::Gateway)
+                .await?
             {
                 moved.push((region, cursor.position));
             }
         }
         Ok(moved)
+    }
+
+    /// Whether this stream keeps a history of acknowledgements (a read-only tool finds none on
+    /// a stream no gateway of this build has served).
+    pub fn keeps_history(&self) -> bool {
+        self.history.is_some()
+    }
+
+    fn history(&self) -> Result<&stream::Stream, LogError> {
+        self.history.as_ref().ok_or_else(|| {
+            self.unavailable(
+                "reading the acknowledgement history",
+                "the stream has no history of acknowledgements",
+            )
+        })
+    }
+
+    fn history_subject(&self, region: &str) -> Result<String, LogError> {
+        Ok(format!(
+            "{}.{region}",
+            self.history()?.cached_info().config.name
+        ))
+    }
+
+    /// A history message read as a record, with its stream sequence.
+    fn record_of(
+        &self,
+        message: &jetstream::message::StreamMessage,
+    ) -> Result<(u64, AckRecord), LogError> {
+        let body: RecordBody = serde_json::from_slice(&message.payload[..]).map_err(|e| {
+            self.unavailable(
+                "reading the acknowledgement history",
+                format!("the message at {} is not a record: {e}", message.sequence),
+            )
+        })?;
+        let millis = message.time.unix_timestamp_nanos() / 1_000_000;
+        let at = crate::time::Timestamp(i64::try_from(millis).unwrap_or(i64::MAX));
+        let record = AckRecord {
+            from: body.from,
+            to: body.to,
+            at,
+            actor: body.actor,
+        };
+        Ok((message.sequence, record))
+    }
+
+    /// The region's last record, from the history stream's leader.
+    async fn last_record(&self, region: &str) -> Result<Option<(u64, AckRecord)>, LogError> {
+        use jetstream::stream::LastRawMessageErrorKind;
+        let what = "reading the acknowledgement history";
+        let subject = self.history_subject(region)?;
+        let read = self.history()?.get_last_raw_message_by_subject(&subject);
+        match self.timed(what, read).await? {
+            Ok(m) => self.record_of(&m).map(Some),
+            Err(e) if e.kind() == LastRawMessageErrorKind::NoMessageFound => Ok(None),
+            Err(e) => Err(self.unavailable(what, e)),
+        }
+    }
+
+    /// The region's first record at stream sequence `seq` or after it (`next_by_subj`), from
+    /// the history stream's leader.
+    async fn record_from(
+        &self,
+        region: &str,
+        seq: u64,
+    ) -> Result<Option<(u64, AckRecord)>, LogError> {
+        use jetstream::stream::RawMessageErrorKind;
+        let what = "reading the acknowledgement history";
+        let subject = self.history_subject(region)?;
+        let read = self
+            .history()?
+            .get_first_raw_message_by_subject(&subject, seq.max(1));
+        match self.timed(what, read).await? {
+            Ok(m) => self.record_of(&m).map(Some),
+            Err(e) if e.kind() == RawMessageErrorKind::NoMessageFound => Ok(None),
+            Err(e) => Err(self.unavailable(what, e)),
+        }
+    }
+
+    /// Stores `record` if the region's last record is still at `expected` (0: none); false
+    /// when another gateway recorded first.
+    async fn append_record(
+        &self,
+        region: &str,
+        record: &RecordBody,
+        expected: u64,
+    ) -> Result<bool, LogError> {
+        use async_nats::header::{HeaderMap, NATS_EXPECTED_LAST_SUBJECT_SEQUENCE};
+        let what = "recording a feed acknowledgement";
+        let subject = self.history_subject(region)?;
+        let payload = serde_json::to_vec(record).map_err(|e| self.unavailable(what, e))?;
+        let mut headers = HeaderMap::new();
+        headers.insert(NATS_EXPECTED_LAST_SUBJECT_SEQUENCE, expected.to_string());
+        let write = async {
+            self.js
+                .publish_with_headers(subject, headers, payload.into())
+                .await?
+                .await
+        };
+        match self.timed(what, write).await? {
+            Ok(_) => Ok(true),
+            Err(e) if super::is_wrong_last_sequence(&e) => Ok(false),
+            Err(e) => Err(self.unavailable(what, e)),
+        }
+    }
+
+    /// The region's first record whose acknowledgement moved its cursor to `position` or past
+    /// it, with its stream sequence: a binary search over the stream's sequences, since a
+    /// region's records' positions grow with them. `next(s)`, the region's first record at
+    /// sequence `s` or after, reaches `position` from some `s` on; each step asks for one
+    /// `next(mid)` and halves the sequences left, so a history of a million records is found in
+    /// about twenty requests.
+    async fn first_record(
+        &self,
+        region: &str,
+        position: u64,
+    ) -> Result<Option<(u64, AckRecord)>, LogError> {
+        let Some(first) = self.record_from(region, 1).await? else {
+            return Ok(None);
+        };
+        if first.1.to >= position {
+            return Ok(Some(first));
+        }
+        let Some(last) = self.last_record(region).await? else {
+            return Ok(None);
+        };
+        if last.1.to < position {
+            return Ok(None);
+        }
+        // next(lo) is before `position`, next(hi) reaches it (and is `found`).
+        let (mut lo, mut hi, mut found) = (first.0, last.0, last);
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            let Some(next) = self.record_from(region, mid).await? else {
+                break;
+            };
+            if next.1.to >= position {
+                hi = mid;
+                found = next;
+            } else {
+                // Every s up to next's sequence has next(s) = next: before `position` too.
+                lo = next.0.max(mid);
+            }
+        }
+        Ok(Some(found))
+    }
+
+    /// [`SharedCursors::first_record`] without its sequence: the history's first record of
+    /// `region` at or past `position`.
+    pub async fn first_ack(
+        &self,
+        region: &str,
+        position: u64,
+    ) -> Result<Option<AckRecord>, LogError> {
+        Ok(self.first_record(region, position).await?.map(|(_, r)| r))
+    }
+
+    /// The first acknowledgement of `region` at or past each of `positions`, judged against its
+    /// cursor as it stands ([`crate::log::acks::first_of`]). The cursor is read first: a record
+    /// is stored before its cursor moves, so every acknowledgement the cursor read took is in
+    /// the history read after it.
+    pub async fn first_acks(
+        &self,
+        region: &str,
+        positions: &[u64],
+    ) -> Result<std::collections::BTreeMap<u64, FirstAck>, LogError> {
+        let cursor = self.get(region).await?;
+        let mut out = std::collections::BTreeMap::new();
+        for &position in positions {
+            let found = match cursor >= position && is_region_code(region) {
+                true => self.first_ack(region, position).await?,
+                false => None,
+            };
+            out.insert(
+                position,
+                crate::log::acks::first_of(position, cursor, found),
+            );
+        }
+        Ok(out)
+    }
+
+    /// Deletes the region's records past `end` (those at the end of its subject, since their
+    /// positions grow with their sequences), for [`SharedCursors::clamp`].
+    async fn drop_history_past(&self, region: &str, end: u64) -> Result<(), LogError> {
+        let Some(history) = &self.history else {
+            return Ok(());
+        };
+        let mut next = self.first_record(region, end.saturating_add(1)).await?;
+        let mut dropped = 0u64;
+        while let Some((seq, _)) = next {
+            self.bounded(
+                "dropping acknowledgements past a restored stream's end",
+                history.delete_message(seq),
+            )
+            .await?;
+            dropped += 1;
+            next = self.record_from(region, seq + 1).await?;
+        }
+        if dropped > 0 {
+            tracing::warn!(
+                %region,
+                end,
+                dropped,
+                "acknowledgements of positions past the restored stream's end were dropped from the history: the events appended next take those positions"
+            );
+        }
+        Ok(())
     }
 }
 
@@ -576,13 +884,90 @@ pub(super) fn unfit_bucket(config: &stream::Config) -> Vec<String> {
     problems
 }
 
+/// A pause of a few random milliseconds after losing a compare-and-set to another gateway, so
+/// that the racers spread out.
+async fn race_pause() {
+    let mut jitter = [0u8; 1];
+    crate::random::fill(&mut jitter);
+    tokio::time::sleep(Duration::from_micros(500 + u64::from(jitter[0]) * 30)).await;
+}
+
+/// `step` tried again while the cluster is still forming (until `deadline`): its own result
+/// once it is not, or the refusal of a right it needs.
+async fn until_formed<T, F, Fut>(
+    denied: &Denied,
+    deadline: std::time::Instant,
+    mut step: F,
+) -> Result<Result<T, BoxError>, SetupError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, BoxError>>,
+{
+    loop {
+        match denied.attempt(step()).await? {
+            Ok(done) => return Ok(Ok(done)),
+            Err(e) if still_forming(&*e) && std::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            Err(e) => return Ok(Err(e)),
+        }
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What makes an existing history stream lose acknowledgements (empty: fit): what loses a
+/// cursor ([`unfit_bucket`]), and a limit per subject, which would drop a region's first
+/// records.
+fn unfit_history(config: &stream::Config) -> Vec<String> {
+    let mut problems = unfit_bucket(config);
+    if config.max_messages_per_subject > 0 {
+        problems.push("max_msgs_per_subject would drop a region's first records".into());
+    }
+    problems
+}
+
+/// Gets the history's stream, or creates it: the event stream's replicas, file storage, no
+/// limits (it grows by one record per acknowledgement that moves a cursor: docs/operations.md).
+async fn open_history(
+    js: &jetstream::Context,
+    name: &str,
+    stream: &str,
+    replicas: usize,
+) -> Result<stream::Stream, BoxError> {
+    if let Ok(history) = js.get_stream(name).await {
+        return Ok(history);
+    }
+    let config = stream::Config {
+        name: name.to_string(),
+        description: Some(format!(
+            "tongban: every acknowledgement that moved a region's feed cursor in stream {stream}"
+        )),
+        subjects: vec![format!("{name}.*")],
+        storage: stream::StorageType::File,
+        num_replicas: replicas.max(1),
+        ..Default::default()
+    };
+    match js.create_stream(config).await {
+        Ok(history) => {
+            tracing::info!(stream = %name, replicas, "created the acknowledgement history's stream");
+            Ok(history)
+        }
+        // Another gateway created it in between, or creating failed.
+        Err(created) => match js.get_stream(name).await {
+            Ok(history) => Ok(history),
+            Err(_) => Err(Box::new(created)),
+        },
+    }
+}
+
 /// Gets the bucket, or creates it: its stream's replicas, file storage, the last value only.
 async fn open_bucket(
     js: &jetstream::Context,
     bucket: &str,
     stream: &str,
     replicas: usize,
-) -> Result<kv::Store, Box<dyn std::error::Error + Send + Sync>> {
+) -> Result<kv::Store, BoxError> {
     if let Ok(store) = js.get_key_value(bucket).await {
         return Ok(store);
     }
@@ -638,11 +1023,20 @@ mod tests {
         assert_eq!(ca.bucket(), "TONGBAN_cursors");
         assert_eq!(ca.get("330000").await.expect("get"), 0);
 
-        assert_eq!(ca.advance("330000", 7).await.expect("ack"), 7);
+        assert_eq!(
+            ca.advance("330000", 7, "330000/test").await.expect("ack"),
+            7
+        );
         assert_eq!(cb.get("330000").await.expect("get"), 7, "B sees A's ack");
         // Never back: an older ack through B leaves it.
-        assert_eq!(cb.advance("330000", 5).await.expect("ack"), 7);
-        assert_eq!(cb.advance("330000", 12).await.expect("ack"), 12);
+        assert_eq!(
+            cb.advance("330000", 5, "330000/test").await.expect("ack"),
+            7
+        );
+        assert_eq!(
+            cb.advance("330000", 12, "330000/test").await.expect("ack"),
+            12
+        );
         assert_eq!(ca.get("330000").await.expect("get"), 12);
         // Regions are apart.
         assert_eq!(ca.get("440000").await.expect("get"), 0);
@@ -654,7 +1048,7 @@ mod tests {
             let c = if i % 2 == 0 { ca.clone() } else { cb.clone() };
             racers.push(tokio::spawn(async move {
                 let asked = 100 + i;
-                (asked, c.advance("440000", asked).await)
+                (asked, c.advance("440000", asked, "330000/test").await)
             }));
         }
         for r in racers {
@@ -678,8 +1072,8 @@ mod tests {
         conformance::append_chain(&log, &app, 3).await;
         let c = cursors(&log);
         assert_eq!(c.log_end().await.expect("end"), 3);
-        c.advance("330000", 2).await.expect("ack");
-        c.advance("440000", 90).await.expect("ack");
+        c.advance("330000", 2, "330000/test").await.expect("ack");
+        c.advance("440000", 90, "330000/test").await.expect("ack");
         let regions = ["330000", "440000", "510000"].map(String::from);
         let moved = c.clamp(regions).await.expect("clamp");
         assert_eq!(moved, vec![("440000".to_string(), 90)]);
@@ -733,7 +1127,7 @@ mod tests {
                     // A lost race is never such an answer.
                     let mut tries = 0;
                     loop {
-                        let answer = c.advance("330000", asked).await;
+                        let answer = c.advance("330000", asked, "330000/test").await;
                         match &answer {
                             Err(e) if tries < 50 && e.to_string().contains("no stream found") => {
                                 tries += 1;
@@ -769,7 +1163,10 @@ mod tests {
     async fn the_cursors_of_a_stream_made_again_under_its_name_are_dropped() {
         let server = NatsServer::start();
         let first = gateway(&server).await;
-        cursors(&first).advance("330000", 40).await.expect("ack");
+        cursors(&first)
+            .advance("330000", 40, "330000/test")
+            .await
+            .expect("ack");
         drop(first);
         let again = gateway(&server).await;
         assert_eq!(
@@ -785,7 +1182,10 @@ mod tests {
             .expect("delete the stream");
         let remade = gateway(&server).await;
         assert_eq!(cursors(&remade).get("330000").await.expect("get"), 0);
-        cursors(&remade).advance("330000", 2).await.expect("ack");
+        cursors(&remade)
+            .advance("330000", 2, "330000/test")
+            .await
+            .expect("ack");
         let another = gateway(&server).await;
         assert_eq!(cursors(&another).get("330000").await.expect("get"), 2);
     }
@@ -827,7 +1227,13 @@ mod tests {
             .await
             .expect("delete");
         let log = gateway(&server).await;
-        assert_eq!(cursors(&log).advance("330000", 1).await.expect("ack"), 1);
+        assert_eq!(
+            cursors(&log)
+                .advance("330000", 1, "330000/test")
+                .await
+                .expect("ack"),
+            1
+        );
     }
 
     /// A value a gateway did not write reads as no cursor, and the next acknowledgement
@@ -844,10 +1250,10 @@ mod tests {
         kv.put("330000", "banana".into()).await.expect("put");
         let c = cursors(&log);
         assert_eq!(c.get("330000").await.expect("get"), 0);
-        assert_eq!(c.advance("330000", 5).await.expect("ack"), 5);
+        assert_eq!(c.advance("330000", 5, "330000/test").await.expect("ack"), 5);
         kv.delete("330000").await.expect("delete");
         assert_eq!(c.get("330000").await.expect("get"), 0, "deleted: none");
-        assert_eq!(c.advance("330000", 3).await.expect("ack"), 3);
+        assert_eq!(c.advance("330000", 3, "330000/test").await.expect("ack"), 3);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -857,7 +1263,7 @@ mod tests {
         let c = cursors(&log);
         for name in ["33000", "3300000", "tongban.>", "", "a b"] {
             assert_eq!(c.get(name).await.expect("get"), 0, "{name:?}");
-            let refused = c.advance(name, 1).await.expect_err(name);
+            let refused = c.advance(name, 1, "330000/test").await.expect_err(name);
             assert!(
                 refused.to_string().contains("not a region code"),
                 "{refused}"
@@ -877,7 +1283,10 @@ mod tests {
         let reader = JetStreamLog::open(&c).await.expect("open for reading");
         assert!(reader.shared_cursors().is_none());
         let before = crate::time::Timestamp::now();
-        cursors(&serving).advance("330000", 1).await.expect("ack");
+        cursors(&serving)
+            .advance("330000", 1, "330000/test")
+            .await
+            .expect("ack");
         let bucket = reader
             .existing_cursors()
             .await
@@ -923,7 +1332,7 @@ mod tests {
         let log = gateway(&server).await;
         conformance::append_chain(&log, &crate::ids::new_v7(), 3).await;
         let c = cursors(&log);
-        c.advance("330000", 1).await.expect("ack");
+        c.advance("330000", 1, "330000/test").await.expect("ack");
         let acked = c.acked("330000").await.expect("acked");
         assert!(matches!(acked.moved, Moved::Acknowledged(_)), "{acked:?}");
         // As a gateway before the mark writes it, and as every gateway reads it: a bare number.

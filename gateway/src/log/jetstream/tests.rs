@@ -1628,7 +1628,13 @@ async fn the_documented_nats_permissions_are_enough_and_no_more() {
     assert_eq!(log.read(&app).await.expect("read"), written);
     assert_eq!(log.read_all(1, 10).await.expect("read all").len(), 2);
     let cursors = log.shared_cursors().expect("cursors on JetStream");
-    assert_eq!(cursors.advance("440000", 2).await.expect("ack"), 2);
+    assert_eq!(
+        cursors
+            .advance("440000", 2, "440000/test")
+            .await
+            .expect("ack"),
+        2
+    );
     assert_eq!(cursors.get("440000").await.expect("cursor"), 2);
     // More than the push's flow-control window (a few MiB) through the stream, so the server
     // asks the gateway's consumer of the head for flow-control replies, on `$JS.FC.TONGBAN.>`
