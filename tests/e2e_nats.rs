@@ -959,6 +959,115 @@ fn a_forged_event_on_a_stream_is_shown_but_not_counted() {
     );
 }
 
+/// Given two gateways on one stream and an application's two events, whose lead handler
+/// acknowledged its feed up to the submission through one gateway, then up to the forward
+/// through the other, when either gateway's `/replay` or, with both stopped, `tongban replay
+/// --nats` is asked, then each shows for each event the first acknowledgement at or past it,
+/// from the stream's history of acknowledgements: the submission's the first (through A), the
+/// forward's the second (through B), each with the handler's token and the server's time
+/// within its request; the origin acknowledged neither. A gateway started again reads the same.
+#[test]
+fn two_gateways_on_one_stream_show_the_same_first_acknowledgements() {
+    let nats = NatsServer::start();
+    let dir = TempDir::new("nats-first-acks");
+    let (data_a, data_b) = (dir.0.join("a"), dir.0.join("b"));
+    let a = start_on_nats(&data_a, true, &nats);
+    std::fs::create_dir_all(&data_b).expect("data b");
+    for file in ["gateway.key", "regions.json"] {
+        std::fs::copy(data_a.join(file), data_b.join(file)).expect("copy");
+    }
+    let b = start_on_nats(&data_b, false, &nats);
+    let (_, id) = forwarded(&a, &data_a, "first-acks-1");
+    let (body, _) = example(&a.client(None));
+    let handler = body["handlers"][0].as_str().expect("lead").to_string();
+    let toks = tokens(&data_a);
+    let replay = |gw: &Gateway| -> Value {
+        let op = gw.client(Some(&toks["operator"]));
+        // B reads what A wrote once it has heard of it.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let r = op.get(&format!("/v1/applications/{id}/replay"));
+            if r.status == 200 {
+                return r.json();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{}",
+                String::from_utf8_lossy(&r.body)
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let steps = replay(&a)["steps"].clone();
+    let positions: Vec<u64> = (0..2)
+        .map(|i| steps[i]["position"].as_u64().expect("position"))
+        .collect();
+    let now = || tongban_gateway::time::Timestamp::now().0;
+    let ack = |gw: &Gateway, position: u64| {
+        let lead = gw.client(Some(&toks[&handler]));
+        let before = now();
+        let acked = success(&lead.post(
+            &format!("/v1/regions/{handler}/feed/ack"),
+            &json!({"position": position}),
+        ));
+        assert_eq!(acked["acked"], json!(position));
+        let after = now();
+        std::thread::sleep(Duration::from_millis(20));
+        (before, after)
+    };
+    let through_a = ack(&a, positions[0]);
+    let through_b = ack(&b, positions[1]);
+    let check = |feeds: &Value| {
+        for g in feeds[0]["events"].as_array().expect("events") {
+            assert_eq!(
+                g["first_ack"],
+                json!({"state": "not_acknowledged"}),
+                "{feeds}"
+            );
+        }
+        for (i, (before, after), from) in [(0, through_a, 0), (1, through_b, positions[0])] {
+            let f = &feeds[1]["events"][i]["first_ack"];
+            assert_eq!(
+                (&f["state"], &f["from"], &f["to"]),
+                (&json!("recorded"), &json!(from), &json!(positions[i])),
+                "{feeds}"
+            );
+            assert!(
+                f["token"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with(&format!("{handler}/"))),
+                "{f}"
+            );
+            let at = f["at"].as_str().expect("at");
+            let at = tongban_gateway::time::Timestamp::parse_rfc3339(at)
+                .expect("RFC 3339")
+                .0;
+            // The server's clock, on this host: within the request, give or take a tick.
+            assert!(
+                before - 5 <= at && at <= after + 5,
+                "{at} not in {before}..{after}"
+            );
+        }
+    };
+    let feeds = replay(&a)["feeds"].clone();
+    check(&feeds);
+    assert_eq!(replay(&b)["feeds"], feeds);
+    drop(b);
+    drop(a);
+    let a = start_on_nats(&data_a, false, &nats);
+    assert_eq!(replay(&a)["feeds"], feeds, "after a restart");
+    drop(a);
+    let out = on_stream(&nats.url(), &data_a, &["replay", &id, "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let offline: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(offline["feeds"], feeds);
+}
+
 /// Given an application forwarded on a stream whose lead handler acknowledged its feed up to
 /// the forward's position through the gateway, when the history is read (`/replay`, the evidence
 /// page; with the gateway stopped, `tongban replay --nats`), then the handler's cursor is shown

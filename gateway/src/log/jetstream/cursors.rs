@@ -1370,11 +1370,223 @@ mod tests {
         assert!(matches!(handed.moved, Moved::ByGateway(_)), "{handed:?}");
     }
 
+    /// Given two gateways of one stream, through which two regions acknowledge alternately
+    /// (each acknowledgement one gateway's, some repeated or older, which move nothing), when
+    /// the first acknowledgement at or past each position is asked of either gateway, or of a
+    /// read-only tool, then each answers the acknowledgement that first moved the region's
+    /// cursor over it (its token and the server's time of it), found by a binary search over
+    /// the history's stream, and a position past the cursor is not acknowledged. A gateway
+    /// opened again reads the same history.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_gateways_keep_one_history_every_gateway_and_tool_reads() {
+        use crate::log::FirstAck;
+        let server = NatsServer::start();
+        let (a, b) = (gateway(&server).await, gateway(&server).await);
+        let (ca, cb) = (cursors(&a), cursors(&b));
+        // region → (position acknowledged, token) of each acknowledgement that moved it.
+        let mut moved: std::collections::BTreeMap<&str, Vec<(u64, String)>> = Default::default();
+        for i in 1..=30u64 {
+            for (region, step) in [("330000", 3), ("440000", 5)] {
+                let c = if i % 2 == 0 { ca } else { cb };
+                let token = format!("{region}/tok-{i}");
+                let position = i * step;
+                assert_eq!(
+                    c.advance(region, position, &token).await.expect("ack"),
+                    position
+                );
+                moved.entry(region).or_default().push((position, token));
+                // A repeat and an older position through the other gateway move nothing.
+                let other = if i % 2 == 0 { cb } else { ca };
+                let again = other
+                    .advance(region, position, "x/repeat")
+                    .await
+                    .expect("ack");
+                assert_eq!(again, position);
+                let older = other.advance(region, position / 2, "x/older").await;
+                assert_eq!(older.expect("ack"), position);
+            }
+        }
+        let mut config = JetStreamConfig::new(server.url());
+        config.create_stream = false;
+        let tool = JetStreamLog::open(&config).await.expect("open for reading");
+        let read = tool
+            .existing_cursors()
+            .await
+            .expect("read")
+            .expect("the gateways' bucket");
+        assert!(read.keeps_history());
+        let again = gateway(&server).await;
+        for (region, moves) in &moved {
+            let end = moves.last().expect("moves").0;
+            let positions: Vec<u64> = (1..=end + 1).collect();
+            let answers = [
+                ca.first_acks(region, &positions).await.expect("a"),
+                cb.first_acks(region, &positions).await.expect("b"),
+                read.first_acks(region, &positions).await.expect("tool"),
+                cursors(&again)
+                    .first_acks(region, &positions)
+                    .await
+                    .expect("again"),
+            ];
+            for p in positions {
+                let expected = moves.iter().enumerate().find(|(_, (to, _))| *to >= p);
+                for first in &answers {
+                    match (expected, &first[&p]) {
+                        (Some((k, (to, token))), FirstAck::Taken(r)) => {
+                            let from = match k {
+                                0 => 0,
+                                k => moves[k - 1].0,
+                            };
+                            assert_eq!(
+                                (r.from, r.to, r.actor.as_str()),
+                                (from, *to, token.as_str()),
+                                "{region} at {p}"
+                            );
+                        }
+                        (None, FirstAck::NotYet) => {}
+                        (expected, found) => {
+                            panic!("{region} at {p}: {expected:?}, found {found:?}")
+                        }
+                    }
+                }
+            }
+            // The records' times are in the order they were taken.
+            let mut times = Vec::new();
+            for (to, _) in moves {
+                let r = ca
+                    .first_ack(region, *to)
+                    .await
+                    .expect("read")
+                    .expect("a record");
+                times.push(r.at);
+            }
+            assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+        }
+    }
+
+    /// Given a gateway that stored an acknowledgement's record and failed before moving the
+    /// cursor (the record without the cursor), when the region acknowledges the same position
+    /// again, then no second record is stored, the cursor moves, and the first acknowledgement
+    /// is the record; until the cursor moves the position is not acknowledged.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_record_stored_before_a_failure_is_not_recorded_again() {
+        use crate::log::FirstAck;
+        let server = NatsServer::start();
+        let log = gateway(&server).await;
+        let c = cursors(&log);
+        c.advance("330000", 4, "330000/tok").await.expect("ack");
+        let record = RecordBody {
+            from: 4,
+            to: 9,
+            actor: "330000/failed".into(),
+        };
+        let (last, _) = c.last_record("330000").await.expect("read").expect("one");
+        assert!(
+            c.append_record("330000", &record, last)
+                .await
+                .expect("stored")
+        );
+        assert_eq!(
+            c.first_acks("330000", &[6]).await.expect("read")[&6],
+            FirstAck::NotYet,
+            "the cursor is before it"
+        );
+        assert_eq!(
+            c.advance("330000", 9, "330000/retry").await.expect("ack"),
+            9
+        );
+        let FirstAck::Taken(r) = &c.first_acks("330000", &[6]).await.expect("read")[&6] else {
+            panic!("recorded")
+        };
+        assert_eq!((r.from, r.to, r.actor.as_str()), (4, 9, "330000/failed"));
+        let info = c
+            .history()
+            .expect("history")
+            .clone()
+            .info()
+            .await
+            .expect("info")
+            .clone();
+        assert_eq!(info.state.messages, 2, "no second record");
+    }
+
+    /// Given a stream restored from a backup that ends at 3, and a region's history past it,
+    /// when the gateway moves the cursor back to the end, then the records past it are dropped
+    /// (the next events take those positions), and the next acknowledgement is the first at
+    /// them; a region's records up to the end stay.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cursor_moved_back_to_a_restored_end_drops_its_history_past_it() {
+        use crate::log::FirstAck;
+        let server = NatsServer::start();
+        let log = gateway(&server).await;
+        conformance::append_chain(&log, &crate::ids::new_v7(), 3).await;
+        let c = cursors(&log);
+        for (position, token) in [(2, "a"), (40, "b"), (90, "c")] {
+            c.advance("440000", position, &format!("440000/{token}"))
+                .await
+                .expect("ack");
+        }
+        c.clamp(["440000".to_string()]).await.expect("clamp");
+        let first = c.first_acks("440000", &[1, 3, 4]).await.expect("read");
+        assert!(matches!(&first[&1], FirstAck::Taken(r) if r.actor == "440000/a"));
+        assert_eq!(first[&3], FirstAck::NotKept { kept_from: None });
+        assert_eq!(first[&4], FirstAck::NotYet);
+        conformance::append_chain(&log, &crate::ids::new_v7(), 2).await;
+        c.advance("440000", 5, "440000/d").await.expect("ack");
+        let first = c.first_acks("440000", &[4]).await.expect("read");
+        let FirstAck::Taken(r) = &first[&4] else {
+            panic!("{first:?}")
+        };
+        assert_eq!((r.from, r.to, r.actor.as_str()), (3, 5, "440000/d"));
+    }
+
+    /// A read-only tool on a stream whose gateways kept no history (a build before it) says
+    /// it keeps none, and a history stream made by hand with a per-subject limit is refused.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stream_without_a_history_says_so_and_one_that_drops_records_is_refused() {
+        let server = NatsServer::start();
+        drop(gateway(&server).await);
+        let js = jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
+        js.delete_stream("TONGBAN_acks").await.expect("delete");
+        let mut config = JetStreamConfig::new(server.url());
+        config.create_stream = false;
+        let tool = JetStreamLog::open(&config).await.expect("open for reading");
+        let read = tool
+            .existing_cursors()
+            .await
+            .expect("read")
+            .expect("bucket");
+        assert!(!read.keeps_history());
+        js.create_stream(stream::Config {
+            name: "TONGBAN_acks".into(),
+            subjects: vec!["TONGBAN_acks.*".into()],
+            max_messages_per_subject: 1,
+            ..Default::default()
+        })
+        .await
+        .expect("made by hand");
+        let mut c = JetStreamConfig::new(server.url());
+        c.op_timeout = Duration::from_secs(2);
+        let refused = JetStreamLog::open(&c)
+            .await
+            .err()
+            .expect("refused")
+            .to_string();
+        for part in [
+            "TONGBAN_acks",
+            "max_msgs_per_subject",
+            "nats stream rm TONGBAN_acks",
+        ] {
+            assert!(refused.contains(part), "{part:?} not in {refused}");
+        }
+    }
+
     #[test]
     fn a_bucket_is_named_for_its_stream_in_the_characters_buckets_take() {
         assert_eq!(bucket_name("TONGBAN"), "TONGBAN_cursors");
         assert_eq!(bucket_name("tb-prod+v2"), "tb-prod_u2bv2_cursors");
         assert_eq!(bucket_name("通办"), "_u901a_u529e_cursors");
+        assert_eq!(history_name("tb-prod+v2"), "tb-prod_u2bv2_acks");
         assert_ne!(bucket_name("通办"), bucket_name("办理"));
     }
 }
