@@ -440,28 +440,10 @@ fn an_events_log_position_is_shown_wherever_its_history_is() {
 /// acknowledged. (Operators found the cursor only in the gateway's log lines.)
 #[test]
 fn the_dispute_tools_show_each_partys_acknowledged_cursor_beside_the_events() {
-    let dir = TempDir::new("feed-cursors");
-    let data = dir.0.join("data");
-    let tokens = common::register_regions(&data);
-    let mut gw = Gateway::start(&data, false);
-    let (body, origin, handlers) = parties(&gw, &data, "proxy");
-    let lead = &handlers[0];
-    let origin_code = body["origin"].as_str().expect("origin").to_string();
-    let handler = body["handlers"][0].as_str().expect("handler").to_string();
-    let id = application(
-        &origin,
-        &body,
-        &[
-            (&origin, "forward", json!({"materials_checked": true})),
-            (lead, "request-supplement", json!({"items": ["照片"]})),
-            (&origin, "supplement", json!({})),
-        ],
-    );
+    let (_dir, data, tokens, mut gw, app) = supplemented("feed-cursors");
+    let (id, positions, origin, lead) = (app.id, app.positions, app.origin, &app.lead);
+    let (origin_code, handler) = (app.origin_code, app.handler);
     let op = gw.client(Some(&tokens["operator"]));
-    let steps = op.get(&format!("/v1/applications/{id}/replay")).json()["steps"].clone();
-    let positions: Vec<u64> = (0..4)
-        .map(|i| steps[i]["position"].as_u64().expect("position"))
-        .collect();
     let asked = positions[2];
     let now = || tongban_gateway::time::Timestamp::now().0;
     let before = now();
@@ -600,6 +582,63 @@ fn the_dispute_tools_show_each_partys_acknowledged_cursor_beside_the_events() {
     assert!(html.contains(&cursor_row), "{html}");
 }
 
+/// A proxy application of four events: submitted and forwarded by its origin, a supplement
+/// requested by its lead handler, supplemented; what the feed cursors' tests act and read with.
+struct Supplemented {
+    id: String,
+    /// Its events' log positions, in seq order.
+    positions: Vec<u64>,
+    /// Its timeline's steps, as the operator reads them.
+    steps: Value,
+    origin: Client,
+    lead: Client,
+    origin_code: String,
+    handler: String,
+}
+
+/// A gateway started on a new data directory in a directory named for `name`, with the regions
+/// registered, and a [`Supplemented`] application on it.
+fn supplemented(
+    name: &str,
+) -> (
+    TempDir,
+    std::path::PathBuf,
+    std::collections::BTreeMap<String, String>,
+    Gateway,
+    Supplemented,
+) {
+    let dir = TempDir::new(name);
+    let data = dir.0.join("data");
+    let tokens = common::register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let (body, origin, mut handlers) = parties(&gw, &data, "proxy");
+    let lead = handlers.remove(0);
+    let id = application(
+        &origin,
+        &body,
+        &[
+            (&origin, "forward", json!({"materials_checked": true})),
+            (&lead, "request-supplement", json!({"items": ["照片"]})),
+            (&origin, "supplement", json!({})),
+        ],
+    );
+    let op = gw.client(Some(&tokens["operator"]));
+    let steps = op.get(&format!("/v1/applications/{id}/replay")).json()["steps"].clone();
+    let positions = (0..4)
+        .map(|i| steps[i]["position"].as_u64().expect("position"))
+        .collect();
+    let app = Supplemented {
+        id,
+        positions,
+        steps,
+        origin,
+        lead,
+        origin_code: body["origin"].as_str().expect("origin").to_string(),
+        handler: body["handlers"][0].as_str().expect("handler").to_string(),
+    };
+    (dir, data, tokens, gw, app)
+}
+
 /// Given an application's four events and its handler, which acknowledged its feed up to the
 /// second event, then (a later acknowledgement, after the first did not reach them) up to the
 /// fourth, and its origin, which acknowledged nothing, when the dispute tools are asked, then
@@ -611,27 +650,10 @@ fn the_dispute_tools_show_each_partys_acknowledged_cursor_beside_the_events() {
 /// first.)
 #[test]
 fn the_dispute_tools_show_when_each_party_first_acknowledged_each_event() {
-    let dir = TempDir::new("first-acks");
-    let data = dir.0.join("data");
-    let tokens = common::register_regions(&data);
-    let mut gw = Gateway::start(&data, false);
-    let (body, origin, handlers) = parties(&gw, &data, "proxy");
-    let lead = &handlers[0];
-    let handler = body["handlers"][0].as_str().expect("handler").to_string();
-    let id = application(
-        &origin,
-        &body,
-        &[
-            (&origin, "forward", json!({"materials_checked": true})),
-            (lead, "request-supplement", json!({"items": ["照片"]})),
-            (&origin, "supplement", json!({})),
-        ],
-    );
+    let (_dir, data, tokens, mut gw, app) = supplemented("first-acks");
+    let (id, positions, origin, lead) = (app.id, app.positions, app.origin, &app.lead);
+    let (handler, steps) = (app.handler, app.steps);
     let op = gw.client(Some(&tokens["operator"]));
-    let steps = op.get(&format!("/v1/applications/{id}/replay")).json()["steps"].clone();
-    let positions: Vec<u64> = (0..4)
-        .map(|i| steps[i]["position"].as_u64().expect("position"))
-        .collect();
     // The handler's own token, as its event names it.
     let token = steps[2]["actor"].as_str().expect("actor").to_string();
     assert!(token.starts_with(&format!("{handler}/")), "{token}");

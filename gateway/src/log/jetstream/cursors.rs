@@ -379,22 +379,59 @@ impl SharedCursors {
             .map_err(|e| self.unavailable(what, e))
     }
 
+    /// The last message of `subject` in `stream`, read from its leader (`None`: the subject
+    /// holds none): a cursor's key, or a region's last record of the history.
+    async fn last_message(
+        &self,
+        what: &str,
+        stream: &stream::Stream,
+        subject: &str,
+    ) -> Result<Option<jetstream::message::StreamMessage>, LogError> {
+        use jetstream::stream::LastRawMessageErrorKind;
+        let read = stream.get_last_raw_message_by_subject(subject);
+        match self.timed(what, read).await? {
+            Ok(m) => Ok(Some(m)),
+            Err(e) if e.kind() == LastRawMessageErrorKind::NoMessageFound => Ok(None),
+            Err(e) => Err(self.unavailable(what, e)),
+        }
+    }
+
+    /// Publishes `payload` with `headers` to `subject` if the subject's last message is still
+    /// at the sequence the headers expect; false when another gateway wrote first (10071, or
+    /// 10164 from clustered servers: however the server words it).
+    async fn publish_expecting(
+        &self,
+        what: &str,
+        subject: String,
+        headers: async_nats::HeaderMap,
+        payload: Vec<u8>,
+    ) -> Result<bool, LogError> {
+        let write = async {
+            self.js
+                .publish_with_headers(subject, headers, payload.into())
+                .await?
+                .await
+        };
+        match self.timed(what, write).await? {
+            Ok(_) => Ok(true),
+            Err(e) if super::is_wrong_last_sequence(&e) => Ok(false),
+            Err(e) => Err(self.unavailable(what, e)),
+        }
+    }
+
     /// A key's last message, read from the bucket's stream leader.
     async fn stored(&self, key: &str) -> Result<Stored, LogError> {
-        use jetstream::stream::LastRawMessageErrorKind;
         let subject = format!("{}{key}", self.store.prefix);
         let what = "reading a feed cursor";
-        let read = self.store.stream.get_last_raw_message_by_subject(&subject);
-        let message = match self.timed(what, read).await? {
-            Ok(m) => m,
-            Err(e) if e.kind() == LastRawMessageErrorKind::NoMessageFound => {
-                return Ok(Stored {
-                    value: None,
-                    revision: 0,
-                    moved: crate::log::Moved::NotStored,
-                });
-            }
-            Err(e) => return Err(self.unavailable(what, e)),
+        let Some(message) = self
+            .last_message(what, &self.store.stream, &subject)
+            .await?
+        else {
+            return Ok(Stored {
+                value: None,
+                revision: 0,
+                moved: crate::log::Moved::NotStored,
+            });
         };
         // A delete or purge leaves a marker: no value, but its revision is what a write expects.
         let removed = message.headers.get("KV-Operation").is_some();
@@ -508,17 +545,9 @@ impl SharedCursors {
             .as_deref()
             .unwrap_or(&self.store.prefix);
         let subject = format!("{prefix}{region}");
-        let write = async {
-            self.js
-                .publish_with_headers(subject, headers, position.to_string().into())
-                .await?
-                .await
-        };
-        match self.timed(what, write).await? {
-            Ok(_) => Ok(true),
-            Err(e) if super::is_wrong_last_sequence(&e) => Ok(false),
-            Err(e) => Err(self.unavailable(what, e)),
-        }
+        let payload = position.to_string().into_bytes();
+        self.publish_expecting(what, subject, headers, payload)
+            .await
     }
 
     /// Moves `region`'s cursor to `position` unless it is already there or further, and
@@ -701,14 +730,11 @@ impl SharedCursors {
 
     /// The region's last record, from the history stream's leader.
     async fn last_record(&self, region: &str) -> Result<Option<(u64, AckRecord)>, LogError> {
-        use jetstream::stream::LastRawMessageErrorKind;
         let what = "reading the acknowledgement history";
         let subject = self.history_subject(region)?;
-        let read = self.history()?.get_last_raw_message_by_subject(&subject);
-        match self.timed(what, read).await? {
-            Ok(m) => self.record_of(&m).map(Some),
-            Err(e) if e.kind() == LastRawMessageErrorKind::NoMessageFound => Ok(None),
-            Err(e) => Err(self.unavailable(what, e)),
+        match self.last_message(what, self.history()?, &subject).await? {
+            Some(m) => self.record_of(&m).map(Some),
+            None => Ok(None),
         }
     }
 
@@ -746,17 +772,8 @@ impl SharedCursors {
         let payload = serde_json::to_vec(record).map_err(|e| self.unavailable(what, e))?;
         let mut headers = HeaderMap::new();
         headers.insert(NATS_EXPECTED_LAST_SUBJECT_SEQUENCE, expected.to_string());
-        let write = async {
-            self.js
-                .publish_with_headers(subject, headers, payload.into())
-                .await?
-                .await
-        };
-        match self.timed(what, write).await? {
-            Ok(_) => Ok(true),
-            Err(e) if super::is_wrong_last_sequence(&e) => Ok(false),
-            Err(e) => Err(self.unavailable(what, e)),
-        }
+        self.publish_expecting(what, subject, headers, payload)
+            .await
     }
 
     /// The region's first record whose acknowledgement moved its cursor to `position` or past
@@ -935,9 +952,6 @@ async fn open_history(
     stream: &str,
     replicas: usize,
 ) -> Result<stream::Stream, BoxError> {
-    if let Ok(history) = js.get_stream(name).await {
-        return Ok(history);
-    }
     let config = stream::Config {
         name: name.to_string(),
         description: Some(format!(
@@ -948,14 +962,32 @@ async fn open_history(
         num_replicas: replicas.max(1),
         ..Default::default()
     };
-    match js.create_stream(config).await {
-        Ok(history) => {
-            tracing::info!(stream = %name, replicas, "created the acknowledgement history's stream");
-            Ok(history)
-        }
-        // Another gateway created it in between, or creating failed.
-        Err(created) => match js.get_stream(name).await {
-            Ok(history) => Ok(history),
+    let (history, created) =
+        got_or_created(|| js.get_stream(name), js.create_stream(config)).await?;
+    if created {
+        tracing::info!(stream = %name, replicas, "created the acknowledgement history's stream");
+    }
+    Ok(history)
+}
+
+/// What `get` answers, or else what `create` makes (`true`), or, when creating fails, what `get`
+/// answers then (another gateway created it in between), or else the creation's own error,
+/// which says why.
+async fn got_or_created<T, GE, CE, GF>(
+    get: impl Fn() -> GF,
+    create: impl Future<Output = Result<T, CE>>,
+) -> Result<(T, bool), BoxError>
+where
+    GF: Future<Output = Result<T, GE>>,
+    CE: std::error::Error + Send + Sync + 'static,
+{
+    if let Ok(got) = get().await {
+        return Ok((got, false));
+    }
+    match create.await {
+        Ok(made) => Ok((made, true)),
+        Err(created) => match get().await {
+            Ok(got) => Ok((got, false)),
             Err(_) => Err(Box::new(created)),
         },
     }
@@ -968,9 +1000,6 @@ async fn open_bucket(
     stream: &str,
     replicas: usize,
 ) -> Result<kv::Store, BoxError> {
-    if let Ok(store) = js.get_key_value(bucket).await {
-        return Ok(store);
-    }
     let config = kv::Config {
         bucket: bucket.to_string(),
         description: format!(
@@ -981,18 +1010,12 @@ async fn open_bucket(
         num_replicas: replicas.max(1),
         ..Default::default()
     };
-    match js.create_key_value(config).await {
-        Ok(store) => {
-            tracing::info!(%bucket, replicas, "created the feed cursors' bucket");
-            Ok(store)
-        }
-        // Another gateway created it in between, or creating failed: the bucket is there to get
-        // or the creation's own error says why.
-        Err(created) => match js.get_key_value(bucket).await {
-            Ok(store) => Ok(store),
-            Err(_) => Err(Box::new(created)),
-        },
+    let (store, created) =
+        got_or_created(|| js.get_key_value(bucket), js.create_key_value(config)).await?;
+    if created {
+        tracing::info!(%bucket, replicas, "created the feed cursors' bucket");
     }
+    Ok(store)
 }
 
 #[cfg(test)]
@@ -1013,6 +1036,20 @@ mod tests {
     fn cursors(log: &JetStreamLog) -> &SharedCursors {
         log.shared_cursors()
             .expect("a serving gateway shares its cursors")
+    }
+
+    /// A gateway's start on `server` refused, its message naming each of `parts`.
+    async fn refused_naming(server: &NatsServer, parts: &[&str]) {
+        let mut c = JetStreamConfig::new(server.url());
+        c.op_timeout = Duration::from_secs(2);
+        let refused = JetStreamLog::open(&c)
+            .await
+            .err()
+            .expect("refused")
+            .to_string();
+        for part in parts {
+            assert!(refused.contains(part), "{part:?} not in {refused}");
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1208,21 +1245,16 @@ mod tests {
         })
         .await
         .expect("a bucket made by hand");
-        let mut c = JetStreamConfig::new(server.url());
-        c.op_timeout = Duration::from_secs(2);
-        let refused = JetStreamLog::open(&c)
-            .await
-            .err()
-            .expect("refused")
-            .to_string();
-        for part in [
-            "TONGBAN_cursors",
-            "storage is memory",
-            "max_age is 8s",
-            "nats kv del TONGBAN_cursors",
-        ] {
-            assert!(refused.contains(part), "{part:?} not in {refused}");
-        }
+        refused_naming(
+            &server,
+            &[
+                "TONGBAN_cursors",
+                "storage is memory",
+                "max_age is 8s",
+                "nats kv del TONGBAN_cursors",
+            ],
+        )
+        .await;
         js.delete_key_value("TONGBAN_cursors")
             .await
             .expect("delete");
@@ -1565,20 +1597,15 @@ mod tests {
         })
         .await
         .expect("made by hand");
-        let mut c = JetStreamConfig::new(server.url());
-        c.op_timeout = Duration::from_secs(2);
-        let refused = JetStreamLog::open(&c)
-            .await
-            .err()
-            .expect("refused")
-            .to_string();
-        for part in [
-            "TONGBAN_acks",
-            "max_msgs_per_subject",
-            "nats stream rm TONGBAN_acks",
-        ] {
-            assert!(refused.contains(part), "{part:?} not in {refused}");
-        }
+        refused_naming(
+            &server,
+            &[
+                "TONGBAN_acks",
+                "max_msgs_per_subject",
+                "nats stream rm TONGBAN_acks",
+            ],
+        )
+        .await;
     }
 
     #[test]
