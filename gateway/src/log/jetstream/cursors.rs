@@ -225,7 +225,11 @@ impl SharedCursors {
         // routed to it from this server ("no stream found for given subject" until then), as the
         // event stream does (`wait_routable`); binding is idempotent, so it is tried again.
         loop {
-            match denied.attempt(cursors.bind(source)).await? {
+            let bound = async {
+                cursors.bind(source).await?;
+                cursors.bind_history(source).await
+            };
+            match denied.attempt(bound).await? {
                 Ok(()) => return Ok(cursors),
                 Err(_) if std::time::Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(250)).await;
@@ -268,11 +272,15 @@ impl SharedCursors {
             Ok(Err(e)) => return Err(unavailable(&e)),
             Err(no) => return Err(unavailable(&no)),
         };
-        let cursors = SharedCursors::of(client, js, store, events, history, op_timeout);
-        match cursors.stored(SOURCE_KEY).await?.value {
-            Some(bound) if bound == source => Ok(Some(cursors)),
-            _ => Ok(None),
+        let mut cursors = SharedCursors::of(client, js, store, events, history, op_timeout);
+        if cursors.stored(SOURCE_KEY).await?.value.as_deref() != Some(source) {
+            return Ok(None);
         }
+        // A history of another stream of this name (one no gateway has served since) is none.
+        if cursors.history_source().await?.as_deref() != Some(source) {
+            cursors.history = None;
+        }
+        Ok(Some(cursors))
     }
 
     /// The cursors in `store`, the bucket of the stream `events`.
@@ -314,13 +322,6 @@ impl SharedCursors {
                         self.store.stream.purge().await
                     })
                     .await?;
-                    // And their history: its positions are the other stream's too.
-                    if let Some(history) = &self.history {
-                        self.bounded("dropping the acknowledgements of another stream", async {
-                            history.purge().await
-                        })
-                        .await?;
-                    }
                 }
                 None => {
                     if self.set(SOURCE_KEY, source, stored.revision).await? {
@@ -682,6 +683,66 @@ impl SharedCursors {
             }
         }
         Ok(moved)
+    }
+
+    /// Which stream the history's records are positions of (`None`: not said, or no history).
+    async fn history_source(&self) -> Result<Option<String>, LogError> {
+        let Some(history) = &self.history else {
+            return Ok(None);
+        };
+        let what = "reading the acknowledgement history";
+        let subject = format!("{}.{SOURCE_KEY}", history.cached_info().config.name);
+        let last = self.last_message(what, history, &subject).await?;
+        Ok(last.map(|m| String::from_utf8_lossy(&m.payload).into_owned()))
+    }
+
+    /// Makes sure the history's records are positions of the stream `source` names, as
+    /// [`SharedCursors::bind`] does for the cursors, on a subject of its own
+    /// (`<stream>_acks.log-source`, no region code): a history of another stream of this name
+    /// (made again while its history was kept, or its bucket deleted and made anew) is dropped,
+    /// with a warning, so that no record of it is read as an acknowledgement of this stream's
+    /// events. A new bucket beside a history of this very stream keeps the history: its records
+    /// are true of this stream's positions.
+    async fn bind_history(&self, source: &str) -> Result<(), LogError> {
+        use async_nats::header::{HeaderMap, NATS_EXPECTED_LAST_SUBJECT_SEQUENCE};
+        let Some(history) = &self.history else {
+            return Ok(());
+        };
+        let name = history.cached_info().config.name.clone();
+        for _ in 0..RACES {
+            match self.history_source().await? {
+                Some(s) if s == source => return Ok(()),
+                Some(other) => {
+                    tracing::warn!(
+                        stream = %name,
+                        was = other,
+                        now = source,
+                        "the acknowledgement history was of another stream of this name; dropped"
+                    );
+                    self.bounded("dropping the acknowledgements of another stream", async {
+                        history.purge().await
+                    })
+                    .await?;
+                }
+                None => {
+                    let mut headers = HeaderMap::new();
+                    headers.insert(NATS_EXPECTED_LAST_SUBJECT_SEQUENCE, "0");
+                    let subject = format!("{name}.{SOURCE_KEY}");
+                    let what = "naming the stream of the acknowledgement history";
+                    let payload = source.as_bytes().to_vec();
+                    if self
+                        .publish_expecting(what, subject, headers, payload)
+                        .await?
+                    {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        Err(self.unavailable(
+            "naming the stream of the acknowledgement history",
+            format!("the key kept changing under {RACES} tries"),
+        ))
     }
 
     /// Whether this stream keeps a history of acknowledgements (a read-only tool finds none on
@@ -1195,7 +1256,8 @@ mod tests {
     }
 
     /// Positions are one stream's: a stream deleted and made again under its name starts its
-    /// sequences over, so the cursors of the old one are dropped, not read as the new one's.
+    /// sequences over, so the cursors and the history of the old one are dropped, not read as
+    /// the new one's; a bucket made anew beside a history of the same stream keeps the history.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_cursors_of_a_stream_made_again_under_its_name_are_dropped() {
         let server = NatsServer::start();
@@ -1225,6 +1287,41 @@ mod tests {
             .expect("ack");
         let another = gateway(&server).await;
         assert_eq!(cursors(&another).get("330000").await.expect("get"), 2);
+        let first = cursors(&another)
+            .first_ack("330000", 1)
+            .await
+            .expect("read");
+        assert_eq!(
+            first.map(|r| (r.from, r.to)),
+            Some((0, 2)),
+            "the old stream's history is gone"
+        );
+        drop((remade, another));
+
+        // The bucket deleted by hand (as the docs advise for an unfit one), the stream kept:
+        // the history of this very stream stays, and the next start finds it bound to it.
+        js.delete_key_value("TONGBAN_cursors")
+            .await
+            .expect("delete the bucket");
+        // And a history of another stream of this name is dropped even beside a new bucket.
+        let kept = gateway(&server).await;
+        assert_eq!(cursors(&kept).get("330000").await.expect("get"), 0);
+        let first = cursors(&kept).first_ack("330000", 1).await.expect("read");
+        assert_eq!(
+            first.map(|r| r.to),
+            Some(2),
+            "the same stream's history is kept"
+        );
+        drop(kept);
+        js.delete_key_value("TONGBAN_cursors")
+            .await
+            .expect("delete the bucket");
+        js.delete_stream("TONGBAN")
+            .await
+            .expect("delete the stream");
+        let new = gateway(&server).await;
+        let first = cursors(&new).first_ack("330000", 1).await.expect("read");
+        assert_eq!(first, None, "another stream's history is dropped");
     }
 
     /// Given a cursors' bucket an administrator made before the gateway's first start, in memory
@@ -1539,7 +1636,8 @@ mod tests {
             .await
             .expect("info")
             .clone();
-        assert_eq!(info.state.messages, 2, "no second record");
+        // The stream the history is of, and the two records.
+        assert_eq!(info.state.messages, 3, "no second record");
     }
 
     /// Given a stream restored from a backup that ends at 3, and a region's history past it,
