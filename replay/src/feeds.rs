@@ -536,3 +536,118 @@ fn first_html(out: &mut String, feeds: &[Feed], names: &BTreeMap<String, String>
     }
     out.push_str("</table></div>");
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use tongban_gateway::domain::calendar::Calendar;
+    use tongban_gateway::log::{AckRecord, Acked, FirstAck, Moved};
+    use tongban_gateway::projections::marked::FeedCursors;
+    use tongban_gateway::time::Timestamp;
+
+    use super::Cursors;
+    use crate::timeline::{self, Point, Timeline};
+
+    /// An accepted application's timeline, its three events at log positions 10, 20, 30.
+    fn placed() -> Timeline {
+        let events = crate::reconcile::tests::to_accepted("GD-F1", "SL-F1");
+        let key = crate::reconcile::tests::key();
+        let mut t = timeline::build(
+            &events,
+            &key,
+            &Calendar::weekdays(),
+            Point::Now,
+            Timestamp::now(),
+        )
+        .expect("timeline");
+        for (i, s) in t.steps.iter_mut().enumerate() {
+            s.position = Some(10 * (i as u64 + 1));
+        }
+        t
+    }
+
+    /// Given a handler whose cursor is at 30, moved there by an acknowledgement at a known time,
+    /// and whose history reaches back only to 15 (the first record moved the cursor from 15 to
+    /// 30; its first acknowledgement past 10 was taken before the history), when the tools
+    /// render its feed, then the event at 10 says its first acknowledgement is not kept, never
+    /// the latest move's time, and those at 20 and 30 name the record; with the history not
+    /// read, each event's is `unread` and the reason is said once.
+    #[test]
+    fn a_first_acknowledgement_the_history_does_not_reach_is_said_not_kept() {
+        let t = placed();
+        let latest = Timestamp(1_790_000_000_000);
+        let record = AckRecord {
+            from: 15,
+            to: 30,
+            at: latest,
+            actor: "handler/tok".into(),
+        };
+        let mut first = BTreeMap::new();
+        first.insert(
+            10,
+            FirstAck::NotKept {
+                kept_from: Some(15),
+            },
+        );
+        first.insert(20, FirstAck::Taken(record.clone()));
+        first.insert(30, FirstAck::Taken(record));
+        let mut acked = BTreeMap::new();
+        let moved = Moved::Acknowledged(latest);
+        for region in std::iter::once(&t.origin).chain(&t.handlers) {
+            acked.insert(
+                region.clone(),
+                Acked {
+                    position: 30,
+                    moved,
+                },
+            );
+        }
+        let handler = t.handlers[0].clone();
+        let cursors = FeedCursors {
+            acked,
+            first: BTreeMap::from([(handler.clone(), first)]),
+            ..Default::default()
+        };
+        let feeds = super::of(&t, &cursors);
+        let feed = feeds.iter().find(|f| f.region == handler).expect("handler");
+        let states: Vec<_> = feed.events.iter().map(|g| g.first_ack.state).collect();
+        assert_eq!(states, ["not_kept", "recorded", "recorded"]);
+        assert_eq!(feed.events[0].first_ack.at, None);
+        assert_eq!(feed.events[0].first_ack.history_from, Some(15));
+        assert_eq!(feed.history_unread, None);
+        // The origin's history was not read here: said so, per event and once for the feed.
+        let origin = feeds.iter().find(|f| f.region == t.origin).expect("origin");
+        assert!(origin.events.iter().all(|g| g.first_ack.state == "unread"));
+        assert!(origin.history_unread.is_some());
+
+        let text = super::text(&t, &Cursors::Read(cursors.clone()));
+        let at = latest.to_rfc3339();
+        assert_eq!(
+            text.matches(&format!("first acknowledged at {at}")).count(),
+            2,
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "when it was first acknowledged is not kept: the cursor passed it before the \
+                 history of acknowledgements reaches back (the history's first move past it is \
+                 from position 15)"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("the history of its acknowledgements could not be read"),
+            "{text}"
+        );
+        let mut html = String::new();
+        super::html(&mut html, &t, &Cursors::Read(cursors), &BTreeMap::new());
+        assert_eq!(
+            html.matches("未保存：游标在确认历史开始之前已过此位置")
+                .count(),
+            1,
+            "{html}"
+        );
+        assert_eq!(html.matches("无法读取确认历史").count(), 3, "{html}");
+    }
+}

@@ -2217,6 +2217,7 @@ pub(super) mod tests {
             ("applicants", &store.applicants),
             ("running", &store.running),
             ("running-by-region", &store.running_by_region),
+            ("acks", &store.acks),
             ("meta", &store.meta),
         ] {
             for guard in ks.iter() {
