@@ -565,34 +565,38 @@ impl SharedCursors {
                 format!("{region:?} is not a region code"),
             ));
         }
-        let recorded = 'record: {
-            for _ in 0..RACES {
-                let now = self.cursor(region).await?;
-                if position <= now.position {
-                    return Ok(now.position);
-                }
-                let last = self.last_record(region).await?;
-                let (expected, last_to) = last.map_or((0, 0), |(seq, r)| (seq, r.to));
-                if position <= last_to {
-                    break 'record true;
-                }
-                let record = RecordBody {
-                    from: now.position.max(last_to),
-                    to: position,
-                    actor: actor.to_string(),
-                };
-                if self.append_record(region, &record, expected).await? {
-                    break 'record true;
-                }
-                race_pause().await;
+        let mut read = None;
+        for _ in 0..RACES {
+            let now = self.cursor(region).await?;
+            if position <= now.position {
+                return Ok(now.position);
             }
-            false
-        };
-        if !recorded {
+            let last = self.last_record(region).await?;
+            let (expected, last_to) = last.map_or((0, 0), |(seq, r)| (seq, r.to));
+            let record = RecordBody {
+                from: now.position.max(last_to),
+                to: position,
+                actor: actor.to_string(),
+            };
+            if position <= last_to || self.append_record(region, &record, expected).await? {
+                read = Some(now);
+                break;
+            }
+            race_pause().await;
+        }
+        let Some(now) = read else {
             return Err(self.unavailable(
                 "recording a feed acknowledgement",
                 format!("region {region}'s history kept changing under {RACES} tries"),
             ));
+        };
+        // The cursor as read before the record: moved from there unless another gateway moved
+        // it in between, when the race is run as any other move's.
+        if self
+            .set_cursor(region, position, now.revision, Mark::AckNow)
+            .await?
+        {
+            return Ok(position);
         }
         self.move_forward(region, position, Mark::AckNow).await
     }
