@@ -44,6 +44,48 @@ fn start_on_nats(data: &std::path::Path, demo: bool, nats: &NatsServer) -> Gatew
     Gateway::start_with(data, demo, &["--nats", &nats.url()])
 }
 
+/// Two gateways on `nats`'s stream, data directories `a` (made with the demo regions) and `b`
+/// in `dir`: the second shares the first's signing key and regions, not its projections. Each
+/// is returned with its data directory, for the tokens and the offline tools.
+fn two_gateways(
+    nats: &NatsServer,
+    dir: &TempDir,
+) -> (Gateway, Gateway, std::path::PathBuf, std::path::PathBuf) {
+    let (data_a, data_b) = (dir.0.join("a"), dir.0.join("b"));
+    let a = start_on_nats(&data_a, true, nats);
+    std::fs::create_dir_all(&data_b).expect("data b");
+    for file in ["gateway.key", "regions.json"] {
+        std::fs::copy(data_a.join(file), data_b.join(file)).expect("copy");
+    }
+    let b = start_on_nats(&data_b, false, nats);
+    (a, b, data_a, data_b)
+}
+
+/// `at` (RFC 3339) is the server's time of a write made between `before` and `after`
+/// (milliseconds): the server's clock, on this host, give or take a clock tick.
+fn assert_server_time_within(at: &Value, before: i64, after: i64) {
+    let at = at.as_str().expect("a time");
+    let at = tongban_gateway::time::Timestamp::parse_rfc3339(at)
+        .expect("RFC 3339")
+        .0;
+    assert!(
+        before - 5 <= at && at <= after + 5,
+        "{at} not in {before}..{after}"
+    );
+}
+
+/// `tongban replay <id> --format json` on the stream, which must succeed.
+fn replay_json_on_stream(urls: &str, data: &std::path::Path, id: &str) -> Value {
+    let out = on_stream(urls, data, &["replay", id, "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
 /// Runs `tongban <args> --nats <urls> --data <data>`: an operator's command on the stream.
 fn on_stream(urls: &str, data: &std::path::Path, args: &[&str]) -> std::process::Output {
     std::process::Command::new(common::BIN)
@@ -160,14 +202,7 @@ fn a_nats_outage_answers_503_keeps_reads_and_heals_without_restart() {
 fn two_gateways_on_one_stream_serve_the_same_applications() {
     let nats = NatsServer::start();
     let dir = TempDir::new("nats-two");
-    let (data_a, data_b) = (dir.0.join("a"), dir.0.join("b"));
-    let a = start_on_nats(&data_a, true, &nats);
-    // The second gateway shares the signing key and the regions, not the projections.
-    std::fs::create_dir_all(&data_b).expect("data b");
-    for file in ["gateway.key", "regions.json"] {
-        std::fs::copy(data_a.join(file), data_b.join(file)).expect("copy");
-    }
-    let b = start_on_nats(&data_b, false, &nats);
+    let (a, b, data_a, data_b) = two_gateways(&nats, &dir);
     let toks = tokens(&data_a);
     let (body, origin_code) = example(&a.client(None));
     let via_a = a.client(Some(&toks[&origin_code]));
@@ -959,6 +994,94 @@ fn a_forged_event_on_a_stream_is_shown_but_not_counted() {
     );
 }
 
+/// Given two gateways on one stream and an application's two events, whose lead handler
+/// acknowledged its feed up to the submission through one gateway, then up to the forward
+/// through the other, when either gateway's `/replay` or, with both stopped, `tongban replay
+/// --nats` is asked, then each shows for each event the first acknowledgement at or past it,
+/// from the stream's history of acknowledgements: the submission's the first (through A), the
+/// forward's the second (through B), each with the handler's token and the server's time
+/// within its request; the origin acknowledged neither. A gateway started again reads the same.
+#[test]
+fn two_gateways_on_one_stream_show_the_same_first_acknowledgements() {
+    let nats = NatsServer::start();
+    let dir = TempDir::new("nats-first-acks");
+    let (a, b, data_a, _) = two_gateways(&nats, &dir);
+    let (_, id) = forwarded(&a, &data_a, "first-acks-1");
+    let (body, _) = example(&a.client(None));
+    let handler = body["handlers"][0].as_str().expect("lead").to_string();
+    let toks = tokens(&data_a);
+    let replay = |gw: &Gateway| -> Value {
+        let op = gw.client(Some(&toks["operator"]));
+        // B reads what A wrote once it has heard of it.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let r = op.get(&format!("/v1/applications/{id}/replay"));
+            if r.status == 200 {
+                return r.json();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{}",
+                String::from_utf8_lossy(&r.body)
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let steps = replay(&a)["steps"].clone();
+    let positions: Vec<u64> = (0..2)
+        .map(|i| steps[i]["position"].as_u64().expect("position"))
+        .collect();
+    let now = || tongban_gateway::time::Timestamp::now().0;
+    let ack = |gw: &Gateway, position: u64| {
+        let lead = gw.client(Some(&toks[&handler]));
+        let before = now();
+        let acked = success(&lead.post(
+            &format!("/v1/regions/{handler}/feed/ack"),
+            &json!({"position": position}),
+        ));
+        assert_eq!(acked["acked"], json!(position));
+        let after = now();
+        std::thread::sleep(Duration::from_millis(20));
+        (before, after)
+    };
+    let through_a = ack(&a, positions[0]);
+    let through_b = ack(&b, positions[1]);
+    let check = |feeds: &Value| {
+        for g in feeds[0]["events"].as_array().expect("events") {
+            assert_eq!(
+                g["first_ack"],
+                json!({"state": "not_acknowledged"}),
+                "{feeds}"
+            );
+        }
+        for (i, (before, after), from) in [(0, through_a, 0), (1, through_b, positions[0])] {
+            let f = &feeds[1]["events"][i]["first_ack"];
+            assert_eq!(
+                (&f["state"], &f["from"], &f["to"]),
+                (&json!("recorded"), &json!(from), &json!(positions[i])),
+                "{feeds}"
+            );
+            assert!(
+                f["token"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with(&format!("{handler}/"))),
+                "{f}"
+            );
+            assert_server_time_within(&f["at"], before, after);
+        }
+    };
+    let feeds = replay(&a)["feeds"].clone();
+    check(&feeds);
+    assert_eq!(replay(&b)["feeds"], feeds);
+    drop(b);
+    drop(a);
+    let a = start_on_nats(&data_a, false, &nats);
+    assert_eq!(replay(&a)["feeds"], feeds, "after a restart");
+    drop(a);
+    let offline = replay_json_on_stream(&nats.url(), &data_a, &id);
+    assert_eq!(offline["feeds"], feeds);
+}
+
 /// Given an application forwarded on a stream whose lead handler acknowledged its feed up to
 /// the forward's position through the gateway, when the history is read (`/replay`, the evidence
 /// page; with the gateway stopped, `tongban replay --nats`), then the handler's cursor is shown
@@ -1014,15 +1137,7 @@ fn the_dispute_tools_show_the_cursors_a_stream_keeps() {
         (&json!(true), &json!(true)),
         "{feeds}"
     );
-    let at = feeds[1]["acked_at"].as_str().expect("a time");
-    let at = tongban_gateway::time::Timestamp::parse_rfc3339(at)
-        .expect("RFC 3339")
-        .0;
-    // The server's clock, on this host: within the request, give or take a clock tick.
-    assert!(
-        before - 5 <= at && at <= after + 5,
-        "{at} not in {before}..{after}"
-    );
+    assert_server_time_within(&feeds[1]["acked_at"], before, after);
     let page = operator.get(&format!("/ui/applications/{id}"));
     let html = String::from_utf8_lossy(&page.body).into_owned();
     assert!(
@@ -1031,16 +1146,7 @@ fn the_dispute_tools_show_the_cursors_a_stream_keeps() {
     );
     drop(gw);
     // `tongban replay --nats --format json`, which must succeed.
-    let offline_json = || -> Value {
-        let out = on_stream(&nats.url(), &data, &["replay", &id, "--format", "json"]);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).expect("json")
-    };
+    let offline_json = || replay_json_on_stream(&nats.url(), &data, &id);
     let offline = offline_json();
     assert_eq!(offline["feeds"], feeds);
 
@@ -1937,13 +2043,7 @@ fn a_regions_statistics_as_of_an_instant_are_counted_from_the_stream() {
 fn two_gateways_on_one_stream_sign_the_same_head() {
     let nats = NatsServer::start();
     let dir = TempDir::new("nats-heads");
-    let (data_a, data_b) = (dir.0.join("a"), dir.0.join("b"));
-    let a = start_on_nats(&data_a, true, &nats);
-    std::fs::create_dir_all(&data_b).expect("data b");
-    for file in ["gateway.key", "regions.json"] {
-        std::fs::copy(data_a.join(file), data_b.join(file)).expect("copy");
-    }
-    let b = start_on_nats(&data_b, false, &nats);
+    let (a, b, data_a, _) = two_gateways(&nats, &dir);
     let toks = tokens(&data_a);
     let (body, origin_code) = example(&a.client(None));
     let via_a = a.client(Some(&toks[&origin_code]));

@@ -440,28 +440,10 @@ fn an_events_log_position_is_shown_wherever_its_history_is() {
 /// acknowledged. (Operators found the cursor only in the gateway's log lines.)
 #[test]
 fn the_dispute_tools_show_each_partys_acknowledged_cursor_beside_the_events() {
-    let dir = TempDir::new("feed-cursors");
-    let data = dir.0.join("data");
-    let tokens = common::register_regions(&data);
-    let mut gw = Gateway::start(&data, false);
-    let (body, origin, handlers) = parties(&gw, &data, "proxy");
-    let lead = &handlers[0];
-    let origin_code = body["origin"].as_str().expect("origin").to_string();
-    let handler = body["handlers"][0].as_str().expect("handler").to_string();
-    let id = application(
-        &origin,
-        &body,
-        &[
-            (&origin, "forward", json!({"materials_checked": true})),
-            (lead, "request-supplement", json!({"items": ["照片"]})),
-            (&origin, "supplement", json!({})),
-        ],
-    );
+    let (_dir, data, tokens, mut gw, app) = supplemented("feed-cursors");
+    let (id, positions, origin, lead) = (app.id, app.positions, app.origin, &app.lead);
+    let (origin_code, handler) = (app.origin_code, app.handler);
     let op = gw.client(Some(&tokens["operator"]));
-    let steps = op.get(&format!("/v1/applications/{id}/replay")).json()["steps"].clone();
-    let positions: Vec<u64> = (0..4)
-        .map(|i| steps[i]["position"].as_u64().expect("position"))
-        .collect();
     let asked = positions[2];
     let now = || tongban_gateway::time::Timestamp::now().0;
     let before = now();
@@ -598,6 +580,188 @@ fn the_dispute_tools_show_each_partys_acknowledged_cursor_beside_the_events() {
     let (code, html, err) = tongban(&["dispute", &id], &data);
     assert_eq!(code, 0, "{err}");
     assert!(html.contains(&cursor_row), "{html}");
+}
+
+/// A proxy application of four events: submitted and forwarded by its origin, a supplement
+/// requested by its lead handler, supplemented; what the feed cursors' tests act and read with.
+struct Supplemented {
+    id: String,
+    /// Its events' log positions, in seq order.
+    positions: Vec<u64>,
+    /// Its timeline's steps, as the operator reads them.
+    steps: Value,
+    origin: Client,
+    lead: Client,
+    origin_code: String,
+    handler: String,
+}
+
+/// A gateway started on a new data directory in a directory named for `name`, with the regions
+/// registered, and a [`Supplemented`] application on it.
+fn supplemented(
+    name: &str,
+) -> (
+    TempDir,
+    std::path::PathBuf,
+    std::collections::BTreeMap<String, String>,
+    Gateway,
+    Supplemented,
+) {
+    let dir = TempDir::new(name);
+    let data = dir.0.join("data");
+    let tokens = common::register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let (body, origin, mut handlers) = parties(&gw, &data, "proxy");
+    let lead = handlers.remove(0);
+    let id = application(
+        &origin,
+        &body,
+        &[
+            (&origin, "forward", json!({"materials_checked": true})),
+            (&lead, "request-supplement", json!({"items": ["照片"]})),
+            (&origin, "supplement", json!({})),
+        ],
+    );
+    let op = gw.client(Some(&tokens["operator"]));
+    let steps = op.get(&format!("/v1/applications/{id}/replay")).json()["steps"].clone();
+    let positions = (0..4)
+        .map(|i| steps[i]["position"].as_u64().expect("position"))
+        .collect();
+    let app = Supplemented {
+        id,
+        positions,
+        steps,
+        origin,
+        lead,
+        origin_code: body["origin"].as_str().expect("origin").to_string(),
+        handler: body["handlers"][0].as_str().expect("handler").to_string(),
+    };
+    (dir, data, tokens, gw, app)
+}
+
+/// Given an application's four events and its handler, which acknowledged its feed up to the
+/// second event, then (a later acknowledgement, after the first did not reach them) up to the
+/// fourth, and its origin, which acknowledged nothing, when the dispute tools are asked, then
+/// each of the handler's events shows the FIRST acknowledgement at or past it, with its time and
+/// token: the first two the first acknowledgement's, the last two the second's (whose time is
+/// the cursor's, the first's no longer is); the origin's show none; after a restart of the
+/// gateway and offline (`tongban replay`, text and JSON, `tongban dispute`) the same. (The
+/// cursor kept only its latest move: operators were sent to the gateway's log lines for the
+/// first.)
+#[test]
+fn the_dispute_tools_show_when_each_party_first_acknowledged_each_event() {
+    let (_dir, data, tokens, mut gw, app) = supplemented("first-acks");
+    let (id, positions, origin, lead) = (app.id, app.positions, app.origin, &app.lead);
+    let (handler, steps) = (app.handler, app.steps);
+    let op = gw.client(Some(&tokens["operator"]));
+    // The handler's own token, as its event names it.
+    let token = steps[2]["actor"].as_str().expect("actor").to_string();
+    assert!(token.starts_with(&format!("{handler}/")), "{token}");
+    let ack = |position: u64| {
+        let before = tongban_gateway::time::Timestamp::now().0;
+        let answer = lead.post(
+            &format!("/v1/regions/{handler}/feed/ack"),
+            &json!({"position": position}),
+        );
+        assert_eq!(answer.json()["acked"], json!(position));
+        let after = tongban_gateway::time::Timestamp::now().0;
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        (before, after)
+    };
+    let first = ack(positions[1]);
+    let second = ack(positions[3]);
+    // A repeat is no new acknowledgement.
+    ack(positions[3]);
+
+    let feeds = |replay: &Value| replay["feeds"].clone();
+    let check = |feeds: &Value| {
+        assert_eq!(feeds[0]["role"], json!("origin"), "{feeds}");
+        for g in feeds[0]["events"].as_array().expect("events") {
+            assert_eq!(
+                g["first_ack"],
+                json!({"state": "not_acknowledged"}),
+                "{feeds}"
+            );
+        }
+        let events = feeds[1]["events"].as_array().expect("events");
+        for (i, g) in events.iter().enumerate() {
+            let f = &g["first_ack"];
+            let ((before, after), from, to) = match i {
+                0 | 1 => (first, 0, positions[1]),
+                _ => (second, positions[1], positions[3]),
+            };
+            assert_eq!(
+                (&f["state"], &f["token"], &f["from"], &f["to"]),
+                (&json!("recorded"), &json!(token), &json!(from), &json!(to)),
+                "event {i}: {feeds}"
+            );
+            let at = f["at"].as_str().expect("at");
+            let at = tongban_gateway::time::Timestamp::parse_rfc3339(at).expect("RFC 3339");
+            assert!(before <= at.0 && at.0 <= after, "event {i}: {f}");
+        }
+        // The cursor's time is the latest move's, which only the last two share.
+        assert_eq!(
+            feeds[1]["acked_at"], events[3]["first_ack"]["at"],
+            "{feeds}"
+        );
+        assert_ne!(
+            feeds[1]["acked_at"], events[0]["first_ack"]["at"],
+            "{feeds}"
+        );
+    };
+    let live = feeds(&op.get(&format!("/v1/applications/{id}/replay")).json());
+    check(&live);
+    // A party reads the other party's first acknowledgements, as it reads its cursor.
+    let as_origin = origin.get(&format!("/v1/applications/{id}/replay")).json();
+    assert_eq!(feeds(&as_origin), live);
+    let page =
+        String::from_utf8_lossy(&op.get(&format!("/ui/applications/{id}")).body).into_owned();
+    assert!(page.contains("<table id=\"feed-first\">"), "{page}");
+    let first_at = live[1]["events"][0]["first_ack"]["at"]
+        .as_str()
+        .expect("at")
+        .to_string();
+    let cell = format!(
+        "<td class=\"ok\">{}，令牌 {token}（游标 0 → {}）</td>",
+        tongban_replay::html::beijing(&first_at),
+        positions[1]
+    );
+    assert_eq!(page.matches(&cell).count(), 2, "{cell}\n{page}");
+    assert_eq!(
+        page.matches("<td class=\"broken\">从未确认至此</td>")
+            .count(),
+        4
+    );
+
+    // A restart keeps the history.
+    assert_eq!(gw.terminate().code(), Some(0));
+    let mut gw = Gateway::start(&data, false);
+    let op = gw.client(Some(&tokens["operator"]));
+    assert_eq!(
+        feeds(&op.get(&format!("/v1/applications/{id}/replay")).json()),
+        live
+    );
+    assert_eq!(gw.terminate().code(), Some(0));
+
+    // Offline, from the data directory's projections.
+    let (code, out, err) = tongban(&["replay", &id, "--format", "json"], &data);
+    assert_eq!(code, 0, "{err}");
+    let offline: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(feeds(&offline), live);
+    let (code, out, err) = tongban(&["replay", &id], &data);
+    assert_eq!(code, 0, "{err}");
+    let line = format!(
+        "    seq 2 application.forwarded at log position {}: acknowledged\n      first \
+         acknowledged at {first_at} ({} 北京时间) with token {token}, which moved the cursor \
+         from 0 to {}\n",
+        positions[1],
+        tongban_replay::html::beijing(&first_at),
+        positions[1]
+    );
+    assert!(out.contains(&line), "{line}\n{out}");
+    let (code, html, err) = tongban(&["dispute", &id], &data);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(html.matches(&cell).count(), 2, "{html}");
 }
 
 /// Given actions whose numbers are the applicant's personal data (a 受理编号 that is the

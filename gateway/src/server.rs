@@ -1844,8 +1844,8 @@ mod tests {
             let log = JetStreamLog::open(&config).await.expect("open");
             crate::log::conformance::append_chain(&log, &crate::ids::new_v7(), 4).await;
             let store = ProjectionStore::open(&dir.projections()).expect("projections");
-            store.ack_feed("330000", 2).expect("ack");
-            store.ack_feed("440000", 60).expect("ack");
+            store.ack_feed("330000", 2, "330000/test").expect("ack");
+            store.ack_feed("440000", 60, "440000/test").expect("ack");
         }
         let opened = open_jetstream(&dir, &config).await.expect("serve");
         let shared = opened.gateway.log.shared_cursors().expect("shared");
@@ -1857,7 +1857,14 @@ mod tests {
         );
         // What the feed and its acknowledgement now go through.
         assert_eq!(opened.gateway.feed_cursor("330000").await.expect("get"), 2);
-        assert_eq!(opened.gateway.ack_feed("330000", 3).await.expect("ack"), 3);
+        assert_eq!(
+            opened
+                .gateway
+                .ack_feed("330000", 3, "330000/test")
+                .await
+                .expect("ack"),
+            3
+        );
         assert_eq!(shared.get("330000").await.expect("get"), 3);
         assert_eq!(
             opened.gateway.store.feed_cursors().expect("local"),
@@ -1888,7 +1895,14 @@ mod tests {
             let opened = open_jetstream(&dir, &config).await.expect("serve");
             crate::log::conformance::append_chain(&*opened.gateway.log, &crate::ids::new_v7(), 3)
                 .await;
-            assert_eq!(opened.gateway.ack_feed("330000", 2).await.expect("ack"), 2);
+            assert_eq!(
+                opened
+                    .gateway
+                    .ack_feed("330000", 2, "330000/test")
+                    .await
+                    .expect("ack"),
+                2
+            );
         }
         let js = async_nats::jetstream::new(async_nats::connect(server.url()).await.expect("nats"));
         let mut stream = js.get_stream("TONGBAN").await.expect("stream");

@@ -13,14 +13,20 @@
 //! cursor only in the gateway's log lines before; the tools now show it beside the events, with
 //! when the latest acknowledgement moved it where the gateway stores that.
 //!
+//! A later acknowledgement moves the cursor on and its time with it, but a dispute over a
+//! deadline asks when the region *first* acknowledged past the event: each event shows that too,
+//! from the history of the region's acknowledgements ([`tongban_gateway::log::acks`]), with the
+//! token that took it; or that the history does not reach back to it, never the latest move's
+//! time in its place.
+//!
 //! The cursor is read as it is now, whatever point the timeline is judged at: it is the region's
-//! state, not the application's, and is kept only as its latest value.
+//! state, not the application's.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::Serialize;
-use tongban_gateway::log::Moved;
+use tongban_gateway::log::{FirstAck, Moved};
 use tongban_gateway::projections::marked::{FeedCursors, Marker};
 
 use crate::html::{beijing, escape, region};
@@ -63,6 +69,10 @@ pub struct Feed {
     /// since a cursor past a position the feed gave as a marker is no receipt of the event.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub markers_unread: Option<String>,
+    /// Why the history of the region's acknowledgements could not be read (absent when it
+    /// could): each event's `first_ack` is then `unread`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history_unread: Option<String>,
     /// The application's events in the region's feed, in seq order: those the timeline counts
     /// and places in the log.
     pub events: Vec<Given>,
@@ -88,6 +98,66 @@ pub struct Given {
     /// The region acknowledged the event itself: its feed gives the event (`given` is `event`)
     /// and the cursor is at or past it. A cursor past a marker is no receipt of the event.
     pub acknowledged: bool,
+    /// The region's first acknowledgement at or past `position`, from the history of its
+    /// acknowledgements.
+    pub first_ack: First,
+}
+
+/// When a region first acknowledged at or past an event's position.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct First {
+    /// `recorded`: the acknowledgement taken `at` with `token`, which moved the cursor from
+    /// `from` (before the position) to `to` (at or past it); `not_acknowledged`: the cursor is
+    /// before the position; `not_kept`: the cursor passed it before the history reaches back
+    /// (acknowledged before the gateway kept the history, or moved past it otherwise: carried
+    /// over, handed over), `history_from` then says where the cursor was at the history's first
+    /// record past it; `unread`: the history could not be read (the feed's `history_unread`).
+    pub state: &'static str,
+    /// RFC 3339, UTC.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    /// The acknowledging token, `<region>/<token id>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history_from: Option<u64>,
+}
+
+impl First {
+    fn state(state: &'static str) -> First {
+        First {
+            state,
+            at: None,
+            token: None,
+            from: None,
+            to: None,
+            history_from: None,
+        }
+    }
+
+    /// What `first` (`None`: not read) says of a position.
+    fn of(first: Option<&FirstAck>) -> First {
+        match first {
+            None => First::state("unread"),
+            Some(FirstAck::NotYet) => First::state("not_acknowledged"),
+            Some(FirstAck::NotKept { kept_from }) => First {
+                history_from: *kept_from,
+                ..First::state("not_kept")
+            },
+            Some(FirstAck::Taken(r)) => First {
+                state: "recorded",
+                at: Some(r.at.to_rfc3339()),
+                token: Some(r.actor.clone()),
+                from: Some(r.from),
+                to: Some(r.to),
+                history_from: None,
+            },
+        }
+    }
 }
 
 /// What a cursor proves, said once under the cursors in the command line's output.
@@ -97,7 +167,9 @@ pub const MEANING: &str = "a cursor at or past an event's log position: the regi
      as a marker: then the region took the marker, never the event's content); before it: not acknowledged \
      yet, though its adapter may have read it (a read leaves no trace). It says the region's \
      adapter took the event, not that its staff saw it. Cursors are as they stand now, whatever \
-     the point above; each only moves forward, and only its latest move's time is kept";
+     the point above, and each only moves forward; when the region first acknowledged at or past \
+     an event, and with which token, is from the history of its acknowledgements (the cursor \
+     keeps only its latest move's time)";
 
 /// Each party of `t` (its origin, then its handlers) with its cursor from `cursors` and every
 /// placed event of the timeline compared with it, and with what its feed gives at the event's
@@ -119,6 +191,7 @@ pub fn of(t: &Timeline, cursors: &FeedCursors) -> Vec<Feed> {
         let Some(acked) = cursors.acked.get(region) else {
             continue;
         };
+        let first = cursors.first.get(region);
         let events = t
             .steps
             .iter()
@@ -141,6 +214,7 @@ pub fn of(t: &Timeline, cursors: &FeedCursors) -> Vec<Feed> {
                         given,
                         cursor_past,
                         acknowledged: cursor_past && given == "event",
+                        first_ack: First::of(first.and_then(|f| f.get(&position))),
                     }
                 })
             })
@@ -164,6 +238,12 @@ pub fn of(t: &Timeline, cursors: &FeedCursors) -> Vec<Feed> {
             moved_by,
             moved_at,
             markers_unread: cursors.marked_unread.clone(),
+            history_unread: match first {
+                Some(_) => None,
+                None => Some(cursors.history_unread.clone().unwrap_or_else(|| {
+                    "the history of the region's acknowledgements was not read".to_string()
+                })),
+            },
             events,
         });
     }
@@ -217,6 +297,13 @@ pub fn text(t: &Timeline, cursors: &Cursors) -> String {
                  said to be its receipt"
             );
         }
+        if let Some(why) = &feed.history_unread {
+            let _ = writeln!(
+                out,
+                "    the history of its acknowledgements could not be read ({why}): when it \
+                 first acknowledged each event is not said"
+            );
+        }
         for g in &feed.events {
             let said = match (g.given, g.cursor_past) {
                 ("event", true) => "acknowledged",
@@ -247,10 +334,36 @@ pub fn text(t: &Timeline, cursors: &Cursors) -> String {
                 "    seq {} {} at log position {}: {said}",
                 g.seq, g.kind, g.position
             );
+            if let Some(first) = first_text(&g.first_ack) {
+                let _ = writeln!(out, "      {first}");
+            }
         }
     }
     let _ = writeln!(out, "{MEANING}");
     out
+}
+
+/// What the command line says of a region's first acknowledgement at or past an event, under
+/// the event's line (nothing where the line says it all: not acknowledged, or not read).
+fn first_text(first: &First) -> Option<String> {
+    match (first.state, &first.at, &first.token) {
+        ("recorded", Some(at), Some(token)) => Some(format!(
+            "first acknowledged at {at} ({} 北京时间) with token {token}, which moved the cursor \
+             from {} to {}",
+            beijing(at),
+            first.from.unwrap_or_default(),
+            first.to.unwrap_or_default()
+        )),
+        ("not_kept", ..) => Some(format!(
+            "when it was first acknowledged is not kept: the cursor passed it before the history \
+             of acknowledgements reaches back ({})",
+            match first.history_from {
+                Some(from) => format!("the history's first move past it is from position {from}"),
+                None => "no acknowledgement past it is recorded".to_string(),
+            }
+        )),
+        _ => None,
+    }
 }
 
 /// The cursors for JSON: `feeds` (each [`Feed`]), and `feeds_unavailable` (why none could be
@@ -287,7 +400,7 @@ pub fn html(out: &mut String, t: &Timeline, cursors: &Cursors, names: &BTreeMap<
     };
     let feeds = of(t, read);
     out.push_str(
-        "<p>确认游标：该地区的适配器已确认（POST /v1/regions/{region}/feed/ack）其分发队列中截至该日志位置的全部事件；其分发队列只列出该地区参与的申请的事件，本申请的每个事件都在其中，除投影暂停于其上而以标记给出（不含事件内容）的事件。游标不小于事件的日志位置，即该地区已确认接收该事件；小于则尚未确认（读取不留痕迹，其适配器可能已读到）。确认只说明该地区的适配器已接收，不说明其工作人员已查看。游标为现在的值，与所选时点无关；确认只前进不后退（恢复备份后网关可将其回退至日志末尾），只保存最近一次移动的时间，且只在知道是确认所移时显示为确认的时间。</p>",
+        "<p>确认游标：该地区的适配器已确认（POST /v1/regions/{region}/feed/ack）其分发队列中截至该日志位置的全部事件；其分发队列只列出该地区参与的申请的事件，本申请的每个事件都在其中，除投影暂停于其上而以标记给出（不含事件内容）的事件。游标不小于事件的日志位置，即该地区已确认接收该事件；小于则尚未确认（读取不留痕迹，其适配器可能已读到）。确认只说明该地区的适配器已接收，不说明其工作人员已查看。游标为现在的值，与所选时点无关；确认只前进不后退（恢复备份后网关可将其回退至日志末尾）；游标只保存最近一次移动的时间，且只在知道是确认所移时显示为确认的时间。各事件的首次确认（该地区第一次确认至该事件的日志位置或其后）取自确认历史，见下方“首次确认”表。</p>",
     );
     out.push_str(
         "<div class=\"scroll\"><table id=\"feed-cursors\"><tr><th>地区</th><th>角色</th><th>已确认至日志位置</th><th>移至该位置的确认的时间（北京时间）</th></tr>",
@@ -375,4 +488,166 @@ pub fn html(out: &mut String, t: &Timeline, cursors: &Cursors, names: &BTreeMap<
         out.push_str("</tr>");
     }
     out.push_str("</table></div>");
+    first_html(out, &feeds, names);
+}
+
+/// The table of each party's first acknowledgement at or past each event (`id="feed-first"`),
+/// from the history of its acknowledgements.
+fn first_html(out: &mut String, feeds: &[Feed], names: &BTreeMap<String, String>) {
+    let Some(first) = feeds.first() else {
+        return;
+    };
+    out.push_str(
+        "<p>首次确认：该地区第一次确认至该事件的日志位置或其后的时间（北京时间）与所用令牌，取自确认历史（每次使游标前移的确认一条记录）；其后的确认不改变它。确认历史不及之处（在网关开始保存确认历史之前确认，或游标未经确认而前移）写明未保存，不以游标最近一次移动的时间代替。</p>",
+    );
+    out.push_str(
+        "<div class=\"scroll\"><table id=\"feed-first\"><tr><th>序号</th><th>日志位置</th>",
+    );
+    for f in feeds {
+        let _ = write!(out, "<th>{}</th>", region(names, &f.region));
+    }
+    out.push_str("</tr>");
+    for (i, g) in first.events.iter().enumerate() {
+        let _ = write!(out, "<tr><td>{}</td><td>{}</td>", g.seq, g.position);
+        for f in feeds {
+            let Some(g) = f.events.get(i) else {
+                out.push_str("<td>—</td>");
+                continue;
+            };
+            let a = &g.first_ack;
+            let _ = match (a.state, &a.at, &a.token) {
+                ("recorded", Some(at), Some(token)) => write!(
+                    out,
+                    "<td class=\"ok\">{}，令牌 {}（游标 {} → {}）</td>",
+                    escape(&beijing(at)),
+                    escape(token),
+                    a.from.unwrap_or_default(),
+                    a.to.unwrap_or_default()
+                ),
+                ("not_acknowledged", ..) => write!(out, "<td class=\"broken\">从未确认至此</td>"),
+                ("not_kept", ..) => write!(
+                    out,
+                    "<td class=\"broken\">未保存：游标在确认历史开始之前已过此位置</td>"
+                ),
+                _ => write!(out, "<td class=\"broken\">无法读取确认历史</td>"),
+            };
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</table></div>");
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use tongban_gateway::domain::calendar::Calendar;
+    use tongban_gateway::log::{AckRecord, Acked, FirstAck, Moved};
+    use tongban_gateway::projections::marked::FeedCursors;
+    use tongban_gateway::time::Timestamp;
+
+    use super::Cursors;
+    use crate::timeline::{self, Point, Timeline};
+
+    /// An accepted application's timeline, its three events at log positions 10, 20, 30.
+    fn placed() -> Timeline {
+        let events = crate::reconcile::tests::to_accepted("GD-F1", "SL-F1");
+        let key = crate::reconcile::tests::key();
+        let mut t = timeline::build(
+            &events,
+            &key,
+            &Calendar::weekdays(),
+            Point::Now,
+            Timestamp::now(),
+        )
+        .expect("timeline");
+        for (i, s) in t.steps.iter_mut().enumerate() {
+            s.position = Some(10 * (i as u64 + 1));
+        }
+        t
+    }
+
+    /// Given a handler whose cursor is at 30, moved there by an acknowledgement at a known time,
+    /// and whose history reaches back only to 15 (the first record moved the cursor from 15 to
+    /// 30; its first acknowledgement past 10 was taken before the history), when the tools
+    /// render its feed, then the event at 10 says its first acknowledgement is not kept, never
+    /// the latest move's time, and those at 20 and 30 name the record; with the history not
+    /// read, each event's is `unread` and the reason is said once.
+    #[test]
+    fn a_first_acknowledgement_the_history_does_not_reach_is_said_not_kept() {
+        let t = placed();
+        let latest = Timestamp(1_790_000_000_000);
+        let record = AckRecord {
+            from: 15,
+            to: 30,
+            at: latest,
+            actor: "handler/tok".into(),
+        };
+        let mut first = BTreeMap::new();
+        first.insert(
+            10,
+            FirstAck::NotKept {
+                kept_from: Some(15),
+            },
+        );
+        first.insert(20, FirstAck::Taken(record.clone()));
+        first.insert(30, FirstAck::Taken(record));
+        let mut acked = BTreeMap::new();
+        let moved = Moved::Acknowledged(latest);
+        for region in std::iter::once(&t.origin).chain(&t.handlers) {
+            acked.insert(
+                region.clone(),
+                Acked {
+                    position: 30,
+                    moved,
+                },
+            );
+        }
+        let handler = t.handlers[0].clone();
+        let cursors = FeedCursors {
+            acked,
+            first: BTreeMap::from([(handler.clone(), first)]),
+            ..Default::default()
+        };
+        let feeds = super::of(&t, &cursors);
+        let feed = feeds.iter().find(|f| f.region == handler).expect("handler");
+        let states: Vec<_> = feed.events.iter().map(|g| g.first_ack.state).collect();
+        assert_eq!(states, ["not_kept", "recorded", "recorded"]);
+        assert_eq!(feed.events[0].first_ack.at, None);
+        assert_eq!(feed.events[0].first_ack.history_from, Some(15));
+        assert_eq!(feed.history_unread, None);
+        // The origin's history was not read here: said so, per event and once for the feed.
+        let origin = feeds.iter().find(|f| f.region == t.origin).expect("origin");
+        assert!(origin.events.iter().all(|g| g.first_ack.state == "unread"));
+        assert!(origin.history_unread.is_some());
+
+        let text = super::text(&t, &Cursors::Read(cursors.clone()));
+        let at = latest.to_rfc3339();
+        assert_eq!(
+            text.matches(&format!("first acknowledged at {at}")).count(),
+            2,
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "when it was first acknowledged is not kept: the cursor passed it before the \
+                 history of acknowledgements reaches back (the history's first move past it is \
+                 from position 15)"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("the history of its acknowledgements could not be read"),
+            "{text}"
+        );
+        let mut html = String::new();
+        super::html(&mut html, &t, &Cursors::Read(cursors), &BTreeMap::new());
+        assert_eq!(
+            html.matches("未保存：游标在确认历史开始之前已过此位置")
+                .count(),
+            1,
+            "{html}"
+        );
+        assert_eq!(html.matches("无法读取确认历史").count(), 3, "{html}");
+    }
 }

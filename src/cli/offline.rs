@@ -28,6 +28,11 @@ const NO_BUCKET: &str = "cursors unavailable: no cursor bucket for this stream o
      (a mirror, or a stream restored without its bucket, or one whose bucket names another \
      stream): read them from the server of the gateways that serve it";
 
+/// Why no first acknowledgement is shown on a stream without a history of them.
+const NO_HISTORY: &str = "no acknowledgement history for this stream on this server (its \
+     gateways are of a build before it, or it was restored without its `<stream>_acks` stream): \
+     when each region first acknowledged past an event is not known here";
+
 pub fn data_dir(args: &mut Args) -> DataDir {
     DataDir(PathBuf::from(
         args.value("data").unwrap_or_else(|| "tongban-data".into()),
@@ -353,10 +358,18 @@ impl Source {
             return Err(NO_BUCKET.to_string());
         };
         let mut acked = BTreeMap::new();
+        let mut first = BTreeMap::new();
         for region in parties {
             let cursor = bucket.acked(region).await.map_err(|e| e.to_string())?;
             acked.insert(region.clone(), cursor);
+            if bucket.keeps_history() {
+                let read = bucket.first_acks(region, positions).await;
+                first.insert(region.clone(), read.map_err(|e| e.to_string())?);
+            }
         }
+        // A stream whose gateways kept no history yet (all of a build before it): said so,
+        // never read as "no acknowledgement".
+        let history_unread = (!bucket.keeps_history()).then(|| NO_HISTORY.to_string());
         // The cursors are the stream's; which positions the feeds gave as markers only the
         // projections know. Without them that is said, never read as "every event given".
         let marked = match self.projections_copy(Some(&stream.source())) {
@@ -373,11 +386,15 @@ impl Source {
         Ok(match marked {
             Ok(marked) => FeedCursors {
                 acked,
+                first,
+                history_unread,
                 marked,
                 marked_unread: None,
             },
             Err(why) => FeedCursors {
                 acked,
+                first,
+                history_unread,
                 marked: BTreeMap::new(),
                 marked_unread: Some(why),
             },
@@ -406,9 +423,20 @@ impl Source {
                     .map_err(|e| e.to_string())
             })
             .collect::<Result<_, _>>()?;
+        let first = parties
+            .iter()
+            .map(|region| {
+                store
+                    .first_acks(region, positions)
+                    .map(|first| (region.clone(), first))
+                    .map_err(|e| e.to_string())
+            })
+            .collect::<Result<_, _>>()?;
         let marked = store.marked(app, positions).map_err(|e| e.to_string())?;
         Ok(FeedCursors {
             acked,
+            first,
+            history_unread: None,
             marked,
             marked_unread: None,
         })
@@ -913,7 +941,7 @@ mod tests {
         let dir = DataDir(data.clone());
         {
             let store = ProjectionStore::open(&dir.projections()).expect("projections");
-            store.ack_feed("330000", 2).expect("ack");
+            store.ack_feed("330000", 2, "330000/test").expect("ack");
         }
         std::fs::write(dir.log_source(), "embedded\n").expect("log-source");
         let mut args = Args::parse(vec!["--data".into(), data.display().to_string()]);

@@ -342,7 +342,9 @@ pub struct Ack {
 /// `POST /v1/regions/{region}/feed/ack`: the region has processed everything up to `position`.
 /// The cursor only moves forward and is durable before the answer: fsynced in the projections, or on
 /// JetStream stored in the stream's bucket, where every gateway of the stream reads the same one
-/// ([`crate::log::SharedCursors`]).
+/// ([`crate::log::SharedCursors`]); so is the record of an acknowledgement that moved it, in the
+/// history the dispute tools read the first acknowledgement past an event from
+/// ([`crate::log::acks`]).
 /// A region that signs its requests signs this one too: moving the cursor hides work from the
 /// region's own adapter, which a stolen token alone must not be able to do. The signature's
 /// headers are checked first, before the path's region, as on the form route: an unsigned
@@ -387,9 +389,10 @@ pub async fn ack<L: EventLog>(
             "acknowledge only positions the feed has shown",
         ));
     }
+    let actor = principal.actor();
     let acked = s
         .gateway
-        .ack_feed(&region, ack.position)
+        .ack_feed(&region, ack.position, &actor)
         .await
         .map_err(Problem::acknowledging)?;
     // When a region said it had processed its feed: evidence in a "we never received it".
@@ -397,7 +400,7 @@ pub async fn ack<L: EventLog>(
         region,
         position = ack.position,
         acked,
-        actor = principal.actor(),
+        actor,
         "feed acknowledged"
     );
     Ok(Json(json!({"region": region, "acked": acked})))

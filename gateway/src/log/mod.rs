@@ -3,6 +3,7 @@
 //! Two backends implement [`EventLog`]: the embedded fjall log (default, one machine) and NATS
 //! JetStream (production). Both pass the same [`conformance`] suite.
 
+pub mod acks;
 pub mod any;
 pub mod app_ids;
 #[cfg(test)]
@@ -23,6 +24,7 @@ use tokio::sync::watch;
 
 use crate::envelope::Envelope;
 
+pub use acks::{AckRecord, FirstAck};
 pub use any::AnyLog;
 pub use embedded::EmbeddedLog;
 pub use jetstream::{JetStreamConfig, JetStreamLog, SharedCursors};
@@ -70,7 +72,7 @@ pub struct Acked {
     /// 0: nothing acknowledged yet.
     pub position: u64,
     /// What moved the cursor to `position` and when, where the gateway knows (the latest move
-    /// only: earlier ones are not kept).
+    /// only: every earlier acknowledgement is in the history, [`acks`]).
     pub moved: Moved,
 }
 

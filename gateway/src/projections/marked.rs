@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 
 use super::store::{ProjectionError, ProjectionStore};
-use crate::log::Acked;
+use crate::log::{Acked, FirstAck};
 
 /// What a party's feed gives at a position instead of the event stored there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +38,13 @@ pub struct Marked {
 pub struct FeedCursors {
     /// Each party's cursor, by region code.
     pub acked: BTreeMap<String, Acked>,
+    /// For each party (by region code), the first acknowledgement at or past each of the
+    /// events' positions, from the history of its acknowledgements ([`crate::log::acks`]).
+    /// A party missing here: its history was not read ([`FeedCursors::history_unread`]).
+    pub first: BTreeMap<String, BTreeMap<u64, FirstAck>>,
+    /// Why the history could not be read (a stream whose gateways kept none yet): then no
+    /// first acknowledgement is said, and the latest move's time is never shown as the first.
+    pub history_unread: Option<String>,
     /// By log position.
     pub marked: BTreeMap<u64, Marked>,
     /// Why the positions given as markers could not be read (an offline tool on a stream whose

@@ -164,10 +164,17 @@ pub fn clear_noting(
     note: &mut dyn FnMut(&str),
 ) -> Result<ProjectionStore, RebuildError> {
     let saved = saved_cursors(dir);
+    let saved_history = saved_acks(dir);
     let io = |source: std::io::Error| RebuildError::Remove {
         path: saved.display().to_string(),
         source,
     };
+    let io_history = |source: std::io::Error| RebuildError::Remove {
+        path: saved_history.display().to_string(),
+        source,
+    };
+    // The acknowledgement history, kept with the cursors: each record by region and position.
+    let mut history: std::collections::BTreeMap<(String, u64), SavedAck> = Default::default();
     let kept: Vec<(String, u64)> = match cursors {
         Cursors::Drop => {
             // Dropped with their cursors; one that does not open is set aside all the same, to
@@ -213,8 +220,27 @@ pub fn clear_noting(
                         let at = kept.entry(region).or_default();
                         *at = (*at).max(position);
                     }
+                    for (region, r) in store.ack_history()? {
+                        let saved = (region, r.from, r.to, r.at.0, r.actor);
+                        history.insert((saved.0.clone(), saved.2), saved);
+                    }
                 }
             }
+            // Left by a clear that was interrupted, under what the projections hold now.
+            if saved_history.exists() {
+                let text = std::fs::read(&saved_history).map_err(io_history)?;
+                let saved: Vec<SavedAck> =
+                    super::store::decode(&text, || saved_history.display().to_string())?;
+                for record in saved {
+                    history
+                        .entry((record.0.clone(), record.2))
+                        .or_insert(record);
+                }
+            }
+            let history: Vec<&SavedAck> = history.values().collect();
+            let bytes = serde_json::to_vec(&history)
+                .map_err(|e| ProjectionError::Storage(e.to_string()))?;
+            crate::fsutil::write_atomically(&saved_history, &bytes).map_err(io_history)?;
             let kept: Vec<(String, u64)> = kept.into_iter().collect();
             let bytes =
                 serde_json::to_vec(&kept).map_err(|e| ProjectionError::Storage(e.to_string()))?;
@@ -230,12 +256,48 @@ pub fn clear_noting(
     }
     let store = ProjectionStore::open(dir)?;
     store.restore_feed_cursors(&kept)?;
-    // Every cursor is durable in the new store (written with an fsync): the copy can go.
-    match std::fs::remove_file(&saved) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
-        _ => {}
+    let records: Vec<(String, crate::log::AckRecord)> = history
+        .into_values()
+        .map(|(region, from, to, at, actor)| {
+            let at = crate::time::Timestamp(at);
+            (
+                region,
+                crate::log::AckRecord {
+                    from,
+                    to,
+                    at,
+                    actor,
+                },
+            )
+        })
+        .collect();
+    store.restore_ack_history(&records)?;
+    // Every cursor and record is durable in the new store (written with an fsync): the copies
+    // can go, the history's first, so that a clear interrupted between finds the cursors' copy
+    // and the store's history, not a copy of a history the store has moved on from.
+    for path in [&saved_history, &saved] {
+        match std::fs::remove_file(path) {
+            Err(source) if source.kind() != std::io::ErrorKind::NotFound => {
+                return Err(RebuildError::Remove {
+                    path: path.display().to_string(),
+                    source,
+                });
+            }
+            _ => {}
+        }
     }
     Ok(store)
+}
+
+/// A record of the acknowledgement history as [`clear`] keeps it while it works: region, from,
+/// to, milliseconds since the epoch, actor.
+type SavedAck = (String, u64, u64, i64, String);
+
+/// Where [`clear`] keeps the acknowledgement history while it replaces the projections in `dir`.
+pub fn saved_acks(dir: &Path) -> std::path::PathBuf {
+    let mut name = dir.file_name().unwrap_or_default().to_os_string();
+    name.push(".acks.json");
+    dir.with_file_name(name)
 }
 
 /// The projections in `dir` opened, or, when they do not open, set aside ([`set_aside`]) and
@@ -551,8 +613,8 @@ mod tests {
         let dir = TempDir::new("rebuild-cursors");
         let path = dir.path().join("projections");
         let store = ProjectionStore::open(&path).expect("open");
-        store.ack_feed("310000", 82).expect("ack");
-        store.ack_feed("440000", 10).expect("ack");
+        store.ack_feed("310000", 82, "310000/test").expect("ack");
+        store.ack_feed("440000", 10, "440000/test").expect("ack");
         drop(store);
 
         // The same log, which now ends at 22.
@@ -586,7 +648,7 @@ mod tests {
         let path = dir.path().join("projections");
         let damage = |path: &Path| {
             let store = ProjectionStore::open(path).expect("open");
-            store.ack_feed("310000", 5).expect("ack");
+            store.ack_feed("310000", 5, "310000/test").expect("ack");
             drop(store);
             std::fs::write(path.join("version"), b"").expect("damage");
         };
@@ -654,7 +716,7 @@ mod tests {
 
         // Interrupted before the projections went, and a gateway ran on them since: each
         // region's furthest cursor of the two is kept.
-        store.ack_feed("310000", 90).expect("ack");
+        store.ack_feed("310000", 90, "310000/test").expect("ack");
         drop(store);
         std::fs::write(
             saved_cursors(&path),
@@ -664,5 +726,53 @@ mod tests {
         let store = clear(&path, Cursors::Keep).expect("clear");
         assert_eq!(store.feed_cursor("310000").expect("cursor"), 90);
         assert_eq!(store.feed_cursor("440000").expect("cursor"), 7);
+    }
+
+    /// Given a region's acknowledgement history, when the projections are rebuilt from the same
+    /// log, then the history is carried over with the cursors (each record's time and token as
+    /// taken), also by a clear interrupted after it removed them (the copy beside them); from
+    /// another log it is dropped with them.
+    #[test]
+    fn the_acknowledgement_history_is_carried_over_a_rebuild_of_the_same_log() {
+        use crate::log::FirstAck;
+        let dir = TempDir::new("rebuild-acks");
+        let path = dir.path().join("projections");
+        let store = ProjectionStore::open(&path).expect("open");
+        store.ack_feed("310000", 5, "310000/first").expect("ack");
+        store.ack_feed("310000", 9, "310000/second").expect("ack");
+        let history = store.ack_history().expect("history");
+        assert_eq!(history.len(), 2);
+        drop(store);
+
+        let store = clear(&path, Cursors::Keep).expect("clear");
+        assert_eq!(store.ack_history().expect("history"), history);
+        let FirstAck::Taken(first) = &store.first_acks("310000", &[3]).expect("first")[&3] else {
+            panic!("the first acknowledgement")
+        };
+        assert_eq!(first, &history[0].1);
+        assert!(!saved_acks(&path).exists(), "the copy is removed once held");
+        drop(store);
+
+        // Interrupted after the projections went: the copy gives the history back.
+        let store = ProjectionStore::open(&path).expect("open");
+        drop(store);
+        let copy: Vec<SavedAck> = history
+            .iter()
+            .map(|(region, r)| (region.clone(), r.from, r.to, r.at.0, r.actor.clone()))
+            .collect();
+        std::fs::write(saved_acks(&path), serde_json::to_vec(&copy).expect("json")).expect("saved");
+        std::fs::write(
+            saved_cursors(&path),
+            serde_json::to_vec(&[("310000", 9u64)]).expect("json"),
+        )
+        .expect("saved");
+        std::fs::remove_dir_all(&path).expect("removed");
+        let store = clear(&path, Cursors::Keep).expect("clear");
+        assert_eq!(store.ack_history().expect("history"), history);
+        assert!(!saved_acks(&path).exists() && !saved_cursors(&path).exists());
+        drop(store);
+
+        let store = clear(&path, Cursors::Drop).expect("clear for another log");
+        assert_eq!(store.ack_history().expect("history"), vec![]);
     }
 }

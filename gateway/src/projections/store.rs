@@ -23,6 +23,12 @@
 //!   each running clock ([`super::running`]), for the overdue list and gauge
 //! - `running-by-region`: responsible region, 0x00, then a `running` key → the same value: each
 //!   region's running clocks by due date, for a region's overdue list
+//! - `acks`:   region, 0x00, the position an acknowledgement moved the region's cursor to (u64 BE)
+//!   → where it moved it from (u64 BE), when it was taken (milliseconds since the epoch, i64 BE)
+//!   and the acting token (`<region>/<token id>`, UTF-8): the history of the region's
+//!   acknowledgements ([`crate::log::acks`]), one record per acknowledgement that moved the
+//!   cursor forward, written in the cursor's batch; "the first acknowledgement at or past P" is
+//!   one seek. Not derived from the log: carried over a rebuild with the cursors
 //! - `meta`:   `checkpoint` → last applied log position (u64 BE); `checkpoint-event` → that
 //!   position (u64 BE) and the id of the event applied there (a start on a stream checks the
 //!   stream still holds it); `layout` → [`LAYOUT`] (u64 BE);
@@ -267,6 +273,55 @@ fn moved_of(value: Option<&[u8]>, position: u64) -> crate::log::Moved {
     }
 }
 
+/// The `acks` key of `region`'s acknowledgement that moved its cursor to `to`.
+fn ack_key(region: &str, to: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(region.len() + 9);
+    k.extend_from_slice(region.as_bytes());
+    k.push(0);
+    k.extend_from_slice(&to.to_be_bytes());
+    k
+}
+
+/// An `acks` value: `from ‖ millis` (big endian), then the actor.
+fn ack_value(record: &crate::log::AckRecord) -> Vec<u8> {
+    let mut v = Vec::with_capacity(16 + record.actor.len());
+    v.extend_from_slice(&record.from.to_be_bytes());
+    v.extend_from_slice(&record.at.0.to_be_bytes());
+    v.extend_from_slice(record.actor.as_bytes());
+    v
+}
+
+/// The record an `acks` key and value hold (`None`: not one this store writes).
+fn ack_of(key: &[u8], value: &[u8]) -> Option<(String, crate::log::AckRecord)> {
+    let split = key.len().checked_sub(9)?;
+    if key.get(split) != Some(&0) {
+        return None;
+    }
+    let region = std::str::from_utf8(&key[..split]).ok()?.to_string();
+    let to = u64::from_be_bytes(key.get(split + 1..)?.try_into().ok()?);
+    let from = u64::from_be_bytes(value.get(..8)?.try_into().ok()?);
+    let at = i64::from_be_bytes(value.get(8..16)?.try_into().ok()?);
+    let actor = std::str::from_utf8(value.get(16..)?).ok()?.to_string();
+    Some((
+        region,
+        crate::log::AckRecord {
+            from,
+            to,
+            at: crate::time::Timestamp(at),
+            actor,
+        },
+    ))
+}
+
+/// What a cursors' write changes in the acknowledgement history in its batch.
+#[derive(Default)]
+struct Batched<'a> {
+    /// The acknowledgement that moved a region's cursor: its record.
+    record: Option<(&'a str, &'a crate::log::AckRecord)>,
+    /// Keys of records to remove (past the end a cursor was moved back to).
+    dropped: &'a [Vec<u8>],
+}
+
 fn feed_key(region: &str, window: u64) -> Vec<u8> {
     let mut k = Vec::with_capacity(region.len() + 9);
     k.extend_from_slice(region.as_bytes());
@@ -457,6 +512,8 @@ pub struct ProjectionStore {
     applicants: Keyspace,
     running: Keyspace,
     running_by_region: Keyspace,
+    /// The history of the regions' feed acknowledgements ([`crate::log::acks`]).
+    acks: Keyspace,
     pub(super) meta: Keyspace,
     /// The secret applicants are keyed under in `applicants` ([`super::applicants`]), given by
     /// whoever holds the gateway key ([`ProjectionStore::with_applicant_key`]); without it the
@@ -657,6 +714,7 @@ impl ProjectionStore {
         let applicants = open("applicants", SMALL, Values::Plain)?;
         let running = open("running", SMALL, Values::Plain)?;
         let running_by_region = open("running-by-region", SMALL, Values::Plain)?;
+        let acks = open("acks", SMALL, Values::Plain)?;
         let meta = open("meta", SMALL, Values::Plain)?;
         let checkpoint = be_u64(meta.get("checkpoint").map_err(storage)?).unwrap_or(0);
         Ok(ProjectionStore {
@@ -670,6 +728,7 @@ impl ProjectionStore {
             applicants,
             running,
             running_by_region,
+            acks,
             meta,
             applicant_digests: None,
             memtables,
@@ -1359,9 +1418,23 @@ impl ProjectionStore {
             .filter(|(_, position)| *position > head)
             .collect();
         let moved = Some((crate::time::Timestamp::now(), true));
+        // The acknowledgements past `head` acknowledged events this log no longer holds; the
+        // events appended next take their positions, and a record left there would be read as
+        // their acknowledgement, taken before they existed. Removed in the cursors' batch.
+        let mut dropped = Vec::new();
+        for (region, _) in &past {
+            let from = ack_key(region, head.saturating_add(1));
+            for guard in self.acks.range(from..=ack_key(region, u64::MAX)) {
+                dropped.push(guard.key().map_err(storage)?.to_vec());
+            }
+        }
         self.write_feed_cursors(
             past.iter().map(|(region, _)| (region.as_str(), head)),
             moved,
+            Batched {
+                record: None,
+                dropped: &dropped,
+            },
         )?;
         Ok(past)
     }
@@ -1373,7 +1446,7 @@ impl ProjectionStore {
         // The times stay as they are: one stored for the position a cursor is set to is still
         // the time of the move that took it there, and another is not shown beside it.
         let cursors = cursors.iter().map(|(region, at)| (region.as_str(), *at));
-        self.write_feed_cursors(cursors, None)
+        self.write_feed_cursors(cursors, None, Batched::default())
     }
 
     /// Writes the cursors and makes them durable (the caller holds the cursor lock). With
@@ -1383,9 +1456,16 @@ impl ProjectionStore {
         &self,
         cursors: impl Iterator<Item = (&'r str, u64)>,
         moved: Option<(crate::time::Timestamp, bool)>,
+        history: Batched<'_>,
     ) -> Result<(), ProjectionError> {
         let mut batch = self.db.batch();
         let mut any = false;
+        if let Some((region, record)) = history.record {
+            batch.insert(&self.acks, ack_key(region, record.to), ack_value(record));
+        }
+        for key in history.dropped {
+            batch.remove(&self.acks, key.as_slice());
+        }
         for (region, position) in cursors {
             batch.insert(
                 &self.meta,
@@ -1433,8 +1513,15 @@ impl ProjectionStore {
 
     /// Moves the region's cursor forward (never back) and makes it durable, with the position and
     /// time it moved to (`cursor-at/<region>`, the latest only: an operator's "acknowledged up to
-    /// P at T"), in one batch. An acknowledgement that does not move the cursor changes neither.
-    pub fn ack_feed(&self, region: &str, position: u64) -> Result<u64, ProjectionError> {
+    /// P at T") and the acknowledgement's record in the history (`acks`: from where, when, by
+    /// `actor`, the token's `<region>/<token id>`), in one batch. An acknowledgement that does
+    /// not move the cursor changes none of them, so a repeat is not recorded again.
+    pub fn ack_feed(
+        &self,
+        region: &str,
+        position: u64,
+        actor: &str,
+    ) -> Result<u64, ProjectionError> {
         // A poisoned lock only means another ack panicked; the cursor on disk is still whole.
         let _one_at_a_time = self.cursor.lock().unwrap_or_else(|p| p.into_inner());
         let current = self.feed_cursor(region)?;
@@ -1443,9 +1530,101 @@ impl ProjectionStore {
         }
         // A key apart from the cursor's so that a build before it still reads the cursor as it
         // was; written in the cursor's batch.
-        let moved = Some((crate::time::Timestamp::now(), false));
-        self.write_feed_cursors(std::iter::once((region, position)), moved)?;
+        let now = crate::time::Timestamp::now();
+        let record = crate::log::AckRecord {
+            from: current,
+            to: position,
+            at: now,
+            actor: actor.to_string(),
+        };
+        self.write_feed_cursors(
+            std::iter::once((region, position)),
+            Some((now, false)),
+            Batched {
+                record: Some((region, &record)),
+                dropped: &[],
+            },
+        )?;
         Ok(position)
+    }
+
+    /// The history's first record of `region` whose acknowledgement moved its cursor to
+    /// `position` or past it: one seek, the record with the lowest such position.
+    pub fn first_ack(
+        &self,
+        region: &str,
+        position: u64,
+    ) -> Result<Option<crate::log::AckRecord>, ProjectionError> {
+        let range = ack_key(region, position)..=ack_key(region, u64::MAX);
+        let Some(guard) = self.acks.range(range).next() else {
+            return Ok(None);
+        };
+        let (key, value) = guard.into_inner().map_err(storage)?;
+        match ack_of(&key, &value) {
+            Some((_, record)) => Ok(Some(record)),
+            None => Err(ProjectionError::Corrupt {
+                key: format!("acks/{region}"),
+                reason: "a record of the acknowledgement history does not read".into(),
+            }),
+        }
+    }
+
+    /// The first acknowledgement of `region` at or past each of `positions`, judged against
+    /// its cursor as it stands ([`crate::log::acks::first_of`]). Read under the cursor lock, so
+    /// that an acknowledgement in between cannot pair a cursor with a history it is not in.
+    pub fn first_acks(
+        &self,
+        region: &str,
+        positions: &[u64],
+    ) -> Result<std::collections::BTreeMap<u64, crate::log::FirstAck>, ProjectionError> {
+        let _one_at_a_time = self.cursor.lock().unwrap_or_else(|p| p.into_inner());
+        let cursor = self.feed_cursor(region)?;
+        let mut out = std::collections::BTreeMap::new();
+        for &position in positions {
+            let found = match cursor >= position {
+                true => self.first_ack(region, position)?,
+                false => None,
+            };
+            out.insert(
+                position,
+                crate::log::acks::first_of(position, cursor, found),
+            );
+        }
+        Ok(out)
+    }
+
+    /// Every record of the acknowledgement history, by region and position: what a rebuild
+    /// carries over ([`super::rebuild::clear`]).
+    pub fn ack_history(&self) -> Result<Vec<(String, crate::log::AckRecord)>, ProjectionError> {
+        let mut out = Vec::new();
+        for guard in self.acks.iter() {
+            let (key, value) = guard.into_inner().map_err(storage)?;
+            if let Some(record) = ack_of(&key, &value) {
+                out.push(record);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Writes `records` into the acknowledgement history as they are, durably: a rebuild's
+    /// carrying over of the history ([`super::rebuild::clear`]).
+    pub fn restore_ack_history(
+        &self,
+        records: &[(String, crate::log::AckRecord)],
+    ) -> Result<(), ProjectionError> {
+        let _one_at_a_time = self.cursor.lock().unwrap_or_else(|p| p.into_inner());
+        for chunk in records.chunks(4096) {
+            let mut batch = self.db.batch();
+            for (region, record) in chunk {
+                batch.insert(&self.acks, ack_key(region, record.to), ack_value(record));
+            }
+            batch.commit().map_err(storage)?;
+            self.memtables.seal_full();
+        }
+        if !records.is_empty() {
+            self.db.persist(PersistMode::SyncAll).map_err(storage)?;
+        }
+        Ok(())
     }
 
     /// A page of the region's outbox: up to `limit` lines after application `after`.
@@ -2038,6 +2217,7 @@ pub(super) mod tests {
             ("applicants", &store.applicants),
             ("running", &store.running),
             ("running-by-region", &store.running_by_region),
+            ("acks", &store.acks),
             ("meta", &store.meta),
         ] {
             for guard in ks.iter() {
@@ -3243,7 +3423,10 @@ pub(super) mod tests {
                 }
             );
             let before = crate::time::Timestamp::now();
-            assert_eq!(store.ack_feed("330000", 12).expect("ack"), 12);
+            assert_eq!(
+                store.ack_feed("330000", 12, "330000/test").expect("ack"),
+                12
+            );
             let after = crate::time::Timestamp::now();
             let acked = store.feed_acked("330000").expect("acked");
             assert_eq!(acked.position, 12);
@@ -3254,7 +3437,7 @@ pub(super) mod tests {
             );
             std::thread::sleep(std::time::Duration::from_millis(5));
             // Behind the cursor: neither moves.
-            assert_eq!(store.ack_feed("330000", 7).expect("ack"), 12);
+            assert_eq!(store.ack_feed("330000", 7, "330000/test").expect("ack"), 12);
             assert_eq!(
                 store.feed_acked("330000").expect("acked").moved,
                 crate::log::Moved::Acknowledged(at)
@@ -3286,7 +3469,7 @@ pub(super) mod tests {
         use crate::log::Moved;
         let dir = TempDir::new("proj-acked-tied");
         let store = ProjectionStore::open(dir.path()).expect("open");
-        store.ack_feed("330000", 12).expect("ack");
+        store.ack_feed("330000", 12, "330000/test").expect("ack");
         assert!(matches!(
             store.feed_acked("330000").expect("acked").moved,
             Moved::Acknowledged(_)
@@ -3323,7 +3506,7 @@ pub(super) mod tests {
             crate::log::Acked::default()
         );
         // Moved back to the end of a restored log: the gateway's move, not an acknowledgement.
-        store.ack_feed("330000", 30).expect("ack");
+        store.ack_feed("330000", 30, "330000/test").expect("ack");
         store.clamp_feed_cursors(25).expect("clamp");
         let acked = store.feed_acked("330000").expect("acked");
         assert_eq!(acked.position, 25);
@@ -3332,5 +3515,110 @@ pub(super) mod tests {
             "{:?}",
             acked.moved
         );
+    }
+
+    /// Given a region that acknowledged its feed to 12, then to 30 (a later token), then 20 and
+    /// 30 again, when the first acknowledgement at or past each position is asked, then 5 and
+    /// 12 name the first acknowledgement (its token, its time, from 0 to 12), 13 and 30 the
+    /// second (from 12 to 30), a repeat and an older position are not recorded again, and 31
+    /// is not acknowledged; after the store is opened again (a restart), the same.
+    #[test]
+    fn every_acknowledgement_that_moves_the_cursor_is_kept_in_the_history() {
+        use crate::log::FirstAck;
+        let dir = TempDir::new("proj-ack-history");
+        let (first_at, second_at);
+        {
+            let store = ProjectionStore::open(dir.path()).expect("open");
+            let before = crate::time::Timestamp::now();
+            store.ack_feed("330000", 12, "330000/tok-a").expect("ack");
+            first_at = (before, crate::time::Timestamp::now());
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            store.ack_feed("330000", 30, "330000/tok-b").expect("ack");
+            second_at = crate::time::Timestamp::now();
+            assert_eq!(
+                store.ack_feed("330000", 20, "330000/tok-c").expect("ack"),
+                30
+            );
+            assert_eq!(
+                store.ack_feed("330000", 30, "330000/tok-c").expect("ack"),
+                30
+            );
+            // Another region's acknowledgements are apart.
+            store.ack_feed("440000", 3, "440000/tok-z").expect("ack");
+            assert_eq!(store.ack_history().expect("history").len(), 3);
+        }
+        let store = ProjectionStore::open(dir.path()).expect("open again");
+        let first = store
+            .first_acks("330000", &[5, 12, 13, 30, 31])
+            .expect("first acks");
+        let FirstAck::Taken(a) = &first[&5] else {
+            panic!("{first:?}")
+        };
+        assert_eq!((a.from, a.to, a.actor.as_str()), (0, 12, "330000/tok-a"));
+        assert!(first_at.0 <= a.at && a.at <= first_at.1, "{a:?}");
+        assert_eq!(first[&12], first[&5]);
+        let FirstAck::Taken(b) = &first[&13] else {
+            panic!("{first:?}")
+        };
+        assert_eq!((b.from, b.to, b.actor.as_str()), (12, 30, "330000/tok-b"));
+        assert!(a.at < b.at && b.at <= second_at, "{b:?}");
+        assert_eq!(first[&30], first[&13]);
+        assert_eq!(first[&31], FirstAck::NotYet);
+        assert_eq!(
+            store.first_acks("510000", &[1]).expect("first acks")[&1],
+            FirstAck::NotYet
+        );
+    }
+
+    /// Given a cursor an older build moved to 40 without a history, when this build's
+    /// acknowledgement moves it to 50, then positions up to 40 say the history does not reach
+    /// back (naming where it starts), never the acknowledgement at 50's time, and 41 to 50 name
+    /// it. A cursor moved back to the end of a restored log (at 45) drops the records past it:
+    /// the next acknowledgement, to 47, is the first at 46 and 47, not the one to 50 taken before
+    /// the restore.
+    #[test]
+    fn the_history_says_where_it_does_not_reach_back_and_forgets_a_restored_logs_lost_end() {
+        use crate::log::FirstAck;
+        let dir = TempDir::new("proj-ack-history-gap");
+        let store = ProjectionStore::open(dir.path()).expect("open");
+        store
+            .meta
+            .insert(b"cursor/330000", 40u64.to_be_bytes())
+            .expect("an older build's cursor");
+        assert_eq!(
+            store.first_acks("330000", &[7]).expect("first")[&7],
+            FirstAck::NotKept { kept_from: None }
+        );
+        store.ack_feed("330000", 50, "330000/tok").expect("ack");
+        let first = store.first_acks("330000", &[7, 40, 41, 50]).expect("first");
+        assert_eq!(
+            first[&7],
+            FirstAck::NotKept {
+                kept_from: Some(40)
+            }
+        );
+        assert_eq!(
+            first[&40],
+            FirstAck::NotKept {
+                kept_from: Some(40)
+            }
+        );
+        assert!(matches!(&first[&41], FirstAck::Taken(r) if r.from == 40 && r.to == 50));
+        assert!(matches!(&first[&50], FirstAck::Taken(r) if r.to == 50));
+
+        store.clamp_feed_cursors(45).expect("clamp");
+        assert_eq!(store.ack_history().expect("history"), vec![]);
+        assert_eq!(
+            store.first_acks("330000", &[46]).expect("first")[&46],
+            FirstAck::NotYet
+        );
+        store.ack_feed("330000", 47, "330000/after").expect("ack");
+        let first = store.first_acks("330000", &[46, 47]).expect("first");
+        for p in [46, 47] {
+            let FirstAck::Taken(r) = &first[&p] else {
+                panic!("{first:?}")
+            };
+            assert_eq!((r.from, r.to, r.actor.as_str()), (45, 47, "330000/after"));
+        }
     }
 }

@@ -26,18 +26,34 @@ impl<L: EventLog> Gateway<L> {
         })
     }
 
+    /// The first acknowledgement of `region` at or past each of `positions`, from the history
+    /// of its acknowledgements where its cursor lives ([`crate::log::acks`]).
+    pub async fn first_acks(
+        &self,
+        region: &str,
+        positions: &[u64],
+    ) -> Result<std::collections::BTreeMap<u64, crate::log::FirstAck>, ServiceError> {
+        Ok(match self.log.shared_cursors() {
+            Some(shared) => shared.first_acks(region, positions).await?,
+            None => self.store.first_acks(region, positions)?,
+        })
+    }
+
     /// The acknowledged cursor of each region party to the application of `events`
-    /// ([`parties`]), and which of their `positions` the parties' feeds give as markers instead
-    /// of the events ([`crate::projections::marked`]), for its dispute tools: a cursor past a
-    /// withheld event says the region took a marker, not the event.
+    /// ([`parties`]), the first acknowledgement of each at or past each of `positions` (the
+    /// history, [`crate::log::acks`]), and which of them the parties' feeds give as markers
+    /// instead of the events ([`crate::projections::marked`]), for its dispute tools: a cursor
+    /// past a withheld event says the region took a marker, not the event.
     pub async fn parties_acked(
         &self,
         events: &[crate::envelope::Envelope],
         positions: &[u64],
     ) -> Result<crate::projections::marked::FeedCursors, ServiceError> {
         let mut acked = std::collections::BTreeMap::new();
+        let mut first = std::collections::BTreeMap::new();
         for region in parties(events) {
             let cursor = self.feed_acked(&region).await?;
+            first.insert(region.clone(), self.first_acks(&region, positions).await?);
             acked.insert(region, cursor);
         }
         let marked = match events.first() {
@@ -46,17 +62,25 @@ impl<L: EventLog> Gateway<L> {
         };
         Ok(crate::projections::marked::FeedCursors {
             acked,
+            first,
+            history_unread: None,
             marked,
             marked_unread: None,
         })
     }
 
-    /// Moves `region`'s cursor forward to `position` (never back) and returns the cursor; it is
-    /// durable when this returns.
-    pub async fn ack_feed(&self, region: &str, position: u64) -> Result<u64, ServiceError> {
+    /// Moves `region`'s cursor forward to `position` (never back) and returns the cursor, with
+    /// the acknowledgement recorded in the history (taken now, by `actor`: the token's
+    /// `<region>/<token id>`) when it moved the cursor; both are durable when this returns.
+    pub async fn ack_feed(
+        &self,
+        region: &str,
+        position: u64,
+        actor: &str,
+    ) -> Result<u64, ServiceError> {
         Ok(match self.log.shared_cursors() {
-            Some(shared) => shared.advance(region, position).await?,
-            None => self.store.ack_feed(region, position)?,
+            Some(shared) => shared.advance(region, position, actor).await?,
+            None => self.store.ack_feed(region, position, actor)?,
         })
     }
 

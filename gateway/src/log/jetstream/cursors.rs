@@ -27,7 +27,17 @@
 //!   of a gateway's own cursors at its first start on JetStream, which carries the time of the
 //!   acknowledgement it kept, [`ACKED_AT`]). A value without the header was written by a build
 //!   before it, or by hand, and is shown as written then, not as acknowledged. The bucket keeps
-//!   the last value only, so only the latest move is known.
+//!   the last value only, so only the latest move is known there.
+//! - Every acknowledgement that moves a cursor is also recorded in the stream `<stream>_acks`
+//!   ([`history_name`]), one subject per region (`<stream>_acks.<region>`), one message per
+//!   acknowledgement (`{"from","to","actor"}`; its time is the server's of storing it): the
+//!   history the dispute tools read the first acknowledgement past an event from
+//!   ([`crate::log::acks`]). A record is stored before the cursor moves and only past the
+//!   region's last record (compare and set on the subject's last sequence), so a region's
+//!   records' positions grow with their stream sequences, and the first at or past a position
+//!   is found by a binary search over the stream's sequences with `next_by_subj` gets from the
+//!   stream leader: O(log n) requests, whatever the number of records. (A direct get would do
+//!   the same from a replica, which may answer from before the last record.)
 
 use std::time::Duration;
 
@@ -37,7 +47,7 @@ use async_nats::jetstream::{self, kv, stream};
 use super::SetupError;
 use super::connect::{Denied, FORMING_PATIENCE, still_forming};
 use crate::domain::is_region_code;
-use crate::log::LogError;
+use crate::log::{AckRecord, FirstAck, LogError};
 
 /// How many times an acknowledgement tries after losing a compare-and-set to another gateway
 /// before it reports the log unavailable. Each loss means someone else moved the cursor, so a
@@ -64,6 +74,18 @@ pub const SOURCE_KEY: &str = "log-source";
 /// and its code point in hex, so that two streams' names never give one bucket (`通办` and
 /// `办理` would both be `__` if each character became `_`).
 pub fn bucket_name(stream: &str) -> String {
+    named_for(stream, "_cursors")
+}
+
+/// The stream holding the history of the regions' acknowledgements of `stream`'s feeds, named
+/// as [`bucket_name`] names the bucket (`TONGBAN_acks`). Its subjects are the name and a
+/// region's code (`TONGBAN_acks.330000`): the name holds no `.`, `*` or `>`, so one token.
+pub fn history_name(stream: &str) -> String {
+    named_for(stream, "_acks")
+}
+
+/// `stream` in the characters stream and bucket names take, then `suffix`.
+fn named_for(stream: &str, suffix: &str) -> String {
     use std::fmt::Write as _;
     let mut name = String::with_capacity(stream.len() + 8);
     for c in stream.chars() {
@@ -73,8 +95,16 @@ pub fn bucket_name(stream: &str) -> String {
             let _ = write!(name, "_u{:x}", u32::from(c));
         }
     }
-    name.push_str("_cursors");
+    name.push_str(suffix);
     name
+}
+
+/// A record of the history as a message holds it (its time is the message's).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RecordBody {
+    from: u64,
+    to: u64,
+    actor: String,
 }
 
 /// The regions' feed cursors in the stream's key-value bucket.
@@ -88,6 +118,9 @@ pub struct SharedCursors {
     /// The event stream, whose end bounds every cursor.
     events: stream::Stream,
     bucket: String,
+    /// The stream of the acknowledgement history ([`history_name`]); `None` for a read-only
+    /// tool on a stream whose gateways kept none yet.
+    history: Option<stream::Stream>,
     op_timeout: Duration,
 }
 
@@ -137,24 +170,33 @@ impl SharedCursors {
         let replicas = events.cached_info().config.num_replicas;
         let bucket = bucket_name(&name);
         let deadline = std::time::Instant::now() + FORMING_PATIENCE;
-        let store = loop {
-            match denied
-                .attempt(open_bucket(js, &bucket, &name, replicas))
-                .await?
-            {
-                Ok(store) => break store,
-                Err(e) if still_forming(&*e) && std::time::Instant::now() < deadline => {
-                    tokio::time::sleep(Duration::from_millis(250)).await;
-                }
-                Err(e) => {
-                    return Err(SetupError::JetStream(format!(
-                        "cannot open the feed cursors' bucket {bucket}: {e} (a gateway needs \
-                         the rights to create and use it: docs/operations.md, \"NATS \
-                         permissions\")"
-                    )));
-                }
-            }
+        let cannot = |what: &str, e: &dyn std::fmt::Display| {
+            SetupError::JetStream(format!(
+                "cannot open {what}: {e} (a gateway needs the rights to create and use it: \
+                 docs/operations.md, \"NATS permissions\")"
+            ))
         };
+        let store = until_formed(denied, deadline, || {
+            open_bucket(js, &bucket, &name, replicas)
+        })
+        .await?
+        .map_err(|e| cannot(&format!("the feed cursors' bucket {bucket}"), &e))?;
+        let acks = history_name(&name);
+        let history = until_formed(denied, deadline, || {
+            open_history(js, &acks, &name, replicas)
+        })
+        .await?
+        .map_err(|e| cannot(&format!("the acknowledgement history's stream {acks}"), &e))?;
+        let problems = unfit_history(&history.cached_info().config);
+        if !problems.is_empty() {
+            return Err(SetupError::JetStream(format!(
+                "the acknowledgement history's stream {acks} would not keep the regions' \
+                 acknowledgements: {}. Fix its settings, or delete it (`nats stream rm {acks}`): \
+                 the gateway makes it anew, and the history then starts from the next \
+                 acknowledgement",
+                problems.join("; ")
+            )));
+        }
         // A bucket someone else made (or changed) is used only if it keeps what it is told:
         // an acknowledged position that vanishes sends a region's feed back to its start.
         if let Ok(status) = store.status().await {
@@ -178,12 +220,16 @@ impl SharedCursors {
                 )));
             }
         }
-        let cursors = SharedCursors::of(client, js, store, events, op_timeout);
+        let cursors = SharedCursors::of(client, js, store, events, Some(history), op_timeout);
         // A bucket just made on a cluster takes writes only once its stream's subjects are
         // routed to it from this server ("no stream found for given subject" until then), as the
         // event stream does (`wait_routable`); binding is idempotent, so it is tried again.
         loop {
-            match denied.attempt(cursors.bind(source)).await? {
+            let bound = async {
+                cursors.bind(source).await?;
+                cursors.bind_history(source).await
+            };
+            match denied.attempt(bound).await? {
                 Ok(()) => return Ok(cursors),
                 Err(_) if std::time::Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(250)).await;
@@ -204,7 +250,8 @@ impl SharedCursors {
         source: &str,
         op_timeout: Duration,
     ) -> Result<Option<SharedCursors>, LogError> {
-        let bucket = bucket_name(&events.cached_info().config.name);
+        let name = events.cached_info().config.name.clone();
+        let bucket = bucket_name(&name);
         let unavailable = |e: &dyn std::fmt::Display| {
             LogError::Unavailable(format!("reading the feed cursors' bucket {bucket}: {e}"))
         };
@@ -219,11 +266,21 @@ impl SharedCursors {
             Ok(Err(e)) => return Err(unavailable(&e)),
             Err(no) => return Err(unavailable(&no)),
         };
-        let cursors = SharedCursors::of(client, js, store, events, op_timeout);
-        match cursors.stored(SOURCE_KEY).await?.value {
-            Some(bound) if bound == source => Ok(Some(cursors)),
-            _ => Ok(None),
+        let history = match super::within(op_timeout, js.get_stream(history_name(&name))).await {
+            Ok(Ok(history)) => Some(history),
+            Ok(Err(e)) if super::connect::is_not_found(&e) => None,
+            Ok(Err(e)) => return Err(unavailable(&e)),
+            Err(no) => return Err(unavailable(&no)),
+        };
+        let mut cursors = SharedCursors::of(client, js, store, events, history, op_timeout);
+        if cursors.stored(SOURCE_KEY).await?.value.as_deref() != Some(source) {
+            return Ok(None);
         }
+        // A history of another stream of this name (one no gateway has served since) is none.
+        if cursors.history_source().await?.as_deref() != Some(source) {
+            cursors.history = None;
+        }
+        Ok(Some(cursors))
     }
 
     /// The cursors in `store`, the bucket of the stream `events`.
@@ -232,9 +289,11 @@ impl SharedCursors {
         js: &jetstream::Context,
         store: kv::Store,
         events: stream::Stream,
+        history: Option<stream::Stream>,
         op_timeout: Duration,
     ) -> SharedCursors {
         SharedCursors {
+            history,
             bucket: store.name.clone(),
             // The log's own context (built on `client` with `op_timeout`), not a second one.
             js: js.clone(),
@@ -321,22 +380,59 @@ impl SharedCursors {
             .map_err(|e| self.unavailable(what, e))
     }
 
+    /// The last message of `subject` in `stream`, read from its leader (`None`: the subject
+    /// holds none): a cursor's key, or a region's last record of the history.
+    async fn last_message(
+        &self,
+        what: &str,
+        stream: &stream::Stream,
+        subject: &str,
+    ) -> Result<Option<jetstream::message::StreamMessage>, LogError> {
+        use jetstream::stream::LastRawMessageErrorKind;
+        let read = stream.get_last_raw_message_by_subject(subject);
+        match self.timed(what, read).await? {
+            Ok(m) => Ok(Some(m)),
+            Err(e) if e.kind() == LastRawMessageErrorKind::NoMessageFound => Ok(None),
+            Err(e) => Err(self.unavailable(what, e)),
+        }
+    }
+
+    /// Publishes `payload` with `headers` to `subject` if the subject's last message is still
+    /// at the sequence the headers expect; false when another gateway wrote first (10071, or
+    /// 10164 from clustered servers: however the server words it).
+    async fn publish_expecting(
+        &self,
+        what: &str,
+        subject: String,
+        headers: async_nats::HeaderMap,
+        payload: Vec<u8>,
+    ) -> Result<bool, LogError> {
+        let write = async {
+            self.js
+                .publish_with_headers(subject, headers, payload.into())
+                .await?
+                .await
+        };
+        match self.timed(what, write).await? {
+            Ok(_) => Ok(true),
+            Err(e) if super::is_wrong_last_sequence(&e) => Ok(false),
+            Err(e) => Err(self.unavailable(what, e)),
+        }
+    }
+
     /// A key's last message, read from the bucket's stream leader.
     async fn stored(&self, key: &str) -> Result<Stored, LogError> {
-        use jetstream::stream::LastRawMessageErrorKind;
         let subject = format!("{}{key}", self.store.prefix);
         let what = "reading a feed cursor";
-        let read = self.store.stream.get_last_raw_message_by_subject(&subject);
-        let message = match self.timed(what, read).await? {
-            Ok(m) => m,
-            Err(e) if e.kind() == LastRawMessageErrorKind::NoMessageFound => {
-                return Ok(Stored {
-                    value: None,
-                    revision: 0,
-                    moved: crate::log::Moved::NotStored,
-                });
-            }
-            Err(e) => return Err(self.unavailable(what, e)),
+        let Some(message) = self
+            .last_message(what, &self.store.stream, &subject)
+            .await?
+        else {
+            return Ok(Stored {
+                value: None,
+                revision: 0,
+                moved: crate::log::Moved::NotStored,
+            });
         };
         // A delete or purge leaves a marker: no value, but its revision is what a write expects.
         let removed = message.headers.get("KV-Operation").is_some();
@@ -450,23 +546,58 @@ impl SharedCursors {
             .as_deref()
             .unwrap_or(&self.store.prefix);
         let subject = format!("{prefix}{region}");
-        let write = async {
-            self.js
-                .publish_with_headers(subject, headers, position.to_string().into())
-                .await?
-                .await
-        };
-        match self.timed(what, write).await? {
-            Ok(_) => Ok(true),
-            Err(e) if super::is_wrong_last_sequence(&e) => Ok(false),
-            Err(e) => Err(self.unavailable(what, e)),
-        }
+        let payload = position.to_string().into_bytes();
+        self.publish_expecting(what, subject, headers, payload)
+            .await
     }
 
     /// Moves `region`'s cursor to `position` unless it is already there or further, and
     /// returns the cursor as it then is. Answers once the server has stored it. The region's
-    /// acknowledgement: the time shown for it is the server's of this write.
-    pub async fn advance(&self, region: &str, position: u64) -> Result<u64, LogError> {
+    /// acknowledgement, by `actor` (`<region>/<token id>`): the time shown for it is the
+    /// server's of this write. One that moves the cursor is recorded in the history first
+    /// ([`history_name`]), past the region's last record only: a gateway that fails between
+    /// the record and the cursor leaves a record the retry finds in place, so the history never
+    /// misses an acknowledgement the cursor took.
+    pub async fn advance(&self, region: &str, position: u64, actor: &str) -> Result<u64, LogError> {
+        if !is_region_code(region) {
+            return Err(self.unavailable(
+                "writing a feed cursor",
+                format!("{region:?} is not a region code"),
+            ));
+        }
+        let mut read = None;
+        for _ in 0..RACES {
+            let now = self.cursor(region).await?;
+            if position <= now.position {
+                return Ok(now.position);
+            }
+            let last = self.last_record(region).await?;
+            let (expected, last_to) = last.map_or((0, 0), |(seq, r)| (seq, r.to));
+            let record = RecordBody {
+                from: now.position.max(last_to),
+                to: position,
+                actor: actor.to_string(),
+            };
+            if position <= last_to || self.append_record(region, &record, expected).await? {
+                read = Some(now);
+                break;
+            }
+            race_pause().await;
+        }
+        let Some(now) = read else {
+            return Err(self.unavailable(
+                "recording a feed acknowledgement",
+                format!("region {region}'s history kept changing under {RACES} tries"),
+            ));
+        };
+        // The cursor as read before the record: moved from there unless another gateway moved
+        // it in between, when the race is run as any other move's.
+        if self
+            .set_cursor(region, position, now.revision, Mark::AckNow)
+            .await?
+        {
+            return Ok(position);
+        }
         self.move_forward(region, position, Mark::AckNow).await
     }
 
@@ -504,9 +635,7 @@ impl SharedCursors {
             {
                 return Ok(position);
             }
-            let mut jitter = [0u8; 1];
-            crate::random::fill(&mut jitter);
-            tokio::time::sleep(Duration::from_micros(500 + u64::from(jitter[0]) * 30)).await;
+            race_pause().await;
         }
         Err(self.unavailable(
             "writing a feed cursor",
@@ -543,15 +672,276 @@ impl SharedCursors {
         let end = self.log_end().await?;
         let mut moved = Vec::new();
         for (region, cursor) in read {
-            if cursor.position > end
-                && self
-                    .set_cursor(&region, end, cursor.revision, Mark::Gateway)
-                    .await?
+            if cursor.position <= end {
+                continue;
+            }
+            // Dropped before the cursor moves back, so that an acknowledgement taken after it
+            // is recorded past `end` (the history's records past it acknowledged events the
+            // restored stream no longer holds; the events appended next take their positions).
+            self.drop_history_past(&region, end).await?;
+            if self
+                .set_cursor(&region, end, cursor.revision, Mark::Gateway)
+                .await?
             {
                 moved.push((region, cursor.position));
             }
         }
         Ok(moved)
+    }
+
+    /// Which stream the history's records are positions of (`None`: not said, or no history).
+    async fn history_source(&self) -> Result<Option<String>, LogError> {
+        let Some(history) = &self.history else {
+            return Ok(None);
+        };
+        let what = "reading the acknowledgement history";
+        let subject = format!("{}.{SOURCE_KEY}", history.cached_info().config.name);
+        let last = self.last_message(what, history, &subject).await?;
+        Ok(last.map(|m| String::from_utf8_lossy(&m.payload).into_owned()))
+    }
+
+    /// Makes sure the history's records are positions of the stream `source` names, as
+    /// [`SharedCursors::bind`] does for the cursors, on a subject of its own
+    /// (`<stream>_acks.log-source`, no region code): a history of another stream of this name
+    /// (made again while its history was kept, or its bucket deleted and made anew) is dropped,
+    /// with a warning, so that no record of it is read as an acknowledgement of this stream's
+    /// events. A new bucket beside a history of this very stream keeps the history: its records
+    /// are true of this stream's positions.
+    async fn bind_history(&self, source: &str) -> Result<(), LogError> {
+        use async_nats::header::{HeaderMap, NATS_EXPECTED_LAST_SUBJECT_SEQUENCE};
+        let Some(history) = &self.history else {
+            return Ok(());
+        };
+        let name = history.cached_info().config.name.clone();
+        for _ in 0..RACES {
+            match self.history_source().await? {
+                Some(s) if s == source => return Ok(()),
+                Some(other) => {
+                    tracing::warn!(
+                        stream = %name,
+                        was = other,
+                        now = source,
+                        "the acknowledgement history was of another stream of this name; dropped"
+                    );
+                    self.bounded("dropping the acknowledgements of another stream", async {
+                        history.purge().await
+                    })
+                    .await?;
+                }
+                None => {
+                    let mut headers = HeaderMap::new();
+                    headers.insert(NATS_EXPECTED_LAST_SUBJECT_SEQUENCE, "0");
+                    let subject = format!("{name}.{SOURCE_KEY}");
+                    let what = "naming the stream of the acknowledgement history";
+                    let payload = source.as_bytes().to_vec();
+                    if self
+                        .publish_expecting(what, subject, headers, payload)
+                        .await?
+                    {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        Err(self.unavailable(
+            "naming the stream of the acknowledgement history",
+            format!("the key kept changing under {RACES} tries"),
+        ))
+    }
+
+    /// Whether this stream keeps a history of acknowledgements (a read-only tool finds none on
+    /// a stream no gateway of this build has served).
+    pub fn keeps_history(&self) -> bool {
+        self.history.is_some()
+    }
+
+    fn history(&self) -> Result<&stream::Stream, LogError> {
+        self.history.as_ref().ok_or_else(|| {
+            self.unavailable(
+                "reading the acknowledgement history",
+                "the stream has no history of acknowledgements",
+            )
+        })
+    }
+
+    fn history_subject(&self, region: &str) -> Result<String, LogError> {
+        Ok(format!(
+            "{}.{region}",
+            self.history()?.cached_info().config.name
+        ))
+    }
+
+    /// A history message read as a record, with its stream sequence.
+    fn record_of(
+        &self,
+        message: &jetstream::message::StreamMessage,
+    ) -> Result<(u64, AckRecord), LogError> {
+        let body: RecordBody = serde_json::from_slice(&message.payload[..]).map_err(|e| {
+            self.unavailable(
+                "reading the acknowledgement history",
+                format!("the message at {} is not a record: {e}", message.sequence),
+            )
+        })?;
+        let millis = message.time.unix_timestamp_nanos() / 1_000_000;
+        let at = crate::time::Timestamp(i64::try_from(millis).unwrap_or(i64::MAX));
+        let record = AckRecord {
+            from: body.from,
+            to: body.to,
+            at,
+            actor: body.actor,
+        };
+        Ok((message.sequence, record))
+    }
+
+    /// The region's last record, from the history stream's leader.
+    async fn last_record(&self, region: &str) -> Result<Option<(u64, AckRecord)>, LogError> {
+        let what = "reading the acknowledgement history";
+        let subject = self.history_subject(region)?;
+        match self.last_message(what, self.history()?, &subject).await? {
+            Some(m) => self.record_of(&m).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The region's first record at stream sequence `seq` or after it (`next_by_subj`), from
+    /// the history stream's leader.
+    async fn record_from(
+        &self,
+        region: &str,
+        seq: u64,
+    ) -> Result<Option<(u64, AckRecord)>, LogError> {
+        use jetstream::stream::RawMessageErrorKind;
+        let what = "reading the acknowledgement history";
+        let subject = self.history_subject(region)?;
+        let read = self
+            .history()?
+            .get_first_raw_message_by_subject(&subject, seq.max(1));
+        match self.timed(what, read).await? {
+            Ok(m) => self.record_of(&m).map(Some),
+            Err(e) if e.kind() == RawMessageErrorKind::NoMessageFound => Ok(None),
+            Err(e) => Err(self.unavailable(what, e)),
+        }
+    }
+
+    /// Stores `record` if the region's last record is still at `expected` (0: none); false
+    /// when another gateway recorded first.
+    async fn append_record(
+        &self,
+        region: &str,
+        record: &RecordBody,
+        expected: u64,
+    ) -> Result<bool, LogError> {
+        use async_nats::header::{HeaderMap, NATS_EXPECTED_LAST_SUBJECT_SEQUENCE};
+        let what = "recording a feed acknowledgement";
+        let subject = self.history_subject(region)?;
+        let payload = serde_json::to_vec(record).map_err(|e| self.unavailable(what, e))?;
+        let mut headers = HeaderMap::new();
+        headers.insert(NATS_EXPECTED_LAST_SUBJECT_SEQUENCE, expected.to_string());
+        self.publish_expecting(what, subject, headers, payload)
+            .await
+    }
+
+    /// The region's first record whose acknowledgement moved its cursor to `position` or past
+    /// it, with its stream sequence: a binary search over the stream's sequences, since a
+    /// region's records' positions grow with them. `next(s)`, the region's first record at
+    /// sequence `s` or after, reaches `position` from some `s` on; each step asks for one
+    /// `next(mid)` and halves the sequences left, so a history of a million records is found in
+    /// about twenty requests.
+    async fn first_record(
+        &self,
+        region: &str,
+        position: u64,
+    ) -> Result<Option<(u64, AckRecord)>, LogError> {
+        let Some(first) = self.record_from(region, 1).await? else {
+            return Ok(None);
+        };
+        if first.1.to >= position {
+            return Ok(Some(first));
+        }
+        let Some(last) = self.last_record(region).await? else {
+            return Ok(None);
+        };
+        if last.1.to < position {
+            return Ok(None);
+        }
+        // next(lo) is before `position`, next(hi) reaches it (and is `found`).
+        let (mut lo, mut hi, mut found) = (first.0, last.0, last);
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            let Some(next) = self.record_from(region, mid).await? else {
+                break;
+            };
+            if next.1.to >= position {
+                hi = mid;
+                found = next;
+            } else {
+                // Every s up to next's sequence has next(s) = next: before `position` too.
+                lo = next.0.max(mid);
+            }
+        }
+        Ok(Some(found))
+    }
+
+    /// [`SharedCursors::first_record`] without its sequence: the history's first record of
+    /// `region` at or past `position`.
+    pub async fn first_ack(
+        &self,
+        region: &str,
+        position: u64,
+    ) -> Result<Option<AckRecord>, LogError> {
+        Ok(self.first_record(region, position).await?.map(|(_, r)| r))
+    }
+
+    /// The first acknowledgement of `region` at or past each of `positions`, judged against its
+    /// cursor as it stands ([`crate::log::acks::first_of`]). The cursor is read first: a record
+    /// is stored before its cursor moves, so every acknowledgement the cursor read took is in
+    /// the history read after it.
+    pub async fn first_acks(
+        &self,
+        region: &str,
+        positions: &[u64],
+    ) -> Result<std::collections::BTreeMap<u64, FirstAck>, LogError> {
+        let cursor = self.get(region).await?;
+        let mut out = std::collections::BTreeMap::new();
+        for &position in positions {
+            let found = match cursor >= position && is_region_code(region) {
+                true => self.first_ack(region, position).await?,
+                false => None,
+            };
+            out.insert(
+                position,
+                crate::log::acks::first_of(position, cursor, found),
+            );
+        }
+        Ok(out)
+    }
+
+    /// Deletes the region's records past `end` (those at the end of its subject, since their
+    /// positions grow with their sequences), for [`SharedCursors::clamp`].
+    async fn drop_history_past(&self, region: &str, end: u64) -> Result<(), LogError> {
+        let Some(history) = &self.history else {
+            return Ok(());
+        };
+        let mut next = self.first_record(region, end.saturating_add(1)).await?;
+        let mut dropped = 0u64;
+        while let Some((seq, _)) = next {
+            self.bounded(
+                "dropping acknowledgements past a restored stream's end",
+                history.delete_message(seq),
+            )
+            .await?;
+            dropped += 1;
+            next = self.record_from(region, seq + 1).await?;
+        }
+        if dropped > 0 {
+            tracing::warn!(
+                %region,
+                end,
+                dropped,
+                "acknowledgements of positions past the restored stream's end were dropped from the history: the events appended next take those positions"
+            );
+        }
+        Ok(())
     }
 }
 
@@ -576,16 +966,105 @@ pub(super) fn unfit_bucket(config: &stream::Config) -> Vec<String> {
     problems
 }
 
+/// A pause of a few random milliseconds after losing a compare-and-set to another gateway, so
+/// that the racers spread out.
+async fn race_pause() {
+    let mut jitter = [0u8; 1];
+    crate::random::fill(&mut jitter);
+    tokio::time::sleep(Duration::from_micros(500 + u64::from(jitter[0]) * 30)).await;
+}
+
+/// `step` tried again while the cluster is still forming (until `deadline`): its own result
+/// once it is not, or the refusal of a right it needs.
+async fn until_formed<T, F, Fut>(
+    denied: &Denied,
+    deadline: std::time::Instant,
+    mut step: F,
+) -> Result<Result<T, BoxError>, SetupError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, BoxError>>,
+{
+    loop {
+        match denied.attempt(step()).await? {
+            Ok(done) => return Ok(Ok(done)),
+            Err(e) if still_forming(&*e) && std::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            Err(e) => return Ok(Err(e)),
+        }
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What makes an existing history stream lose acknowledgements (empty: fit): what loses a
+/// cursor ([`unfit_bucket`]), and a limit per subject, which would drop a region's first
+/// records.
+fn unfit_history(config: &stream::Config) -> Vec<String> {
+    let mut problems = unfit_bucket(config);
+    if config.max_messages_per_subject > 0 {
+        problems.push("max_msgs_per_subject would drop a region's first records".into());
+    }
+    problems
+}
+
+/// Gets the history's stream, or creates it: the event stream's replicas, file storage, no
+/// limits (it grows by one record per acknowledgement that moves a cursor: docs/operations.md).
+async fn open_history(
+    js: &jetstream::Context,
+    name: &str,
+    stream: &str,
+    replicas: usize,
+) -> Result<stream::Stream, BoxError> {
+    let config = stream::Config {
+        name: name.to_string(),
+        description: Some(format!(
+            "tongban: every acknowledgement that moved a region's feed cursor in stream {stream}"
+        )),
+        subjects: vec![format!("{name}.*")],
+        storage: stream::StorageType::File,
+        num_replicas: replicas.max(1),
+        ..Default::default()
+    };
+    let (history, created) =
+        got_or_created(|| js.get_stream(name), js.create_stream(config)).await?;
+    if created {
+        tracing::info!(stream = %name, replicas, "created the acknowledgement history's stream");
+    }
+    Ok(history)
+}
+
+/// What `get` answers, or else what `create` makes (`true`), or, when creating fails, what `get`
+/// answers then (another gateway created it in between), or else the creation's own error,
+/// which says why.
+async fn got_or_created<T, GE, CE, GF>(
+    get: impl Fn() -> GF,
+    create: impl Future<Output = Result<T, CE>>,
+) -> Result<(T, bool), BoxError>
+where
+    GF: Future<Output = Result<T, GE>>,
+    CE: std::error::Error + Send + Sync + 'static,
+{
+    if let Ok(got) = get().await {
+        return Ok((got, false));
+    }
+    match create.await {
+        Ok(made) => Ok((made, true)),
+        Err(created) => match get().await {
+            Ok(got) => Ok((got, false)),
+            Err(_) => Err(Box::new(created)),
+        },
+    }
+}
+
 /// Gets the bucket, or creates it: its stream's replicas, file storage, the last value only.
 async fn open_bucket(
     js: &jetstream::Context,
     bucket: &str,
     stream: &str,
     replicas: usize,
-) -> Result<kv::Store, Box<dyn std::error::Error + Send + Sync>> {
-    if let Ok(store) = js.get_key_value(bucket).await {
-        return Ok(store);
-    }
+) -> Result<kv::Store, BoxError> {
     let config = kv::Config {
         bucket: bucket.to_string(),
         description: format!(
@@ -596,18 +1075,12 @@ async fn open_bucket(
         num_replicas: replicas.max(1),
         ..Default::default()
     };
-    match js.create_key_value(config).await {
-        Ok(store) => {
-            tracing::info!(%bucket, replicas, "created the feed cursors' bucket");
-            Ok(store)
-        }
-        // Another gateway created it in between, or creating failed: the bucket is there to get
-        // or the creation's own error says why.
-        Err(created) => match js.get_key_value(bucket).await {
-            Ok(store) => Ok(store),
-            Err(_) => Err(Box::new(created)),
-        },
+    let (store, created) =
+        got_or_created(|| js.get_key_value(bucket), js.create_key_value(config)).await?;
+    if created {
+        tracing::info!(%bucket, replicas, "created the feed cursors' bucket");
     }
+    Ok(store)
 }
 
 #[cfg(test)]
@@ -630,6 +1103,20 @@ mod tests {
             .expect("a serving gateway shares its cursors")
     }
 
+    /// A gateway's start on `server` refused, its message naming each of `parts`.
+    async fn refused_naming(server: &NatsServer, parts: &[&str]) {
+        let mut c = JetStreamConfig::new(server.url());
+        c.op_timeout = Duration::from_secs(2);
+        let refused = JetStreamLog::open(&c)
+            .await
+            .err()
+            .expect("refused")
+            .to_string();
+        for part in parts {
+            assert!(refused.contains(part), "{part:?} not in {refused}");
+        }
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn every_gateway_of_a_stream_moves_one_cursor_forward_only() {
         let server = NatsServer::start();
@@ -638,11 +1125,20 @@ mod tests {
         assert_eq!(ca.bucket(), "TONGBAN_cursors");
         assert_eq!(ca.get("330000").await.expect("get"), 0);
 
-        assert_eq!(ca.advance("330000", 7).await.expect("ack"), 7);
+        assert_eq!(
+            ca.advance("330000", 7, "330000/test").await.expect("ack"),
+            7
+        );
         assert_eq!(cb.get("330000").await.expect("get"), 7, "B sees A's ack");
         // Never back: an older ack through B leaves it.
-        assert_eq!(cb.advance("330000", 5).await.expect("ack"), 7);
-        assert_eq!(cb.advance("330000", 12).await.expect("ack"), 12);
+        assert_eq!(
+            cb.advance("330000", 5, "330000/test").await.expect("ack"),
+            7
+        );
+        assert_eq!(
+            cb.advance("330000", 12, "330000/test").await.expect("ack"),
+            12
+        );
         assert_eq!(ca.get("330000").await.expect("get"), 12);
         // Regions are apart.
         assert_eq!(ca.get("440000").await.expect("get"), 0);
@@ -654,7 +1150,7 @@ mod tests {
             let c = if i % 2 == 0 { ca.clone() } else { cb.clone() };
             racers.push(tokio::spawn(async move {
                 let asked = 100 + i;
-                (asked, c.advance("440000", asked).await)
+                (asked, c.advance("440000", asked, "330000/test").await)
             }));
         }
         for r in racers {
@@ -678,8 +1174,8 @@ mod tests {
         conformance::append_chain(&log, &app, 3).await;
         let c = cursors(&log);
         assert_eq!(c.log_end().await.expect("end"), 3);
-        c.advance("330000", 2).await.expect("ack");
-        c.advance("440000", 90).await.expect("ack");
+        c.advance("330000", 2, "330000/test").await.expect("ack");
+        c.advance("440000", 90, "330000/test").await.expect("ack");
         let regions = ["330000", "440000", "510000"].map(String::from);
         let moved = c.clamp(regions).await.expect("clamp");
         assert_eq!(moved, vec![("440000".to_string(), 90)]);
@@ -733,7 +1229,7 @@ mod tests {
                     // A lost race is never such an answer.
                     let mut tries = 0;
                     loop {
-                        let answer = c.advance("330000", asked).await;
+                        let answer = c.advance("330000", asked, "330000/test").await;
                         match &answer {
                             Err(e) if tries < 50 && e.to_string().contains("no stream found") => {
                                 tries += 1;
@@ -764,12 +1260,16 @@ mod tests {
     }
 
     /// Positions are one stream's: a stream deleted and made again under its name starts its
-    /// sequences over, so the cursors of the old one are dropped, not read as the new one's.
+    /// sequences over, so the cursors and the history of the old one are dropped, not read as
+    /// the new one's; a bucket made anew beside a history of the same stream keeps the history.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_cursors_of_a_stream_made_again_under_its_name_are_dropped() {
         let server = NatsServer::start();
         let first = gateway(&server).await;
-        cursors(&first).advance("330000", 40).await.expect("ack");
+        cursors(&first)
+            .advance("330000", 40, "330000/test")
+            .await
+            .expect("ack");
         drop(first);
         let again = gateway(&server).await;
         assert_eq!(
@@ -785,9 +1285,47 @@ mod tests {
             .expect("delete the stream");
         let remade = gateway(&server).await;
         assert_eq!(cursors(&remade).get("330000").await.expect("get"), 0);
-        cursors(&remade).advance("330000", 2).await.expect("ack");
+        cursors(&remade)
+            .advance("330000", 2, "330000/test")
+            .await
+            .expect("ack");
         let another = gateway(&server).await;
         assert_eq!(cursors(&another).get("330000").await.expect("get"), 2);
+        let first = cursors(&another)
+            .first_ack("330000", 1)
+            .await
+            .expect("read");
+        assert_eq!(
+            first.map(|r| (r.from, r.to)),
+            Some((0, 2)),
+            "the old stream's history is gone"
+        );
+        drop((remade, another));
+
+        // The bucket deleted by hand (as the docs advise for an unfit one), the stream kept:
+        // the history of this very stream stays, and the next start finds it bound to it.
+        js.delete_key_value("TONGBAN_cursors")
+            .await
+            .expect("delete the bucket");
+        // And a history of another stream of this name is dropped even beside a new bucket.
+        let kept = gateway(&server).await;
+        assert_eq!(cursors(&kept).get("330000").await.expect("get"), 0);
+        let first = cursors(&kept).first_ack("330000", 1).await.expect("read");
+        assert_eq!(
+            first.map(|r| r.to),
+            Some(2),
+            "the same stream's history is kept"
+        );
+        drop(kept);
+        js.delete_key_value("TONGBAN_cursors")
+            .await
+            .expect("delete the bucket");
+        js.delete_stream("TONGBAN")
+            .await
+            .expect("delete the stream");
+        let new = gateway(&server).await;
+        let first = cursors(&new).first_ack("330000", 1).await.expect("read");
+        assert_eq!(first, None, "another stream's history is dropped");
     }
 
     /// Given a cursors' bucket an administrator made before the gateway's first start, in memory
@@ -808,26 +1346,27 @@ mod tests {
         })
         .await
         .expect("a bucket made by hand");
-        let mut c = JetStreamConfig::new(server.url());
-        c.op_timeout = Duration::from_secs(2);
-        let refused = JetStreamLog::open(&c)
-            .await
-            .err()
-            .expect("refused")
-            .to_string();
-        for part in [
-            "TONGBAN_cursors",
-            "storage is memory",
-            "max_age is 8s",
-            "nats kv del TONGBAN_cursors",
-        ] {
-            assert!(refused.contains(part), "{part:?} not in {refused}");
-        }
+        refused_naming(
+            &server,
+            &[
+                "TONGBAN_cursors",
+                "storage is memory",
+                "max_age is 8s",
+                "nats kv del TONGBAN_cursors",
+            ],
+        )
+        .await;
         js.delete_key_value("TONGBAN_cursors")
             .await
             .expect("delete");
         let log = gateway(&server).await;
-        assert_eq!(cursors(&log).advance("330000", 1).await.expect("ack"), 1);
+        assert_eq!(
+            cursors(&log)
+                .advance("330000", 1, "330000/test")
+                .await
+                .expect("ack"),
+            1
+        );
     }
 
     /// A value a gateway did not write reads as no cursor, and the next acknowledgement
@@ -844,10 +1383,10 @@ mod tests {
         kv.put("330000", "banana".into()).await.expect("put");
         let c = cursors(&log);
         assert_eq!(c.get("330000").await.expect("get"), 0);
-        assert_eq!(c.advance("330000", 5).await.expect("ack"), 5);
+        assert_eq!(c.advance("330000", 5, "330000/test").await.expect("ack"), 5);
         kv.delete("330000").await.expect("delete");
         assert_eq!(c.get("330000").await.expect("get"), 0, "deleted: none");
-        assert_eq!(c.advance("330000", 3).await.expect("ack"), 3);
+        assert_eq!(c.advance("330000", 3, "330000/test").await.expect("ack"), 3);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -857,7 +1396,7 @@ mod tests {
         let c = cursors(&log);
         for name in ["33000", "3300000", "tongban.>", "", "a b"] {
             assert_eq!(c.get(name).await.expect("get"), 0, "{name:?}");
-            let refused = c.advance(name, 1).await.expect_err(name);
+            let refused = c.advance(name, 1, "330000/test").await.expect_err(name);
             assert!(
                 refused.to_string().contains("not a region code"),
                 "{refused}"
@@ -877,7 +1416,10 @@ mod tests {
         let reader = JetStreamLog::open(&c).await.expect("open for reading");
         assert!(reader.shared_cursors().is_none());
         let before = crate::time::Timestamp::now();
-        cursors(&serving).advance("330000", 1).await.expect("ack");
+        cursors(&serving)
+            .advance("330000", 1, "330000/test")
+            .await
+            .expect("ack");
         let bucket = reader
             .existing_cursors()
             .await
@@ -923,7 +1465,7 @@ mod tests {
         let log = gateway(&server).await;
         conformance::append_chain(&log, &crate::ids::new_v7(), 3).await;
         let c = cursors(&log);
-        c.advance("330000", 1).await.expect("ack");
+        c.advance("330000", 1, "330000/test").await.expect("ack");
         let acked = c.acked("330000").await.expect("acked");
         assert!(matches!(acked.moved, Moved::Acknowledged(_)), "{acked:?}");
         // As a gateway before the mark writes it, and as every gateway reads it: a bare number.
@@ -961,11 +1503,219 @@ mod tests {
         assert!(matches!(handed.moved, Moved::ByGateway(_)), "{handed:?}");
     }
 
+    /// Given two gateways of one stream, through which two regions acknowledge alternately
+    /// (each acknowledgement one gateway's, some repeated or older, which move nothing), when
+    /// the first acknowledgement at or past each position is asked of either gateway, or of a
+    /// read-only tool, then each answers the acknowledgement that first moved the region's
+    /// cursor over it (its token and the server's time of it), found by a binary search over
+    /// the history's stream, and a position past the cursor is not acknowledged. A gateway
+    /// opened again reads the same history.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_gateways_keep_one_history_every_gateway_and_tool_reads() {
+        use crate::log::FirstAck;
+        let server = NatsServer::start();
+        let (a, b) = (gateway(&server).await, gateway(&server).await);
+        let (ca, cb) = (cursors(&a), cursors(&b));
+        // region → (position acknowledged, token) of each acknowledgement that moved it.
+        let mut moved: std::collections::BTreeMap<&str, Vec<(u64, String)>> = Default::default();
+        for i in 1..=30u64 {
+            for (region, step) in [("330000", 3), ("440000", 5)] {
+                let c = if i % 2 == 0 { ca } else { cb };
+                let token = format!("{region}/tok-{i}");
+                let position = i * step;
+                assert_eq!(
+                    c.advance(region, position, &token).await.expect("ack"),
+                    position
+                );
+                moved.entry(region).or_default().push((position, token));
+                // A repeat and an older position through the other gateway move nothing.
+                let other = if i % 2 == 0 { cb } else { ca };
+                let again = other
+                    .advance(region, position, "x/repeat")
+                    .await
+                    .expect("ack");
+                assert_eq!(again, position);
+                let older = other.advance(region, position / 2, "x/older").await;
+                assert_eq!(older.expect("ack"), position);
+            }
+        }
+        let mut config = JetStreamConfig::new(server.url());
+        config.create_stream = false;
+        let tool = JetStreamLog::open(&config).await.expect("open for reading");
+        let read = tool
+            .existing_cursors()
+            .await
+            .expect("read")
+            .expect("the gateways' bucket");
+        assert!(read.keeps_history());
+        let again = gateway(&server).await;
+        for (region, moves) in &moved {
+            let end = moves.last().expect("moves").0;
+            let positions: Vec<u64> = (1..=end + 1).collect();
+            let answers = [
+                ca.first_acks(region, &positions).await.expect("a"),
+                cb.first_acks(region, &positions).await.expect("b"),
+                read.first_acks(region, &positions).await.expect("tool"),
+                cursors(&again)
+                    .first_acks(region, &positions)
+                    .await
+                    .expect("again"),
+            ];
+            for p in positions {
+                let expected = moves.iter().enumerate().find(|(_, (to, _))| *to >= p);
+                for first in &answers {
+                    match (expected, &first[&p]) {
+                        (Some((k, (to, token))), FirstAck::Taken(r)) => {
+                            let from = match k {
+                                0 => 0,
+                                k => moves[k - 1].0,
+                            };
+                            assert_eq!(
+                                (r.from, r.to, r.actor.as_str()),
+                                (from, *to, token.as_str()),
+                                "{region} at {p}"
+                            );
+                        }
+                        (None, FirstAck::NotYet) => {}
+                        (expected, found) => {
+                            panic!("{region} at {p}: {expected:?}, found {found:?}")
+                        }
+                    }
+                }
+            }
+            // The records' times are in the order they were taken.
+            let mut times = Vec::new();
+            for (to, _) in moves {
+                let r = ca
+                    .first_ack(region, *to)
+                    .await
+                    .expect("read")
+                    .expect("a record");
+                times.push(r.at);
+            }
+            assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+        }
+    }
+
+    /// Given a gateway that stored an acknowledgement's record and failed before moving the
+    /// cursor (the record without the cursor), when the region acknowledges the same position
+    /// again, then no second record is stored, the cursor moves, and the first acknowledgement
+    /// is the record; until the cursor moves the position is not acknowledged.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_record_stored_before_a_failure_is_not_recorded_again() {
+        use crate::log::FirstAck;
+        let server = NatsServer::start();
+        let log = gateway(&server).await;
+        let c = cursors(&log);
+        c.advance("330000", 4, "330000/tok").await.expect("ack");
+        let record = RecordBody {
+            from: 4,
+            to: 9,
+            actor: "330000/failed".into(),
+        };
+        let (last, _) = c.last_record("330000").await.expect("read").expect("one");
+        assert!(
+            c.append_record("330000", &record, last)
+                .await
+                .expect("stored")
+        );
+        assert_eq!(
+            c.first_acks("330000", &[6]).await.expect("read")[&6],
+            FirstAck::NotYet,
+            "the cursor is before it"
+        );
+        assert_eq!(
+            c.advance("330000", 9, "330000/retry").await.expect("ack"),
+            9
+        );
+        let FirstAck::Taken(r) = &c.first_acks("330000", &[6]).await.expect("read")[&6] else {
+            panic!("recorded")
+        };
+        assert_eq!((r.from, r.to, r.actor.as_str()), (4, 9, "330000/failed"));
+        let info = c
+            .history()
+            .expect("history")
+            .clone()
+            .info()
+            .await
+            .expect("info")
+            .clone();
+        // The stream the history is of, and the two records.
+        assert_eq!(info.state.messages, 3, "no second record");
+    }
+
+    /// Given a stream restored from a backup that ends at 3, and a region's history past it,
+    /// when the gateway moves the cursor back to the end, then the records past it are dropped
+    /// (the next events take those positions), and the next acknowledgement is the first at
+    /// them; a region's records up to the end stay.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cursor_moved_back_to_a_restored_end_drops_its_history_past_it() {
+        use crate::log::FirstAck;
+        let server = NatsServer::start();
+        let log = gateway(&server).await;
+        conformance::append_chain(&log, &crate::ids::new_v7(), 3).await;
+        let c = cursors(&log);
+        for (position, token) in [(2, "a"), (40, "b"), (90, "c")] {
+            c.advance("440000", position, &format!("440000/{token}"))
+                .await
+                .expect("ack");
+        }
+        c.clamp(["440000".to_string()]).await.expect("clamp");
+        let first = c.first_acks("440000", &[1, 3, 4]).await.expect("read");
+        assert!(matches!(&first[&1], FirstAck::Taken(r) if r.actor == "440000/a"));
+        assert_eq!(first[&3], FirstAck::NotKept { kept_from: None });
+        assert_eq!(first[&4], FirstAck::NotYet);
+        conformance::append_chain(&log, &crate::ids::new_v7(), 2).await;
+        c.advance("440000", 5, "440000/d").await.expect("ack");
+        let first = c.first_acks("440000", &[4]).await.expect("read");
+        let FirstAck::Taken(r) = &first[&4] else {
+            panic!("{first:?}")
+        };
+        assert_eq!((r.from, r.to, r.actor.as_str()), (3, 5, "440000/d"));
+    }
+
+    /// A read-only tool on a stream whose gateways kept no history (a build before it) says
+    /// it keeps none, and a history stream made by hand with a per-subject limit is refused.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stream_without_a_history_says_so_and_one_that_drops_records_is_refused() {
+        let server = NatsServer::start();
+        drop(gateway(&server).await);
+        let js = jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
+        js.delete_stream("TONGBAN_acks").await.expect("delete");
+        let mut config = JetStreamConfig::new(server.url());
+        config.create_stream = false;
+        let tool = JetStreamLog::open(&config).await.expect("open for reading");
+        let read = tool
+            .existing_cursors()
+            .await
+            .expect("read")
+            .expect("bucket");
+        assert!(!read.keeps_history());
+        js.create_stream(stream::Config {
+            name: "TONGBAN_acks".into(),
+            subjects: vec!["TONGBAN_acks.*".into()],
+            max_messages_per_subject: 1,
+            ..Default::default()
+        })
+        .await
+        .expect("made by hand");
+        refused_naming(
+            &server,
+            &[
+                "TONGBAN_acks",
+                "max_msgs_per_subject",
+                "nats stream rm TONGBAN_acks",
+            ],
+        )
+        .await;
+    }
+
     #[test]
     fn a_bucket_is_named_for_its_stream_in_the_characters_buckets_take() {
         assert_eq!(bucket_name("TONGBAN"), "TONGBAN_cursors");
         assert_eq!(bucket_name("tb-prod+v2"), "tb-prod_u2bv2_cursors");
         assert_eq!(bucket_name("通办"), "_u901a_u529e_cursors");
+        assert_eq!(history_name("tb-prod+v2"), "tb-prod_u2bv2_acks");
         assert_ne!(bucket_name("通办"), bucket_name("办理"));
     }
 }

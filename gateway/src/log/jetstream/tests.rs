@@ -1628,8 +1628,29 @@ async fn the_documented_nats_permissions_are_enough_and_no_more() {
     assert_eq!(log.read(&app).await.expect("read"), written);
     assert_eq!(log.read_all(1, 10).await.expect("read all").len(), 2);
     let cursors = log.shared_cursors().expect("cursors on JetStream");
-    assert_eq!(cursors.advance("440000", 2).await.expect("ack"), 2);
+    assert_eq!(
+        cursors
+            .advance("440000", 2, "440000/test")
+            .await
+            .expect("ack"),
+        2
+    );
     assert_eq!(cursors.get("440000").await.expect("cursor"), 2);
+    // The history of acknowledgements: recorded, read, and cut back to a restored end.
+    let first = cursors.first_acks("440000", &[1]).await.expect("history");
+    assert!(
+        matches!(&first[&1], crate::log::FirstAck::Taken(r) if r.to == 2),
+        "{first:?}"
+    );
+    cursors
+        .advance("330000", 500, "330000/test")
+        .await
+        .expect("ack");
+    cursors
+        .clamp(["330000".to_string()])
+        .await
+        .expect("moved back to the end, its history with it");
+    assert_eq!(cursors.first_ack("330000", 1).await.expect("history"), None);
     // More than the push's flow-control window (a few MiB) through the stream, so the server
     // asks the gateway's consumer of the head for flow-control replies, on `$JS.FC.TONGBAN.>`
     // (found by a walkthrough: the documented rights lacked it, and the push stalled under
@@ -1702,17 +1723,18 @@ async fn the_documented_nats_permissions_are_enough_and_no_more() {
 
 /// A gateway whose user lacks a right stops at once, naming the subject the server refused,
 /// instead of waiting out the 30 s it gives a cluster that is still forming, or starting and
-/// answering every append with 503: the cursors' rights, or publishing on the log's subjects
+/// answering every append with 503: the cursors' rights, the history's, or publishing on the log's subjects
 /// (which setup's probe publish finds).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gateway_without_a_permission_stops_at_once_naming_it() {
     // Which lines of the block to leave out, and the subject the refusal then names.
     type LeftOut = fn(&str) -> bool;
-    let cases: [(LeftOut, &str); 2] = [
+    let cases: [(LeftOut, &str); 3] = [
         (
             |l: &str| l.contains("KV_TONGBAN_cursors") || l.contains("$KV."),
             "KV_TONGBAN_cursors",
         ),
+        (|l: &str| l.contains("TONGBAN_acks"), "TONGBAN_acks"),
         (
             |l: &str| l.trim() == "\"tongban.app.>\",",
             "tongban.app._probe",
