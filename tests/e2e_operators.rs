@@ -3534,6 +3534,139 @@ fn reconcile_over_http_matches_the_origins_serial_and_refuses_an_empty_export() 
 /// region's reconcile route with its region's token (unsigned: a read), then it is answered 200
 /// with the discrepancy (`province-behind`), the very report the operators get for the same
 /// export; the origin's token posting to the handler's region is refused 403, naming the rule.
+/// Given two regions whose reconciliations hold the gateway's two turns for regions' tokens
+/// (each answered a report larger than the sockets' buffers, each client reading its status
+/// line and nothing more), when a third region reconciles, then it waits for a turn, and is
+/// answered once the gateway has closed the two connections whose answers could not be written
+/// for the write-stall deadline (shortened here to 5 s), each cut short of its end. (A
+/// review found a client that never read keeping a turn for as long as it liked, and no test
+/// over HTTP of the turns shared by every region.)
+#[test]
+fn a_third_regions_reconciliation_waits_for_a_turn_an_unread_answer_gives_back() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let dir = TempDir::new("reconcile-turns");
+    let data = dir.0.join("data");
+    let tokens = common::register_regions(&data);
+    let gw = Gateway::start_env(
+        &data,
+        false,
+        &[],
+        &[("TONGBAN_TEST_WRITE_STALL_MS", "5000")],
+    );
+    // Rows naming no application: each a finding of its own, some 17 MB of report in all.
+    let mut big = String::from("app,status,updated_at\n");
+    let mut i = 0u64;
+    while big.len() < 6_000_000 {
+        i += 1;
+        big.push_str(&format!(
+            "{:08x}-0000-4000-8000-{i:012x},accepted,2026-11-02T02:00:00Z\n",
+            i
+        ));
+    }
+    let codes: Vec<&str> = tongban_gateway::demo::REGIONS
+        .iter()
+        .map(|(code, _)| *code)
+        .take(3)
+        .collect();
+    let request = |code: &str, body: &str| {
+        format!(
+            "POST /v1/regions/{code}/reconcile HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\
+             Authorization: Bearer {}\r\nContent-Type: text/csv\r\nContent-Length: {}\r\n\r\n{body}",
+            gw.addr,
+            tokens[code],
+            body.len()
+        )
+    };
+    // Two regions at once, each reading the head of its answer and then nothing.
+    let holders: Vec<_> = codes[..2]
+        .iter()
+        .map(|code| {
+            let (addr, sent) = (gw.addr.clone(), request(code, &big));
+            std::thread::spawn(move || {
+                // A small receive buffer, as a client's that reads nothing fills: the kernel
+                // would otherwise take a whole report into the buffers (up to 32 MiB here).
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                let connected = runtime.block_on(async {
+                    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+                    socket.set_recv_buffer_size(4096).expect("receive buffer");
+                    socket
+                        .connect(addr.parse().expect("an address"))
+                        .await
+                        .expect("connect")
+                });
+                let mut s = connected.into_std().expect("a std socket");
+                s.set_nonblocking(false).expect("blocking");
+                s.set_read_timeout(Some(Duration::from_secs(60)))
+                    .expect("timeout");
+                s.write_all(sent.as_bytes()).expect("request");
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    s.read_exact(&mut byte).expect("head");
+                    head.push(byte[0]);
+                }
+                let head = String::from_utf8_lossy(&head).to_string();
+                assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+                (s, head, Instant::now())
+            })
+        })
+        .collect();
+    let held: Vec<_> = holders
+        .into_iter()
+        .map(|h| h.join().expect("holder"))
+        .collect();
+    // The third region's small export waits for a turn, given back once an unread answer's
+    // connection is closed.
+    let started = Instant::now();
+    let third = gw.client(Some(&tokens[codes[2]]));
+    let r = third
+        .send(
+            "POST",
+            &format!("/v1/regions/{}/reconcile", codes[2]),
+            &[("Content-Type", "text/csv")],
+            Some(b"app,status,updated_at\n00000001-0000-4000-8000-000000000001,accepted,2026-11-02T02:00:00Z\n"),
+        )
+        .expect("post");
+    let waited = started.elapsed();
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert!(
+        waited >= Duration::from_secs(2),
+        "answered after {waited:?}, as though a turn were free"
+    );
+    // Each unread answer is cut short: its connection closed before its end, once the deadline
+    // has passed since its client stopped reading (read before then, the rest would go through).
+    let last = held.iter().map(|(_, _, at)| *at).max().expect("two");
+    std::thread::sleep((last + Duration::from_secs(7)).saturating_duration_since(Instant::now()));
+    for (mut s, head, _) in held {
+        let length: usize = head
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-length:")
+                    .map(|v| v.trim().parse().expect("length"))
+            })
+            .unwrap_or(usize::MAX);
+        let mut got = Vec::new();
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+        // Sent whole, a chunked answer ends with its last chunk, one of a length its length.
+        let whole = match length {
+            usize::MAX => got.ends_with(b"\r\n0\r\n\r\n"),
+            length => got.len() >= length,
+        };
+        assert!(!whole, "{} bytes: the answer was sent whole", got.len());
+    }
+}
+
 /// While one of the handler's reconciliations runs (told to send its export, not sent yet), a
 /// second of the handler's is refused at once, 503 `reconcile-busy` with `Retry-After`, while the origin
 /// reconciles its own region and an operator the handler's meanwhile; once the first export has
@@ -3629,8 +3762,8 @@ fn a_province_reconciles_its_own_region_over_http() {
         problem["detail"]
             .as_str()
             .is_some_and(|d| d.contains(&format!(
-                "at most 2 reconciliations for regions' tokens at a time, 1 of them for one caller \
-             ({handler_code} has that many running or waiting)"
+                "one caller may have at most 1 of the reconciliations for regions' tokens the \
+                 gateway runs at a time, and {handler_code} has that many running or waiting"
             ))),
         "{problem}"
     );

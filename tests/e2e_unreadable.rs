@@ -9,6 +9,7 @@ mod common;
 
 use common::{Gateway, application, stored, tongban};
 use serde_json::{Value, json};
+use tongban_gateway::envelope::Content;
 
 /// What looks like an ID number, stored in the bytes that are not an event: it must appear in
 /// no answer, output or log line.
@@ -457,4 +458,101 @@ fn a_damaged_last_record_its_writer_wrote_is_passed_over_and_one_planted_after_i
         "{err}"
     );
     assert!(!err.contains(SECRET), "{err}");
+}
+
+/// Given two submissions appended while no gateway runs, each sealed with the gateway's own key
+/// and unreadable by this build: one naming the origin as a party, one naming no party in a form
+/// that reads; when an operator reconciles the origin's region over HTTP, then the report names
+/// both by their applications; when the origin's own token does, then it names neither and counts
+/// each in a finding without an application (the gateway serves neither to any party), its own
+/// application reconciled as the operators' is. (A review found that a region's report naming
+/// them left every test passing.)
+#[test]
+fn a_regions_own_reconciliation_names_no_submission_its_routes_do_not_serve() {
+    let f = stored::forwarded("reconcile-unserved");
+    let (origin_code, lead_code, id) = (&f.origin_code, &f.lead_code, &f.id);
+    let submission = |app: &str, data: Value| {
+        let content = Content {
+            kind: "application.submitted".into(),
+            schema: "application.submitted/1".into(),
+            region: origin_code.clone(),
+            actor: format!("{origin_code}/newer-build"),
+            at: "2026-12-03T02:00:00.000Z".into(),
+            data,
+        };
+        stored::append_first(&f.data, app, content, |_| {});
+    };
+    let naming = "0000000a-0000-4000-8000-00000000000a";
+    let unnamed = "0000000b-0000-4000-8000-00000000000b";
+    submission(
+        naming,
+        json!({"origin": origin_code, "handlers": [lead_code], "matter": 42}),
+    );
+    submission(unnamed, json!({"matter": 42}));
+    let gw = Gateway::start(&f.data, false);
+    let origin = gw.client(Some(&f.tokens[origin_code]));
+    let operator = gw.client(Some(&f.tokens["operator"]));
+    let view = origin.get(&format!("/v1/applications/{id}")).json();
+    let records = format!(
+        "app,status,updated_at\n{id},forwarded,{}\n",
+        view["updated_at"].as_str().expect("updated_at")
+    );
+    let reconciled = |by: &common::Client| {
+        let r = by
+            .send(
+                "POST",
+                &format!("/v1/regions/{origin_code}/reconcile"),
+                &[("Content-Type", "text/csv")],
+                Some(records.as_bytes()),
+            )
+            .expect("post");
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        r.json()
+    };
+    let undecodable = |report: &Value| -> Vec<Value> {
+        report["discrepancies"]
+            .as_array()
+            .expect("discrepancies")
+            .iter()
+            .filter(|d| d["category"] == json!("undecodable-event"))
+            .cloned()
+            .collect()
+    };
+    let report = reconciled(&operator);
+    let mut named: Vec<String> = undecodable(&report)
+        .iter()
+        .filter_map(|d| d["app"].as_str().map(str::to_string))
+        .collect();
+    named.sort();
+    assert_eq!(
+        named,
+        vec![naming.to_string(), unnamed.to_string()],
+        "{report:#}"
+    );
+    assert_eq!(report["agreeing"], json!(1), "{report:#}");
+
+    let told = reconciled(&origin);
+    let text = told.to_string();
+    assert!(
+        !text.contains(naming) && !text.contains(unnamed),
+        "{told:#}"
+    );
+    let counted = undecodable(&told);
+    assert_eq!(counted.len(), 2, "{told:#}");
+    assert!(
+        counted
+            .iter()
+            .all(|d| d.get("app").is_none_or(Value::is_null)),
+        "{told:#}"
+    );
+    assert!(
+        counted.iter().any(
+            |d| d["detail"].as_str().is_some_and(|t| t.starts_with(&format!(
+                "1 submission(s) in the log name {origin_code} as a party"
+            )))
+        ),
+        "{told:#}"
+    );
+    assert_eq!(told["agreeing"], json!(1), "{told:#}");
+    assert_eq!(told["agrees"], json!(false), "{told:#}");
 }

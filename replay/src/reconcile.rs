@@ -1252,6 +1252,11 @@ pub struct LogIndex {
     /// For the region's team: the submissions this build cannot read that name no party in a
     /// form that reads, counted, never named (any may be another region's application).
     unnamed_submissions: usize,
+    /// For the region's team: the submissions that name the region as a party but this build
+    /// cannot read, or whose seal does not hold, counted, never named: the gateway's projections
+    /// trust no claim of such an event and serve it to no party, so the region's own routes never
+    /// show it either.
+    unserved_submissions: usize,
 }
 
 impl LogIndex {
@@ -1265,6 +1270,7 @@ impl LogIndex {
             submissions: 0,
             for_the_region: false,
             unnamed_submissions: 0,
+            unserved_submissions: 0,
         }
     }
 
@@ -1330,6 +1336,10 @@ impl LogIndex {
                     // application to operators, counted only to the region's own team).
                     None if e.seq != 1 => false,
                     None => match e.submission_names(&self.region) {
+                        Some(true) if self.for_the_region => {
+                            self.unserved_submissions += 1;
+                            false
+                        }
                         Some(names) => names,
                         None if self.for_the_region => {
                             self.unnamed_submissions += 1;
@@ -1351,7 +1361,11 @@ impl LogIndex {
                 return;
             }
             if let Some(why) = self.unsealed(e) {
-                self.undecodable.push((e.app.clone(), e.seq, why));
+                if self.for_the_region {
+                    self.unserved_submissions += 1;
+                } else {
+                    self.undecodable.push((e.app.clone(), e.seq, why));
+                }
                 return;
             }
             let state = Application::apply_from(None, &e.app, &e.region, &event);
@@ -1635,6 +1649,19 @@ impl LogIndex {
                      federation's operators to say (their reconciliation of the region names \
                      them)",
                     self.unnamed_submissions, self.region
+                ),
+            ));
+        }
+        if self.unserved_submissions > 0 {
+            report.discrepancies.push(Discrepancy::of(
+                Category::UndecodableEvent,
+                format!(
+                    "{} submission(s) in the log name {} as a party but are unreadable by this \
+                     build or do not verify under the gateway's key: the gateway serves them to \
+                     no party, so this report names none of them; which applications they are is \
+                     for the federation's operators to say (their reconciliation of the region \
+                     names them)",
+                    self.unserved_submissions, self.region
                 ),
             ));
         }
@@ -5813,6 +5840,67 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         };
         assert_eq!(missing(&team), vec![Some(ours[0].app.clone())]);
         assert_eq!(missing(&team), missing(&operators));
+    }
+
+    /// Given submissions that name the region as a party but that this build cannot read, or
+    /// whose seal does not hold under the gateway's key, when the operators reconcile the region,
+    /// then each is named by its application; when the region's own team does, then they are
+    /// counted in one finding that names none (the gateway's projections serve such events to no
+    /// party, so the team's own routes never showed them), and the report does not agree. (A
+    /// review found the team's report naming them.)
+    #[test]
+    fn a_regions_team_is_told_how_many_submissions_naming_it_are_served_to_no_one_not_which() {
+        let mut unreadable = to_accepted("GD-9", "ZJ-SL-9");
+        unreadable.truncate(1);
+        unreadable[0].app = "unreadable-app".into();
+        unreadable[0].data["matter"] = json!(42);
+        assert_eq!(unreadable[0].submission_names(GD), Some(true));
+        let unsealed = to_accepted("GD-8", "ZJ-SL-8");
+        // The fixtures seal with seed 5: under another gateway's key no seal holds.
+        let other = GatewayKey::from_seed([9; 32]).public();
+        let reconciled = |index: LogIndex| {
+            let mut index = index.verifying(other);
+            for e in unreadable.iter().chain(&unsealed) {
+                index.add_event(e);
+            }
+            index.reconcile(Records::default(), 1000)
+        };
+        let undecodable = |report: &ReconcileReport| -> Vec<Discrepancy> {
+            report
+                .discrepancies
+                .iter()
+                .filter(|d| d.category == Category::UndecodableEvent)
+                .cloned()
+                .collect()
+        };
+        let operators = reconciled(LogIndex::new(GD));
+        let mut named: Vec<Option<String>> =
+            undecodable(&operators).into_iter().map(|d| d.app).collect();
+        named.sort();
+        let mut expected = vec![
+            Some("unreadable-app".to_string()),
+            Some(unsealed[0].app.clone()),
+        ];
+        expected.sort();
+        assert_eq!(named, expected, "{operators:#?}");
+
+        let team = reconciled(LogIndex::new(GD).for_the_region());
+        let counted = undecodable(&team);
+        assert_eq!(counted.len(), 1, "{team:#?}");
+        assert_eq!(counted[0].app, None);
+        assert!(
+            counted[0].detail.starts_with(
+                "2 submission(s) in the log name 440000 as a party but are unreadable"
+            ),
+            "{}",
+            counted[0].detail
+        );
+        let said = format!("{team:?}");
+        assert!(
+            !said.contains("unreadable-app") && !said.contains(&unsealed[0].app),
+            "{said}"
+        );
+        assert!(!team.agrees());
     }
 
     /// A GBK export reads as the same records as its UTF-8 copy; malformed bytes are refused.

@@ -106,6 +106,22 @@ pub fn append(data: &Path, app: &str, content: Content, tamper: impl FnOnce(&mut
     })
 }
 
+/// Appends, in the data directory `data`, the first event of a new application `app`: `content`
+/// sealed with the gateway's own key, then changed by `tamper`; returns its position.
+#[allow(dead_code)]
+pub fn append_first(
+    data: &Path,
+    app: &str,
+    content: Content,
+    tamper: impl FnOnce(&mut Envelope),
+) -> u64 {
+    with_log(data, async |log, key| {
+        let mut event = Envelope::sealed_after(None, app, content, key);
+        tamper(&mut event);
+        log.append(event, 0).await.expect("append")
+    })
+}
+
 /// `what`, given the log of the data directory `data` (opened through its own writer) and the
 /// gateway's own key, run to its end.
 fn with_log<T>(data: &Path, what: impl AsyncFnOnce(&EmbeddedLog, &GatewayKey) -> T) -> T {

@@ -214,7 +214,8 @@ impl Histories {
     /// A seat for `caller` (a region's code, or an operator), at once: refused (503, with
     /// `Retry-After`) when it holds its `per_caller` already, before anything is read for it.
     pub fn seat(&self, caller: &str) -> Result<Seat, Problem> {
-        Seat::take(&self.seats, caller, self.bounds.per_caller).ok_or_else(|| self.busy(caller))
+        Seat::take(&self.seats, caller, self.bounds.per_caller)
+            .ok_or_else(|| self.busy(Some(caller)))
     }
 
     /// A turn for the holder of `seat`, waiting for one at most [`LONGEST_WAIT`] (503 past it).
@@ -227,7 +228,7 @@ impl Histories {
                     .await
                 {
                     Ok(Ok(turn)) => turn,
-                    _ => return Err(self.busy(&seat.caller)),
+                    _ => return Err(self.busy(None)),
                 }
             }
         };
@@ -260,9 +261,11 @@ impl Histories {
         self.waited.load(Ordering::Relaxed)
     }
 
-    /// The 503 of a caller with no seat left, or no turn in time: what is bounded, and when to
-    /// ask again.
-    fn busy(&self, caller: &str) -> Problem {
+    /// The 503 of a caller with no seat left (`caller`, who holds its own share: said so), or of
+    /// one whose turn did not come in time (`None`: the gateway's turns were all taken, by
+    /// whom is not said, and the caller is not told it holds what it does not): what is bounded,
+    /// and when to ask again.
+    fn busy(&self, caller: Option<&str>) -> Problem {
         let Bounds {
             at_once,
             per_caller,
@@ -275,12 +278,18 @@ impl Histories {
             StatusCode::SERVICE_UNAVAILABLE,
             slug,
             title,
-            format!(
-                "the gateway {does} at most {at_once} {what} at a time, {per_caller} of them \
-                 for one caller ({caller} has that many {doing} or waiting), and waits at most \
-                 {} s for a turn; retry after {RETRY_AFTER} s",
-                LONGEST_WAIT.as_secs()
-            ),
+            match caller {
+                Some(caller) => format!(
+                    "one caller may have at most {per_caller} of the {what} the gateway {does} \
+                     at a time, and {caller} has that many {doing} or waiting; retry after \
+                     {RETRY_AFTER} s"
+                ),
+                None => format!(
+                    "the gateway {does} at most {at_once} {what} at a time, and no turn came \
+                     free within {} s; retry after {RETRY_AFTER} s",
+                    LONGEST_WAIT.as_secs()
+                ),
+            },
         );
         p.retry_after = Some(RETRY_AFTER);
         p
@@ -358,8 +367,8 @@ mod tests {
         );
         assert!(
             refused.detail.starts_with(
-                "the gateway runs at most 2 reconciliations for regions' tokens at a time, 1 of \
-                 them for one caller (440000 has that many running or waiting)"
+                "one caller may have at most 1 of the reconciliations for regions' tokens the \
+                 gateway runs at a time, and 440000 has that many running or waiting"
             ),
             "{}",
             refused.detail
@@ -373,5 +382,17 @@ mod tests {
         drop(guangdong);
         let _shanghai = waiting.await.expect("the turn given back");
         assert!(turns.seat("440000").is_ok());
+        // A turn that does not come in time is the gateway's being busy, not the caller's
+        // holding its share: it is not told it has any running, nor who has.
+        let late = turns.busy(None);
+        assert_eq!(late.retry_after, Some(RETRY_AFTER));
+        assert!(
+            late.detail.starts_with(
+                "the gateway runs at most 2 reconciliations for regions' tokens at a time, and \
+                 no turn came free within 30 s"
+            ) && !late.detail.contains("has that many"),
+            "{}",
+            late.detail
+        );
     }
 }
