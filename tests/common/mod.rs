@@ -667,8 +667,8 @@ pub fn application(origin: &Client, body: &Value, steps: &[(&Client, &str, Value
 }
 
 /// Takes accepted application `id` through `pairs` suspensions and resumptions by its lead
-/// handler `lead` (特别程序, the one pair the lifecycle allows any number of times): a history
-/// two events longer each pair.
+/// handler `lead` (特别程序, the one pair the lifecycle lets come back, as often as the
+/// gateway's `--max-suspensions` allows: 20 by default): a history two events longer each pair.
 pub fn suspend_and_resume(lead: &Client, id: &str, pairs: usize) {
     let suspend = json!({"kind": "expert-review", "reason": "专家评审"});
     for _ in 0..pairs {

@@ -541,12 +541,13 @@ impl DeadlineRead {
 
 impl<'a> ApplicationRead<'a> {
     /// `view` as read at `now` by `region` (`None`: an operator), its deadlines counted with
-    /// `cal`.
+    /// `cal`, what it allows decided under `caps` (the gateway's).
     pub fn of(
         view: &'a ApplicationView,
         region: Option<&str>,
         now: Timestamp,
         cal: &crate::domain::calendar::Calendar,
+        caps: crate::domain::decide::Caps,
     ) -> ApplicationRead<'a> {
         let deadlines = view.deadlines_at(now, cal);
         let deemed = deadlines.deemed_acceptance();
@@ -573,7 +574,7 @@ impl<'a> ApplicationRead<'a> {
                 .collect(),
             // Not `not-accept` once the law counts the application accepted.
             allowed: region.map(|region| {
-                crate::domain::decide::allowed_by_law(&view.state, region, deemed.is_some())
+                crate::domain::decide::allowed_by_law(&view.state, region, deemed.is_some(), caps)
                     .into_iter()
                     .map(|a| a.as_str())
                     .collect()
@@ -593,14 +594,21 @@ impl<'a> ApplicationRead<'a> {
 }
 
 /// The application as `region` (`None`: an operator) sees it, deadlines judged as of now with
-/// `cal`.
+/// `cal`, what it allows under `caps`.
 pub fn render(
     view: &ApplicationView,
     region: Option<&str>,
     cal: &crate::domain::calendar::Calendar,
+    caps: crate::domain::decide::Caps,
 ) -> Value {
-    serde_json::to_value(ApplicationRead::of(view, region, Timestamp::now(), cal))
-        .unwrap_or_default()
+    serde_json::to_value(ApplicationRead::of(
+        view,
+        region,
+        Timestamp::now(),
+        cal,
+        caps,
+    ))
+    .unwrap_or_default()
 }
 
 /// `?view=local` asks for the calling region's own form (see [`super::forms::local_view`]).
@@ -624,7 +632,12 @@ pub async fn get<L: EventLog>(
         .map_err(Problem::reading)?;
     match q.view.as_deref() {
         None | Some("canonical") => {
-            let shown = render(&view, principal.region(), &s.gateway.calendar);
+            let shown = render(
+                &view,
+                principal.region(),
+                &s.gateway.calendar,
+                s.gateway.caps(),
+            );
             Ok(Json(shown).into_response())
         }
         Some("local") => super::forms::local_view(&principal, &view),

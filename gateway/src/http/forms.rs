@@ -383,9 +383,14 @@ fn kept_in_evidence(warnings: &mut [tongban_adapters::LocalProblem]) {
 
 /// The canonical submission of an application, as its adapters read it.
 fn canonical_of(view: &ApplicationView) -> Value {
-    // The deadlines are not part of it: any calendar will do.
-    let rendered =
-        super::applications::render(view, None, &crate::domain::calendar::Calendar::weekdays());
+    // The deadlines are not part of it, nor what a region may do: any calendar and caps will
+    // do.
+    let rendered = super::applications::render(
+        view,
+        None,
+        &crate::domain::calendar::Calendar::weekdays(),
+        crate::domain::decide::Caps::DEFAULT,
+    );
     json!({
         "matter": rendered["matter"],
         "mode": rendered["mode"],

@@ -147,7 +147,7 @@ fn operation(route: &Route) -> Value {
             }
             responses.insert(
                 "409".into(),
-                problem_response("Illegal transition (`illegal-transition`), a part completed in an application that is not joint (`not-joint`: its mode never changes, so no retry helps), or stale expected_seq (`stale-seq`); each carries the application's `state` and `current_seq`, so the caller can decide again without another read"),
+                problem_response("Illegal transition (`illegal-transition`), a part completed in an application that is not joint (`not-joint`: its mode never changes, so no retry helps), a suspension past the gateway's cap on suspensions per application (`suspension-limit`: 20 unless the gateway was started with another; no retry helps, decide or extend instead), or stale expected_seq (`stale-seq`); each carries the application's `state` and `current_seq`, so the caller can decide again without another read"),
             );
             responses.insert(
                 "422".into(),

@@ -604,6 +604,9 @@ impl From<DomainError> for Problem {
             ErrorKind::Conflict => {
                 let title = match e {
                     DomainError::NotJoint { .. } => "Only for joint (多地联办) applications",
+                    DomainError::SuspensionsExhausted { .. } => {
+                        "The application was suspended as often as this gateway takes"
+                    }
                     _ => "Not possible in the current state",
                 };
                 Problem::new(StatusCode::CONFLICT, e.rule(), title, detail)
