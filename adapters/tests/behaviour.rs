@@ -818,7 +818,8 @@ fn long_lists_and_many_problems_get_a_bounded_answer() {
     assert_eq!(last.rule, "too-many-problems");
     let listed = tongban_adapters::engine::MAX_PROBLEMS - 1;
     assert!(
-        last.message.contains(&format!("{} more", 2 * n - listed)),
+        last.message.contains(&format!("{} more", 2 * n - listed))
+            && last.message.contains(&format!("{} in all", 2 * n)),
         "{}",
         last.message
     );
