@@ -1311,16 +1311,8 @@ fn suspensions_past_the_gateways_cap_are_refused_and_not_offered() {
         );
     }
     let gw = Gateway::start_with(&data, true, &["--max-suspensions", "3"]);
-    let (body, origin, handlers) = common::parties(&gw, &data, "online");
+    let (body, origin, handlers, id) = common::accepted(&gw, &data, "online");
     let lead = &handlers[0];
-    let id = common::application(
-        &origin,
-        &body,
-        &[
-            (&origin, "forward", json!({"materials_checked": true})),
-            (lead, "accept", json!({})),
-        ],
-    );
     common::suspend_and_resume(lead, &id, 3);
     let suspend = json!({"kind": "hearing", "reason": "第四次听证"});
     for path in ["suspend/check", "suspend"] {

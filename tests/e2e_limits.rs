@@ -20,6 +20,37 @@ fn log_position(operator: &Client) -> u64 {
         .expect("log_position")
 }
 
+/// A gateway (not a demo) with one application submitted by the origin of the first matter's
+/// example: where the tests of one application's bodies begin. The data directory goes once
+/// the gateway has stopped (`_tmp` is dropped last).
+struct OneApplication {
+    _gw: Gateway,
+    operator: Client,
+    origin: Client,
+    example: Value,
+    id: String,
+    _tmp: TempDir,
+}
+
+fn one_application(name: &str) -> OneApplication {
+    let tmp = TempDir::new(name);
+    let data = tmp.0.join("data");
+    let tokens = register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let operator = gw.client(Some(&tokens["operator"]));
+    let example = gw.client(None).get("/v1/matters").json()["matters"][0]["example"].clone();
+    let origin = gw.client(Some(&tokens[example["origin"].as_str().expect("origin")]));
+    let id = created_id(&origin.post("/v1/applications", &example));
+    OneApplication {
+        _gw: gw,
+        operator,
+        origin,
+        example,
+        id,
+        _tmp: tmp,
+    }
+}
+
 fn has_error(p: &Value, pointer: &str, rule: &str) -> bool {
     p["errors"].as_array().is_some_and(|es| {
         es.iter()
@@ -467,16 +498,9 @@ fn a_local_form_is_held_to_the_nesting_limit() {
 /// `expected_seq` of 1 after one of 7.
 #[test]
 fn a_member_given_twice_is_refused_at_its_pointer() {
-    let tmp = TempDir::new("duplicates");
-    let data = tmp.0.join("data");
-    let tokens = register_regions(&data);
-    let gw = Gateway::start(&data, false);
-    let anon = gw.client(None);
-    let operator = gw.client(Some(&tokens["operator"]));
-    let example = anon.get("/v1/matters").json()["matters"][0]["example"].clone();
-    let origin = gw.client(Some(&tokens[example["origin"].as_str().expect("origin")]));
-    let id = created_id(&origin.post("/v1/applications", &example));
-    let before = log_position(&operator);
+    let one = one_application("duplicates");
+    let (operator, origin, example, id) = (&one.operator, &one.origin, &one.example, &one.id);
+    let before = log_position(operator);
     let send = |path: &str, body: &str| {
         origin
             .send(
@@ -515,7 +539,7 @@ fn a_member_given_twice_is_refused_at_its_pointer() {
     // The same member in two different objects is no duplicate.
     let r = send(&forward, r#"{"expected_seq":1}"#);
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    assert_eq!(log_position(&operator), before + 1);
+    assert_eq!(log_position(operator), before + 1);
 }
 
 /// Given query parameters that do not fit (a negative or fractional number, text, a parameter
@@ -1358,16 +1382,9 @@ fn drains_of_refused_bodies_are_capped_per_client_and_in_all() {
 /// one of them, 14 MB, and 16 connections that never read held the gateway at 400 MB.)
 #[test]
 fn a_body_of_countless_problems_is_answered_with_the_first_hundred_and_the_count() {
-    let tmp = TempDir::new("problem-cap");
-    let data = tmp.0.join("data");
-    let tokens = register_regions(&data);
-    let gw = Gateway::start(&data, false);
-    let anon = gw.client(None);
-    let operator = gw.client(Some(&tokens["operator"]));
-    let example = anon.get("/v1/matters").json()["matters"][0]["example"].clone();
-    let origin = gw.client(Some(&tokens[example["origin"].as_str().expect("origin")]));
-    let id = created_id(&origin.post("/v1/applications", &example));
-    let before = log_position(&operator);
+    let one = one_application("problem-cap");
+    let (operator, origin, example, id) = (&one.operator, &one.origin, &one.example, &one.id);
+    let before = log_position(operator);
 
     const UNKNOWN: usize = 80_000;
     let flooded = |mut body: Value| {
@@ -1411,5 +1428,5 @@ fn a_body_of_countless_problems_is_answered_with_the_first_hundred_and_the_count
             "{path}: {message}"
         );
     }
-    assert_eq!(log_position(&operator), before, "nothing is appended");
+    assert_eq!(log_position(operator), before, "nothing is appended");
 }
