@@ -469,8 +469,10 @@ pub struct ApplicationRead<'a> {
     /// or `request-supplement`, an origin may `withdraw`; empty when it may take none. Without
     /// `not-accept` once the application counts as accepted by law (`deemed_accepted_at`):
     /// a refusal then is a decision after review (`deny`, once accepted), and a `not-accept`
-    /// taken all the same is answered with a `deemed-accepted` warning. The same as the
-    /// region's inbox or outbox line says. Absent for an operator's token.
+    /// taken all the same is answered with a `deemed-accepted` warning. Without `suspend` once
+    /// the application has had as many suspensions as the gateway takes (20 unless its
+    /// operators set another; a suspension past it is refused 409 `suspension-limit`). The same
+    /// as the region's inbox or outbox line says. Absent for an operator's token.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed: Option<Vec<&'static str>>,
     /// When the application counts as accepted by law (受理, 行政许可法 Art. 32): its acceptance

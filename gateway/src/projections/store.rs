@@ -174,8 +174,9 @@ pub struct BoxEntry {
     /// `not-accept` or `request-supplement`, an origin may `withdraw`. Without `not-accept` once
     /// the application counts as accepted by law (行政许可法 Art. 32: its acceptance window ran
     /// out unanswered, `accepted_by_law_after`): a refusal then is a decision after review
-    /// (`deny`, once accepted). Absent on a line written by a build before it (until the
-    /// application's next event or `tongban rebuild`).
+    /// (`deny`, once accepted). Without `suspend` once the application has had as many
+    /// suspensions as the gateway takes (`suspension-limit`). Absent on a line written by a
+    /// build before it (until the application's next event or `tongban rebuild`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed: Option<Vec<String>>,
     /// The last day (China date) of the acceptance window the lead handler has yet to answer:
