@@ -630,8 +630,13 @@ fn a_position_the_log_holds_and_the_projections_not_yet_is_asked_again_not_dropp
     );
 }
 
+/// `serve`'s arguments for a gateway [`long_history`] is made on: its 80 suspensions are past
+/// the default cap (20), which a gateway may raise.
+const LONG_HISTORIES: &[&str] = &["--max-suspensions", "80"];
+
 /// An online application whose lead handler suspended and resumed it 80 times, each time with a
-/// long reason (60 KB): 163 events, 4.8 MB of reasons. Its id, its origin's client and code.
+/// long reason (60 KB): 163 events, 4.8 MB of reasons, on a gateway started with
+/// [`LONG_HISTORIES`]. Its id, its origin's client and code.
 fn long_history(gw: &Gateway, data: &std::path::Path) -> (String, Client, String) {
     let (body, origin, handlers) = common::parties(gw, data, "online");
     let lead = &handlers[0];
@@ -664,7 +669,7 @@ fn a_page_of_long_events_ends_early_and_reading_on_gives_the_rest() {
     const PAGE_BYTES: usize = 4 << 20;
     let dir = TempDir::new("feed-bytes");
     let data = dir.0.join("data");
-    let gw = Gateway::start(&data, true);
+    let gw = Gateway::start_with(&data, true, LONG_HISTORIES);
     let (id, origin, region) = long_history(&gw, &data);
     let region = region.as_str();
     let history = origin.get(&format!("/v1/applications/{id}/events")).json();
@@ -716,7 +721,7 @@ fn whole_histories_are_built_a_few_at_a_time_and_one_per_region() {
     use std::io::Write;
     let dir = TempDir::new("histories");
     let data = dir.0.join("data");
-    let gw = Gateway::start(&data, true);
+    let gw = Gateway::start_with(&data, true, LONG_HISTORIES);
     let (id, origin, _) = long_history(&gw, &data);
     let tokens = common::tokens(&data);
     let events = format!("/v1/applications/{id}/events");

@@ -1556,3 +1556,78 @@ fn a_missing_required_material_is_warned_and_the_inbox_lists_every_allowed_actio
     let view = operator.get(&format!("/v1/applications/{id}")).json();
     assert!(view.get("allowed").is_none(), "{view}");
 }
+
+/// Given Shanghai's GBK XML form with a name in the sex code field (`<XB>张三丰</XB>`) and
+/// Sichuan's JSON form with one there too (`SQR_XB_DM`), when each is translated, then each is
+/// refused at that field with rule `code`, its value said by its shape (`(3 characters: 3
+/// non-ASCII letters, not shown)`), the name nowhere in the answer; a code's typo there
+/// (`8`) is still shown as sent, for the adapter's author. (Found by a red team: the name was
+/// echoed in `value` while the digits beside it were masked.)
+#[test]
+fn a_name_in_a_code_field_of_a_local_form_is_never_echoed() {
+    let dir = TempDir::new("forms-code-echo");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let tokens = tokens(&data);
+    let problem_at = |r: &common::Response, field: &str| -> Value {
+        assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+        let p = r.json();
+        p["errors"]
+            .as_array()
+            .and_then(|es| es.iter().find(|e| e["field"] == field))
+            .cloned()
+            .unwrap_or_else(|| panic!("no problem at {field}: {p}"))
+    };
+
+    let shanghai = gw.client(Some(&tokens["310000"]));
+    let golden_xml = golden("310000", "social-security-card.local.xml");
+    let at = golden_xml
+        .windows(10)
+        .position(|w| w == b"<XB>2</XB>")
+        .expect("the golden form's sex code");
+    // 张三丰 in GBK.
+    let name: &[u8] = &[0xD5, 0xC5, 0xC8, 0xFD, 0xB7, 0xE1];
+    for (sent, shown) in [
+        (name, "(3 characters: 3 non-ASCII letters, not shown)"),
+        (&b"8"[..], "8"),
+    ] {
+        let mut form = golden_xml[..at + 4].to_vec();
+        form.extend_from_slice(sent);
+        form.extend_from_slice(&golden_xml[at + 5..]);
+        let r = shanghai
+            .send(
+                "POST",
+                "/v1/regions/310000/translate/social-security-card",
+                &[("Content-Type", "application/xml; charset=GBK")],
+                Some(&form),
+            )
+            .expect("POST");
+        let p = problem_at(&r, "XB");
+        assert_eq!(
+            (&p["rule"], &p["value"]),
+            (&json!("code"), &json!(shown)),
+            "{p}"
+        );
+        assert!(!String::from_utf8_lossy(&r.body).contains("张三丰"), "{p}");
+    }
+
+    let sichuan = gw.client(Some(&tokens["510000"]));
+    let mut form: Value =
+        serde_json::from_slice(&golden("510000", "criminal-record-certificate.local.json"))
+            .expect("json");
+    form["SQR_XB_DM"] = json!("何静");
+    let r = sichuan.post(
+        "/v1/regions/510000/translate/criminal-record-certificate",
+        &form,
+    );
+    let p = problem_at(&r, "SQR_XB_DM");
+    assert_eq!(
+        (&p["rule"], &p["value"]),
+        (
+            &json!("code"),
+            &json!("(2 characters: 2 non-ASCII letters, not shown)")
+        ),
+        "{p}"
+    );
+    assert!(!String::from_utf8_lossy(&r.body).contains("何静"), "{p}");
+}

@@ -20,6 +20,37 @@ fn log_position(operator: &Client) -> u64 {
         .expect("log_position")
 }
 
+/// A gateway (not a demo) with one application submitted by the origin of the first matter's
+/// example: where the tests of one application's bodies begin. The data directory goes once
+/// the gateway has stopped (`_tmp` is dropped last).
+struct OneApplication {
+    _gw: Gateway,
+    operator: Client,
+    origin: Client,
+    example: Value,
+    id: String,
+    _tmp: TempDir,
+}
+
+fn one_application(name: &str) -> OneApplication {
+    let tmp = TempDir::new(name);
+    let data = tmp.0.join("data");
+    let tokens = register_regions(&data);
+    let gw = Gateway::start(&data, false);
+    let operator = gw.client(Some(&tokens["operator"]));
+    let example = gw.client(None).get("/v1/matters").json()["matters"][0]["example"].clone();
+    let origin = gw.client(Some(&tokens[example["origin"].as_str().expect("origin")]));
+    let id = created_id(&origin.post("/v1/applications", &example));
+    OneApplication {
+        _gw: gw,
+        operator,
+        origin,
+        example,
+        id,
+        _tmp: tmp,
+    }
+}
+
 fn has_error(p: &Value, pointer: &str, rule: &str) -> bool {
     p["errors"].as_array().is_some_and(|es| {
         es.iter()
@@ -467,16 +498,9 @@ fn a_local_form_is_held_to_the_nesting_limit() {
 /// `expected_seq` of 1 after one of 7.
 #[test]
 fn a_member_given_twice_is_refused_at_its_pointer() {
-    let tmp = TempDir::new("duplicates");
-    let data = tmp.0.join("data");
-    let tokens = register_regions(&data);
-    let gw = Gateway::start(&data, false);
-    let anon = gw.client(None);
-    let operator = gw.client(Some(&tokens["operator"]));
-    let example = anon.get("/v1/matters").json()["matters"][0]["example"].clone();
-    let origin = gw.client(Some(&tokens[example["origin"].as_str().expect("origin")]));
-    let id = created_id(&origin.post("/v1/applications", &example));
-    let before = log_position(&operator);
+    let one = one_application("duplicates");
+    let (operator, origin, example, id) = (&one.operator, &one.origin, &one.example, &one.id);
+    let before = log_position(operator);
     let send = |path: &str, body: &str| {
         origin
             .send(
@@ -515,7 +539,7 @@ fn a_member_given_twice_is_refused_at_its_pointer() {
     // The same member in two different objects is no duplicate.
     let r = send(&forward, r#"{"expected_seq":1}"#);
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    assert_eq!(log_position(&operator), before + 1);
+    assert_eq!(log_position(operator), before + 1);
 }
 
 /// Given query parameters that do not fit (a negative or fractional number, text, a parameter
@@ -1348,4 +1372,61 @@ fn drains_of_refused_bodies_are_capped_per_client_and_in_all() {
         "the 65th drain, of a ninth address, was not answered at once"
     );
     drop(all);
+}
+
+/// Given a body just under 1 MiB holding 80,000 members no schema knows, when it is sent to the
+/// submission's dry run, to the submission and to a forward's dry run, then each is refused 422
+/// with an answer of a few kilobytes: the first 99 problems and a last, `too-many-problems`,
+/// saying how many were left out and how many there were in all, which the detail counts too;
+/// nothing is appended. (Found by a red team: 131,350 unknown members were answered with every
+/// one of them, 14 MB, and 16 connections that never read held the gateway at 400 MB.)
+#[test]
+fn a_body_of_countless_problems_is_answered_with_the_first_hundred_and_the_count() {
+    let one = one_application("problem-cap");
+    let (operator, origin, example, id) = (&one.operator, &one.origin, &one.example, &one.id);
+    let before = log_position(operator);
+
+    const UNKNOWN: usize = 80_000;
+    let flooded = |mut body: Value| {
+        let members = body.as_object_mut().expect("an object");
+        for i in 0..UNKNOWN {
+            members.insert(format!("u{i:06}"), json!(0));
+        }
+        assert!(serde_json::to_vec(&body).expect("json").len() < MAX_BODY);
+        body
+    };
+    let submission = flooded(example.clone());
+    let forward = flooded(json!({"materials_checked": true}));
+    for (path, body) in [
+        ("/v1/applications/check".to_string(), &submission),
+        ("/v1/applications".to_string(), &submission),
+        (format!("/v1/applications/{id}/forward/check"), &forward),
+    ] {
+        let r = origin.post(&path, body);
+        let p = refused(&r, 422, "invalid");
+        assert!(r.body.len() < 64 * 1024, "{path}: {} bytes", r.body.len());
+        let errors = p["errors"].as_array().expect("errors");
+        assert_eq!(errors.len(), 100, "{path}");
+        let last = &errors[99];
+        assert_eq!(
+            (&last["pointer"], &last["rule"]),
+            (&json!(""), &json!("too-many-problems"))
+        );
+        let total = p["detail"]
+            .as_str()
+            .and_then(|d| d.strip_prefix("the body has "))
+            .and_then(|d| d.strip_suffix(" problem(s)"))
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or_else(|| panic!("{path}: {}", p["detail"]));
+        assert!(total >= UNKNOWN, "{path}: {total}");
+        let message = last["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains(&format!(
+                "{} more problems not listed, {total} in all",
+                total - 99
+            )) && message.contains("only the first 99 are listed"),
+            "{path}: {message}"
+        );
+    }
+    assert_eq!(log_position(operator), before, "nothing is appended");
 }

@@ -92,16 +92,8 @@ fn a_region_past_its_write_quota_gets_429_and_others_still_write() {
     let tokens = common::tokens(&data);
     let operator = gw.client(Some(&tokens["operator"]));
     let position = || operator.get("/healthz").json()["log_position"].clone();
-    let (body, origin, handlers) = common::parties(&gw, &data, "online");
+    let (body, origin, handlers, id) = common::accepted(&gw, &data, "online");
     let lead = &handlers[0];
-    let id = common::application(
-        &origin,
-        &body,
-        &[
-            (&origin, "forward", json!({"materials_checked": true})),
-            (lead, "accept", json!({})),
-        ],
-    );
     let reason = "理".repeat(20_000);
     let mut refused = None;
     for i in 0..40 {

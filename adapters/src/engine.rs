@@ -808,6 +808,12 @@ pub fn form_problem(rule: &str, message: impl Into<String>) -> LocalProblem {
     }
 }
 
+/// The last of a list of problems cut to [`MAX_PROBLEMS`] ([`tongban_schemas::limits::cut`]):
+/// how many were left out, and how many there were in all.
+fn too_many(message: String) -> LocalProblem {
+    form_problem("too-many-problems", message)
+}
+
 /// A compiled adapter for one region and one matter.
 #[derive(Debug, Clone)]
 pub struct Adapter {
@@ -946,22 +952,14 @@ struct Run {
 
 impl Run {
     /// The rejection of this run: its problems, at most [`MAX_PROBLEMS`] of them.
-    fn rejection(mut self) -> Rejection {
-        let mut unlisted = 0;
-        if self.problems.len() > MAX_PROBLEMS {
-            let more = self.problems.len() - (MAX_PROBLEMS - 1);
-            unlisted = more;
-            self.problems.truncate(MAX_PROBLEMS - 1);
-            self.problems.push(form_problem(
-                "too-many-problems",
-                format!(
-                    "另有 {more} 个问题未列出 ({more} more problems not listed; fix these first)"
-                ),
-            ));
-        }
+    fn rejection(self) -> Rejection {
+        let unlisted = match self.problems.len() > MAX_PROBLEMS {
+            true => self.problems.len() - (MAX_PROBLEMS - 1),
+            false => 0,
+        };
         Rejection {
-            problems: self.problems,
-            warnings: self.warnings,
+            problems: tongban_schemas::limits::cut(self.problems, too_many),
+            warnings: tongban_schemas::limits::cut(self.warnings, too_many),
             unlisted,
             translated: None,
         }
@@ -1379,7 +1377,9 @@ impl Adapter {
             // covered by a field that already failed (and reported it).
             Ok(canonical) if run.problems.is_empty() => Ok(Translation {
                 canonical,
-                warnings: run.warnings,
+                // Bounded as a refusal's are: an adapter that warns of unknown fields would
+                // otherwise answer one warning per member a body holds.
+                warnings: tongban_schemas::limits::cut(run.warnings, too_many),
                 matching: run.matching,
             }),
             checked => {

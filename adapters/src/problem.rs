@@ -16,10 +16,81 @@ pub enum Mask {
     Phone,
     /// Other personal data (addresses, dates of birth, accounts): first and last character only.
     Other,
-    /// Codes, constants and other fields that are not personal (a 失业日期, a 区划代码): shown as
-    /// sent (what an adapter's author needs to see), except what has the shape of an ID number
-    /// or a mobile number — a clerk may type one into any field — and a value too long to echo.
+    /// Constants and other fields that are not personal (a 失业日期, a 区划代码, an amount):
+    /// shown as sent (what an adapter's author needs to see) when it is plain ([`plain`]:
+    /// ASCII, or a date's digits with 年月日), except what has the shape of an ID number or a
+    /// mobile number — a clerk may type one into any field — and a value too long to echo;
+    /// anything else (a name typed there) is said by its length and kinds of characters.
     Public,
+    /// A field read through a code table: as [`Mask::Public`], but shown as sent only when it
+    /// has the shape of one of the table's local codes ([`CodeShape`]): a sex code field is
+    /// sent `1` or `2`, and `张三丰` there is a name, said by its shape, never echoed.
+    Code(CodeShape),
+}
+
+/// What a field's local codes look like: how long the longest is, and which kinds of
+/// characters they hold (digits, ASCII letters, other ASCII, beyond ASCII). A value is shown as
+/// sent only when it could be a code of the table or a typo of one: no more than two
+/// characters longer than the longest, and of no kind the codes lack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeShape {
+    longest: usize,
+    kinds: u8,
+}
+
+impl CodeShape {
+    /// The shape of `codes`, the local codes a field's tables read.
+    pub fn of<'a>(codes: impl IntoIterator<Item = &'a str>) -> CodeShape {
+        codes.into_iter().fold(
+            CodeShape {
+                longest: 0,
+                kinds: 0,
+            },
+            |shape, code| CodeShape {
+                longest: shape.longest.max(code.chars().count()),
+                kinds: shape.kinds | kinds(code),
+            },
+        )
+    }
+
+    /// Whether `s` could be one of the codes, or a typo of one.
+    fn fits(self, s: &str) -> bool {
+        s.chars().count() <= self.longest + 2 && kinds(s) & !self.kinds == 0
+    }
+}
+
+/// The kinds of characters `s` holds, as [`CodeShape`] counts them.
+fn kinds(s: &str) -> u8 {
+    s.chars().fold(0, |k, c| {
+        k | match c {
+            '0'..='9' => 1,
+            c if c.is_ascii_alphabetic() => 2,
+            c if c.is_ascii() => 4,
+            _ => 8,
+        }
+    })
+}
+
+/// Whether a value of a field that is not personal is plain enough to echo: ASCII (printable,
+/// no `@`: an address), full-width forms of it (a clerk's IME), or a date or an amount written
+/// with 年月日时分秒 or 万元. A name in 汉字 is not.
+fn plain(s: &str) -> bool {
+    s.chars()
+        .map(crate::transform::text::halfwidth_char)
+        .all(|c| {
+            (c.is_ascii_graphic() && c != '@')
+                || c == ' '
+                || matches!(
+                    c,
+                    '年' | '月' | '日' | '号' | '时' | '分' | '秒' | '万' | '元'
+                )
+        })
+}
+
+/// A value a problem may not echo, said by its length and kinds of characters
+/// ([`tongban_schemas::shown::shape`]), as every other answer says such a value.
+fn not_shown(s: &str) -> String {
+    format!("({}, not shown)", tongban_schemas::shown::shape(s))
 }
 
 impl Mask {
@@ -95,12 +166,16 @@ impl Mask {
             Mask::Name => mask::name(s),
             Mask::Phone => mask::phone(s),
             Mask::Other => mask::other(s),
-            Mask::Public if looks_like_an_id_number(s) => mask::id_number(s),
-            Mask::Public if looks_like_a_mobile(s) => mask::phone(s),
-            Mask::Public if s.chars().count() > MAX_SHOWN || holds_a_personal_number(s) => {
+            Mask::Public | Mask::Code(_) if looks_like_an_id_number(s) => mask::id_number(s),
+            Mask::Public | Mask::Code(_) if looks_like_a_mobile(s) => mask::phone(s),
+            Mask::Public | Mask::Code(_)
+                if s.chars().count() > MAX_SHOWN || holds_a_personal_number(s) =>
+            {
                 mask::other(s)
             }
-            Mask::Public => s.to_string(),
+            Mask::Code(shape) if !shape.fits(s) => not_shown(s),
+            Mask::Public if !plain(s) => not_shown(s),
+            Mask::Public | Mask::Code(_) => s.to_string(),
         }
     }
 }
@@ -251,6 +326,34 @@ mod tests {
         assert_eq!(p.to_string(), "/YWXX/SQRXM [xml-syntax]: 标签未闭合");
     }
 
+    /// Given a field read through a code table (a sex code: `1`, `2`, `9`; a mode in 汉字: 全程网办,
+    /// 异地代收代办), when a problem echoes what was sent there, then a value with a code's
+    /// shape is shown as sent (a typo of one: `3`, `12`, 全程网), and a name typed there (`张三丰`
+    /// in the sex code, `zhangsan`) is said by its length and kinds of characters only; an ID
+    /// number is masked as one whatever the table.
+    #[test]
+    fn a_code_field_echoes_only_what_could_be_one_of_its_codes() {
+        let sex = Mask::Code(CodeShape::of(["1", "2", "9"]));
+        for typo in ["3", "12", "0"] {
+            assert_eq!(sex.apply(typo), typo);
+        }
+        assert_eq!(
+            sex.apply("张三丰"),
+            "(3 characters: 3 non-ASCII letters, not shown)"
+        );
+        assert_eq!(
+            sex.apply("zhangsan"),
+            "(8 characters: 8 ASCII letters, not shown)"
+        );
+        assert_eq!(sex.apply("M"), "(1 character: 1 ASCII letter, not shown)");
+        let mode = Mask::Code(CodeShape::of(["全程网办", "异地代收代办", "多地联办"]));
+        for clear in ["全程网", "全程网办", "是"] {
+            assert_eq!(mode.apply(clear), clear);
+        }
+        assert_eq!(mode.apply("1"), "(1 character: 1 digit, not shown)");
+        assert_eq!(sex.apply("11010519491231002X"), "1101**********002X");
+    }
+
     #[test]
     fn masks_by_kind() {
         assert_eq!(
@@ -270,20 +373,24 @@ mod tests {
             Mask::IdNumber
         );
         assert_eq!(Mask::for_canonical("/materials/1"), Mask::Other);
-        // A value that is not personal is shown as sent — codes in 汉字, long constants, 12-digit
-        // division codes, dates — but an ID number or a mobile number typed into such a field is
-        // masked as one, and nothing long is echoed.
+        // A value that is not personal is shown as sent — constants, 12-digit division codes,
+        // dates — but an ID number or a mobile number typed into such a field is masked as one,
+        // and nothing long is echoed.
         for clear in [
             "440000",
             "M",
-            "是",
-            "全程网办",
             "370800-RS-XXXX",
             "330000000000",
             "2024年2月30日",
         ] {
             assert_eq!(Mask::Public.apply(clear), clear);
         }
+        // A name typed there is said by its shape, in 汉字 or in full-width letters.
+        assert_eq!(
+            Mask::Public.apply("张三丰"),
+            "(3 characters: 3 non-ASCII letters, not shown)"
+        );
+        assert!(!Mask::Public.apply("li@qq.cn").contains("qq"));
         assert_eq!(
             Mask::Public.apply("810000199408230021"),
             "8100**********0021"

@@ -12,7 +12,7 @@ use crate::check::Check;
 use crate::engine::{Field, Kind};
 use crate::error::SpecError;
 use crate::pointer::Path;
-use crate::problem::Mask;
+use crate::problem::{CodeShape, Mask};
 use crate::transform::{IntegerForm, Layout, Table, Transform, codes::TableSpec};
 
 /// `adapters/regions/<region>/<matter>.json`.
@@ -455,7 +455,14 @@ fn compile_field(
     let mask = match &s.personal {
         Some(p) => Mask::parse(p)
             .ok_or_else(|| blame.error("personal must be id-number, name, phone, other or none"))?,
-        None if transforms.iter().any(Transform::is_code) || s.constant.is_some() => Mask::Public,
+        // Read through code tables: shown as sent only when it could be one of their codes.
+        None if transforms.iter().any(Transform::is_code) => Mask::Code(CodeShape::of(
+            transforms
+                .iter()
+                .filter_map(Transform::table)
+                .flat_map(|t| t.inbound_pairs().map(|(local, _)| local)),
+        )),
+        None if s.constant.is_some() => Mask::Public,
         None => canonical
             .as_ref()
             .map_or(Mask::Other, |c| Mask::for_canonical(c.as_str())),

@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use crate::auth::{RegionBook, RegionBookError};
 use crate::dir_lock::{DirLock, DirLockError};
+use crate::domain::Caps;
 use crate::domain::calendar::{Calendar, CalendarError};
 use crate::envelope::keys::KeyError;
 use crate::envelope::{GatewayKey, PublicKey};
@@ -556,15 +557,20 @@ fn data_dir_io(dir: &DataDir, path: &Path, source: std::io::Error) -> ServeError
 }
 
 /// Wires a gateway on `log` with the data directory's key, projections (opened, and checked
-/// against the log, by the caller), calendar and regions.
+/// against the log, by the caller), calendar and regions, deciding actions under `caps`.
 fn open_with<L: EventLog>(
     dir: &DataDir,
     log: L,
     derivation: crate::ids::Derivation,
     store: ProjectionStore,
+    caps: Caps,
 ) -> Result<Wired<L>, ServeError> {
     let key = GatewayKey::load_or_create(&dir.key())?;
-    let store = store.with_submissions(Submissions::for_log(&log));
+    // Before the projector starts, which keeps a clone of the store: its inbox lines offer
+    // what the gateway's actions are allowed under these caps.
+    let store = store
+        .with_submissions(Submissions::for_log(&log))
+        .with_caps(caps);
     // Projections are only ever applied from events already durable in the log, so a checkpoint
     // past the log's end means the log lost events since.
     let (applied, end) = (store.checkpoint()?, *log.head().borrow());
@@ -730,6 +736,11 @@ pub const FAIL_PROJECTIONS_AFTER_ENV: &str = "TONGBAN_TEST_FAIL_PROJECTIONS_AFTE
 /// stream's). Removing them is sound because the directory is held ([`DirLock`]) from before
 /// anything in it was looked at: what this start found missing, no other process made since.
 pub fn open_embedded(dir: &DataDir) -> Result<Opened, ServeError> {
+    open_embedded_capped(dir, Caps::DEFAULT)
+}
+
+/// [`open_embedded`], deciding actions under `caps` (`tongban serve --max-suspensions`).
+pub fn open_embedded_capped(dir: &DataDir, caps: Caps) -> Result<Opened, ServeError> {
     let lock = take_dir(dir)?;
     let follows = followed(dir)?;
     let named = dir.log_source().exists();
@@ -753,7 +764,7 @@ pub fn open_embedded(dir: &DataDir) -> Result<Opened, ServeError> {
         });
     }
     let made = missing([dir.log(), dir.projections(), dir.evidence(), dir.key()]);
-    let opened = open_embedded_checked(dir).and_then(|wired| {
+    let opened = open_embedded_checked(dir, caps).and_then(|wired| {
         if record {
             rebind_log_source(dir, "embedded")?;
         }
@@ -835,7 +846,7 @@ fn holds_no_store(path: &Path) -> bool {
 
 /// [`open_embedded`]'s opening and checks, which may make the log, projections, evidence and
 /// key.
-fn open_embedded_checked(dir: &DataDir) -> Result<Wired<EmbeddedLog>, ServeError> {
+fn open_embedded_checked(dir: &DataDir, caps: Caps) -> Result<Wired<EmbeddedLog>, ServeError> {
     let log = EmbeddedLog::open(&dir.log())?;
     log.check_last_event()?;
     check_log_key(dir, &log)?;
@@ -861,7 +872,7 @@ fn open_embedded_checked(dir: &DataDir) -> Result<Wired<EmbeddedLog>, ServeError
     }
     check_kept_files(dir, *log.head().borrow(), None)?;
     let derivation = embedded_derivation(dir, &log)?;
-    open_with(dir, log, derivation, store)
+    open_with(dir, log, derivation, store, caps)
 }
 
 /// How the embedded log's application ids derive: its record (`log/app-ids`) judged against its
@@ -964,6 +975,15 @@ fn told_of(
 pub async fn open_jetstream(
     dir: &DataDir,
     config: &JetStreamConfig,
+) -> Result<Opened<JetStreamLog>, ServeError> {
+    open_jetstream_capped(dir, config, Caps::DEFAULT).await
+}
+
+/// [`open_jetstream`], deciding actions under `caps` (`tongban serve --max-suspensions`).
+pub async fn open_jetstream_capped(
+    dir: &DataDir,
+    config: &JetStreamConfig,
+    caps: Caps,
 ) -> Result<Opened<JetStreamLog>, ServeError> {
     let lock = take_dir(dir)?;
     // A data directory that follows a log already (a stream, or the embedded log) is never given
@@ -1187,7 +1207,7 @@ pub async fn open_jetstream(
                  \"Application ids\"), or a later start may judge otherwise"
             );
         }
-        open_with(dir, log, judged.derivation, store)
+        open_with(dir, log, judged.derivation, store, caps)
     }
     .await;
     let opened = match wired {

@@ -694,10 +694,16 @@ fn event_rows(
         "<h2>事件经过</h2><p id=\"positions\">日志位置：事件在网关事件日志中的位置（使用 JetStream 时为流序号），与写入应答头 X-Tongban-Position、地区事件流 /v1/regions/{地区代码}/feed 各条目的 position、该地区已确认的游标 acked 及签名日志头的 position 是同一编号。地区已确认的游标达到或超过某事件的日志位置，即表明该地区的系统已确认处理过含有该事件的一页。无法得知位置时显示“—”。</p>\
 <div class=\"scroll\"><table><tr><th>序号</th><th>日志位置</th><th>时间（北京时间）</th><th>地区</th><th>操作人</th><th>事件</th><th>办理后状态</th><th>哈希 / 上一哈希 / 签名</th></tr>",
     );
+    // Each event's step is the one folded from it (the chain's order may not be the log's),
+    // found by its index: a search of every step for every event made a long history's page
+    // cost the square of its length.
+    let steps: std::collections::HashMap<usize, &crate::timeline::Step> =
+        steps.iter().map(|s| (s.index, s)).collect();
+    let not_counted: std::collections::HashMap<usize, &crate::timeline::NotCounted> =
+        not_counted.iter().map(|n| (n.index, n)).collect();
     for &(i, e) in events {
-        // Each event's step is the one folded from it (the chain's order may not be the log's).
-        let step = steps.iter().find(|s| s.index == i);
-        let after = match (step, not_counted.iter().find(|n| n.index == i)) {
+        let step = steps.get(&i).copied();
+        let after = match (step, not_counted.get(&i)) {
             (Some(s), _) => status_zh(&s.status_after),
             (None, Some(n)) => n.why.said_zh(),
             (None, None) => fallback,

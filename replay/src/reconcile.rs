@@ -3102,7 +3102,13 @@ pub(crate) mod tests {
                 let event = Event::from_envelope(e).expect("readable");
                 state = Some(Application::apply_from(state, &e.app, &e.region, &event));
             }
-            let event = decide(state.as_ref(), ZJ, cmd).expect("legal");
+            let event = decide(
+                state.as_ref(),
+                ZJ,
+                cmd,
+                tongban_gateway::domain::Caps::DEFAULT,
+            )
+            .expect("legal");
             let app = events[0].app.clone();
             let next = Envelope::sealed_after(
                 events.last(),

@@ -74,7 +74,9 @@ fn deadlines_line(ds: &[DeadlineAt], past: PastCalendar) -> String {
                 false => round,
             };
             // A paused clock has no due date yet: what it would be if it ran again now, and
-            // since when it is paused. Past pauses stay on the line. A due date is a Beijing
+            // since when it is paused. A step's line names the pauses its event began or
+            // ended, the last line every one (each step repeating all of them made a long
+            // history's text grow with its square). A due date is a Beijing
             // date (the statutory days are China's), where every time beside it is UTC: said.
             let due = match &d.paused_since {
                 Some(since) => format!(

@@ -87,23 +87,40 @@ pub fn beyond_exact_integers(n: &serde_json::Number) -> bool {
     }
 }
 
-/// The most problems one answer lists (a local form's, a candidate schema's examples'): the
-/// last of a longer list says how many more there are ([`capped`]).
+/// The most problems one answer lists (every 422's `errors` and `warnings`, a local form's, a
+/// candidate schema's examples'): the last of a longer list says how many more there are and
+/// how many in all ([`cut`]). A 1 MB body of 131,350 unknown members had been answered with
+/// all of them, 14 MB, held in memory for as long as its caller took to read it.
 pub const MAX_PROBLEMS: usize = 100;
 
-/// `problems` cut to [`MAX_PROBLEMS`], the last then `too-many-problems` at `pointer` saying how
-/// many more were found: nobody reads past the first hundred, and the answer stays small.
-pub fn capped(mut problems: Vec<Violation>, pointer: &str) -> Vec<Violation> {
-    if problems.len() > MAX_PROBLEMS {
-        let more = problems.len() - (MAX_PROBLEMS - 1);
-        problems.truncate(MAX_PROBLEMS - 1);
-        problems.push(Violation::new(
-            pointer,
-            "too-many-problems",
-            format!("另有 {more} 个问题未列出 ({more} more problems not listed; fix these first)"),
-        ));
+/// `items` cut to [`MAX_PROBLEMS`], the last then `last` of what [`not_listed`] says: nobody
+/// reads past the first hundred, and the answer stays small whatever the body held. The one
+/// cut of every list of problems, whatever their type (a canonical body's, a local form's).
+pub fn cut<T>(mut items: Vec<T>, last: impl FnOnce(String) -> T) -> Vec<T> {
+    let total = items.len();
+    if total > MAX_PROBLEMS {
+        items.truncate(MAX_PROBLEMS - 1);
+        items.push(last(not_listed(total)));
     }
-    problems
+    items
+}
+
+/// How many of `total` problems [`cut`] leaves out: how many more, how many in all, and that
+/// only the first ones are listed.
+pub fn not_listed(total: usize) -> String {
+    let listed = MAX_PROBLEMS - 1;
+    let more = total.saturating_sub(listed);
+    format!(
+        "另有 {more} 个问题未列出，共 {total} 个，仅列出前 {listed} 个 ({more} more problems not \
+         listed, {total} in all: only the first {listed} are listed; fix these first)"
+    )
+}
+
+/// `problems` cut to [`MAX_PROBLEMS`] ([`cut`]), the last then `too-many-problems` at `pointer`.
+pub fn capped(problems: Vec<Violation>, pointer: &str) -> Vec<Violation> {
+    cut(problems, |message| {
+        Violation::new(pointer, "too-many-problems", message)
+    })
 }
 
 /// The first character of `s` that no form may hold, with its byte offset: C0 controls but tab,

@@ -48,6 +48,8 @@ usage:
       --shutdown-grace SECONDS: how long SIGTERM/SIGINT waits for requests in flight before
       closing their connections and exiting (default 30; a second signal exits at once; nothing
       acknowledged is lost either way)
+      --max-suspensions N|off: the suspensions (特别程序) one application may have (default 20);
+      past it a suspension is refused (409 suspension-limit); off for `tongban bench`
   tongban serve --nats URL [--nats-creds FILE] [--nats-replicas N] [--data DIR] [--listen IP:PORT]
       the event log is the JetStream stream TONGBAN on nats-server >= 2.10 (created with N
       replicas, default 1, if missing); DIR keeps projections, the signing key and regions.

@@ -1,6 +1,6 @@
 //! `tongban serve [--data DIR] [--listen IP:PORT] [--demo] [--adapters DIR]
 //! [--rate-limit <per-second>[:<burst>]|off] [--write-quota <bytes>[KiB|MiB|GiB]|off]
-//! [--shutdown-grace SECONDS]
+//! [--shutdown-grace SECONDS] [--max-suspensions <n>|off]
 //! [--nats URL [--nats-creds FILE] [--nats-replicas N]]`
 //!
 //! Local-form adapters are the builtin specs plus, when given, a directory of spec files
@@ -11,6 +11,9 @@
 //! `write-quota-exceeded` past it.
 //! `--shutdown-grace` bounds how long a SIGTERM or SIGINT waits for the requests in flight
 //! (default 30 s; `server::serve` says why nothing acknowledged is lost when it passes).
+//! `--max-suspensions` bounds the suspensions (特别程序) one application may have (default 20,
+//! `domain::Caps` says why); past it a suspension is refused, 409 `suspension-limit`. `off`
+//! takes any number: for measures and tests that grow long histories.
 //!
 //! With `--nats` the event log is a JetStream stream shared by every gateway pointed at it; the
 //! data directory still holds this gateway's projections, signing key and regions.
@@ -22,6 +25,7 @@ use std::time::Duration;
 
 use tongban_gateway::demo;
 use tongban_gateway::dir_lock::DirLock;
+use tongban_gateway::domain::Caps;
 use tongban_gateway::http::Limits;
 use tongban_gateway::http::quota::WriteQuota;
 use tongban_gateway::http::rate::RateLimit;
@@ -46,6 +50,31 @@ const BLOCKING_THREADS: usize = 4;
 /// The longest `--shutdown-grace` taken: an hour. A supervisor kills a process that does not
 /// stop long before that (systemd after 90 s by default), so a longer one is a typo.
 const MAX_SHUTDOWN_GRACE_SECONDS: u64 = 3600;
+
+/// The largest `--max-suspensions` taken as a number: more is `off` in all but name, and a
+/// number that long is more likely a typo.
+const MAX_SUSPENSIONS: u32 = 1_000_000;
+
+/// The caps `--max-suspensions` gives: a whole number from 1 to [`MAX_SUSPENSIONS`], or `off`.
+/// 0 is refused: 行政许可法 Art. 45 gives every handler its 特别程序, so a gateway that took no
+/// suspension would refuse what the law allows.
+fn parse_max_suspensions(text: &str) -> Result<Caps, CliError> {
+    if text.trim() == "off" {
+        return Ok(Caps::NONE);
+    }
+    text.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=MAX_SUSPENSIONS).contains(n))
+        .map(|suspensions| Caps { suspensions })
+        .ok_or_else(|| {
+            CliError(format!(
+                "--max-suspensions: a whole number from 1 to {MAX_SUSPENSIONS} (the suspensions \
+                 one application may have; default {}), or off, not {text:?}",
+                Caps::DEFAULT.suspensions,
+            ))
+        })
+}
 
 pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
     let demo_mode = args.flag("demo");
@@ -87,6 +116,10 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
             })?,
         None => server::SHUTDOWN_GRACE,
     };
+    let caps = match args.value("max-suspensions") {
+        Some(text) => parse_max_suspensions(&text)?,
+        None => Caps::DEFAULT,
+    };
     let nats = match args.value("nats") {
         Some(url) => {
             let mut config = JetStreamConfig::new(url);
@@ -119,11 +152,11 @@ pub fn run(mut args: Args) -> Result<ExitCode, CliError> {
         let listener = server::bind(listen).await?;
         match nats {
             Some(config) => {
-                let opened = server::open_jetstream(&dir, &config).await?;
+                let opened = server::open_jetstream_capped(&dir, &config, caps).await?;
                 run_gateway(opened, &dir, demo_mode, listener, limits, grace).await
             }
             None => {
-                let opened = server::open_embedded(&dir)?;
+                let opened = server::open_embedded_capped(&dir, caps)?;
                 run_gateway(opened, &dir, demo_mode, listener, limits, grace).await
             }
         }

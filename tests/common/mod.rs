@@ -649,6 +649,23 @@ pub fn parties(gw: &Gateway, data: &Path, mode: &str) -> (Value, Client, Vec<Cli
     (body, origin, handlers)
 }
 
+/// An application of the first published example in `mode` ([`parties`]), forwarded by its
+/// origin and accepted by its lead handler: the example, the origin's and the handlers'
+/// clients, and the application's id.
+#[allow(dead_code)]
+pub fn accepted(gw: &Gateway, data: &Path, mode: &str) -> (Value, Client, Vec<Client>, String) {
+    let (body, origin, handlers) = parties(gw, data, mode);
+    let id = application(
+        &origin,
+        &body,
+        &[
+            (&origin, "forward", json!({"materials_checked": true})),
+            (&handlers[0], "accept", json!({})),
+        ],
+    );
+    (body, origin, handlers, id)
+}
+
 /// Submits `body` through `origin` and takes it through `steps`; returns its id.
 pub fn application(origin: &Client, body: &Value, steps: &[(&Client, &str, Value)]) -> String {
     let r = origin.post("/v1/applications", body);
@@ -667,8 +684,8 @@ pub fn application(origin: &Client, body: &Value, steps: &[(&Client, &str, Value
 }
 
 /// Takes accepted application `id` through `pairs` suspensions and resumptions by its lead
-/// handler `lead` (特别程序, the one pair the lifecycle allows any number of times): a history
-/// two events longer each pair.
+/// handler `lead` (特别程序, the one pair the lifecycle lets come back, as often as the
+/// gateway's `--max-suspensions` allows: 20 by default): a history two events longer each pair.
 pub fn suspend_and_resume(lead: &Client, id: &str, pairs: usize) {
     let suspend = json!({"kind": "expert-review", "reason": "专家评审"});
     for _ in 0..pairs {

@@ -175,9 +175,18 @@ impl Transform {
         }
     }
 
-    /// Whether values passing through this transform are codes (safe to show in messages).
+    /// Whether values passing through this transform are codes (shown in messages when they
+    /// have a code's shape: [`crate::problem::CodeShape`]).
     pub fn is_code(&self) -> bool {
         matches!(self, Transform::Codes(_))
+    }
+
+    /// The code table this transform reads through, if it is one.
+    pub fn table(&self) -> Option<&Table> {
+        match self {
+            Transform::Codes(table) => Some(table),
+            _ => None,
+        }
     }
 
     /// Local → canonical.

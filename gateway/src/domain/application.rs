@@ -57,7 +57,11 @@ impl std::fmt::Display for Role {
 /// 4: a supplement to an application already accepted by law (the deemed acceptance above: its
 /// 补正告知 came after the window ran out) opens no second acceptance window; views folded by 3
 /// keep that window, overdue beside the deemed decision clock, until `tongban rebuild`.
-pub const FOLD_RULES: u32 = 4;
+///
+/// 5: the state counts the suspensions (`suspensions`), which the cap on them is decided by
+/// ([`super::decide::Caps`]); a state folded by 4 has none counted, and an action on it would
+/// take more than the cap allows.
+pub const FOLD_RULES: u32 = 5;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Application {
@@ -82,6 +86,11 @@ pub struct Application {
     /// Handlers (joint mode) whose part is done, in completion order.
     #[serde(default)]
     pub parts_completed: Vec<String>,
+    /// How many times the clock was suspended (特别程序), resumed or not: what the cap on
+    /// suspensions is decided by ([`super::decide::Caps`]). Counted, never refused by the fold:
+    /// a log with more than this gateway's cap (one kept under a higher cap) still folds.
+    #[serde(default)]
+    pub suspensions: u32,
 }
 
 impl Application {
@@ -141,6 +150,7 @@ impl Application {
                 supplement_requested: false,
                 deadline_extended: false,
                 parts_completed: Vec::new(),
+                suspensions: 0,
             },
             (Some(app), _) => app,
             // An event before the submission cannot come out of a verified log; start empty so
@@ -157,6 +167,7 @@ impl Application {
                 supplement_requested: false,
                 deadline_extended: false,
                 parts_completed: Vec::new(),
+                suspensions: 0,
             },
         };
         app.seq += 1;
@@ -173,6 +184,7 @@ impl Application {
             Event::Suspend(_) => {
                 app.resume_to = Some(app.status);
                 app.status = Status::Suspended;
+                app.suspensions = app.suspensions.saturating_add(1);
             }
             Event::Resume(_) => app.status = app.resume_to.take().unwrap_or(Status::Accepted),
             Event::ExtendDeadline(_) => app.deadline_extended = true,

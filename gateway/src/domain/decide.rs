@@ -5,7 +5,8 @@
 //!   proxy mode (异地代收代办) its forward says that its window checked the applicant's identity
 //!   and materials (`materials_checked: true`), or it is refused;
 //! - the lead handler (first of `handlers`) accepts or refuses, gives the one 补正告知, suspends and
-//!   resumes the clock, extends the decision limit once, decides and issues the result;
+//!   resumes the clock (up to the gateway's cap on suspensions, [`Caps`]), extends the decision
+//!   limit once, decides and issues the result;
 //! - in joint mode every handler completes its own part, and approval waits for all parts; a
 //!   refusal does not: when one authority refuses its part (迁入地 refusing the move in), the lead
 //!   refuses the application, parts outstanding or not, or it would wait for parts that will
@@ -26,11 +27,45 @@ use super::error::DomainError;
 use super::lifecycle::{Action, Command, Event, Step};
 use super::status::Status;
 
-/// Decides `command` by `region` against `state` (None: the application does not exist yet).
+/// How many times an action the lifecycle lets come back may be taken on one application.
+///
+/// Every other action is bounded by the lifecycle itself (each once, or once per handler), but
+/// suspend and resume return to where they started: without a cap a handler could grow one
+/// application's history without end, a pair of small requests at a time, and with it what
+/// every reader of the application pays (its parties' feeds and views, the dispute page, the
+/// operators' replay). The law puts no number on 特别程序 (行政许可法 Art. 45: a hearing, an
+/// inspection, testing, quarantine or an expert review does not count toward the limit), and a
+/// real handler suspends an application a few times at most: [`Caps::DEFAULT`] leaves room for
+/// each of those more than once. A decision rule, never a fold rule: a log kept under a higher
+/// cap still folds and replays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caps {
+    /// The suspensions one application may have, resumed or not.
+    pub suspensions: u32,
+}
+
+impl Caps {
+    /// The cap a gateway decides by unless told otherwise (`tongban serve --max-suspensions`).
+    pub const DEFAULT: Caps = Caps { suspensions: 20 };
+    /// No cap at all (`--max-suspensions off`): for measurements that grow long histories.
+    pub const NONE: Caps = Caps {
+        suspensions: u32::MAX,
+    };
+}
+
+impl Default for Caps {
+    fn default() -> Caps {
+        Caps::DEFAULT
+    }
+}
+
+/// Decides `command` by `region` against `state` (None: the application does not exist yet),
+/// under `caps`.
 pub fn decide(
     state: Option<&Application>,
     region: &str,
     command: Command,
+    caps: Caps,
 ) -> Result<Event, DomainError> {
     let act = match command.step() {
         Step::Submit(s) => {
@@ -62,7 +97,7 @@ pub fn decide(
     if let Some(fault) = body_faults(&command).into_iter().next() {
         return Err(fault);
     }
-    permitted_as(app, region, role, act)?;
+    permitted_as(app, region, role, act, caps)?;
     // 异地代收代办: the origin's window checks the applicant's identity and materials before it
     // hands them on; the forward is the record that it did.
     if let Command::Forward(f) = &command
@@ -77,11 +112,11 @@ pub fn decide(
 /// Every action `region` may take next on `app`, whatever its body would say: what an inbox
 /// line lists beside what the application waits for ([`Application::awaiting`] names only the
 /// expected step: a lead handler awaited to accept may also refuse or request a supplement).
-pub fn allowed(app: &Application, region: &str) -> Vec<Action> {
+pub fn allowed(app: &Application, region: &str, caps: Caps) -> Vec<Action> {
     Action::ALL
         .iter()
         .copied()
-        .filter(|a| permitted(app, region, *a).is_ok())
+        .filter(|a| permitted(app, region, *a, caps).is_ok())
         .collect()
 }
 
@@ -101,8 +136,13 @@ pub fn open_once_accepted_by_law(act: Action) -> bool {
 /// [`allowed`] of an application the law may count as accepted (`accepted_by_law`, judged from
 /// its deadlines at the moment of asking): then without what [`open_once_accepted_by_law`]
 /// leaves out.
-pub fn allowed_by_law(app: &Application, region: &str, accepted_by_law: bool) -> Vec<Action> {
-    let mut actions = allowed(app, region);
+pub fn allowed_by_law(
+    app: &Application,
+    region: &str,
+    accepted_by_law: bool,
+    caps: Caps,
+) -> Vec<Action> {
+    let mut actions = allowed(app, region, caps);
     if accepted_by_law {
         actions.retain(|a| open_once_accepted_by_law(*a));
     }
@@ -111,11 +151,11 @@ pub fn allowed_by_law(app: &Application, region: &str, accepted_by_law: bool) ->
 
 /// Whether `region` may take `act` on `app` as it stands: its role, the state, and what the
 /// application's history rules out (a second 补正告知 or extension, a part done twice, approval
-/// with parts outstanding, withdrawal after a part). The one statement of these rules
-/// ([`permitted_as`]), which [`decide`] and [`allowed`] both ask; what depends on the body is
-/// [`decide`]'s.
-fn permitted(app: &Application, region: &str, act: Action) -> Result<(), DomainError> {
-    permitted_as(app, region, role_of(app, region)?, act)
+/// with parts outstanding, withdrawal after a part, a suspension past `caps`). The one
+/// statement of these rules ([`permitted_as`]), which [`decide`] and [`allowed`] both ask; what
+/// depends on the body is [`decide`]'s.
+fn permitted(app: &Application, region: &str, act: Action, caps: Caps) -> Result<(), DomainError> {
+    permitted_as(app, region, role_of(app, region)?, act, caps)
 }
 
 /// `region`'s role in `app`, or the refusal of a region that is none of its parties.
@@ -133,6 +173,7 @@ fn permitted_as(
     region: &str,
     role: Role,
     act: Action,
+    caps: Caps,
 ) -> Result<(), DomainError> {
     let action = act.as_str();
     let need = |allowed: &[Role], label: &'static str| -> Result<(), DomainError> {
@@ -192,7 +233,13 @@ fn permitted_as(
         }
         Action::Suspend => {
             need(LEAD, "lead handler")?;
-            in_state(DECIDING)
+            in_state(DECIDING)?;
+            if app.suspensions >= caps.suspensions {
+                return Err(DomainError::SuspensionsExhausted {
+                    cap: caps.suspensions,
+                });
+            }
+            Ok(())
         }
         Action::Resume => {
             need(LEAD, "lead handler")?;

@@ -34,6 +34,14 @@ pub enum DomainError {
     SupplementAlreadyRequested,
     #[error("the decision deadline was already extended once")]
     DeadlineAlreadyExtended,
+    /// The application has had as many suspensions as the gateway takes ([`super::decide::Caps`]).
+    #[error(
+        "the application was suspended {cap} time(s) already, the most this gateway takes for one \
+         application (特别程序, 行政许可法 Art. 45: a hearing, an inspection, testing or an expert \
+         review pauses the clock a few times at most): decide on it, or extend the decision \
+         limit"
+    )]
+    SuspensionsExhausted { cap: u32 },
     #[error("complete-part is only for joint (多地联办) applications; this one is {mode}")]
     NotJoint { mode: &'static str },
     #[error("region {region} already completed its part")]
@@ -161,6 +169,7 @@ impl DomainError {
             IllegalTransition { .. }
             | SupplementAlreadyRequested
             | DeadlineAlreadyExtended
+            | SuspensionsExhausted { .. }
             | PartAlreadyCompleted { .. }
             | PartsOutstanding { .. }
             | PartsDone { .. }
@@ -196,7 +205,8 @@ impl DomainError {
     /// form's 422 names the rule a canonical body's answer names; `domain` for the rest (the
     /// message says which). Of a conflict, as its problem type
     /// names it: `not-joint` for a part completed in an application that is not joint (its mode
-    /// never changes, so no later state allows it), `illegal-transition` for the rest.
+    /// never changes, so no later state allows it), `suspension-limit` for a suspension past the
+    /// gateway's cap (no later state allows it either), `illegal-transition` for the rest.
     pub fn rule(&self) -> &'static str {
         match self {
             DomainError::Blank { .. } => "blank",
@@ -213,6 +223,7 @@ impl DomainError {
             DomainError::TrackingRequired => "required-for-post",
             DomainError::TrackingNotPost { .. } => "post-only",
             DomainError::NotJoint { .. } => "not-joint",
+            DomainError::SuspensionsExhausted { .. } => "suspension-limit",
             DomainError::UnknownMatter { .. } => "unknown-matter",
             DomainError::SameProvince { .. } => "same-province",
             DomainError::OriginIsHandler { .. } => "origin-is-handler",

@@ -15,7 +15,7 @@ pub mod serials;
 pub mod status;
 
 pub use application::{Application, FOLD_RULES, Role, parties_of};
-pub use decide::{check_parties, decide, is_region_code};
+pub use decide::{Caps, check_parties, decide, is_region_code};
 pub use error::{DomainError, ErrorKind};
 pub use lifecycle::{Action, Command, Event, EventDecodeError};
 pub use status::Status;

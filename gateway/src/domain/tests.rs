@@ -48,7 +48,8 @@ struct Given {
 fn given(history: Vec<(&str, Command)>) -> Given {
     let mut state = None;
     for (region, cmd) in history {
-        let event = decide(state.as_ref(), region, cmd).expect("history must be legal");
+        let event =
+            decide(state.as_ref(), region, cmd, Caps::DEFAULT).expect("history must be legal");
         state = Some(Application::apply_from(state, "app-1", region, &event));
     }
     Given { state }
@@ -57,7 +58,7 @@ fn given(history: Vec<(&str, Command)>) -> Given {
 impl Given {
     /// …when `region` sends `cmd`.
     fn when(&self, region: &str, cmd: Command) -> Result<(Event, Application), DomainError> {
-        let event = decide(self.state.as_ref(), region, cmd)?;
+        let event = decide(self.state.as_ref(), region, cmd, Caps::DEFAULT)?;
         let next = Application::apply_from(self.state.clone(), "app-1", region, &event);
         Ok((event, next))
     }
@@ -1021,6 +1022,125 @@ fn suspension_returns_to_where_it_left() {
     );
 }
 
+/// Given an accepted application its lead handler suspended and resumed as often as the
+/// default cap allows (20), when it suspends once more, then the suspension is refused as a
+/// conflict of its own (rule `suspension-limit`, naming the cap) and the lead is no longer
+/// offered `suspend`, while deciding and extending still are; a raised cap takes the 21st. A
+/// history with more suspensions than the cap (one kept under a raised cap, or none) still
+/// folds, and counts them all: the cap decides, it never refuses a fold.
+#[test]
+fn suspensions_are_capped_by_the_gateway_not_by_the_fold() {
+    let mut history = vec![submit(Mode::Online), (GD, forward()), (ZJ, accept())];
+    for _ in 0..Caps::DEFAULT.suspensions {
+        history.extend([(ZJ, suspend()), (ZJ, resume())]);
+    }
+    let g = given(history.clone());
+    let state = g.state.clone().expect("state");
+    assert_eq!((state.status, state.suspensions), (Status::Accepted, 20));
+
+    let refused = g.when(ZJ, suspend()).map(|_| ()).expect_err("past the cap");
+    assert_eq!(refused, DomainError::SuspensionsExhausted { cap: 20 });
+    assert_eq!(
+        (refused.kind(), refused.rule(), refused.pointer()),
+        (ErrorKind::Conflict, "suspension-limit", None)
+    );
+    assert!(
+        refused.to_string().contains("suspended 20 time(s)"),
+        "{refused}"
+    );
+    let offered = decide::allowed(&state, ZJ, Caps::DEFAULT);
+    assert!(!offered.contains(&Action::Suspend), "{offered:?}");
+    for still in [Action::Approve, Action::Deny, Action::ExtendDeadline] {
+        assert!(offered.contains(&still), "{still:?} not in {offered:?}");
+    }
+    // One below the cap: offered and taken.
+    let below = given(history[..history.len() - 2].to_vec());
+    assert!(
+        decide::allowed(below.state.as_ref().expect("state"), ZJ, Caps::DEFAULT)
+            .contains(&Action::Suspend)
+    );
+    assert!(below.when(ZJ, suspend()).is_ok());
+    // A raised cap takes the 21st.
+    let raised = Caps { suspensions: 25 };
+    assert!(decide(Some(&state), ZJ, suspend(), raised).is_ok());
+    assert!(decide::allowed(&state, ZJ, raised).contains(&Action::Suspend));
+
+    // Thirty pairs decided under no cap fold and are counted, whatever the cap.
+    let mut long: Option<Application> = None;
+    let mut steps = vec![submit(Mode::Online), (GD, forward()), (ZJ, accept())];
+    for _ in 0..30 {
+        steps.extend([(ZJ, suspend()), (ZJ, resume())]);
+    }
+    for (region, cmd) in steps {
+        let event = decide(long.as_ref(), region, cmd, Caps::NONE).expect("no cap");
+        long = Some(Application::apply_from(long, "app-1", region, &event));
+    }
+    let long = long.expect("state");
+    assert_eq!((long.status, long.suspensions), (Status::Accepted, 30));
+    assert!(!decide::allowed(&long, ZJ, Caps::DEFAULT).contains(&Action::Suspend));
+}
+
+/// Given every state the lifecycle reaches in every mode, with at most one suspension, when
+/// every party takes every action it is allowed in every order, then no history comes back to
+/// a state it has been in (every action but suspend/resume is bounded by the lifecycle itself:
+/// the 补正告知, the extension and the acceptance once, a part once per handler), and each
+/// further suspension the cap allows makes the longest history two events longer, no more:
+/// the cap is what bounds the one pair that returns to where it started.
+#[test]
+fn only_the_cap_bounds_a_repeatable_action() {
+    /// The longest history from `state` under `caps` (events after it), failing on a state
+    /// met again on the way (`path`).
+    fn longest(
+        state: &Application,
+        caps: Caps,
+        path: &mut Vec<String>,
+        memo: &mut std::collections::HashMap<String, usize>,
+    ) -> usize {
+        let key = format!(
+            "{:?}",
+            Application {
+                seq: 0,
+                ..state.clone()
+            }
+        );
+        if let Some(n) = memo.get(&key) {
+            return *n;
+        }
+        assert!(
+            !path.contains(&key),
+            "a history comes back to a state it was in: {key}"
+        );
+        path.push(key.clone());
+        let mut most = 0;
+        for region in [GD, ZJ, AH] {
+            for action in Action::ALL {
+                let Ok(event) = decide(Some(state), region, command(*action), caps) else {
+                    continue;
+                };
+                let next = Application::apply_from(Some(state.clone()), "app-1", region, &event);
+                most = most.max(1 + longest(&next, caps, path, memo));
+            }
+        }
+        path.pop();
+        memo.insert(key, most);
+        most
+    }
+    for mode in [Mode::Online, Mode::Proxy, Mode::Joint] {
+        let start = given(vec![submit(mode)]).state.expect("submitted");
+        let of = |suspensions| {
+            longest(
+                &start,
+                Caps { suspensions },
+                &mut Vec::new(),
+                &mut Default::default(),
+            )
+        };
+        let (one, three) = (of(1), of(3));
+        assert!(one < 20, "{mode:?}: {one} events after the submission");
+        assert_eq!(three, one + 4, "{mode:?}");
+    }
+}
+
 #[test]
 fn the_decision_deadline_is_extended_once() {
     let g = given(vec![
@@ -1639,7 +1759,7 @@ fn folded_on(
     let (mut state, mut deadlines) = (None, Deadlines::default());
     let mut after = Vec::new();
     for (region, cmd, when) in steps {
-        let event = decide(state.as_ref(), region, cmd).expect("legal");
+        let event = decide(state.as_ref(), region, cmd, Caps::DEFAULT).expect("legal");
         let app = Application::apply_from(state, "app-1", region, &event);
         deadlines.apply(&app, region, &event, at(when), &limits, cal);
         after.push((app.clone(), deadlines.clone()));
@@ -1724,7 +1844,7 @@ fn deadlines_follow_the_statutory_clock() {
     let mut deadlines = Deadlines::default();
     let mut snapshots = Vec::new();
     for (region, cmd, when) in steps {
-        let event = decide(state.as_ref(), region, cmd).expect("legal");
+        let event = decide(state.as_ref(), region, cmd, Caps::DEFAULT).expect("legal");
         let app = Application::apply_from(state, "app-1", region, &event);
         deadlines.apply(&app, region, &event, at(when), &limits, &cal);
         snapshots.push(deadlines.clone());
@@ -1826,7 +1946,7 @@ fn a_lapsed_decision_deadline_is_not_laundered_by_suspension_or_extension() {
         steps.push((ZJ, approve(), "2026-12-08T03:00:00Z"));
         let (mut state, mut deadlines) = (None, Deadlines::default());
         for (region, cmd, when) in steps {
-            let event = decide(state.as_ref(), region, cmd).expect("legal");
+            let event = decide(state.as_ref(), region, cmd, Caps::DEFAULT).expect("legal");
             let app = Application::apply_from(state, "app-1", region, &event);
             deadlines.apply(&app, region, &event, at(when), &limits, &cal);
             state = Some(app);
@@ -2180,7 +2300,7 @@ fn an_application_accepted_by_law_is_offered_no_refusal_to_accept() {
     assert_eq!(deadlines.accepted_by_law_after(), Some("2026-11-10"));
     let offered = |when: &str| -> Vec<&str> {
         let stood = deadlines.as_of(&app, at(when), &limits, &cal);
-        decide::allowed_by_law(&app, ZJ, stood.deemed_acceptance().is_some())
+        decide::allowed_by_law(&app, ZJ, stood.deemed_acceptance().is_some(), Caps::DEFAULT)
             .into_iter()
             .map(Action::as_str)
             .collect()
@@ -2298,7 +2418,7 @@ fn withdrawal_cancels_running_deadlines() {
         (GD, forward()),
         (GD, withdraw()),
     ] {
-        let event = decide(state.as_ref(), region, cmd).expect("legal");
+        let event = decide(state.as_ref(), region, cmd, Caps::DEFAULT).expect("legal");
         let app = Application::apply_from(state, "app-1", region, &event);
         deadlines.apply(
             &app,
@@ -2465,13 +2585,15 @@ fn command(action: Action) -> Command {
 /// reads to tell a province ahead of the log from one contradicting it).
 #[test]
 fn the_transition_table_is_what_decide_allows() {
+    const TWO: Caps = Caps { suspensions: 2 };
     let mut allowed: Vec<(Status, Status)> = Vec::new();
     for mode in [Mode::Online, Mode::Proxy, Mode::Joint] {
         let mut seen: Vec<String> = Vec::new();
         let mut frontier = vec![given(vec![submit(mode)]).state.expect("submitted")];
         while let Some(state) = frontier.pop() {
             // A state is what decides what may follow: everything but its seq, which suspend
-            // and resume would raise for ever.
+            // and resume raise up to the cap (two here, so that every status is reached after
+            // each count of suspensions and the exploration stays small).
             let key = format!(
                 "{:?}",
                 Application {
@@ -2486,7 +2608,7 @@ fn the_transition_table_is_what_decide_allows() {
             assert!(seen.len() < 500, "the exploration does not end");
             for region in [GD, ZJ, AH] {
                 for action in Action::ALL {
-                    let Ok(event) = decide(Some(&state), region, command(*action)) else {
+                    let Ok(event) = decide(Some(&state), region, command(*action), TWO) else {
                         continue;
                     };
                     let next =
@@ -2563,6 +2685,10 @@ const PINNED_FOLDS: &[(u32, &str)] = &[
     (
         4,
         "8b79c3f7349c7144164fa6d21384428df887a3d697e7f41c374d497e4ea4f62a",
+    ),
+    (
+        5,
+        "920cbd95ba8c55ffa778518fd779b3f318c816422dc61728405136c1af1187de",
     ),
 ];
 
@@ -2655,7 +2781,8 @@ fn the_fold_rules_are_pinned() {
     for history in timed {
         let (mut state, mut deadlines) = (None, Deadlines::default());
         for (region, cmd, when) in history {
-            let event = decide(state.as_ref(), region, cmd).expect("history must be legal");
+            let event =
+                decide(state.as_ref(), region, cmd, Caps::DEFAULT).expect("history must be legal");
             let next = Application::apply_from(state, "app-1", region, &event);
             deadlines.apply(&next, region, &event, at(&when), &limits, &cal);
             digest.update(serde_json::to_vec(&next).expect("state serializes"));

@@ -469,8 +469,10 @@ pub struct ApplicationRead<'a> {
     /// or `request-supplement`, an origin may `withdraw`; empty when it may take none. Without
     /// `not-accept` once the application counts as accepted by law (`deemed_accepted_at`):
     /// a refusal then is a decision after review (`deny`, once accepted), and a `not-accept`
-    /// taken all the same is answered with a `deemed-accepted` warning. The same as the
-    /// region's inbox or outbox line says. Absent for an operator's token.
+    /// taken all the same is answered with a `deemed-accepted` warning. Without `suspend` once
+    /// the application has had as many suspensions as the gateway takes (20 unless its
+    /// operators set another; a suspension past it is refused 409 `suspension-limit`). The same
+    /// as the region's inbox or outbox line says. Absent for an operator's token.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed: Option<Vec<&'static str>>,
     /// When the application counts as accepted by law (受理, 行政许可法 Art. 32): its acceptance
@@ -541,12 +543,13 @@ impl DeadlineRead {
 
 impl<'a> ApplicationRead<'a> {
     /// `view` as read at `now` by `region` (`None`: an operator), its deadlines counted with
-    /// `cal`.
+    /// `cal`, what it allows decided under `caps` (the gateway's).
     pub fn of(
         view: &'a ApplicationView,
         region: Option<&str>,
         now: Timestamp,
         cal: &crate::domain::calendar::Calendar,
+        caps: crate::domain::decide::Caps,
     ) -> ApplicationRead<'a> {
         let deadlines = view.deadlines_at(now, cal);
         let deemed = deadlines.deemed_acceptance();
@@ -573,7 +576,7 @@ impl<'a> ApplicationRead<'a> {
                 .collect(),
             // Not `not-accept` once the law counts the application accepted.
             allowed: region.map(|region| {
-                crate::domain::decide::allowed_by_law(&view.state, region, deemed.is_some())
+                crate::domain::decide::allowed_by_law(&view.state, region, deemed.is_some(), caps)
                     .into_iter()
                     .map(|a| a.as_str())
                     .collect()
@@ -593,14 +596,21 @@ impl<'a> ApplicationRead<'a> {
 }
 
 /// The application as `region` (`None`: an operator) sees it, deadlines judged as of now with
-/// `cal`.
+/// `cal`, what it allows under `caps`.
 pub fn render(
     view: &ApplicationView,
     region: Option<&str>,
     cal: &crate::domain::calendar::Calendar,
+    caps: crate::domain::decide::Caps,
 ) -> Value {
-    serde_json::to_value(ApplicationRead::of(view, region, Timestamp::now(), cal))
-        .unwrap_or_default()
+    serde_json::to_value(ApplicationRead::of(
+        view,
+        region,
+        Timestamp::now(),
+        cal,
+        caps,
+    ))
+    .unwrap_or_default()
 }
 
 /// `?view=local` asks for the calling region's own form (see [`super::forms::local_view`]).
@@ -624,7 +634,12 @@ pub async fn get<L: EventLog>(
         .map_err(Problem::reading)?;
     match q.view.as_deref() {
         None | Some("canonical") => {
-            let shown = render(&view, principal.region(), &s.gateway.calendar);
+            let shown = render(
+                &view,
+                principal.region(),
+                &s.gateway.calendar,
+                s.gateway.caps(),
+            );
             Ok(Json(shown).into_response())
         }
         Some("local") => super::forms::local_view(&principal, &view),

@@ -137,9 +137,12 @@ pub struct LocalFormProblem {
     region: String,
     /// The matter's code.
     matter: String,
-    /// Every problem, in the region's own field names.
+    /// Every problem, in the region's own field names; at most 100: past them, the first 99
+    /// and a last of rule `too-many-problems` saying how many more there are and how many in
+    /// all (`detail` counts them all too).
     errors: Vec<LocalErrorItem>,
-    /// What does not stop the form (a credit code's check character …), the same way.
+    /// What does not stop the form (a credit code's check character …), the same way, and as
+    /// many at most.
     warnings: Vec<LocalErrorItem>,
 }
 
@@ -387,9 +390,14 @@ fn kept_in_evidence(warnings: &mut [tongban_adapters::LocalProblem]) {
 
 /// The canonical submission of an application, as its adapters read it.
 fn canonical_of(view: &ApplicationView) -> Value {
-    // The deadlines are not part of it: any calendar will do.
-    let rendered =
-        super::applications::render(view, None, &crate::domain::calendar::Calendar::weekdays());
+    // The deadlines are not part of it, nor what a region may do: any calendar and caps will
+    // do.
+    let rendered = super::applications::render(
+        view,
+        None,
+        &crate::domain::calendar::Calendar::weekdays(),
+        crate::domain::decide::Caps::DEFAULT,
+    );
     json!({
         "matter": rendered["matter"],
         "mode": rendered["mode"],

@@ -19,7 +19,9 @@ pub struct Problem {
     pub detail: String,
     /// Every problem with the request body, each at its JSON pointer; left out when the
     /// problem is not about the body's fields (a wrong token, content type or route), so the
-    /// documented shape does not require it.
+    /// documented shape does not require it. At most 100: past them, the first 99 and a last of
+    /// rule `too-many-problems` at the empty pointer, saying how many more there are and how
+    /// many in all (a 422's `detail` counts them all too).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(with = "Vec<ErrorItem>")]
     pub errors: Vec<Violation>,
@@ -44,7 +46,8 @@ pub struct Problem {
     /// Of a refused canonical submission (422 `invalid`): what the checks doubt without
     /// refusing (a 15-digit ID number, a credit code's check character), each at its pointer,
     /// as an accepted submission's answer carries them and a refused local form's does: fixing
-    /// the errors does not hide them until the next answer. Absent from other problems.
+    /// the errors does not hide them until the next answer. Absent from other problems. At
+    /// most 100, as `errors`.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<Vec<ErrorItem>>")]
     pub warnings: Option<Vec<Violation>>,
@@ -551,7 +554,15 @@ pub fn report_nothing_written(available: impl Fn() -> Option<bool> + Send + 'sta
 }
 
 impl IntoResponse for Problem {
-    fn into_response(self) -> Response {
+    fn into_response(mut self) -> Response {
+        // Every answer lists at most the first problems, the last saying how many there were
+        // ([`tongban_schemas::limits::capped`]): a body of unknown members had been answered
+        // with one problem each, 14 MB for 1 MB, and held in memory until read.
+        self.errors = tongban_schemas::limits::capped(std::mem::take(&mut self.errors), "");
+        self.warnings = self
+            .warnings
+            .take()
+            .map(|w| tongban_schemas::limits::capped(w, ""));
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&self).unwrap_or_default();
         let mut res = (status, body).into_response();
@@ -604,6 +615,9 @@ impl From<DomainError> for Problem {
             ErrorKind::Conflict => {
                 let title = match e {
                     DomainError::NotJoint { .. } => "Only for joint (多地联办) applications",
+                    DomainError::SuspensionsExhausted { .. } => {
+                        "The application was suspended as often as this gateway takes"
+                    }
                     _ => "Not possible in the current state",
                 };
                 Problem::new(StatusCode::CONFLICT, e.rule(), title, detail)

@@ -180,8 +180,9 @@ pub struct BoxEntry {
     /// `not-accept` or `request-supplement`, an origin may `withdraw`. Without `not-accept` once
     /// the application counts as accepted by law (行政许可法 Art. 32: its acceptance window ran
     /// out unanswered, `accepted_by_law_after`): a refusal then is a decision after review
-    /// (`deny`, once accepted). Absent on a line written by a build before it (until the
-    /// application's next event or `tongban rebuild`).
+    /// (`deny`, once accepted). Without `suspend` once the application has had as many
+    /// suspensions as the gateway takes (`suspension-limit`). Absent on a line written by a
+    /// build before it (until the application's next event or `tongban rebuild`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed: Option<Vec<String>>,
     /// The last day (China date) of the acceptance window the lead handler has yet to answer:
@@ -519,6 +520,10 @@ pub struct ProjectionStore {
     /// whoever holds the gateway key ([`ProjectionStore::with_applicant_key`]); without it the
     /// store indexes no applicant.
     applicant_digests: Option<std::sync::Arc<ApplicantDigests>>,
+    /// The caps the gateway decides actions by ([`crate::domain::decide::Caps`]), given before
+    /// its projector starts ([`ProjectionStore::with_caps`]): an inbox line's `allowed` is
+    /// what the gateway would take, so that a suspension past the cap is not offered there.
+    caps: crate::domain::decide::Caps,
     /// The keyspaces and their memtable budgets: sealed after each write, counted for `memory`.
     memtables: crate::fjall_tuning::Memtables,
     submissions: Submissions,
@@ -731,6 +736,7 @@ impl ProjectionStore {
             acks,
             meta,
             applicant_digests: None,
+            caps: crate::domain::decide::Caps::DEFAULT,
             memtables,
             db,
             submissions: Submissions::InViews,
@@ -765,6 +771,18 @@ impl ProjectionStore {
     /// The directory the store lives in.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Decides what the inbox lines offer (`allowed`) under `caps`, the gateway's: given
+    /// before the projector starts, which keeps a clone of the store.
+    pub fn with_caps(mut self, caps: crate::domain::decide::Caps) -> ProjectionStore {
+        self.caps = caps;
+        self
+    }
+
+    /// The caps actions are decided by on this store's gateway ([`ProjectionStore::with_caps`]).
+    pub fn caps(&self) -> crate::domain::decide::Caps {
+        self.caps
     }
 
     pub fn with_submissions(mut self, submissions: Submissions) -> ProjectionStore {
@@ -2019,6 +2037,7 @@ impl ProjectionStore {
                         &view.state,
                         region,
                         view.deadlines.deemed_acceptance().is_some(),
+                        self.caps,
                     )
                     .into_iter()
                     .map(|a| a.as_str().to_string())
@@ -2691,6 +2710,7 @@ pub(super) mod tests {
             Some(&state),
             "330000",
             Command::Accept(ev::Accepted::default()),
+            crate::domain::decide::Caps::DEFAULT,
         )
         .expect("legal");
         let accept = Envelope::sealed_after(

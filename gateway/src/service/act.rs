@@ -544,7 +544,7 @@ impl<L: EventLog> Gateway<L> {
         let (Some(before), None) = fold_history(&events[..at]) else {
             return None;
         };
-        let event = domain::decide(Some(&before), region, command.clone()).ok()?;
+        let event = domain::decide(Some(&before), region, command.clone(), self.caps()).ok()?;
         if event.type_name() != landed.kind || event.data() != landed.data {
             return None;
         }
@@ -710,7 +710,7 @@ impl<L: EventLog> Gateway<L> {
         let Some(state) = state else {
             return Err(ServiceError::NotFound(app.to_string()));
         };
-        let decided = domain::decide(Some(&state), region, command.clone());
+        let decided = domain::decide(Some(&state), region, command.clone(), self.caps());
         // A region that may never do this, or a body that is wrong whatever the state, hears so
         // before it hears that its view is stale: a stale-seq answer tells the caller to
         // refresh and retry, which would only be refused.
@@ -723,8 +723,13 @@ impl<L: EventLog> Gateway<L> {
             return Err(error.clone().into());
         }
         // So does a refusal no state lifts: a part completed in an application that is not
-        // joint (its mode never changes), answered as the conflict it is, with the state.
-        if let Err(error @ domain::DomainError::NotJoint { .. }) = &decided {
+        // joint (its mode never changes), a suspension past the cap (the count only grows),
+        // answered as the conflict it is, with the state.
+        if let Err(
+            error @ (domain::DomainError::NotJoint { .. }
+            | domain::DomainError::SuspensionsExhausted { .. }),
+        ) = &decided
+        {
             return Err(ServiceError::Refused {
                 error: error.clone(),
                 status: state.status,

@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use tongban_schemas::events::{Resumed, Suspended, SuspensionKind};
 
-use super::fixtures::{accepted, gateway_on, lead_code, region};
+use super::fixtures::{accepted, gateway_capped, gateway_on, lead_code, region};
 use super::{Gateway, ServiceError};
 use crate::auth::Principal;
-use crate::domain::Command;
+use crate::domain::{Caps, Command};
 use crate::log::EventLog;
 use crate::testutil::TempDir;
 
@@ -204,7 +204,8 @@ async fn a_page_of_a_damaged_history_is_refused_as_the_whole_history_is() {
 /// fastest of 5 reads of the whole history. A measurement, not a test (it asserts only that
 /// the pages are the right ones): `cargo test -p tongban-gateway --lib
 /// page_of_a_long_history_costs -- --ignored --nocapture`, in a debug build, whose times are
-/// a rough indication only (docs/performance.md, round 45).
+/// a rough indication only (docs/performance.md, round 45). `gw` decides under no cap on
+/// suspensions: its 499 are far past the default.
 async fn page_of_a_long_history_costs<L: EventLog>(gw: &Gateway<L>, backend: &str) {
     let app = suspended_and_resumed(gw, 499).await;
     gw.caught_up().await;
@@ -239,12 +240,12 @@ async fn page_of_a_long_history_costs<L: EventLog>(gw: &Gateway<L>, backend: &st
 async fn page_of_a_long_history_costs_embedded() {
     let dir = TempDir::new("events-page-cost");
     let log = Arc::new(crate::log::EmbeddedLog::open(&dir.path().join("log")).expect("log"));
-    page_of_a_long_history_costs(&gateway_on(&log, &dir, "p"), "embedded").await;
+    page_of_a_long_history_costs(&gateway_capped(&log, &dir, "p", Caps::NONE), "embedded").await;
 }
 
 #[tokio::test]
 #[ignore = "a measurement (docs/performance.md, round 45), not a test"]
 async fn page_of_a_long_history_costs_jetstream() {
     let (_server, dir, log) = on_jetstream("events-page-cost-js").await;
-    page_of_a_long_history_costs(&gateway_on(&log, &dir, "p"), "JetStream").await;
+    page_of_a_long_history_costs(&gateway_capped(&log, &dir, "p", Caps::NONE), "JetStream").await;
 }

@@ -47,11 +47,22 @@ pub fn gateway_on<L: crate::log::EventLog>(
     dir: &crate::testutil::TempDir,
     projections: &str,
 ) -> crate::service::Gateway<L> {
+    gateway_capped(log, dir, projections, crate::domain::Caps::DEFAULT)
+}
+
+/// [`gateway_on`], deciding actions under `caps` (`tongban serve --max-suspensions`).
+pub fn gateway_capped<L: crate::log::EventLog>(
+    log: &std::sync::Arc<L>,
+    dir: &crate::testutil::TempDir,
+    projections: &str,
+    caps: crate::domain::Caps,
+) -> crate::service::Gateway<L> {
     crate::service::Gateway::start(
         std::sync::Arc::clone(log),
         crate::envelope::GatewayKey::load_or_create(&dir.path().join("gateway.key")).expect("key"),
         crate::projections::ProjectionStore::open(&dir.path().join(projections))
-            .expect("projections"),
+            .expect("projections")
+            .with_caps(caps),
         crate::domain::calendar::Calendar::weekdays(),
     )
 }

@@ -194,7 +194,7 @@ async fn a_form_recorded_at_v2_is_read_in_the_next_versions_shape() {
     );
     assert!(view.form.get("insured_region").is_none());
     assert_eq!(view.applicant, example()["applicant"]);
-    let rendered = crate::http::applications::render(&view, None, &gw.calendar);
+    let rendered = crate::http::applications::render(&view, None, &gw.calendar, gw.caps());
     assert_eq!(rendered["matter_version"], json!(3));
     // And the log still holds what was submitted
     let events = gw.log.read(&app).await.expect("read");

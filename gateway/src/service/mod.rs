@@ -188,6 +188,13 @@ impl<L: EventLog> Gateway<L> {
         }
     }
 
+    /// The caps actions are decided by ([`crate::domain::decide::Caps`]): the projection
+    /// store's, given before the projector started, so that the inbox lines offer what an
+    /// action would be allowed.
+    pub fn caps(&self) -> crate::domain::decide::Caps {
+        self.store.caps()
+    }
+
     /// How far this host's clock is behind the latest event time in the log, in milliseconds,
     /// when more than a minute ([`clock`]): the events it stamps now read as happened before
     /// events the log holds. Warned of once an episode begins.

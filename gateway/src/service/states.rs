@@ -163,6 +163,7 @@ mod tests {
             resume_to: None,
             supplement_requested: false,
             deadline_extended: false,
+            suspensions: 0,
             parts_completed: Vec::new(),
         }
     }

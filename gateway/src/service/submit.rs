@@ -144,7 +144,13 @@ pub fn prepare(
         request_digest: digest.clone(),
     };
     // Structural rules first (matter, mode, regions), then the matter's own schema.
-    let mut event = domain::decide(None, region, Command::Submit(submitted))?;
+    // A submission is no repeatable action: the caps do not bear on it.
+    let mut event = domain::decide(
+        None,
+        region,
+        Command::Submit(submitted),
+        domain::Caps::DEFAULT,
+    )?;
     let mut warnings = Vec::new();
     if let Event::Submitted(s) = &mut event
         && checked.is_none()

@@ -4,11 +4,11 @@ use tongban_schemas::events::{Forwarded, NotAccepted};
 use tongban_schemas::matters;
 
 use super::{ServiceError, SubmitRequest};
-use crate::domain::Command;
+use crate::domain::{Caps, Command};
 use crate::log::EventLog;
 use crate::testutil::TempDir;
 
-use super::fixtures::{gateway_on, lead_code, origin_code, region, request};
+use super::fixtures::{gateway_capped, gateway_on, lead_code, origin_code, region, request};
 
 #[tokio::test]
 async fn an_invalid_event_payload_never_reaches_the_log() {
@@ -685,9 +685,11 @@ pub(super) async fn one_stream(dir: &TempDir, pushed: bool) -> OneStream {
         )
     };
     let logs = [open().await, open().await];
+    // Under no cap on suspensions: two gateways acting in turn take one application through
+    // more of them than the default allows, as gateways started with a raised cap do.
     let gateways = [
-        gateway_on(&logs[0], dir, "p1"),
-        gateway_on(&logs[1], dir, "p2"),
+        gateway_capped(&logs[0], dir, "p1", Caps::NONE),
+        gateway_capped(&logs[1], dir, "p2", Caps::NONE),
     ];
     OneStream {
         server,
@@ -699,7 +701,7 @@ pub(super) async fn one_stream(dir: &TempDir, pushed: bool) -> OneStream {
 }
 
 /// A suspension for expert review (特别程序), and the resumption that ends it: the one pair the
-/// lifecycle allows any number of times.
+/// lifecycle lets come back, up to the gateway's cap on suspensions.
 fn suspend() -> Command {
     Command::Suspend(tongban_schemas::events::Suspended {
         kind: tongban_schemas::events::SuspensionKind::ExpertReview,
@@ -899,7 +901,7 @@ async fn an_action_after_another_gateways_reads_only_the_events_since() {
     let projections = |name: &str| {
         crate::projections::ProjectionStore::open(&dir.path().join(name)).expect("projections")
     };
-    let first = acting_alone(&ours, &dir, projections("acting"));
+    let first = acting_alone(&ours, &dir, projections("acting").with_caps(Caps::NONE));
     let lead = region(&lead_code());
     let app = super::fixtures::accepted(&first).await;
     for _ in 0..20 {
@@ -985,7 +987,7 @@ async fn an_action_after_another_gateways_reads_only_the_events_since() {
     .expect("rebuild");
     let behind = store.get(&app).expect("get").expect("view");
     assert_eq!(behind.state.seq, 67);
-    let fourth = acting_alone(&fourth_log, &dir, store);
+    let fourth = acting_alone(&fourth_log, &dir, store.with_caps(Caps::NONE));
     first.act(&lead, &app, suspend(), None).await.expect("ours");
     first.act(&lead, &app, resume(), None).await.expect("ours");
     let before = sent(&fourth_log);
@@ -1647,9 +1649,15 @@ async fn a_refusal_after_the_acceptance_window_is_told_the_law_accepted_it() {
     // What the lead is offered: not-accept while the window ran, not after it.
     let view = gw.store.get(refused).expect("read").expect("a view");
     let offered = |when: crate::time::Timestamp| {
-        crate::http::applications::ApplicationRead::of(&view, Some(&lead_code), when, &cal)
-            .allowed
-            .expect("a region's read")
+        crate::http::applications::ApplicationRead::of(
+            &view,
+            Some(&lead_code),
+            when,
+            &cal,
+            gw.caps(),
+        )
+        .allowed
+        .expect("a region's read")
     };
     assert_eq!(
         offered(next_day),

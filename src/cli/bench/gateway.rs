@@ -79,6 +79,10 @@ impl GatewayProcess {
                 "off",
                 "--write-quota",
                 "off",
+                // The events stage suspends and resumes each application up to its depth
+                // (1,000 events by default), far past the cap a province's traffic is held to.
+                "--max-suspensions",
+                "off",
             ])
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())

@@ -8,8 +8,9 @@
 //!   every client in turn. Per size: throughput, latency and the gateway's CPU per submission,
 //!   so what one more kilobyte costs can be read off.
 //! - **Events per application**: each client takes one application through submission, forward
-//!   and acceptance, then suspends and resumes it (特别程序, the one pair the lifecycle allows
-//!   any number of times) until it holds 10 events, then 100, then `depth`. Each leg is measured
+//!   and acceptance, then suspends and resumes it (特别程序, the one pair the lifecycle lets
+//!   come back; its gateway runs with `--max-suspensions off`, past the cap a province's
+//!   traffic is held to) until it holds 10 events, then 100, then `depth`. Each leg is measured
 //!   apart, all clients at the same depth, with the gateway's CPU counted until it has gone idle
 //!   after the leg: what an action costs on an application with that many events behind it.
 //!   On the embedded log, then on JetStream (one server), where every event an action reads is
