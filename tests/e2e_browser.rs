@@ -337,8 +337,17 @@ fn dispute_page_renders_in_headless_chromium() {
     let parties = cursors.matches("尚未确认任何事件").count();
     assert!(parties >= 2, "a row per party: {feeds}");
     assert_eq!(cursors.matches("<tr").count(), parties + 1, "{feeds}");
-    let by_event = feeds.split("id=\"feed-events\"").nth(1).unwrap_or_default();
+    let after = feeds.split("id=\"feed-events\"").nth(1).unwrap_or_default();
+    let by_event = after.split("id=\"feed-first\"").next().unwrap_or_default();
     assert_eq!(by_event.matches("<tr").count(), events + 1, "{feeds}");
+    // And each event's first acknowledgement by each party, from the history: none yet.
+    let first = after.split("id=\"feed-first\"").nth(1).unwrap_or_default();
+    assert_eq!(first.matches("<tr").count(), events + 1, "{feeds}");
+    assert_eq!(
+        first.matches("从未确认至此").count(),
+        events * parties,
+        "{feeds}"
+    );
     assert_eq!(
         by_event.matches("尚未确认").count(),
         events * parties,
