@@ -224,6 +224,15 @@ pub fn len() -> usize {
     table().len()
 }
 
+/// Every code known (current and historical), ascending: for tools that need places to draw
+/// from (`tongban bench` makes each submission another person's), without formatting and
+/// looking up every number that could be one.
+pub fn codes() -> Vec<u32> {
+    let mut codes: Vec<u32> = table().keys().copied().collect();
+    codes.sort_unstable();
+    codes
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -156,10 +156,17 @@ const SEQUENCES: u64 = 99 * 5;
 fn counties() -> &'static [u32] {
     static COUNTIES: OnceLock<Vec<u32>> = OnceLock::new();
     COUNTIES.get_or_init(|| {
-        (110_000..830_000)
-            .filter(|c| c % 100 != 0 && gb2260::is_known(&format!("{c:06}")))
+        gb2260::codes()
+            .into_iter()
+            .filter(|c| c % 100 != 0)
             .collect()
     })
+}
+
+/// Draws the places [`another_person`] gives ID numbers before a stage's clock starts, so that
+/// the first submission of a measured stage does not pay for it.
+pub fn prepare() {
+    counties();
 }
 
 /// How many distinct people [`another_person`] makes of one form before it repeats.

@@ -279,6 +279,7 @@ impl GatewayProcess {
     /// `(c + n) % forms`, under its own Idempotency-Key so every submission is a new application,
     /// and as another person than every earlier sending of that form to this gateway.
     pub fn submitter(&self, clients: usize, run: &str) -> Result<Submitter, CliError> {
+        super::forms::prepare();
         let mut tokens = Vec::with_capacity(FORMS.len());
         for f in FORMS {
             tokens.push(self.token(f.region)?);
