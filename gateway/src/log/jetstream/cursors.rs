@@ -32,8 +32,10 @@
 //!   ([`history_name`]), one subject per region (`<stream>_acks.<region>`), one message per
 //!   acknowledgement (`{"from","to","actor"}`; its time is the server's of storing it): the
 //!   history the dispute tools read the first acknowledgement past an event from
-//!   ([`crate::log::acks`]). A record is stored before the cursor moves and only past the
-//!   region's last record (compare and set on the subject's last sequence), so a region's
+//!   ([`crate::log::acks`]). A record is stored after the cursor moves (late, never early: a
+//!   record lost to a failure in between is stored by the region's next acknowledgement, with
+//!   its time, [`SharedCursors::advance`]) and only past the region's last record (compare and
+//!   set on the subject's last sequence), so a region's
 //!   records' positions grow with their stream sequences, and the first at or past a position
 //!   is found by a binary search over the stream's sequences with `next_by_subj` gets from the
 //!   stream leader: O(log n) requests, whatever the number of records. (A direct get would do
@@ -132,6 +134,9 @@ struct Stored {
     revision: u64,
     /// What wrote it and when, from its headers and the server's time.
     moved: crate::log::Moved,
+    /// Written by a region's acknowledgement as it was taken (not handed over): a move the
+    /// history records ([`SharedCursors::record_through`]).
+    recorded: bool,
 }
 
 /// What a cursor's write says moved it ([`MOVED_BY`]).
@@ -151,6 +156,8 @@ struct Cursor {
     position: u64,
     revision: u64,
     moved: crate::log::Moved,
+    /// [`Stored::recorded`].
+    recorded: bool,
 }
 
 impl SharedCursors {
@@ -432,6 +439,7 @@ impl SharedCursors {
                 value: None,
                 revision: 0,
                 moved: crate::log::Moved::NotStored,
+                recorded: false,
             });
         };
         // A delete or purge leaves a marker: no value, but its revision is what a write expects.
@@ -451,10 +459,12 @@ impl SharedCursors {
             (Some(BY_GATEWAY), Some(at)) => crate::log::Moved::ByGateway(at),
             (_, Some(at)) => crate::log::Moved::Written(at),
         };
+        let recorded = header(MOVED_BY).as_deref() == Some(BY_ACK) && carried.is_none();
         Ok(Stored {
             value,
             revision: message.sequence,
             moved,
+            recorded,
         })
     }
 
@@ -482,6 +492,7 @@ impl SharedCursors {
                 0 => crate::log::Moved::NotStored,
                 _ => stored.moved,
             },
+            recorded: position > 0 && stored.recorded,
         })
     }
 
@@ -552,12 +563,18 @@ impl SharedCursors {
     }
 
     /// Moves `region`'s cursor to `position` unless it is already there or further, and
-    /// returns the cursor as it then is. Answers once the server has stored it. The region's
-    /// acknowledgement, by `actor` (`<region>/<token id>`): the time shown for it is the
-    /// server's of this write. One that moves the cursor is recorded in the history first
-    /// ([`history_name`]), past the region's last record only: a gateway that fails between
-    /// the record and the cursor leaves a record the retry finds in place, so the history never
-    /// misses an acknowledgement the cursor took.
+    /// returns the cursor as it then is. Answers once the server has stored it and the history
+    /// records it. The region's acknowledgement, by `actor` (`<region>/<token id>`): the time
+    /// shown for it is the server's of its record.
+    ///
+    /// A record may be late, never early: the cursor moves first, and the record is stored
+    /// after it ([`SharedCursors::record_through`]), so no record ever stands for an
+    /// acknowledgement that was not taken. A gateway that fails between the two (a timeout, a
+    /// lost connection) answers 503 and leaves the cursor past the region's last record; the
+    /// next acknowledgement of the region, whatever its position, records that catch-up with
+    /// its own time before it is answered, later than the acknowledgement the cursor took but
+    /// never earlier. With two gateways racing, one may record the other's move with its own
+    /// time: a position's first acknowledgement then shows a moment later, never earlier.
     pub async fn advance(&self, region: &str, position: u64, actor: &str) -> Result<u64, LogError> {
         if !is_region_code(region) {
             return Err(self.unavailable(
@@ -565,40 +582,67 @@ impl SharedCursors {
                 format!("{region:?} is not a region code"),
             ));
         }
-        let mut read = None;
         for _ in 0..RACES {
             let now = self.cursor(region).await?;
             if position <= now.position {
+                // Nothing to move; a move an acknowledgement made whose record was lost is
+                // recorded now, before this acknowledgement is answered.
+                if now.recorded {
+                    self.record_through(region, now.position, 0, actor).await?;
+                }
                 return Ok(now.position);
             }
-            let last = self.last_record(region).await?;
-            let (expected, last_to) = last.map_or((0, 0), |(seq, r)| (seq, r.to));
-            let record = RecordBody {
-                from: now.position.max(last_to),
-                to: position,
-                actor: actor.to_string(),
-            };
-            if position <= last_to || self.append_record(region, &record, expected).await? {
-                read = Some(now);
-                break;
+            if self
+                .set_cursor(region, position, now.revision, Mark::AckNow)
+                .await?
+            {
+                // A cursor a gateway moved (a hand-over, a move back) was not acknowledged
+                // then: the record starts from it, not from the region's last record, unless
+                // an acknowledgement moved it and its record was lost.
+                let floor = if now.recorded { 0 } else { now.position };
+                self.record_through(region, position, floor, actor).await?;
+                return Ok(position);
             }
             race_pause().await;
         }
-        let Some(now) = read else {
-            return Err(self.unavailable(
-                "recording a feed acknowledgement",
-                format!("region {region}'s history kept changing under {RACES} tries"),
-            ));
-        };
-        // The cursor as read before the record: moved from there unless another gateway moved
-        // it in between, when the race is run as any other move's.
-        if self
-            .set_cursor(region, position, now.revision, Mark::AckNow)
-            .await?
-        {
-            return Ok(position);
+        Err(self.unavailable(
+            "writing a feed cursor",
+            format!("region {region}'s cursor kept changing under {RACES} tries"),
+        ))
+    }
+
+    /// Records that `region`'s cursor was moved to `to` by `actor`'s acknowledgement, now,
+    /// unless the region's last record reaches it already: from the last record's `to` (or
+    /// `floor`, where the cursor was moved without an acknowledgement), appended past the last
+    /// record only (compare and set on the subject's last sequence), so a region's records'
+    /// positions grow with their stream sequences.
+    async fn record_through(
+        &self,
+        region: &str,
+        to: u64,
+        floor: u64,
+        actor: &str,
+    ) -> Result<(), LogError> {
+        for _ in 0..RACES {
+            let last = self.last_record(region).await?;
+            let (expected, last_to) = last.map_or((0, 0), |(seq, r)| (seq, r.to));
+            if to <= last_to {
+                return Ok(());
+            }
+            let record = RecordBody {
+                from: last_to.max(floor),
+                to,
+                actor: actor.to_string(),
+            };
+            if self.append_record(region, &record, expected).await? {
+                return Ok(());
+            }
+            race_pause().await;
         }
-        self.move_forward(region, position, Mark::AckNow).await
+        Err(self.unavailable(
+            "recording a feed acknowledgement",
+            format!("region {region}'s history kept changing under {RACES} tries"),
+        ))
     }
 
     /// [`SharedCursors::advance`] for a cursor a gateway kept itself and hands over: marked an
@@ -893,9 +937,10 @@ impl SharedCursors {
     }
 
     /// The first acknowledgement of `region` at or past each of `positions`, judged against its
-    /// cursor as it stands ([`crate::log::acks::first_of`]). The cursor is read first: a record
-    /// is stored before its cursor moves, so every acknowledgement the cursor read took is in
-    /// the history read after it.
+    /// cursor as it stands ([`crate::log::acks::first_of`]). The cursor is read first, the
+    /// history after it: a record is stored after its cursor moves, so a position the cursor
+    /// passed whose record is still to come (being stored, or lost to a failure until the
+    /// region's next acknowledgement) reads as not kept, never as another acknowledgement.
     pub async fn first_acks(
         &self,
         region: &str,
@@ -1597,41 +1642,54 @@ mod tests {
         }
     }
 
-    /// Given a gateway that stored an acknowledgement's record and failed before moving the
-    /// cursor (the record without the cursor), when the region acknowledges the same position
-    /// again, then no second record is stored, the cursor moves, and the first acknowledgement
-    /// is the record; until the cursor moves the position is not acknowledged.
+    /// Given a gateway that moved a region's cursor for an acknowledgement and failed before
+    /// recording it (a timeout, a lost connection: answered 503), when the region acknowledges
+    /// again, an older position or a further one, then the move is recorded before the answer,
+    /// with the time of the acknowledgement that recorded it (late, never earlier than the one
+    /// the cursor took), and the next record starts where the cursor was; until then the
+    /// history says it does not reach the positions, never another acknowledgement's time.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_record_stored_before_a_failure_is_not_recorded_again() {
+    async fn a_move_whose_record_was_lost_is_recorded_by_the_next_acknowledgement() {
         use crate::log::FirstAck;
         let server = NatsServer::start();
         let log = gateway(&server).await;
         let c = cursors(&log);
         c.advance("330000", 4, "330000/tok").await.expect("ack");
-        let record = RecordBody {
-            from: 4,
-            to: 9,
-            actor: "330000/failed".into(),
-        };
-        let (last, _) = c.last_record("330000").await.expect("read").expect("one");
-        assert!(
-            c.append_record("330000", &record, last)
+        // The acknowledgement's cursor written, its record lost.
+        assert_eq!(
+            c.move_forward("330000", 9, Mark::AckNow)
                 .await
-                .expect("stored")
+                .expect("moved"),
+            9
         );
         assert_eq!(
             c.first_acks("330000", &[6]).await.expect("read")[&6],
-            FirstAck::NotYet,
-            "the cursor is before it"
+            FirstAck::NotKept { kept_from: None },
+            "no record reaches it yet"
         );
+        // One host's clock, read by the test and the server: a tick's leeway.
+        let before = crate::time::Timestamp::now().0 - 5;
         assert_eq!(
-            c.advance("330000", 9, "330000/retry").await.expect("ack"),
+            c.advance("330000", 7, "330000/retry").await.expect("ack"),
             9
         );
         let FirstAck::Taken(r) = &c.first_acks("330000", &[6]).await.expect("read")[&6] else {
             panic!("recorded")
         };
-        assert_eq!((r.from, r.to, r.actor.as_str()), (4, 9, "330000/failed"));
+        assert_eq!((r.from, r.to, r.actor.as_str()), (4, 9, "330000/retry"));
+        assert!(
+            r.at.0 >= before,
+            "{r:?} earlier than the acknowledgement that recorded it"
+        );
+        assert_eq!(
+            c.advance("330000", 9, "330000/again").await.expect("ack"),
+            9
+        );
+        c.advance("330000", 12, "330000/next").await.expect("ack");
+        let FirstAck::Taken(r) = &c.first_acks("330000", &[10]).await.expect("read")[&10] else {
+            panic!("recorded")
+        };
+        assert_eq!((r.from, r.to, r.actor.as_str()), (9, 12, "330000/next"));
         let info = c
             .history()
             .expect("history")
@@ -1640,8 +1698,28 @@ mod tests {
             .await
             .expect("info")
             .clone();
-        // The stream the history is of, and the two records.
-        assert_eq!(info.state.messages, 3, "no second record");
+        // The stream the history is of, and the three records: a repeat records nothing.
+        assert_eq!(info.state.messages, 4);
+    }
+
+    /// Given a cursor a gateway handed over or moved itself (no acknowledgement of this
+    /// history's), when the region acknowledges further, then the record starts at the cursor
+    /// (the positions before it say the history does not reach back), and a repeat of an older
+    /// position records nothing.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cursor_the_gateway_moved_is_not_recorded_as_acknowledged() {
+        use crate::log::FirstAck;
+        let server = NatsServer::start();
+        let log = gateway(&server).await;
+        let c = cursors(&log);
+        c.hand_over("330000", 5, crate::log::Moved::NotStored)
+            .await
+            .expect("hand over");
+        c.advance("330000", 3, "330000/old").await.expect("ack");
+        c.advance("330000", 8, "330000/tok").await.expect("ack");
+        let first = c.first_acks("330000", &[4, 6]).await.expect("read");
+        assert_eq!(first[&4], FirstAck::NotKept { kept_from: Some(5) });
+        assert!(matches!(&first[&6], FirstAck::Taken(r) if (r.from, r.to) == (5, 8)));
     }
 
     /// Given a stream restored from a backup that ends at 3, and a region's history past it,
