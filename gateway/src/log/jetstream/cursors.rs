@@ -101,12 +101,17 @@ fn named_for(stream: &str, suffix: &str) -> String {
     name
 }
 
-/// A record of the history as a message holds it (its time is the message's).
+/// A record of the history as a message holds it (its time is the message's, unless `at`
+/// says it).
 #[derive(serde::Serialize, serde::Deserialize)]
 struct RecordBody {
     from: u64,
     to: u64,
     actor: String,
+    /// When the acknowledgement was taken (milliseconds since 1970), for a record written
+    /// again later than it: one cut back to a restored stream's end keeps its time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    at: Option<i64>,
 }
 
 /// The regions' feed cursors in the stream's key-value bucket.
@@ -633,6 +638,7 @@ impl SharedCursors {
                 from: last_to.max(floor),
                 to,
                 actor: actor.to_string(),
+                at: None,
             };
             if self.append_record(region, &record, expected).await? {
                 return Ok(());
@@ -827,7 +833,8 @@ impl SharedCursors {
             )
         })?;
         let millis = message.time.unix_timestamp_nanos() / 1_000_000;
-        let at = crate::time::Timestamp(i64::try_from(millis).unwrap_or(i64::MAX));
+        let stored = i64::try_from(millis).unwrap_or(i64::MAX);
+        let at = crate::time::Timestamp(body.at.unwrap_or(stored));
         let record = AckRecord {
             from: body.from,
             to: body.to,
@@ -961,15 +968,25 @@ impl SharedCursors {
         Ok(out)
     }
 
-    /// Deletes the region's records past `end` (those at the end of its subject, since their
-    /// positions grow with their sequences), for [`SharedCursors::clamp`].
+    /// Deletes the region's records wholly past `end` (those at the end of its subject, since
+    /// their positions grow with their sequences), for [`SharedCursors::clamp`], and cuts back
+    /// to `end` the one that moved the cursor from before `end` to past it: it acknowledged the
+    /// events up to `end` too, which are the same events after the restore, so they keep their
+    /// first acknowledgement (its time and token). It is deleted with the others and stored
+    /// again after the records before it, so positions still grow with sequences; a failure
+    /// in between loses it (those positions then read as not kept, never as acknowledged
+    /// earlier).
     async fn drop_history_past(&self, region: &str, end: u64) -> Result<(), LogError> {
         let Some(history) = &self.history else {
             return Ok(());
         };
         let mut next = self.first_record(region, end.saturating_add(1)).await?;
         let mut dropped = 0u64;
-        while let Some((seq, _)) = next {
+        let mut cut = None;
+        while let Some((seq, record)) = next {
+            if record.from < end {
+                cut = Some(record);
+            }
             self.bounded(
                 "dropping acknowledgements past a restored stream's end",
                 history.delete_message(seq),
@@ -978,12 +995,30 @@ impl SharedCursors {
             dropped += 1;
             next = self.record_from(region, seq + 1).await?;
         }
+        if let Some(record) = cut {
+            let body = RecordBody {
+                from: record.from,
+                to: end,
+                actor: record.actor,
+                at: Some(record.at.0),
+            };
+            let expected = self.last_record(region).await?.map_or(0, |(seq, _)| seq);
+            if !self.append_record(region, &body, expected).await? {
+                // An acknowledgement recorded in between: the cursor it moved is not past the
+                // end, so this clamp leaves the region to it.
+                tracing::warn!(
+                    %region,
+                    end,
+                    "an acknowledgement was recorded while its history was cut back to a restored stream's end; the record cut back was not stored again"
+                );
+            }
+        }
         if dropped > 0 {
             tracing::warn!(
                 %region,
                 end,
                 dropped,
-                "acknowledgements of positions past the restored stream's end were dropped from the history: the events appended next take those positions"
+                "acknowledgements of positions past the restored stream's end were dropped from the history (one moving the cursor over the end cut back to it): the events appended next take those positions"
             );
         }
         Ok(())
@@ -1722,12 +1757,13 @@ mod tests {
         assert!(matches!(&first[&6], FirstAck::Taken(r) if (r.from, r.to) == (5, 8)));
     }
 
-    /// Given a stream restored from a backup that ends at 3, and a region's history past it,
-    /// when the gateway moves the cursor back to the end, then the records past it are dropped
-    /// (the next events take those positions), and the next acknowledgement is the first at
-    /// them; a region's records up to the end stay.
+    /// Given a stream restored from a backup that ends at 3, and a region's history past it
+    /// (acknowledgements to 2, 40 and 90), when the gateway moves the cursor back to the end,
+    /// then the record to 90 is dropped, the one from 2 to 40 is cut back to 3 with its time and
+    /// token (3 is the same event after the restore), and the next acknowledgement is the first
+    /// at the positions the next events take.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_cursor_moved_back_to_a_restored_end_drops_its_history_past_it() {
+    async fn a_cursor_moved_back_to_a_restored_end_cuts_its_history_back_to_it() {
         use crate::log::FirstAck;
         let server = NatsServer::start();
         let log = gateway(&server).await;
@@ -1738,14 +1774,17 @@ mod tests {
                 .await
                 .expect("ack");
         }
+        let b = c.first_ack("440000", 3).await.expect("read").expect("b");
         c.clamp(["440000".to_string()]).await.expect("clamp");
         let first = c.first_acks("440000", &[1, 3, 4]).await.expect("read");
         assert!(matches!(&first[&1], FirstAck::Taken(r) if r.actor == "440000/a"));
-        assert_eq!(first[&3], FirstAck::NotKept { kept_from: None });
+        let cut = AckRecord { to: 3, ..b };
+        assert_eq!(first[&3], FirstAck::Taken(cut.clone()));
         assert_eq!(first[&4], FirstAck::NotYet);
         conformance::append_chain(&log, &crate::ids::new_v7(), 2).await;
         c.advance("440000", 5, "440000/d").await.expect("ack");
-        let first = c.first_acks("440000", &[4]).await.expect("read");
+        let first = c.first_acks("440000", &[3, 4]).await.expect("read");
+        assert_eq!(first[&3], FirstAck::Taken(cut));
         let FirstAck::Taken(r) = &first[&4] else {
             panic!("{first:?}")
         };
