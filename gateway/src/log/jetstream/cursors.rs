@@ -741,22 +741,64 @@ impl SharedCursors {
 
     /// Which stream the history's records are positions of (`None`: not said, or no history).
     async fn history_source(&self) -> Result<Option<String>, LogError> {
+        Ok(self.history_source_at().await?.map(|(_, source)| source))
+    }
+
+    /// [`SharedCursors::history_source`] with the sequence of the message saying it, which the
+    /// next naming expects.
+    async fn history_source_at(&self) -> Result<Option<(u64, String)>, LogError> {
         let Some(history) = &self.history else {
             return Ok(None);
         };
         let what = "reading the acknowledgement history";
         let subject = format!("{}.{SOURCE_KEY}", history.cached_info().config.name);
         let last = self.last_message(what, history, &subject).await?;
-        Ok(last.map(|m| String::from_utf8_lossy(&m.payload).into_owned()))
+        Ok(last.map(|m| (m.sequence, String::from_utf8_lossy(&m.payload).into_owned())))
+    }
+
+    /// The regions the history holds records of (its subjects but the source's).
+    async fn history_regions(&self) -> Result<Vec<String>, LogError> {
+        let history = self.history()?;
+        let name = history.cached_info().config.name.clone();
+        let what = "listing the acknowledgement history's regions";
+        let mut subjects = self
+            .bounded(what, history.info_with_subjects(format!("{name}.*")))
+            .await?;
+        let mut regions = Vec::new();
+        loop {
+            let next = std::future::poll_fn(|cx| {
+                futures_core::Stream::poll_next(std::pin::Pin::new(&mut subjects), cx)
+            });
+            let next = tokio::time::timeout(self.op_timeout, next)
+                .await
+                .map_err(|_| self.unavailable(what, "no answer from NATS in time"))?;
+            match next {
+                None => break,
+                Some(Ok((subject, _))) => {
+                    let region = subject.strip_prefix(&format!("{name}.")).unwrap_or("");
+                    if is_region_code(region) {
+                        regions.push(region.to_string());
+                    }
+                }
+                Some(Err(e)) => return Err(self.unavailable(what, e)),
+            }
+        }
+        Ok(regions)
     }
 
     /// Makes sure the history's records are positions of the stream `source` names, as
     /// [`SharedCursors::bind`] does for the cursors, on a subject of its own
-    /// (`<stream>_acks.log-source`, no region code): a history of another stream of this name
-    /// (made again while its history was kept, or its bucket deleted and made anew) is dropped,
-    /// with a warning, so that no record of it is read as an acknowledgement of this stream's
-    /// events. A new bucket beside a history of this very stream keeps the history: its records
-    /// are true of this stream's positions.
+    /// (`<stream>_acks.log-source`, no region code). A history named for another stream of
+    /// this name is kept, cut back to this stream's end as a restore's is
+    /// ([`SharedCursors::drop_history_past`]), then named for this one: a stream restored from
+    /// a snapshot (`nats stream restore`) has a new creation time but the same events at the
+    /// same sequences, and its history is evidence; a stream made again empty cuts it all (a
+    /// purge). What this cannot tell apart: a stream deleted, made again and refilled by other
+    /// means than a restore before any gateway started on it keeps the records of the old
+    /// stream's positions up to the new end (docs/operations.md). A new bucket beside a history
+    /// of this very stream keeps the history: its records are true of this stream's positions.
+    /// Cut back before it is named, so that a failure in between cuts it again at the next
+    /// start.
     async fn bind_history(&self, source: &str) -> Result<(), LogError> {
         use async_nats::header::{HeaderMap, NATS_EXPECTED_LAST_SUBJECT_SEQUENCE};
         let Some(history) = &self.history else {
@@ -764,33 +806,41 @@ impl SharedCursors {
         };
         let name = history.cached_info().config.name.clone();
         for _ in 0..RACES {
-            match self.history_source().await? {
-                Some(s) if s == source => return Ok(()),
-                Some(other) => {
+            let expected = match self.history_source_at().await? {
+                Some((_, s)) if s == source => return Ok(()),
+                Some((seq, other)) => {
+                    let end = self.log_end().await?;
                     tracing::warn!(
                         stream = %name,
                         was = other,
                         now = source,
-                        "the acknowledgement history was of another stream of this name; dropped"
+                        end,
+                        "the acknowledgement history was named for another stream of this name (a restore from a snapshot, or the stream made again); kept up to the stream's end"
                     );
-                    self.bounded("dropping the acknowledgements of another stream", async {
-                        history.purge().await
-                    })
-                    .await?;
-                }
-                None => {
-                    let mut headers = HeaderMap::new();
-                    headers.insert(NATS_EXPECTED_LAST_SUBJECT_SEQUENCE, "0");
-                    let subject = format!("{name}.{SOURCE_KEY}");
-                    let what = "naming the stream of the acknowledgement history";
-                    let payload = source.as_bytes().to_vec();
-                    if self
-                        .publish_expecting(what, subject, headers, payload)
-                        .await?
-                    {
-                        return Ok(());
+                    if end == 0 {
+                        self.bounded("dropping the acknowledgements of another stream", async {
+                            history.purge().await
+                        })
+                        .await?;
+                    } else {
+                        for region in self.history_regions().await? {
+                            self.drop_history_past(&region, end).await?;
+                        }
                     }
+                    seq
                 }
+                None => 0,
+            };
+            let mut headers = HeaderMap::new();
+            headers.insert(NATS_EXPECTED_LAST_SUBJECT_SEQUENCE, expected.to_string());
+            let subject = format!("{name}.{SOURCE_KEY}");
+            let what = "naming the stream of the acknowledgement history";
+            let payload = source.as_bytes().to_vec();
+            if self
+                .publish_expecting(what, subject, headers, payload)
+                .await?
+            {
+                return Ok(());
             }
         }
         Err(self.unavailable(
@@ -1406,6 +1456,67 @@ mod tests {
         let new = gateway(&server).await;
         let first = cursors(&new).first_ack("330000", 1).await.expect("read");
         assert_eq!(first, None, "another stream's history is dropped");
+    }
+
+    /// Given a history named for another stream of this name whose events are this one's (a
+    /// stream restored from a snapshot, which gives it a new creation time but keeps its
+    /// sequences; here the history's name written over), when a gateway starts on the stream,
+    /// which ends at 3, then the history is kept, cut back to the end: the acknowledgement to 2
+    /// stays, the one from 2 to 40 is cut back to 3 with its time, the one past it dropped, and
+    /// the history is named for this stream. A read-only tool before that start reads no
+    /// history of another stream.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_history_of_a_restored_stream_is_kept_up_to_its_end() {
+        use crate::log::FirstAck;
+        let server = NatsServer::start();
+        let log = gateway(&server).await;
+        conformance::append_chain(&log, &crate::ids::new_v7(), 3).await;
+        let c = cursors(&log);
+        for (position, token) in [(2, "a"), (40, "b"), (90, "c")] {
+            c.advance("440000", position, &format!("440000/{token}"))
+                .await
+                .expect("ack");
+        }
+        c.advance("330000", 1, "330000/z").await.expect("ack");
+        let b = c.first_ack("440000", 3).await.expect("read").expect("b");
+        let source = c.history_source().await.expect("read").expect("named");
+        drop(log);
+        let js = jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
+        js.publish("TONGBAN_acks.log-source", "jetstream:TONGBAN:1".into())
+            .await
+            .expect("publish")
+            .await
+            .expect("stored");
+        let mut config = JetStreamConfig::new(server.url());
+        config.create_stream = false;
+        let tool = JetStreamLog::open(&config).await.expect("open for reading");
+        let read = tool
+            .existing_cursors()
+            .await
+            .expect("read")
+            .expect("bucket");
+        assert!(
+            !read.keeps_history(),
+            "another stream's history is not read"
+        );
+
+        let again = gateway(&server).await;
+        let c = cursors(&again);
+        assert_eq!(c.history_source().await.expect("read"), Some(source));
+        let last = c.last_record("440000").await.expect("read").expect("one");
+        assert_eq!(
+            (last.1.from, last.1.to),
+            (2, 3),
+            "cut back when the history is named"
+        );
+        // As a gateway does at start, before it serves.
+        c.clamp(["440000".to_string()]).await.expect("clamp");
+        c.advance("440000", 3, "440000/after").await.expect("ack");
+        let first = c.first_acks("440000", &[1, 3]).await.expect("read");
+        assert!(matches!(&first[&1], FirstAck::Taken(r) if r.actor == "440000/a"));
+        assert_eq!(first[&3], FirstAck::Taken(AckRecord { to: 3, ..b }));
+        let first = c.first_acks("330000", &[1]).await.expect("read");
+        assert!(matches!(&first[&1], FirstAck::Taken(r) if r.actor == "330000/z"));
     }
 
     /// Given a cursors' bucket an administrator made before the gateway's first start, in memory
