@@ -1606,17 +1606,35 @@ impl ProjectionStore {
         Ok(out)
     }
 
-    /// Every record of the acknowledgement history, by region and position: what a rebuild
-    /// carries over ([`super::rebuild::clear`]).
+    /// Every record of the acknowledgement history, by region and position.
     pub fn ack_history(&self) -> Result<Vec<(String, crate::log::AckRecord)>, ProjectionError> {
         let mut out = Vec::new();
+        self.each_ack(|region, record| {
+            out.push((region.to_string(), record));
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Gives `f` every record of the acknowledgement history, by region and position, one at a
+    /// time: what a rebuild carries over ([`super::rebuild::clear`]), in bounded memory however
+    /// long the history.
+    pub fn each_ack(
+        &self,
+        mut f: impl FnMut(&str, crate::log::AckRecord) -> Result<(), ProjectionError>,
+    ) -> Result<(), ProjectionError> {
         for guard in self.acks.iter() {
             let (key, value) = guard.into_inner().map_err(storage)?;
-            if let Some(record) = ack_of(&key, &value) {
-                out.push(record);
+            if let Some((region, record)) = ack_of(&key, &value) {
+                f(&region, record)?;
             }
         }
-        Ok(out)
+        Ok(())
+    }
+
+    /// Whether the history holds a record of `region`'s acknowledgement to `to`.
+    pub fn has_ack(&self, region: &str, to: u64) -> Result<bool, ProjectionError> {
+        self.acks.contains_key(ack_key(region, to)).map_err(storage)
     }
 
     /// Writes `records` into the acknowledgement history as they are, durably: a rebuild's
