@@ -824,6 +824,15 @@ impl ProjectionStore {
             .map_err(storage)
     }
 
+    /// Writes a record of `region`'s history at `to` that does not read (too short), as a
+    /// damaged store would hold: for tests of what reads the history.
+    #[cfg(test)]
+    pub fn put_unreadable_ack(&self, region: &str, to: u64) -> Result<(), ProjectionError> {
+        self.acks
+            .insert(ack_key(region, to), [1u8, 2, 3])
+            .map_err(storage)
+    }
+
     /// Puts every view's running clocks in the `running` index, in both its orders, and marks
     /// them whole: once, for a store made before the index. Written in batches; the marks come
     /// last, so an interrupted fill is done again (its entries are the same) the next time the
