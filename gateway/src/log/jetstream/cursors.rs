@@ -1297,6 +1297,33 @@ mod tests {
             .expect("a serving gateway shares its cursors")
     }
 
+    /// A stream of 3 events whose region 440000 acknowledged to 2, 40 and 90 (as a stream
+    /// restored to an end of 3 leaves its history): the record from 2 to 40, over the end.
+    async fn acked_past_an_end(log: &JetStreamLog) -> AckRecord {
+        conformance::append_chain(log, &crate::ids::new_v7(), 3).await;
+        let c = cursors(log);
+        for (position, token) in [(2, "a"), (40, "b"), (90, "c")] {
+            c.advance("440000", position, &format!("440000/{token}"))
+                .await
+                .expect("ack");
+        }
+        c.first_ack("440000", 3).await.expect("read").expect("b")
+    }
+
+    /// A read-only tool's log on `server` (kept for as long as its bucket is read) and the
+    /// gateways' bucket it finds there.
+    async fn read_only(server: &NatsServer) -> (JetStreamLog, SharedCursors) {
+        let mut config = JetStreamConfig::new(server.url());
+        config.create_stream = false;
+        let tool = JetStreamLog::open(&config).await.expect("open for reading");
+        let read = tool
+            .existing_cursors()
+            .await
+            .expect("read")
+            .expect("the gateways' bucket");
+        (tool, read)
+    }
+
     /// A gateway's start on `server` refused, its message naming each of `parts`.
     async fn refused_naming(server: &NatsServer, parts: &[&str]) {
         let mut c = JetStreamConfig::new(server.url());
@@ -1534,15 +1561,9 @@ mod tests {
         use crate::log::FirstAck;
         let server = NatsServer::start();
         let log = gateway(&server).await;
-        conformance::append_chain(&log, &crate::ids::new_v7(), 3).await;
+        let b = acked_past_an_end(&log).await;
         let c = cursors(&log);
-        for (position, token) in [(2, "a"), (40, "b"), (90, "c")] {
-            c.advance("440000", position, &format!("440000/{token}"))
-                .await
-                .expect("ack");
-        }
         c.advance("330000", 1, "330000/z").await.expect("ack");
-        let b = c.first_ack("440000", 3).await.expect("read").expect("b");
         let source = c.history_source().await.expect("read").expect("named");
         drop(log);
         let js = jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
@@ -1551,14 +1572,7 @@ mod tests {
             .expect("publish")
             .await
             .expect("stored");
-        let mut config = JetStreamConfig::new(server.url());
-        config.create_stream = false;
-        let tool = JetStreamLog::open(&config).await.expect("open for reading");
-        let read = tool
-            .existing_cursors()
-            .await
-            .expect("read")
-            .expect("bucket");
+        let (_tool, read) = read_only(&server).await;
         assert!(
             !read.keeps_history(),
             "another stream's history is not read"
@@ -1794,14 +1808,7 @@ mod tests {
                 assert_eq!(older.expect("ack"), position);
             }
         }
-        let mut config = JetStreamConfig::new(server.url());
-        config.create_stream = false;
-        let tool = JetStreamLog::open(&config).await.expect("open for reading");
-        let read = tool
-            .existing_cursors()
-            .await
-            .expect("read")
-            .expect("the gateways' bucket");
+        let (_tool, read) = read_only(&server).await;
         assert!(read.keeps_history());
         let again = gateway(&server).await;
         for (region, moves) in &moved {
@@ -1981,14 +1988,8 @@ mod tests {
         use crate::log::FirstAck;
         let server = NatsServer::start();
         let log = gateway(&server).await;
-        conformance::append_chain(&log, &crate::ids::new_v7(), 3).await;
+        let b = acked_past_an_end(&log).await;
         let c = cursors(&log);
-        for (position, token) in [(2, "a"), (40, "b"), (90, "c")] {
-            c.advance("440000", position, &format!("440000/{token}"))
-                .await
-                .expect("ack");
-        }
-        let b = c.first_ack("440000", 3).await.expect("read").expect("b");
         c.clamp(["440000".to_string()]).await.expect("clamp");
         let first = c.first_acks("440000", &[1, 3, 4]).await.expect("read");
         assert!(matches!(&first[&1], FirstAck::Taken(r) if r.actor == "440000/a"));
@@ -2013,14 +2014,7 @@ mod tests {
         drop(gateway(&server).await);
         let js = jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
         js.delete_stream("TONGBAN_acks").await.expect("delete");
-        let mut config = JetStreamConfig::new(server.url());
-        config.create_stream = false;
-        let tool = JetStreamLog::open(&config).await.expect("open for reading");
-        let read = tool
-            .existing_cursors()
-            .await
-            .expect("read")
-            .expect("bucket");
+        let (_tool, read) = read_only(&server).await;
         assert!(!read.keeps_history());
         js.create_stream(stream::Config {
             name: "TONGBAN_acks".into(),
