@@ -722,21 +722,51 @@ impl SharedCursors {
         let end = self.log_end().await?;
         let mut moved = Vec::new();
         for (region, cursor) in read {
-            if cursor.position <= end {
-                continue;
-            }
-            // Dropped before the cursor moves back, so that an acknowledgement taken after it
-            // is recorded past `end` (the history's records past it acknowledged events the
-            // restored stream no longer holds; the events appended next take their positions).
-            self.drop_history_past(&region, end).await?;
-            if self
-                .set_cursor(&region, end, cursor.revision, Mark::Gateway)
-                .await?
-            {
-                moved.push((region, cursor.position));
+            if cursor.position > end {
+                if !self
+                    .set_cursor(&region, end, cursor.revision, Mark::Gateway)
+                    .await?
+                {
+                    continue;
+                }
+                moved.push((region.clone(), cursor.position));
+                // The history's records past the end acknowledged events the restored stream
+                // no longer holds (the events appended next take their positions): cut after
+                // the cursor moved back, so that no acknowledgement in between records the
+                // cursor past the end as its catch-up ([`SharedCursors::advance`]); one in
+                // between is at worst recorded late, by the next.
+                self.drop_history_past(&region, end, true, u64::MAX).await?;
+            } else if self.history.is_some() {
+                self.drop_records_past_cursor(&region).await?;
             }
         }
         Ok(moved)
+    }
+
+    /// Drops `region`'s records past its cursor, which no acknowledgement the cursor took made
+    /// (a record is stored after its cursor moves): those an earlier build stored before moving
+    /// the cursor and never answered, or those a gateway stopped between moving a cursor back
+    /// to a restored end and cutting its history left. Left, they would read as the first
+    /// acknowledgement of the events there once the cursor passes them, earlier than it was
+    /// taken. A cursor an acknowledgement moved drops them whole (they were never taken); one
+    /// the gateway moved back to an end cuts the one over it back to it. The cursor is read
+    /// after the last record, so a record stored meanwhile by another gateway is within it, and
+    /// only records up to the last one read are dropped.
+    async fn drop_records_past_cursor(&self, region: &str) -> Result<(), LogError> {
+        let Some((seq, last)) = self.last_record(region).await? else {
+            return Ok(());
+        };
+        let cursor = self.cursor(region).await?;
+        if last.to <= cursor.position {
+            return Ok(());
+        }
+        tracing::warn!(
+            %region,
+            cursor = cursor.position,
+            "the history holds acknowledgements past the region's cursor, which it never took; dropped"
+        );
+        self.drop_history_past(region, cursor.position, !cursor.recorded, seq)
+            .await
     }
 
     /// Which stream the history's records are positions of (`None`: not said, or no history).
@@ -824,7 +854,7 @@ impl SharedCursors {
                         .await?;
                     } else {
                         for region in self.history_regions().await? {
-                            self.drop_history_past(&region, end).await?;
+                            self.drop_history_past(&region, end, true, u64::MAX).await?;
                         }
                     }
                     seq
@@ -1090,16 +1120,25 @@ impl SharedCursors {
     /// again after the records before it, so positions still grow with sequences; a failure
     /// in between loses it (those positions then read as not kept, never as acknowledged
     /// earlier).
-    async fn drop_history_past(&self, region: &str, end: u64) -> Result<(), LogError> {
+    ///
+    /// `cut`: false drops the one over `end` too; `through`: the last sequence dropped (a
+    /// record stored after it is left).
+    async fn drop_history_past(
+        &self,
+        region: &str,
+        end: u64,
+        cut: bool,
+        through: u64,
+    ) -> Result<(), LogError> {
         let Some(history) = &self.history else {
             return Ok(());
         };
         let mut next = self.first_record(region, end.saturating_add(1)).await?;
         let mut dropped = 0u64;
-        let mut cut = None;
-        while let Some((seq, record)) = next {
-            if record.from < end {
-                cut = Some(record);
+        let mut over = None;
+        while let Some((seq, record)) = next.filter(|(seq, _)| *seq <= through) {
+            if record.from < end && cut {
+                over = Some(record);
             }
             self.bounded(
                 "dropping acknowledgements past a restored stream's end",
@@ -1109,7 +1148,7 @@ impl SharedCursors {
             dropped += 1;
             next = self.record_from(region, seq + 1).await?;
         }
-        if let Some(record) = cut {
+        if let Some(record) = over {
             let body = RecordBody {
                 from: record.from,
                 to: end,
@@ -1956,6 +1995,45 @@ mod tests {
             .clone();
         // The stream the history is of, and the three records: a repeat records nothing.
         assert_eq!(info.state.messages, 4);
+    }
+
+    /// Given a record past the region's cursor, which no acknowledgement the cursor took made
+    /// (an earlier build stored records before moving the cursor, and one whose cursor write
+    /// failed was answered 503), when the gateway clamps the cursors at start, then it is
+    /// dropped though the cursor is within the stream, and the region's next acknowledgement
+    /// is the first at those positions, never the record's earlier time.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_record_past_the_cursor_is_dropped_at_start() {
+        let server = NatsServer::start();
+        let log = gateway(&server).await;
+        conformance::append_chain(&log, &crate::ids::new_v7(), 12).await;
+        let c = cursors(&log);
+        c.advance("330000", 4, "330000/tok").await.expect("ack");
+        let (last, _) = c.last_record("330000").await.expect("read").expect("one");
+        let never = RecordBody {
+            from: 4,
+            to: 9,
+            actor: "330000/never".into(),
+            at: None,
+        };
+        assert!(
+            c.append_record("330000", &never, last)
+                .await
+                .expect("stored")
+        );
+        assert!(
+            c.clamp(["330000".to_string()])
+                .await
+                .expect("clamp")
+                .is_empty()
+        );
+        c.advance("330000", 6, "330000/real").await.expect("ack");
+        let first = c.first_acks("330000", &[5, 7]).await.expect("read");
+        let FirstAck::Taken(r) = &first[&5] else {
+            panic!("{first:?}")
+        };
+        assert_eq!((r.from, r.to, r.actor.as_str()), (4, 6, "330000/real"));
+        assert_eq!(first[&7], FirstAck::NotYet);
     }
 
     /// Given a cursor a gateway handed over or moved itself (no acknowledgement of this
