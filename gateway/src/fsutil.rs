@@ -28,7 +28,29 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
-    let (dir, tmp) = write_temporary(path, bytes, mode)?;
+    write_with_mode_from(path, mode, |f| f.write_all(bytes))
+}
+
+/// [`write_atomically`] of what `write` writes, a piece at a time (through a buffer): for a
+/// file too large to be held in memory whole (the acknowledgement history a rebuild carries
+/// over). Nothing is left beside `path` when `write` fails.
+pub fn write_atomically_from(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    write_with_mode_from(path, 0o644, |f| {
+        let mut buffered = std::io::BufWriter::new(f);
+        write(&mut buffered)?;
+        buffered.flush()
+    })
+}
+
+fn write_with_mode_from(
+    path: &Path,
+    mode: u32,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let (dir, tmp) = write_temporary(path, mode, write)?;
     if let Err(e) = std::fs::rename(&tmp, path) {
         // A full or read-only disk: no half-written copy is left beside the file.
         let _ = std::fs::remove_file(&tmp);
@@ -41,7 +63,7 @@ fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> 
 /// it: a link fails where a file exists, so nothing is replaced. A file system without hard
 /// links (some network and FAT mounts) gets the rename, once `path` is seen missing.
 fn write_with_mode_new(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
-    let (dir, tmp) = write_temporary(path, bytes, mode)?;
+    let (dir, tmp) = write_temporary(path, mode, |f| f.write_all(bytes))?;
     let placed = match std::fs::hard_link(&tmp, path) {
         Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
             match std::fs::symlink_metadata(path) {
@@ -59,21 +81,21 @@ fn write_with_mode_new(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<
     sync_dir(dir)
 }
 
-/// Writes `bytes` to a temporary file beside `path` (its directory made when missing, for its
-/// owner alone) and syncs it: the directory and the temporary file's path. Nothing is left
-/// behind when it fails.
-fn write_temporary<'a>(
-    path: &'a Path,
-    bytes: &[u8],
+/// Writes what `write` writes to a temporary file beside `path` (its directory made when
+/// missing, for its owner alone) and syncs it: the directory and the temporary file's path.
+/// Nothing is left behind when it fails.
+fn write_temporary(
+    path: &Path,
     mode: u32,
-) -> std::io::Result<(&'a Path, std::path::PathBuf)> {
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> std::io::Result<(&Path, std::path::PathBuf)> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     create_private_dir(dir)?;
     let (tmp, mut f) = create_temporary(path, mode)?;
-    let written = f.write_all(bytes).and_then(|()| f.sync_all());
+    let written = write(&mut f).and_then(|()| f.sync_all());
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
         return Err(e);

@@ -359,17 +359,23 @@ impl Source {
         };
         let mut acked = BTreeMap::new();
         let mut first = BTreeMap::new();
+        // A stream whose gateways kept no history yet (all of a build before it): said so,
+        // never read as "no acknowledgement".
+        let mut history_unread = (!bucket.keeps_history()).then(|| NO_HISTORY.to_string());
         for region in parties {
             let cursor = bucket.acked(region).await.map_err(|e| e.to_string())?;
             acked.insert(region.clone(), cursor);
             if bucket.keeps_history() {
-                let read = bucket.first_acks(region, positions).await;
-                first.insert(region.clone(), read.map_err(|e| e.to_string())?);
+                // A history that does not read costs the party its first acknowledgements,
+                // not the feeds: said why, beside its cursor.
+                match bucket.first_acks(region, positions).await {
+                    Ok(found) => {
+                        first.insert(region.clone(), found);
+                    }
+                    Err(e) => history_unread = Some(e.to_string()),
+                }
             }
         }
-        // A stream whose gateways kept no history yet (all of a build before it): said so,
-        // never read as "no acknowledgement".
-        let history_unread = (!bucket.keeps_history()).then(|| NO_HISTORY.to_string());
         // The cursors are the stream's; which positions the feeds gave as markers only the
         // projections know. Without them that is said, never read as "every event given".
         let marked = match self.projections_copy(Some(&stream.source())) {
@@ -423,20 +429,23 @@ impl Source {
                     .map_err(|e| e.to_string())
             })
             .collect::<Result<_, _>>()?;
-        let first = parties
-            .iter()
-            .map(|region| {
-                store
-                    .first_acks(region, positions)
-                    .map(|first| (region.clone(), first))
-                    .map_err(|e| e.to_string())
-            })
-            .collect::<Result<_, _>>()?;
+        // A history that does not read costs the party its first acknowledgements, not the
+        // feeds: said why, beside its cursor.
+        let mut first = BTreeMap::new();
+        let mut history_unread = None;
+        for region in parties {
+            match store.first_acks(region, positions) {
+                Ok(found) => {
+                    first.insert(region.clone(), found);
+                }
+                Err(e) => history_unread = Some(e.to_string()),
+            }
+        }
         let marked = store.marked(app, positions).map_err(|e| e.to_string())?;
         Ok(FeedCursors {
             acked,
             first,
-            history_unread: None,
+            history_unread,
             marked,
             marked_unread: None,
         })

@@ -50,10 +50,10 @@ pub enum FirstAck {
 /// history's first record whose `to` is at or past it (`found`): the one rule both backends
 /// answer by.
 ///
-/// A record is taken over a cursor before the position: on JetStream a record is stored before
-/// its cursor moves, and a gateway that failed in between left the record of an acknowledgement
-/// that was never answered. Until the cursor moves, the region is said not to have
-/// acknowledged, as the cursor says.
+/// The cursor is taken over a record past it: a record is stored after its cursor moves (and
+/// on the embedded log with it), but a record stored before its cursor by an earlier build,
+/// whose gateway failed in between, is of an acknowledgement never answered. Until the cursor
+/// moves, the region is said not to have acknowledged, as the cursor says.
 pub fn first_of(position: u64, cursor: u64, found: Option<AckRecord>) -> FirstAck {
     if cursor < position {
         return FirstAck::NotYet;

@@ -169,12 +169,6 @@ pub fn clear_noting(
         path: saved.display().to_string(),
         source,
     };
-    let io_history = |source: std::io::Error| RebuildError::Remove {
-        path: saved_history.display().to_string(),
-        source,
-    };
-    // The acknowledgement history, kept with the cursors: each record by region and position.
-    let mut history: std::collections::BTreeMap<(String, u64), SavedAck> = Default::default();
     let kept: Vec<(String, u64)> = match cursors {
         Cursors::Drop => {
             // Dropped with their cursors; one that does not open is set aside all the same, to
@@ -188,6 +182,7 @@ pub fn clear_noting(
             Vec::new()
         }
         Cursors::Keep | Cursors::KeepShared => {
+            let mut opened = None;
             // Left by a clear that was interrupted: what the projections held then.
             let mut kept: std::collections::BTreeMap<String, u64> = if saved.exists() {
                 let text = std::fs::read(&saved).map_err(io)?;
@@ -215,32 +210,16 @@ pub fn clear_noting(
                     }
                 };
                 let more = format!(" and built again from the log. {cursors_then}");
-                if let Some(store) = open_or_set_aside(dir, &more, note)? {
+                opened = open_or_set_aside(dir, &more, note)?;
+                if let Some(store) = &opened {
                     for (region, position) in store.feed_cursors()? {
                         let at = kept.entry(region).or_default();
                         *at = (*at).max(position);
                     }
-                    for (region, r) in store.ack_history()? {
-                        let saved = (region, r.from, r.to, r.at.0, r.actor);
-                        history.insert((saved.0.clone(), saved.2), saved);
-                    }
                 }
             }
-            // Left by a clear that was interrupted, under what the projections hold now.
-            if saved_history.exists() {
-                let text = std::fs::read(&saved_history).map_err(io_history)?;
-                let saved: Vec<SavedAck> =
-                    super::store::decode(&text, || saved_history.display().to_string())?;
-                for record in saved {
-                    history
-                        .entry((record.0.clone(), record.2))
-                        .or_insert(record);
-                }
-            }
-            let history: Vec<&SavedAck> = history.values().collect();
-            let bytes = serde_json::to_vec(&history)
-                .map_err(|e| ProjectionError::Storage(e.to_string()))?;
-            crate::fsutil::write_atomically(&saved_history, &bytes).map_err(io_history)?;
+            save_history(opened.as_ref(), dir)?;
+            drop(opened);
             let kept: Vec<(String, u64)> = kept.into_iter().collect();
             let bytes =
                 serde_json::to_vec(&kept).map_err(|e| ProjectionError::Storage(e.to_string()))?;
@@ -256,26 +235,13 @@ pub fn clear_noting(
     }
     let store = ProjectionStore::open(dir)?;
     store.restore_feed_cursors(&kept)?;
-    let records: Vec<(String, crate::log::AckRecord)> = history
-        .into_values()
-        .map(|(region, from, to, at, actor)| {
-            let at = crate::time::Timestamp(at);
-            (
-                region,
-                crate::log::AckRecord {
-                    from,
-                    to,
-                    at,
-                    actor,
-                },
-            )
-        })
-        .collect();
-    store.restore_ack_history(&records)?;
+    if !matches!(cursors, Cursors::Drop) {
+        restore_history(&store, &saved_history)?;
+    }
     // Every cursor and record is durable in the new store (written with an fsync): the copies
     // can go, the history's first, so that a clear interrupted between finds the cursors' copy
     // and the store's history, not a copy of a history the store has moved on from.
-    for path in [&saved_history, &saved] {
+    for path in [&legacy_saved_acks(dir), &saved_history, &saved] {
         match std::fs::remove_file(path) {
             Err(source) if source.kind() != std::io::ErrorKind::NotFound => {
                 return Err(RebuildError::Remove {
@@ -289,15 +255,143 @@ pub fn clear_noting(
     Ok(store)
 }
 
-/// A record of the acknowledgement history as [`clear`] keeps it while it works: region, from,
-/// to, milliseconds since the epoch, actor.
+/// A record of the acknowledgement history as [`clear`] keeps it while it works, one JSON line
+/// each: region, from, to, milliseconds since the epoch, actor.
 type SavedAck = (String, u64, u64, i64, String);
 
-/// Where [`clear`] keeps the acknowledgement history while it replaces the projections in `dir`.
+/// Where [`clear`] keeps the acknowledgement history while it replaces the projections in `dir`:
+/// JSON Lines, written and read a record at a time, so that a history of millions of records
+/// is carried over in bounded memory.
 pub fn saved_acks(dir: &Path) -> std::path::PathBuf {
+    let mut name = dir.file_name().unwrap_or_default().to_os_string();
+    name.push(".acks.jsonl");
+    dir.with_file_name(name)
+}
+
+/// Where a build before [`saved_acks`] kept the history (one JSON array), read once if a clear
+/// of that build was interrupted.
+fn legacy_saved_acks(dir: &Path) -> std::path::PathBuf {
     let mut name = dir.file_name().unwrap_or_default().to_os_string();
     name.push(".acks.json");
     dir.with_file_name(name)
+}
+
+/// Writes the history beside `dir` ([`saved_acks`]), a record a line: the records of the
+/// projections `store` (when they opened), then those of a copy an interrupted clear left
+/// (`path` itself, or a build before's [`legacy_saved_acks`]) that the projections do not hold,
+/// since a gateway may have run on them since and the projections' own are the newer.
+fn save_history(store: Option<&ProjectionStore>, dir: &Path) -> Result<(), RebuildError> {
+    let path = &saved_acks(dir);
+    let legacy = legacy_saved_acks(dir);
+    let io = |source: std::io::Error| RebuildError::Remove {
+        path: path.display().to_string(),
+        source,
+    };
+    let line = |out: &mut dyn std::io::Write, saved: &SavedAck| -> std::io::Result<()> {
+        serde_json::to_writer(&mut *out, saved).map_err(std::io::Error::other)?;
+        out.write_all(b"\n")
+    };
+    let unheld = |saved: &SavedAck| -> std::io::Result<bool> {
+        match store {
+            Some(store) => store
+                .has_ack(&saved.0, saved.2)
+                .map(|held| !held)
+                .map_err(std::io::Error::other),
+            None => Ok(true),
+        }
+    };
+    crate::fsutil::write_atomically_from(path, |out| {
+        if let Some(store) = store {
+            store
+                .each_ack(|region, r| {
+                    let saved = (region.to_string(), r.from, r.to, r.at.0, r.actor);
+                    line(out, &saved).map_err(|e| ProjectionError::Storage(e.to_string()))
+                })
+                .map_err(std::io::Error::other)?;
+        }
+        if path.exists() {
+            for saved in read_saved(path) {
+                let saved = saved?;
+                if unheld(&saved)? {
+                    line(out, &saved)?;
+                }
+            }
+        }
+        if legacy.exists() {
+            let text = std::fs::read(&legacy)?;
+            let saved: Vec<SavedAck> = serde_json::from_slice(&text).map_err(|e| {
+                std::io::Error::other(format!(
+                    "{}: {}",
+                    legacy.display(),
+                    tongban_schemas::mask::serde_error(&e)
+                ))
+            })?;
+            for saved in saved {
+                if unheld(&saved)? {
+                    line(out, &saved)?;
+                }
+            }
+        }
+        Ok(())
+    })
+    .map_err(io)
+}
+
+/// The records of a history [`save_history`] wrote, read a line at a time.
+fn read_saved(path: &Path) -> impl Iterator<Item = std::io::Result<SavedAck>> {
+    use std::io::BufRead as _;
+    let lines = std::fs::File::open(path).map(std::io::BufReader::new);
+    let (lines, opened) = match lines {
+        Ok(lines) => (Some(lines.lines()), None),
+        Err(e) => (None, Some(Err(e))),
+    };
+    let shown = path.display().to_string();
+    opened.into_iter().chain(
+        lines
+            .into_iter()
+            .flatten()
+            .filter(|line| !matches!(line, Ok(l) if l.is_empty()))
+            .map(move |line| {
+                serde_json::from_str::<SavedAck>(&line?).map_err(|e| {
+                    std::io::Error::other(format!(
+                        "{shown}: {}",
+                        tongban_schemas::mask::serde_error(&e)
+                    ))
+                })
+            }),
+    )
+}
+
+/// Writes the history [`save_history`] kept at `path` (if any) into `store`, 4,096 records a
+/// batch.
+fn restore_history(store: &ProjectionStore, path: &Path) -> Result<(), RebuildError> {
+    if !path.exists() {
+        return Ok(());
+    }
+    let io = |source: std::io::Error| RebuildError::Remove {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut chunk = Vec::with_capacity(4096);
+    for saved in read_saved(path) {
+        let (region, from, to, at, actor) = saved.map_err(io)?;
+        let at = crate::time::Timestamp(at);
+        chunk.push((
+            region,
+            crate::log::AckRecord {
+                from,
+                to,
+                at,
+                actor,
+            },
+        ));
+        if chunk.len() == 4096 {
+            store.restore_ack_history(&chunk)?;
+            chunk.clear();
+        }
+    }
+    store.restore_ack_history(&chunk)?;
+    Ok(())
 }
 
 /// The projections in `dir` opened, or, when they do not open, set aside ([`set_aside`]) and
@@ -760,7 +854,12 @@ mod tests {
             .iter()
             .map(|(region, r)| (region.clone(), r.from, r.to, r.at.0, r.actor.clone()))
             .collect();
-        std::fs::write(saved_acks(&path), serde_json::to_vec(&copy).expect("json")).expect("saved");
+        // A record a line, as a clear writes it.
+        let lines: String = copy
+            .iter()
+            .map(|r| format!("{}\n", serde_json::to_string(r).expect("json")))
+            .collect();
+        std::fs::write(saved_acks(&path), lines).expect("saved");
         std::fs::write(
             saved_cursors(&path),
             serde_json::to_vec(&[("310000", 9u64)]).expect("json"),
@@ -772,7 +871,72 @@ mod tests {
         assert!(!saved_acks(&path).exists() && !saved_cursors(&path).exists());
         drop(store);
 
+        // A build before kept one JSON array: read once, and removed.
+        std::fs::write(
+            legacy_saved_acks(&path),
+            serde_json::to_vec(&copy).expect("json"),
+        )
+        .expect("saved");
+        std::fs::remove_dir_all(&path).expect("removed");
+        let store = clear(&path, Cursors::Keep).expect("clear");
+        assert_eq!(store.ack_history().expect("history"), history);
+        assert!(!legacy_saved_acks(&path).exists());
+        drop(store);
+
         let store = clear(&path, Cursors::Drop).expect("clear for another log");
         assert_eq!(store.ack_history().expect("history"), vec![]);
+    }
+
+    /// Given a history of 10,000 records (more than one batch of the store's writes), when the
+    /// projections are rebuilt from the same log, then every record is carried over as it
+    /// was, and the copy kept meanwhile holds one record a line (written and read a line at a
+    /// time, in bounded memory, where the whole history was held in memory and one JSON text).
+    #[test]
+    fn a_long_history_is_carried_over_a_record_a_line() {
+        let dir = TempDir::new("rebuild-acks-long");
+        let path = dir.path().join("projections");
+        let store = ProjectionStore::open(&path).expect("open");
+        let records: Vec<(String, crate::log::AckRecord)> = (1..=10_000u64)
+            .map(|to| {
+                let record = crate::log::AckRecord {
+                    from: to - 1,
+                    to,
+                    at: crate::time::Timestamp(1_700_000_000_000 + to as i64),
+                    actor: "310000/tok".into(),
+                };
+                ("310000".to_string(), record)
+            })
+            .collect();
+        store.restore_ack_history(&records).expect("history");
+        // Interrupted once before: its copy's one record the projections do not hold is kept.
+        let extra = (
+            "440000".to_string(),
+            0u64,
+            3u64,
+            1_700_000_000_000i64,
+            "440000/t".to_string(),
+        );
+        std::fs::write(
+            saved_acks(&path),
+            format!("{}\n", serde_json::to_string(&extra).expect("json")),
+        )
+        .expect("saved");
+        drop(store);
+        save_history(Some(&ProjectionStore::open(&path).expect("open")), &path).expect("saved");
+        let text = std::fs::read_to_string(saved_acks(&path)).expect("copy");
+        assert_eq!(text.lines().count(), 10_001, "a record a line");
+        let store = clear(&path, Cursors::Keep).expect("clear");
+        let mut expected = records;
+        expected.push((
+            "440000".to_string(),
+            crate::log::AckRecord {
+                from: 0,
+                to: 3,
+                at: crate::time::Timestamp(extra.3),
+                actor: extra.4,
+            },
+        ));
+        assert_eq!(store.ack_history().expect("history"), expected);
+        assert!(!saved_acks(&path).exists());
     }
 }

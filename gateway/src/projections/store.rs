@@ -317,8 +317,9 @@ fn ack_of(key: &[u8], value: &[u8]) -> Option<(String, crate::log::AckRecord)> {
 /// What a cursors' write changes in the acknowledgement history in its batch.
 #[derive(Default)]
 struct Batched<'a> {
-    /// The acknowledgement that moved a region's cursor: its record.
-    record: Option<(&'a str, &'a crate::log::AckRecord)>,
+    /// Records to write: the acknowledgement that moved a region's cursor, or the records a
+    /// cursor moved back to a restored end cut back to it.
+    records: &'a [(&'a str, crate::log::AckRecord)],
     /// Keys of records to remove (past the end a cursor was moved back to).
     dropped: &'a [Vec<u8>],
 }
@@ -838,6 +839,15 @@ impl ProjectionStore {
     pub fn put_view(&self, app: &str, view: &ApplicationView) -> Result<(), ProjectionError> {
         self.apps
             .insert(app.as_bytes(), json(view)?)
+            .map_err(storage)
+    }
+
+    /// Writes a record of `region`'s history at `to` that does not read (too short), as a
+    /// damaged store would hold: for tests of what reads the history.
+    #[cfg(test)]
+    pub fn put_unreadable_ack(&self, region: &str, to: u64) -> Result<(), ProjectionError> {
+        self.acks
+            .insert(ack_key(region, to), [1u8, 2, 3])
             .map_err(storage)
     }
 
@@ -1438,19 +1448,30 @@ impl ProjectionStore {
         let moved = Some((crate::time::Timestamp::now(), true));
         // The acknowledgements past `head` acknowledged events this log no longer holds; the
         // events appended next take their positions, and a record left there would be read as
-        // their acknowledgement, taken before they existed. Removed in the cursors' batch.
+        // their acknowledgement, taken before they existed. A record that moved the cursor from
+        // before `head` to past it acknowledged the events up to `head` too, the same events
+        // after the restore: it is cut back to `head`, its time kept, so they keep their first
+        // acknowledgement. Changed in the cursors' batch.
         let mut dropped = Vec::new();
+        let mut cut = Vec::new();
         for (region, _) in &past {
             let from = ack_key(region, head.saturating_add(1));
             for guard in self.acks.range(from..=ack_key(region, u64::MAX)) {
-                dropped.push(guard.key().map_err(storage)?.to_vec());
+                let (key, value) = guard.into_inner().map_err(storage)?;
+                if let Some((_, record)) = ack_of(&key, &value)
+                    && record.from < head
+                {
+                    let to = head;
+                    cut.push((region.as_str(), crate::log::AckRecord { to, ..record }));
+                }
+                dropped.push(key.to_vec());
             }
         }
         self.write_feed_cursors(
             past.iter().map(|(region, _)| (region.as_str(), head)),
             moved,
             Batched {
-                record: None,
+                records: &cut,
                 dropped: &dropped,
             },
         )?;
@@ -1478,11 +1499,12 @@ impl ProjectionStore {
     ) -> Result<(), ProjectionError> {
         let mut batch = self.db.batch();
         let mut any = false;
-        if let Some((region, record)) = history.record {
-            batch.insert(&self.acks, ack_key(region, record.to), ack_value(record));
-        }
+        // Removed first: a record cut back is written under a key of its own (its new `to`).
         for key in history.dropped {
             batch.remove(&self.acks, key.as_slice());
+        }
+        for (region, record) in history.records {
+            batch.insert(&self.acks, ack_key(region, record.to), ack_value(record));
         }
         for (region, position) in cursors {
             batch.insert(
@@ -1559,7 +1581,7 @@ impl ProjectionStore {
             std::iter::once((region, position)),
             Some((now, false)),
             Batched {
-                record: Some((region, &record)),
+                records: &[(region, record)],
                 dropped: &[],
             },
         )?;
@@ -1611,17 +1633,35 @@ impl ProjectionStore {
         Ok(out)
     }
 
-    /// Every record of the acknowledgement history, by region and position: what a rebuild
-    /// carries over ([`super::rebuild::clear`]).
+    /// Every record of the acknowledgement history, by region and position.
     pub fn ack_history(&self) -> Result<Vec<(String, crate::log::AckRecord)>, ProjectionError> {
         let mut out = Vec::new();
+        self.each_ack(|region, record| {
+            out.push((region.to_string(), record));
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Gives `f` every record of the acknowledgement history, by region and position, one at a
+    /// time: what a rebuild carries over ([`super::rebuild::clear`]), in bounded memory however
+    /// long the history.
+    pub fn each_ack(
+        &self,
+        mut f: impl FnMut(&str, crate::log::AckRecord) -> Result<(), ProjectionError>,
+    ) -> Result<(), ProjectionError> {
         for guard in self.acks.iter() {
             let (key, value) = guard.into_inner().map_err(storage)?;
-            if let Some(record) = ack_of(&key, &value) {
-                out.push(record);
+            if let Some((region, record)) = ack_of(&key, &value) {
+                f(&region, record)?;
             }
         }
-        Ok(out)
+        Ok(())
+    }
+
+    /// Whether the history holds a record of `region`'s acknowledgement to `to`.
+    pub fn has_ack(&self, region: &str, to: u64) -> Result<bool, ProjectionError> {
+        self.acks.contains_key(ack_key(region, to)).map_err(storage)
     }
 
     /// Writes `records` into the acknowledgement history as they are, durably: a rebuild's
@@ -3593,9 +3633,10 @@ pub(super) mod tests {
     /// Given a cursor an older build moved to 40 without a history, when this build's
     /// acknowledgement moves it to 50, then positions up to 40 say the history does not reach
     /// back (naming where it starts), never the acknowledgement at 50's time, and 41 to 50 name
-    /// it. A cursor moved back to the end of a restored log (at 45) drops the records past it:
-    /// the next acknowledgement, to 47, is the first at 46 and 47, not the one to 50 taken before
-    /// the restore.
+    /// it. A cursor moved back to the end of a restored log (at 45) cuts that record back to 45,
+    /// its time and token kept (41 to 45 are the same events after the restore, and this was
+    /// their first acknowledgement): the next acknowledgement, to 47, is the first at 46 and 47,
+    /// not the one to 50 taken before the restore.
     #[test]
     fn the_history_says_where_it_does_not_reach_back_and_forgets_a_restored_logs_lost_end() {
         use crate::log::FirstAck;
@@ -3626,12 +3667,19 @@ pub(super) mod tests {
         assert!(matches!(&first[&41], FirstAck::Taken(r) if r.from == 40 && r.to == 50));
         assert!(matches!(&first[&50], FirstAck::Taken(r) if r.to == 50));
 
+        let FirstAck::Taken(before) = first[&41].clone() else {
+            panic!("{first:?}")
+        };
         store.clamp_feed_cursors(45).expect("clamp");
-        assert_eq!(store.ack_history().expect("history"), vec![]);
+        let cut = crate::log::AckRecord { to: 45, ..before };
         assert_eq!(
-            store.first_acks("330000", &[46]).expect("first")[&46],
-            FirstAck::NotYet
+            store.ack_history().expect("history"),
+            vec![("330000".to_string(), cut.clone())]
         );
+        let first = store.first_acks("330000", &[41, 45, 46]).expect("first");
+        assert_eq!(first[&41], FirstAck::Taken(cut.clone()));
+        assert_eq!(first[&45], FirstAck::Taken(cut));
+        assert_eq!(first[&46], FirstAck::NotYet);
         store.ack_feed("330000", 47, "330000/after").expect("ack");
         let first = store.first_acks("330000", &[46, 47]).expect("first");
         for p in [46, 47] {

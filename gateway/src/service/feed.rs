@@ -44,6 +44,10 @@ impl<L: EventLog> Gateway<L> {
     /// history, [`crate::log::acks`]), and which of them the parties' feeds give as markers
     /// instead of the events ([`crate::projections::marked`]), for its dispute tools: a cursor
     /// past a withheld event says the region took a marker, not the event.
+    ///
+    /// A history that does not read now costs that party its first acknowledgements, not the
+    /// feeds: its cursor is still given, and the history is said unread (`history_unread`),
+    /// where the whole section was blanked for it.
     pub async fn parties_acked(
         &self,
         events: &[crate::envelope::Envelope],
@@ -51,9 +55,22 @@ impl<L: EventLog> Gateway<L> {
     ) -> Result<crate::projections::marked::FeedCursors, ServiceError> {
         let mut acked = std::collections::BTreeMap::new();
         let mut first = std::collections::BTreeMap::new();
+        let mut history_unread = None;
         for region in parties(events) {
             let cursor = self.feed_acked(&region).await?;
-            first.insert(region.clone(), self.first_acks(&region, positions).await?);
+            match self.first_acks(&region, positions).await {
+                Ok(found) => {
+                    first.insert(region.clone(), found);
+                }
+                Err(e) => {
+                    tracing::warn!(%region, error = %e, "the history of a region's acknowledgements could not be read; its first acknowledgements are said unread");
+                    history_unread = Some(
+                        "the history of the region's acknowledgements could not be read now \
+                         (the gateway's log says why)"
+                            .to_string(),
+                    );
+                }
+            }
             acked.insert(region, cursor);
         }
         let marked = match events.first() {
@@ -63,7 +80,7 @@ impl<L: EventLog> Gateway<L> {
         Ok(crate::projections::marked::FeedCursors {
             acked,
             first,
-            history_unread: None,
+            history_unread,
             marked,
             marked_unread: None,
         })
@@ -160,4 +177,43 @@ pub fn parties(events: &[crate::envelope::Envelope]) -> Vec<String> {
     submitted.map_or_else(Vec::new, |s| {
         crate::domain::parties_of(&s.origin, &s.handlers)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{forwarded, gateway_on, lead_code, origin_code};
+    use crate::log::EventLog;
+
+    /// Given an application's two parties, one of whose acknowledgement histories holds a
+    /// record that does not read, when the dispute tools ask for the parties' feeds, then both
+    /// cursors are given, the other party's first acknowledgements too, and the damaged one's
+    /// history is said unread, where the whole feeds section was lost to it.
+    #[tokio::test]
+    async fn a_history_that_does_not_read_costs_its_party_its_first_acknowledgements_only() {
+        let dir = crate::testutil::TempDir::new("feed-history-unread");
+        let log = std::sync::Arc::new(
+            crate::log::EmbeddedLog::open(&dir.path().join("log")).expect("log"),
+        );
+        let gw = gateway_on(&log, &dir, "p");
+        let app = forwarded(&gw).await;
+        let (origin, lead) = (origin_code(), lead_code());
+        gw.ack_feed(&origin, 2, &format!("{origin}/t0"))
+            .await
+            .expect("ack");
+        gw.ack_feed(&lead, 1, &format!("{lead}/t0"))
+            .await
+            .expect("ack");
+        gw.store.put_unreadable_ack(&lead, 1).expect("damaged");
+        let events = gw.log.read(&app).await.expect("read");
+        let cursors = gw.parties_acked(&events, &[1, 2]).await.expect("feeds");
+        assert_eq!(cursors.acked[&origin].position, 2);
+        assert_eq!(cursors.acked[&lead].position, 1);
+        assert!(matches!(
+            cursors.first[&origin][&1],
+            crate::log::FirstAck::Taken(_)
+        ));
+        assert!(!cursors.first.contains_key(&lead), "{cursors:?}");
+        let why = cursors.history_unread.expect("said unread");
+        assert!(why.contains("could not be read"), "{why}");
+    }
 }

@@ -1615,7 +1615,8 @@ fn as_user(server: &NatsServer, user: &str, password: &str) -> JetStreamConfig {
 
 /// What docs/operations.md tells operators to grant is enough: the gateway's user creates the
 /// stream and the cursors' bucket, appends, reads, moves cursors, and drops the cursors of a
-/// stream made again; the readers' user reads (as `verify` and `replay` do) and cannot append.
+/// stream made again; the readers' user reads (as `verify` and `replay` do: the events, the
+/// cursors and the history of acknowledgements) and cannot append.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_documented_nats_permissions_are_enough_and_no_more() {
     let server = NatsServer::start_with_config(&documented_permissions());
@@ -1650,7 +1651,9 @@ async fn the_documented_nats_permissions_are_enough_and_no_more() {
         .clamp(["330000".to_string()])
         .await
         .expect("moved back to the end, its history with it");
-    assert_eq!(cursors.first_ack("330000", 1).await.expect("history"), None);
+    // The record over the end is cut back to it (deleted and stored again).
+    let cut = cursors.first_ack("330000", 1).await.expect("history");
+    assert_eq!(cut.map(|r| (r.from, r.to)), Some((0, 2)));
     // More than the push's flow-control window (a few MiB) through the stream, so the server
     // asks the gateway's consumer of the head for flow-control replies, on `$JS.FC.TONGBAN.>`
     // (found by a walkthrough: the documented rights lacked it, and the push stalled under
@@ -1685,6 +1688,19 @@ async fn the_documented_nats_permissions_are_enough_and_no_more() {
             Err(LogError::Storage(_) | LogError::Unavailable(_))
         ),
         "{refused:?}"
+    );
+    // The dispute tools read the cursors and the history of acknowledgements (replay --nats).
+    let bucket = reader
+        .existing_cursors()
+        .await
+        .expect("the reader reads the bucket")
+        .expect("the gateways' bucket");
+    assert_eq!(bucket.acked("440000").await.expect("cursor").position, 2);
+    assert!(bucket.keeps_history());
+    let first = bucket.first_acks("440000", &[1, 2]).await.expect("history");
+    assert!(
+        matches!(&first[&1], crate::log::FirstAck::Taken(r) if r.to == 2),
+        "{first:?}"
     );
     drop(reader);
 
