@@ -139,6 +139,7 @@ impl Recent {
     /// Waits until `position` is remembered, for as long as `own_pending` says one of this
     /// gateway's publishes still awaits its ack (it may be that message) and at most `patience`
     /// ([`OWN_ACK_PATIENCE`] when following). Returns whether it is remembered now.
+    #[cfg(test)]
     pub async fn wait_for(
         &self,
         position: u64,
@@ -146,6 +147,20 @@ impl Recent {
         patience: std::time::Duration,
     ) -> bool {
         let deadline = tokio::time::Instant::now() + patience;
+        self.wait_until(position, || own_pending().then_some(deadline))
+            .await
+    }
+
+    /// Waits until `position` is remembered, for as long as `until` names a deadline not yet
+    /// passed, asked again at every wake ([`Recent::remember_own`], [`Recent::wake`]) and when
+    /// the deadline it named passes: what the wait waits for may change meanwhile (the push
+    /// of a message telling it is one of this gateway's own appends). Returns whether it is
+    /// remembered now.
+    pub async fn wait_until(
+        &self,
+        position: u64,
+        until: impl Fn() -> Option<tokio::time::Instant>,
+    ) -> bool {
         loop {
             let notified = self.remembered.notified();
             tokio::pin!(notified);
@@ -154,13 +169,16 @@ impl Recent {
             if self.holds(position) {
                 return true;
             }
-            if !own_pending() || tokio::time::Instant::now() >= deadline {
+            let Some(deadline) = until().filter(|d| tokio::time::Instant::now() < *d) else {
                 return false;
-            }
-            if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                return self.holds(position);
-            }
+            };
+            let _ = tokio::time::timeout_at(deadline, notified).await;
         }
+    }
+
+    /// Wakes every [`Recent::wait_for`], to look again whether what it waits for may still come.
+    pub fn wake(&self) {
+        self.remembered.notify_waiters();
     }
 
     /// Whether an event at `position` is still wanted here: neither remembered nor already

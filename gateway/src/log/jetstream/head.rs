@@ -194,14 +194,22 @@ async fn follow(inner: &Weak<Inner>, name: &str, mut messages: push::Messages) -
                             if info.consumer == name
                                 && info.stream == inner.stream.cached_info().config.name =>
                         {
-                            keep(&inner, info.stream_sequence, &message);
+                            // This gateway's own append, its ack not processed yet: the ack
+                            // moves the head once the event is in memory, as it is (sealed
+                            // here), so the pushed copy is neither decoded nor moves the head.
+                            let own = own_awaiting_ack(&inner, info.stream_sequence, &message);
+                            if !own {
+                                keep(&inner, info.stream_sequence, &message);
+                            }
                             inner
                                 .pushed_to
                                 .fetch_max(info.stream_sequence, Ordering::Relaxed);
-                            if pushed.is_none() {
-                                settle.as_mut().reset(tokio::time::Instant::now() + SETTLE);
+                            if !own {
+                                if pushed.is_none() {
+                                    settle.as_mut().reset(tokio::time::Instant::now() + SETTLE);
+                                }
+                                pushed = pushed.max(Some(info.stream_sequence));
                             }
-                            pushed = pushed.max(Some(info.stream_sequence));
                         }
                         Ok(_) => tracing::warn!("a delivery to the head's consumer names another stream or consumer; passed over"),
                         Err(e) => return Some(Ended::Lost(format!("a delivery without its position: {e}"))),
@@ -223,6 +231,25 @@ async fn follow(inner: &Weak<Inner>, name: &str, mut messages: push::Messages) -
             }
         }
     }
+}
+
+/// Whether the pushed `message` is one of this gateway's appends still awaiting its ack
+/// ([`Inner::publishing`], by the message's `Nats-Msg-Id`, the event id every append gives it).
+/// The ack hands the projector the event this gateway sealed, moving the head after it (the
+/// projector waits for it there rather than reading the stream); should it never come (a timeout, a lost connection), the projector reads the event from the stream, as
+/// it reads any event not in memory, and the head poll or a later push moves the head past it.
+/// So passing the push over costs no event, and taking it for another's (a message
+/// of this id stored otherwise) only a read of the stream.
+fn own_awaiting_ack(
+    inner: &Inner,
+    position: u64,
+    message: &async_nats::jetstream::Message,
+) -> bool {
+    message
+        .headers
+        .as_ref()
+        .and_then(|h| h.get(async_nats::header::NATS_MESSAGE_ID))
+        .is_some_and(|id| inner.publishing(id.as_str(), position))
 }
 
 /// Keeps the event pushed at `position` for the projector (`recent`), unless it is there already

@@ -104,6 +104,14 @@ struct Inner {
     /// Acknowledged appends, and publishes awaiting their ack, for `/metrics`.
     appends: std::sync::atomic::AtomicU64,
     in_flight: std::sync::atomic::AtomicU64,
+    /// The event ids of this gateway's appends from their first publish until their ack has put
+    /// the event in [`Inner::recent`] (or the append ended otherwise), each with how many
+    /// appends of it are under way: the consumer's push of such a message is passed over
+    /// ([`head`]), since the ack brings the very event this gateway sealed, which the projector
+    /// folds without checking its seal again, where the pushed copy, decoded first when it came
+    /// before the ack (most of the time), was decoded and its seal checked (docs/performance.md,
+    /// "Round 48: where JetStream's extra CPU per submission goes").
+    publishing: std::sync::Mutex<Publishes>,
     /// Microseconds from publishing an append to its ack, for `/metrics`.
     ack_micros: crate::metrics::Histogram,
     /// This gateway's latest acknowledged appends, for [`EventLog::follow`].
@@ -279,6 +287,87 @@ impl Drop for InFlight<'_> {
     }
 }
 
+/// This gateway's appends awaiting their ack ([`Inner::publishing`]).
+#[derive(Default)]
+struct Publishes {
+    /// By event id: how many appends of it are under way, and the position the consumer pushed
+    /// its message at, once it did.
+    ids: std::collections::HashMap<String, (u32, Option<u64>)>,
+    /// The positions pushed of those: the projector waits for their acks rather than reading
+    /// them from the server ([`EventLog::follow_entries`]).
+    pushed: std::collections::HashSet<u64>,
+}
+
+/// Names an event id in [`Inner::publishing`] until dropped, whichever way the append ends.
+struct Publishing<'a> {
+    inner: &'a Inner,
+    id: String,
+}
+
+impl<'a> Publishing<'a> {
+    fn start(inner: &'a Inner, id: &str) -> Publishing<'a> {
+        let mut publishing = inner.publishing.lock().unwrap_or_else(|p| p.into_inner());
+        publishing.ids.entry(id.to_string()).or_insert((0, None)).0 += 1;
+        Publishing {
+            inner,
+            id: id.to_string(),
+        }
+    }
+}
+
+impl Drop for Publishing<'_> {
+    fn drop(&mut self) {
+        let mut publishing = self
+            .inner
+            .publishing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let pushed = match publishing.ids.get_mut(&self.id) {
+            Some((count, _)) if *count > 1 => {
+                *count -= 1;
+                None
+            }
+            Some(_) => publishing.ids.remove(&self.id).and_then(|(_, at)| at),
+            None => None,
+        };
+        if let Some(position) = pushed {
+            publishing.pushed.remove(&position);
+            drop(publishing);
+            // A projector waiting for this ack ([`EventLog::follow_entries`]) stops waiting:
+            // the event is in memory now, or (the append failed) only the stream has it.
+            self.inner.recent.wake();
+        }
+    }
+}
+
+impl Inner {
+    /// Whether the message with event id `id`, pushed at `position`, is one of this gateway's
+    /// appends awaiting its ack ([`Inner::publishing`]): the ack, not the consumer's push, hands
+    /// it to the projector, which waits for it ([`Inner::awaits_ack`]).
+    fn publishing(&self, id: &str, position: u64) -> bool {
+        let mut publishing = self.publishing.lock().unwrap_or_else(|p| p.into_inner());
+        let Some((_, at)) = publishing.ids.get_mut(id) else {
+            return false;
+        };
+        *at = Some(position);
+        publishing.pushed.insert(position);
+        drop(publishing);
+        // A follower waiting for the push of this position waits for its ack now.
+        self.recent.wake();
+        true
+    }
+
+    /// Whether the message at `position` is one of this gateway's appends whose ack is still
+    /// to come, as the consumer's push of it said ([`Inner::publishing`]).
+    fn awaits_ack(&self, position: u64) -> bool {
+        self.publishing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pushed
+            .contains(&position)
+    }
+}
+
 /// The JetStream event log. Cheap to clone; clones share one connection.
 #[derive(Clone)]
 pub struct JetStreamLog {
@@ -381,6 +470,7 @@ impl JetStreamLog {
             consumers_lost: std::sync::atomic::AtomicU64::new(0),
             appends: std::sync::atomic::AtomicU64::new(0),
             in_flight: std::sync::atomic::AtomicU64::new(0),
+            publishing: std::sync::Mutex::new(Publishes::default()),
             ack_micros: crate::metrics::Histogram::new(&crate::metrics::STORAGE_BOUNDS_US),
             recent: recent::Recent::default(),
             removed: std::sync::Mutex::new(None),
@@ -1583,6 +1673,9 @@ impl EventLog for JetStreamLog {
         let size = payload.len();
         let payload = Bytes::from(payload);
         let mut last_position = last_position;
+        // From before the first publish until the event is in `recent` (or the append fails):
+        // the consumer's push of the message, often processed before its ack, is passed over.
+        let _publishing = Publishing::start(&self.inner, &event.id);
         // A refusal names no reason but "not the last message": another writer's message came
         // first, or the leader answering was elected a moment ago and has not applied the
         // message this append names yet. So once, the subject is read again (waiting for the
@@ -1815,7 +1908,8 @@ impl EventLog for JetStreamLog {
     /// consumer follows and has not delivered that far yet is most likely on its way (the head
     /// moved first, by an ack or by a read asking where the stream ends). Either is waited for
     /// briefly ([`recent::OWN_ACK_PATIENCE`], [`head::PUSH_PATIENCE`]) rather than read from the
-    /// server.
+    /// server; one the push named as this gateway's own append awaiting its ack
+    /// ([`Inner::awaits_ack`]) for as long as that append lasts (its ack's timeout at most).
     async fn follow_entries(&self, from: u64, max: usize) -> Result<Vec<At>, LogError> {
         use std::sync::atomic::Ordering::Relaxed;
         self.connected()?;
@@ -1825,13 +1919,24 @@ impl EventLog for JetStreamLog {
         let from = from.max(1);
         let pushing =
             || self.inner.pushed.load(Relaxed) && self.inner.pushed_to.load(Relaxed) < from;
-        let coming = || self.inner.in_flight.load(Relaxed) > 0 || pushing();
-        let patience = if pushing() {
-            head::PUSH_PATIENCE
-        } else {
-            recent::OWN_ACK_PATIENCE
+        // One of this gateway's appends, as its push said, whose ack is still to come: its
+        // publisher puts the event here (or fails) within the publish's timeout, and wakes the
+        // wait either way; reading it from the server instead would decode it and check its
+        // seal again. Asked again at each wake: a push that comes while the follower waits for
+        // it may say so.
+        let started = tokio::time::Instant::now();
+        let until = || {
+            if self.inner.awaits_ack(from) {
+                Some(started + self.inner.op_timeout)
+            } else if pushing() {
+                Some(started + head::PUSH_PATIENCE)
+            } else if self.inner.in_flight.load(Relaxed) > 0 {
+                Some(started + recent::OWN_ACK_PATIENCE)
+            } else {
+                None
+            }
         };
-        if from <= *self.head.borrow() && self.inner.recent.wait_for(from, coming, patience).await {
+        if from <= *self.head.borrow() && self.inner.recent.wait_until(from, until).await {
             let head = *self.head.borrow();
             if let Some(run) = self.inner.recent.take(from, head, max) {
                 // Other gateways' events among them were pushed by the stream's consumer.

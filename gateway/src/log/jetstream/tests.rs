@@ -356,6 +356,143 @@ async fn a_consumer_stalled_by_a_lost_flow_control_reply_is_made_again() {
     );
 }
 
+/// This gateway's own appends reach the projector as the events it sealed (the ack's), never
+/// as the consumer's pushed copies, which came before the ack for most of them and were decoded
+/// and had their seals checked again (docs/performance.md, "Round 48: where JetStream's extra CPU
+/// per submission goes"): many appends at once, followed, are all sealed here, none kept from
+/// the push, none read from the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn own_appends_are_followed_as_sealed_here_not_as_pushed() {
+    let server = NatsServer::start();
+    let mut c = config(&server);
+    c.head_poll = Duration::from_secs(3600);
+    let ours = JetStreamLog::open(&c).await.expect("open");
+    let appends = (0..64).map(|_| {
+        let ours = ours.clone();
+        tokio::spawn(async move {
+            let app = crate::ids::new_v7();
+            ours.append(conformance::event(&app, 1, ""), 0)
+                .await
+                .expect("append")
+        })
+    });
+    let mut last = 0;
+    for a in appends.collect::<Vec<_>>() {
+        last = last.max(a.await.expect("joined"));
+    }
+    assert_eq!(last, 64);
+    // Every push delivered (and passed over) before the projector follows.
+    let waited = Instant::now();
+    while ours
+        .inner
+        .pushed_to
+        .load(std::sync::atomic::Ordering::Relaxed)
+        < last
+    {
+        assert!(waited.elapsed() < Duration::from_secs(5), "not all pushed");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let followed = ours.follow(1, 100).await.expect("follow");
+    assert_eq!(followed.len(), 64);
+    assert!(followed.iter().all(|p| p.sealed_here), "{followed:?}");
+    let stats = ours.stats();
+    assert_eq!(
+        (stats.pushed_kept, stats.followed_from_stream),
+        (Some(0), Some(0))
+    );
+}
+
+/// The push of a message whose event id one of this gateway's appends is publishing is passed
+/// over: not kept, the head not moved by it. Its ack never coming (here it is another
+/// gateway's append of that id), the projector reads it from the stream, checked like any
+/// event not sealed here, once the head has moved past it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_of_an_id_being_published_is_passed_over_and_read_from_the_stream() {
+    let server = NatsServer::start();
+    let mut c = config(&server);
+    c.head_poll = Duration::from_secs(3600);
+    let ours = JetStreamLog::open(&c).await.expect("open");
+    c.head_pushed = false;
+    let theirs = JetStreamLog::open(&c).await.expect("open");
+    let app = crate::ids::new_v7();
+    let event = conformance::event(&app, 1, "");
+    let publishing = Publishing::start(&ours.inner, &event.id);
+    theirs.append(event.clone(), 0).await.expect("append");
+    let waited = Instant::now();
+    while ours
+        .inner
+        .pushed_to
+        .load(std::sync::atomic::Ordering::Relaxed)
+        < 1
+    {
+        assert!(waited.elapsed() < Duration::from_secs(5), "not pushed");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(SETTLE_FOR_TESTS).await;
+    assert!(!ours.inner.recent.holds(1), "kept from the push");
+    assert_eq!(*ours.head().borrow(), 0, "the head moved by the push");
+    drop(publishing);
+    assert!(!ours.inner.awaits_ack(1), "still awaiting its ack");
+    // Another event moves the head past it; the first is read from the stream.
+    conformance::append_chain(&theirs, &crate::ids::new_v7(), 1).await;
+    let mut head = ours.head();
+    tokio::time::timeout(Duration::from_secs(5), head.wait_for(|h| *h >= 2))
+        .await
+        .expect("pushed")
+        .expect("head");
+    let followed = ours.follow(1, 100).await.expect("follow");
+    assert_eq!(followed.len(), 2);
+    assert_eq!(followed[0].event, event);
+    assert!(!followed[0].sealed_here && !followed[1].sealed_here);
+    let stats = ours.stats();
+    assert_eq!(
+        (stats.pushed_kept, stats.followed_from_stream),
+        (Some(1), Some(2)),
+        "the second kept from the push; both read from the stream, from the first on"
+    );
+}
+
+/// A position the push named as one of this gateway's appends awaiting its ack is waited for,
+/// not read from the server, however long the ack takes (within the publish's timeout): the
+/// ack's event, sealed here, is what the projector gets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_projector_waits_for_an_own_ack_the_push_announced() {
+    let server = NatsServer::start();
+    let mut c = config(&server);
+    c.head_poll = Duration::from_secs(3600);
+    let ours = JetStreamLog::open(&c).await.expect("open");
+    c.head_pushed = false;
+    let theirs = JetStreamLog::open(&c).await.expect("open");
+    let event = conformance::event(&crate::ids::new_v7(), 1, "");
+    // The message stored as if ours (its ack held back here), pushed, and the head moved past
+    // it as a later append's ack would.
+    let publishing = Publishing::start(&ours.inner, &event.id);
+    theirs.append(event.clone(), 0).await.expect("append");
+    let waited = Instant::now();
+    while !ours.inner.awaits_ack(1) {
+        assert!(waited.elapsed() < Duration::from_secs(5), "not pushed");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    ours.bump_head(1);
+    let following = tokio::spawn({
+        let ours = ours.clone();
+        async move { ours.follow(1, 100).await }
+    });
+    // Far longer than the patience for an ack not announced (1 ms).
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!following.is_finished(), "did not wait for the ack");
+    ours.inner.recent.remember_own(1, event.clone(), 1_000);
+    drop(publishing);
+    let followed = following.await.expect("joined").expect("follow");
+    assert_eq!(followed.len(), 1);
+    assert_eq!(followed[0].event, event);
+    assert!(followed[0].sealed_here);
+    assert_eq!(ours.stats().followed_from_stream, Some(0));
+}
+
+/// Longer than the head's consumer waits before a push moves the head ([`head`]'s `SETTLE`).
+const SETTLE_FOR_TESTS: Duration = Duration::from_millis(50);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_head_follows_other_gateways_writes() {
     let server = NatsServer::start();
