@@ -1290,7 +1290,8 @@ fn every_fault_of_an_action_body_is_told_in_one_answer() {
 /// Given a gateway started with `--max-suspensions 3` and an online application its lead
 /// handler accepted, then suspended and resumed three times, when the lead checks a fourth
 /// suspension and sends it, then both are refused 409 `suspension-limit` with the state and seq
-/// (nothing appended), the application's view and the lead's inbox line no longer offer
+/// (nothing appended), the third suspension sent again from its seq is answered as its repeat
+/// (200, `repeated`, its seq), the application's view and the lead's inbox line no longer offer
 /// `suspend` (they still offer the decision), and the replay's steps each list only the pause
 /// they began or ended, the state's deadline all three. A cap of 0, or one not a number, stops
 /// the start, naming the option. (Found by a red team: 5,000 suspend/resume pairs in a minute
@@ -1324,6 +1325,18 @@ fn suspensions_past_the_gateways_cap_are_refused_and_not_offered() {
         );
         let detail = p["detail"].as_str().unwrap_or_default();
         assert!(detail.contains("suspended 3 time(s)"), "{p}");
+    }
+    // The third suspension (seq 8, sent from 7) sent again after its resumption, its answer
+    // lost: its repeat, answered as it was, though the cap is reached.
+    let third = json!({"kind": "expert-review", "reason": "专家评审", "expected_seq": 7});
+    for path in ["suspend/check", "suspend"] {
+        let r = lead.post(&format!("/v1/applications/{id}/{path}"), &third);
+        let answer = common::success(&r);
+        assert_eq!(
+            (&answer["repeated"], &answer["seq"]),
+            (&json!(true), &json!(8)),
+            "{path}: {answer}"
+        );
     }
     let events = origin.get(&format!("/v1/applications/{id}/events")).json();
     assert_eq!(events["events"].as_array().map(Vec::len), Some(9));
