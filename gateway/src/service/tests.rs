@@ -1676,7 +1676,7 @@ async fn a_refusal_after_the_acceptance_window_is_told_the_law_accepted_it() {
         Some(last_day.as_str())
     );
     let box_offers = |when: crate::time::Timestamp| {
-        crate::http::regions::BoxLine::of(line.clone(), when, &cal)
+        crate::http::regions::BoxLine::of(line.clone(), when, &cal, gw.caps())
             .entry
             .allowed
             .expect("allowed")
