@@ -1631,3 +1631,62 @@ fn a_name_in_a_code_field_of_a_local_form_is_never_echoed() {
     );
     assert!(!String::from_utf8_lossy(&r.body).contains("何静"), "{p}");
 }
+
+/// Given Zhejiang's JSON hukou-transfer form, whose 性别 and 民族 are read through tables of
+/// 汉字 codes (男/女/未说明, 汉族/维吾尔族), with names typed there (`欧阳娜娜`, `张三丰` for a
+/// member moving along, `司马相如`), and a mobile grouped by dots and a landline typed into the
+/// two 区划代码, when the form is translated, then each field is refused with its value said by
+/// its shape or masked, no name and no phone's digits anywhere in the answer. (Found by a review:
+/// a value of 汉字 no longer than the longest 汉字 code was echoed as a possible code.)
+#[test]
+fn names_in_hanzi_code_fields_and_grouped_phones_are_never_echoed() {
+    let dir = TempDir::new("forms-hanzi-code-echo");
+    let data = dir.0.join("data");
+    let gw = Gateway::start(&data, true);
+    let tokens = tokens(&data);
+    let zhejiang = gw.client(Some(&tokens["330000"]));
+    let mut form: Value =
+        serde_json::from_slice(&golden("330000", "hukou-transfer.local.json")).expect("json");
+    form["申请人"]["性别"] = json!("欧阳娜娜");
+    form["申请人"]["民族"] = json!("司马相如");
+    form["业务信息"]["随迁人员"][0]["性别"] = json!("张三丰");
+    form["业务信息"]["迁入地址"]["区划代码"] = json!("138.0013.8000");
+    form["业务信息"]["迁出地址"]["区划代码"] = json!("0571-88888888");
+
+    let r = zhejiang.post("/v1/regions/330000/translate/hukou-transfer", &form);
+
+    assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+    let p = r.json();
+    let value_at = |pointer: &str| -> Value {
+        p["errors"]
+            .as_array()
+            .and_then(|es| es.iter().find(|e| e["pointer"] == pointer))
+            .map(|e| e["value"].clone())
+            .unwrap_or_else(|| panic!("no problem at {pointer}: {p}"))
+    };
+    assert_eq!(
+        value_at("/申请人/性别"),
+        json!("(4 characters: 4 non-ASCII letters, not shown)")
+    );
+    assert_eq!(
+        value_at("/申请人/民族"),
+        json!("(4 characters: 4 non-ASCII letters, not shown)")
+    );
+    assert_eq!(
+        value_at("/业务信息/随迁人员/0/性别"),
+        json!("(3 characters: 3 non-ASCII letters, not shown)")
+    );
+    for division in ["/业务信息/迁入地址/区划代码", "/业务信息/迁出地址/区划代码"]
+    {
+        let shown = value_at(division);
+        let shown = shown.as_str().unwrap_or_default();
+        assert!(
+            !shown.contains("0013") && !shown.contains("8888"),
+            "{division}: {shown}"
+        );
+    }
+    let body = String::from_utf8_lossy(&r.body);
+    for personal in ["欧阳娜娜", "司马相如", "张三丰", "0013.8000", "88888888"] {
+        assert!(!body.contains(personal), "{personal} in {body}");
+    }
+}

@@ -1290,9 +1290,12 @@ fn every_fault_of_an_action_body_is_told_in_one_answer() {
 /// Given a gateway started with `--max-suspensions 3` and an online application its lead
 /// handler accepted, then suspended and resumed three times, when the lead checks a fourth
 /// suspension and sends it, then both are refused 409 `suspension-limit` with the state and seq
-/// (nothing appended), the application's view and the lead's inbox line no longer offer
+/// (nothing appended), the third suspension sent again from its seq is answered as its repeat
+/// (200, `repeated`, its seq), the application's view and the lead's inbox line no longer offer
 /// `suspend` (they still offer the decision), and the replay's steps each list only the pause
-/// they began or ended, the state's deadline all three. A cap of 0, or one not a number, stops
+/// they began or ended, the state's deadline all three. Started again with `off` or 4, the
+/// same inbox line (no event since) offers `suspend` as the view does and the dry run takes
+/// it, and with 3 again it does not. A cap of 0, or one not a number, stops
 /// the start, naming the option. (Found by a red team: 5,000 suspend/resume pairs in a minute
 /// grew one application's replay with the square of its history.)
 #[test]
@@ -1325,6 +1328,18 @@ fn suspensions_past_the_gateways_cap_are_refused_and_not_offered() {
         let detail = p["detail"].as_str().unwrap_or_default();
         assert!(detail.contains("suspended 3 time(s)"), "{p}");
     }
+    // The third suspension (seq 8, sent from 7) sent again after its resumption, its answer
+    // lost: its repeat, answered as it was, though the cap is reached.
+    let third = json!({"kind": "expert-review", "reason": "专家评审", "expected_seq": 7});
+    for path in ["suspend/check", "suspend"] {
+        let r = lead.post(&format!("/v1/applications/{id}/{path}"), &third);
+        let answer = common::success(&r);
+        assert_eq!(
+            (&answer["repeated"], &answer["seq"]),
+            (&json!(true), &json!(8)),
+            "{path}: {answer}"
+        );
+    }
     let events = origin.get(&format!("/v1/applications/{id}/events")).json();
     assert_eq!(events["events"].as_array().map(Vec::len), Some(9));
 
@@ -1354,4 +1369,31 @@ fn suspensions_past_the_gateways_cap_are_refused_and_not_offered() {
     let now = decision(&replay["deadlines"]);
     assert_eq!(now["pauses"].as_array().map(Vec::len), Some(3), "{now}");
     assert_eq!(now["pause_count"], json!(3), "{now}");
+
+    // The same lines, written under a cap of 3, served by the gateway started again with
+    // another cap (no event since): `suspend` is offered by the line as by the view and the
+    // action under `off`, and not again under 3.
+    let tokens = common::tokens(&data);
+    let mut gw = gw;
+    assert_eq!(gw.terminate().code(), Some(0));
+    drop(gw);
+    for (cap, offered) in [("off", true), ("4", true), ("3", false)] {
+        let gw = Gateway::start_with(&data, true, &["--max-suspensions", cap]);
+        let lead = gw.client(Some(&tokens[lead_code]));
+        let view = lead.get(&format!("/v1/applications/{id}")).json();
+        let line = common::box_line(&lead, lead_code, "inbox", &id);
+        for allowed in [&view["allowed"], &line["allowed"]] {
+            let allowed = allowed.as_array().expect("allowed");
+            assert_eq!(
+                allowed.contains(&json!("suspend")),
+                offered,
+                "{cap}: {allowed:?}"
+            );
+        }
+        assert_eq!(line["suspensions"], json!(3), "{line}");
+        let check = lead.post(&format!("/v1/applications/{id}/suspend/check"), &suspend);
+        assert_eq!(check.status == 200, offered, "{cap}: {}", check.status);
+        let mut gw = gw;
+        assert_eq!(gw.terminate().code(), Some(0));
+    }
 }

@@ -495,7 +495,7 @@ fn mapping(
         canonical: c,
         local: local.under(lp),
         label: f.label.clone(),
-        mask: f.mask,
+        mask: f.mask.clone(),
         joined: joined.map(str::to_string),
         sent: matches!(f.kind, Kind::Value { .. }),
         transforms: match &f.kind {

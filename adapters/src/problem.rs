@@ -3,10 +3,11 @@
 //! is personal data — the offending value.
 
 use serde::Serialize;
+use tongban_schemas::ids::phone::{self, PhoneKind};
 use tongban_schemas::mask;
 
 /// How a field's value may appear in messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mask {
     /// 公民身份号码 and other personal numbers: `1101**********002X`.
     IdNumber,
@@ -23,39 +24,57 @@ pub enum Mask {
     /// anything else (a name typed there) is said by its length and kinds of characters.
     Public,
     /// A field read through a code table: as [`Mask::Public`], but shown as sent only when it
-    /// has the shape of one of the table's local codes ([`CodeShape`]): a sex code field is
-    /// sent `1` or `2`, and `张三丰` there is a name, said by its shape, never echoed.
+    /// is one of the table's local codes or could be a typo of one and of no person
+    /// ([`CodeShape`]): a sex code field is sent `1` or `2`, and `张三丰` there is a name, said
+    /// by its shape, never echoed.
     Code(CodeShape),
 }
 
-/// What a field's local codes look like: how long the longest is, and which kinds of
-/// characters they hold (digits, ASCII letters, other ASCII, beyond ASCII). A value is shown as
-/// sent only when it could be a code of the table or a typo of one: no more than two
-/// characters longer than the longest, and of no kind the codes lack.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a field's local codes are, for judging what a problem may echo of a value sent there.
+/// A value that is one of the codes is shown as sent. Any other is shown only when it cannot be
+/// a person's name or number: never when the codes are not all ASCII (in a table of 汉字 codes,
+/// 男/女 or 汉族, a name is one more string of 汉字, so `张三丰` and `李明` look like codes), and
+/// for ASCII codes only when it is of their own kinds of characters (a table of digits: digits
+/// alone, no separators; of letters: in the codes' case and no longer than the longest code, so
+/// the surname `Li` is not taken for a typo of `M`), no more than two characters longer than the
+/// longest code, and with fewer than seven digits however grouped (a phone's, an ID number's).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeShape {
+    codes: std::sync::Arc<[String]>,
     longest: usize,
     kinds: u8,
+    /// Every code is ASCII.
+    ascii: bool,
+    /// The cases the codes' letters are written in: all upper, all lower, mixed ([`case`]).
+    cases: u8,
 }
 
 impl CodeShape {
     /// The shape of `codes`, the local codes a field's tables read.
     pub fn of<'a>(codes: impl IntoIterator<Item = &'a str>) -> CodeShape {
-        codes.into_iter().fold(
-            CodeShape {
-                longest: 0,
-                kinds: 0,
-            },
-            |shape, code| CodeShape {
-                longest: shape.longest.max(code.chars().count()),
-                kinds: shape.kinds | kinds(code),
-            },
-        )
+        let codes: std::sync::Arc<[String]> = codes.into_iter().map(str::to_string).collect();
+        CodeShape {
+            longest: codes.iter().map(|c| c.chars().count()).max().unwrap_or(0),
+            kinds: codes.iter().fold(0, |k, c| k | kinds(c)),
+            ascii: codes.iter().all(|c| c.is_ascii()),
+            cases: codes.iter().fold(0, |k, c| k | case(c)),
+            codes,
+        }
     }
 
-    /// Whether `s` could be one of the codes, or a typo of one.
-    fn fits(self, s: &str) -> bool {
-        s.chars().count() <= self.longest + 2 && kinds(s) & !self.kinds == 0
+    /// Whether `s` may be echoed: one of the codes, or a typo of an ASCII code that cannot be a
+    /// name or a number of a person.
+    fn fits(&self, s: &str) -> bool {
+        if self.codes.iter().any(|c| c == s) {
+            return true;
+        }
+        let n = s.chars().count();
+        let letters = kinds(s) & 2 != 0;
+        self.ascii
+            && kinds(s) & !self.kinds == 0
+            && n <= self.longest + 2
+            && (!letters || (n <= self.longest && case(s) & !self.cases == 0))
+            && !tongban_schemas::shown::has_seven_digits(s)
     }
 }
 
@@ -69,6 +88,19 @@ fn kinds(s: &str) -> u8 {
             _ => 8,
         }
     })
+}
+
+/// The case `s`'s ASCII letters are written in: 1 all upper, 2 all lower, 4 mixed (`Li`), 0
+/// when it has none.
+fn case(s: &str) -> u8 {
+    let upper = s.chars().any(|c| c.is_ascii_uppercase());
+    let lower = s.chars().any(|c| c.is_ascii_lowercase());
+    match (upper, lower) {
+        (true, false) => 1,
+        (false, true) => 2,
+        (true, true) => 4,
+        (false, false) => 0,
+    }
 }
 
 /// Whether a value of a field that is not personal is plain enough to echo: ASCII (printable,
@@ -160,7 +192,7 @@ impl Mask {
         }
     }
 
-    pub fn apply(self, s: &str) -> String {
+    pub fn apply(&self, s: &str) -> String {
         match self {
             Mask::IdNumber => mask::id_number(s),
             Mask::Name => mask::name(s),
@@ -200,11 +232,13 @@ fn looks_like_a_mobile(s: &str) -> bool {
     b.len() == 11 && b[0] == b'1' && b.iter().all(u8::is_ascii_digit)
 }
 
-/// Whether `s` holds an ID number or a mobile number however it was typed: inside other text
-/// (`身份证420106…`), in full-width digits (`１３８…`), grouped by spaces or dashes
-/// (`138 1234 5678`), after `+86`. A run of digits — full-width ones read as ASCII, a space or
-/// dash between two digits skipped — of 15 or 18 digits, 17 and an `X`, 11 from `1`, or 13 from
-/// `861`. A 12-digit division code or a date is none of these.
+/// Whether `s` holds an ID number or a phone number however it was typed: inside other text
+/// (`身份证420106…`), in full-width digits (`１３８…`), grouped by spaces, dashes, dots or
+/// brackets (`138 1234 5678`, `138.0013.8000`, `(0571)88888888`), after `+86`. A run of digits —
+/// full-width ones read as ASCII, any ASCII punctuation or space between two digits skipped — of
+/// 15 or 18 digits, 17 and an `X`, 11 from `1`, 13 from `861`, or a landline with its area code
+/// (`0571-88888888`, as [`phone::classify`] reads one). A 12-digit division code or a date is
+/// none of these.
 fn holds_a_personal_number(s: &str) -> bool {
     // A full-width digit, letter or space as its ASCII one (a clerk's IME types them).
     let chars: Vec<char> = s
@@ -220,7 +254,7 @@ fn holds_a_personal_number(s: &str) -> bool {
         let mut run = String::new();
         while i < chars.len() {
             let c = chars[i];
-            let joins = matches!(c, ' ' | '-')
+            let joins = (c == ' ' || c.is_ascii_punctuation())
                 && !run.is_empty()
                 && chars.get(i + 1).is_some_and(char::is_ascii_digit);
             if c.is_ascii_digit() {
@@ -234,9 +268,9 @@ fn holds_a_personal_number(s: &str) -> bool {
         let personal = match run.len() {
             15 | 18 => true,
             17 => x,
-            11 => run.starts_with('1'),
+            11 if run.starts_with('1') => true,
             13 => run.starts_with("861"),
-            _ => false,
+            _ => phone::classify(&run) == Some(PhoneKind::Landline),
         };
         if personal {
             return true;
@@ -326,15 +360,14 @@ mod tests {
         assert_eq!(p.to_string(), "/YWXX/SQRXM [xml-syntax]: 标签未闭合");
     }
 
-    /// Given a field read through a code table (a sex code: `1`, `2`, `9`; a mode in 汉字: 全程网办,
-    /// 异地代收代办), when a problem echoes what was sent there, then a value with a code's
-    /// shape is shown as sent (a typo of one: `3`, `12`, 全程网), and a name typed there (`张三丰`
-    /// in the sex code, `zhangsan`) is said by its length and kinds of characters only; an ID
-    /// number is masked as one whatever the table.
+    /// Given a field read through a table of digit codes (a sex code: `1`, `2`, `9`), when a
+    /// problem echoes what was sent there, then a typo of a code is shown as sent (`3`, `12`),
+    /// and anything that is not digits alone (`张三丰`, `zhangsan`, `M`, `1-2`) is said by its
+    /// length and kinds of characters only; an ID number is masked as one.
     #[test]
-    fn a_code_field_echoes_only_what_could_be_one_of_its_codes() {
+    fn a_digit_code_field_echoes_only_digits_that_could_be_a_code() {
         let sex = Mask::Code(CodeShape::of(["1", "2", "9"]));
-        for typo in ["3", "12", "0"] {
+        for typo in ["3", "12", "0", "1", "123"] {
             assert_eq!(sex.apply(typo), typo);
         }
         assert_eq!(
@@ -346,12 +379,118 @@ mod tests {
             "(8 characters: 8 ASCII letters, not shown)"
         );
         assert_eq!(sex.apply("M"), "(1 character: 1 ASCII letter, not shown)");
-        let mode = Mask::Code(CodeShape::of(["全程网办", "异地代收代办", "多地联办"]));
-        for clear in ["全程网", "全程网办", "是"] {
-            assert_eq!(mode.apply(clear), clear);
-        }
-        assert_eq!(mode.apply("1"), "(1 character: 1 digit, not shown)");
+        assert_eq!(
+            sex.apply("1-2"),
+            "(3 characters: 2 digits, 1 other character, not shown)"
+        );
         assert_eq!(sex.apply("11010519491231002X"), "1101**********002X");
+    }
+
+    /// Given a table whose codes are 汉字 (性别 男/女/未说明, 民族 汉族/维吾尔族, 是/否, a mode
+    /// 全程网办), when a problem echoes a value that is not one of them, then it is said by its
+    /// shape whatever it is — a name (`张三丰`, `欧阳娜娜`, `司马相如`, `李明`) is one more string
+    /// of 汉字 — and a value that is one of the codes is shown as sent.
+    #[test]
+    fn a_field_of_hanzi_codes_echoes_nothing_but_its_codes() {
+        let sex = Mask::Code(CodeShape::of([
+            "男",
+            "女",
+            "未知",
+            "未说明",
+            "男性",
+            "女性",
+        ]));
+        let ethnicity = Mask::Code(CodeShape::of(["汉族", "蒙古族", "维吾尔族", "汉"]));
+        let yes_no = Mask::Code(CodeShape::of(["是", "否"]));
+        let mode = Mask::Code(CodeShape::of(["全程网办", "异地代收代办", "多地联办"]));
+        for (table, name) in [
+            (&sex, "张三丰"),
+            (&sex, "欧阳娜娜"),
+            (&ethnicity, "司马相如"),
+            (&ethnicity, "李明"),
+            (&yes_no, "李明"),
+            (&yes_no, "王小"),
+            (&mode, "全程网"),
+        ] {
+            let shown = table.apply(name);
+            assert_eq!(
+                shown,
+                format!(
+                    "({n} characters: {n} non-ASCII letters, not shown)",
+                    n = name.chars().count()
+                ),
+                "{name}"
+            );
+        }
+        assert_eq!(yes_no.apply("1"), "(1 character: 1 digit, not shown)");
+        assert_eq!(
+            sex.apply("Li"),
+            "(2 characters: 2 ASCII letters, not shown)"
+        );
+        for code in ["男", "未说明"] {
+            assert_eq!(sex.apply(code), code);
+        }
+        assert_eq!(mode.apply("全程网办"), "全程网办");
+    }
+
+    /// Given a table of letter codes (M/F/U/X with m/f; material formats pdf, PDF, jpeg), when a
+    /// problem echoes a value that is none of them, then it is shown only in the codes' case and
+    /// no longer than the longest code: a surname in pinyin (`Li`, `Wu`, `Wang`) is said by its
+    /// shape, a typo of a code (`Y`, `docx`) as sent.
+    #[test]
+    fn a_field_of_letter_codes_echoes_only_what_has_their_case_and_length() {
+        let sex = Mask::Code(CodeShape::of(["M", "F", "U", "X", "m", "f"]));
+        for surname in ["Li", "Wu", "LI", "li"] {
+            assert_eq!(
+                sex.apply(surname),
+                "(2 characters: 2 ASCII letters, not shown)",
+                "{surname}"
+            );
+        }
+        for typo in ["Y", "y", "M"] {
+            assert_eq!(sex.apply(typo), typo);
+        }
+        let format = Mask::Code(CodeShape::of(["pdf", "PDF", "jpeg", "JPEG"]));
+        for typo in ["docx", "DOCX", "jpg"] {
+            assert_eq!(format.apply(typo), typo);
+        }
+        for name in ["Wang", "Zhang", "pdf1"] {
+            assert!(format.apply(name).ends_with("not shown)"), "{name}");
+        }
+    }
+
+    /// Given a phone or any number of seven digits or more typed into a field that echoes plain
+    /// values — a 区划代码 (`personal: none`) or a table of digit codes — however it is grouped
+    /// (dots, a landline's dash, brackets), when a problem echoes it, then its digits are not
+    /// shown; a 12-digit division code, a date and a six-digit code's typo still are.
+    #[test]
+    fn a_phone_grouped_by_dots_or_a_landline_is_not_echoed() {
+        let division = Mask::Public;
+        let region = Mask::Code(CodeShape::of(["110000", "330000", "440000"]));
+        for typed in [
+            "138.0013.8000",
+            "0571-88888888",
+            "(0571)88888888",
+            "0571 8888 8888",
+            "010-62345678",
+            "021.6234.5678",
+        ] {
+            for mask in [&division, &region] {
+                let shown = mask.apply(typed);
+                assert!(
+                    !shown.contains("0013") && !shown.contains("8888") && !shown.contains("2345"),
+                    "{typed} → {shown}"
+                );
+            }
+        }
+        for clear in ["330000000000", "2024-01-15", "2024.01.15"] {
+            assert_eq!(division.apply(clear), clear);
+        }
+        assert_eq!(region.apply("330001"), "330001");
+        assert_eq!(
+            region.apply("3300011"),
+            "(7 characters: 7 digits, not shown)"
+        );
     }
 
     #[test]

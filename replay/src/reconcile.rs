@@ -2842,35 +2842,37 @@ pub(crate) mod tests {
     /// Accepted by Zhejiang on Thursday 2026-11-05 (decision due 12-03 on weekdays), suspended on
     /// Tuesday 11-10 with 3 working days used, resumed on Friday 11-20 (due 12-15).
     pub(crate) fn suspended(key: &str) -> Vec<Envelope> {
-        history(
-            key,
-            vec![
-                (GD, submit_to(key, ZJ), "2026-11-02T01:00:00Z"),
-                (
-                    GD,
-                    Command::Forward(ev::Forwarded::checked()),
-                    "2026-11-02T02:00:00Z",
-                ),
-                (
-                    ZJ,
-                    Command::Accept(ev::Accepted::default()),
-                    "2026-11-05T03:00:00Z",
-                ),
-                (
-                    ZJ,
-                    Command::Suspend(ev::Suspended {
-                        kind: ev::SuspensionKind::ExpertReview,
-                        reason: "专家评审".into(),
-                    }),
-                    "2026-11-10T03:00:00Z",
-                ),
-                (
-                    ZJ,
-                    Command::Resume(ev::Resumed::default()),
-                    "2026-11-20T03:00:00Z",
-                ),
-            ],
-        )
+        history(key, suspended_steps(key))
+    }
+
+    /// The steps of [`suspended`], for a test to carry on from.
+    pub(crate) fn suspended_steps(key: &str) -> Vec<(&'static str, Command, &'static str)> {
+        vec![
+            (GD, submit_to(key, ZJ), "2026-11-02T01:00:00Z"),
+            (
+                GD,
+                Command::Forward(ev::Forwarded::checked()),
+                "2026-11-02T02:00:00Z",
+            ),
+            (
+                ZJ,
+                Command::Accept(ev::Accepted::default()),
+                "2026-11-05T03:00:00Z",
+            ),
+            (
+                ZJ,
+                Command::Suspend(ev::Suspended {
+                    kind: ev::SuspensionKind::ExpertReview,
+                    reason: "专家评审".into(),
+                }),
+                "2026-11-10T03:00:00Z",
+            ),
+            (
+                ZJ,
+                Command::Resume(ev::Resumed::default()),
+                "2026-11-20T03:00:00Z",
+            ),
+        ]
     }
 
     /// Approved by Zhejiang on Monday 2026-11-02 (issue and delivery due 11-16), the result

@@ -1017,6 +1017,87 @@ mod tests {
         assert!(text80 * 10 < text40 * 22, "{text40} → {text80} bytes");
     }
 
+    /// Given an application accepted, suspended and resumed (seq 4, 5), suspended again (6),
+    /// its decision limit extended while suspended (7), resumed (8) and approved (9), when its
+    /// timeline is built, then a step that neither began nor ended a pause (the extension, the
+    /// approval, the acceptance) lists none, with the count so far; a step that ended one lists
+    /// exactly it, closed; one that began one, exactly it, open. (A review found the tests
+    /// passing with every step listing the clock's last pause.)
+    #[test]
+    fn a_step_lists_the_pause_it_began_or_ended_and_no_other() {
+        use crate::reconcile::tests::{ZJ, history, suspended_steps};
+        use tongban_gateway::domain::Command;
+        use tongban_schemas::events as ev;
+        let mut steps = suspended_steps("GD-X");
+        steps.extend([
+            (
+                ZJ,
+                Command::Suspend(ev::Suspended {
+                    kind: ev::SuspensionKind::Inspection,
+                    reason: "现场核查".into(),
+                }),
+                "2026-11-23T03:00:00Z",
+            ),
+            (
+                ZJ,
+                Command::ExtendDeadline(ev::DeadlineExtended {
+                    reason: "需要实地核查".into(),
+                }),
+                "2026-11-24T03:00:00Z",
+            ),
+            (
+                ZJ,
+                Command::Resume(ev::Resumed::default()),
+                "2026-11-26T03:00:00Z",
+            ),
+            (
+                ZJ,
+                Command::Approve(ev::Approved::default()),
+                "2026-11-27T03:00:00Z",
+            ),
+        ]);
+        let events = history("GD-X", steps);
+        let key = crate::reconcile::tests::key();
+        let now = Timestamp::parse_rfc3339("2026-11-30T00:00:00Z").expect("now");
+
+        let t = build(&events, &key, &Calendar::weekdays(), Point::Now, now).expect("timeline");
+
+        assert_eq!(t.steps.len(), 9);
+        let decision = |ds: &[DeadlineAt]| {
+            ds.iter()
+                .find(|d| d.kind == DeadlineKind::Decision)
+                .cloned()
+                .expect("a decision clock")
+        };
+        let all = decision(&t.deadlines).pauses;
+        assert_eq!(all.len(), 2, "{all:?}");
+        assert!(all.iter().all(|p| p.to.is_some()), "{all:?}");
+        let open = |p: &Pause| Pause {
+            from: p.from.clone(),
+            to: None,
+        };
+        // Seq by seq from the acceptance (3): the pauses listed, and the count so far.
+        let said: [(Vec<Pause>, usize); 7] = [
+            (vec![], 0),
+            (vec![open(&all[0])], 1),
+            (vec![all[0].clone()], 1),
+            (vec![open(&all[1])], 2),
+            (vec![], 2),
+            (vec![all[1].clone()], 2),
+            (vec![], 2),
+        ];
+        for (step, (pauses, count)) in t.steps[2..].iter().zip(said) {
+            let d = decision(&step.deadlines);
+            assert_eq!(
+                (&d.pauses, d.pause_count),
+                (&pauses, count),
+                "seq {} ({})",
+                step.seq,
+                step.kind
+            );
+        }
+    }
+
     /// Given an application's first event at 2026-11-02T01:00Z, when a moment before it is
     /// asked for in Beijing time, then the refusal quotes the moment as it was written, the UTC
     /// form after it; a moment written in UTC as the refusal would write it is quoted once.

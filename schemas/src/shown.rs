@@ -154,7 +154,14 @@ pub fn has_digit_run(s: &str) -> bool {
         run = if b.is_ascii_digit() { run + 1 } else { 0 };
         run >= 6
     });
-    in_a_row || s.bytes().filter(u8::is_ascii_digit).count() >= 7
+    in_a_row || has_seven_digits(s)
+}
+
+/// Seven or more ASCII digits in all, however grouped (`138.0013.8000`, `0571-88888888`): more
+/// than any code of a table holds, and as many as a landline's own number. A local form's code
+/// field echoes no value with them, though a typo of a six-digit code there is shown.
+pub fn has_seven_digits(s: &str) -> bool {
+    s.bytes().filter(u8::is_ascii_digit).count() >= 7
 }
 
 /// What a value is made of, for a message that may not quote it (it may be a person's ID

@@ -53,6 +53,16 @@ impl Caps {
     };
 }
 
+impl Caps {
+    /// Whether an application that has had `suspensions` suspensions may have another under
+    /// this cap: the one statement of it, asked when a suspension is decided and when an inbox
+    /// or outbox line is served (a line keeps the count, so that its `allowed` is judged under
+    /// the serving gateway's cap, not the one it was written under).
+    pub fn takes_another_suspension(self, suspensions: u32) -> bool {
+        suspensions < self.suspensions
+    }
+}
+
 impl Default for Caps {
     fn default() -> Caps {
         Caps::DEFAULT
@@ -234,7 +244,7 @@ fn permitted_as(
         Action::Suspend => {
             need(LEAD, "lead handler")?;
             in_state(DECIDING)?;
-            if app.suspensions >= caps.suspensions {
+            if !caps.takes_another_suspension(app.suspensions) {
                 return Err(DomainError::SuspensionsExhausted {
                     cap: caps.suspensions,
                 });

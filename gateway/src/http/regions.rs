@@ -83,7 +83,7 @@ pub async fn inbox<L: EventLog>(
         .gateway
         .inbox(&principal, &region, after(&paging)?, limit)
         .await?;
-    Ok(Json(page(&region, items, limit, &s.gateway.calendar)))
+    Ok(Json(page(&region, items, limit, &s.gateway)))
 }
 
 pub async fn outbox<L: EventLog>(
@@ -98,7 +98,7 @@ pub async fn outbox<L: EventLog>(
         .gateway
         .outbox(&principal, &region, after(&paging)?, limit)
         .await?;
-    Ok(Json(page(&region, items, limit, &s.gateway.calendar)))
+    Ok(Json(page(&region, items, limit, &s.gateway)))
 }
 
 /// `?at=` of the statistics; unknown parameters are refused, as on every route.
@@ -177,12 +177,21 @@ impl BoxLine {
     /// `entry` as it stands at `now`, its due date judged against `cal`; once its acceptance
     /// window has run out (`accepted_by_law_after` past), its `allowed` without what an
     /// application accepted by law no longer offers (`not-accept`: the line was written while
-    /// the window ran).
+    /// the window ran); once its suspensions reach `caps` (the serving gateway's, which may not
+    /// be those of the gateway or the rebuild that wrote the line), without `suspend`.
     pub fn of(
         mut entry: crate::projections::BoxEntry,
         now: crate::time::Timestamp,
         cal: &crate::domain::calendar::Calendar,
+        caps: crate::domain::decide::Caps,
     ) -> BoxLine {
+        if entry
+            .suspensions
+            .is_some_and(|had| !caps.takes_another_suspension(had))
+            && let Some(allowed) = &mut entry.allowed
+        {
+            allowed.retain(|a| a != crate::domain::Action::Suspend.as_str());
+        }
         if entry
             .accepted_by_law_after
             .as_deref()
@@ -210,18 +219,19 @@ impl BoxLine {
     }
 }
 
-/// A page of a box, with `next` (the `after` of the following page) when the page is full.
-fn page(
+/// A page of a box, with `next` (the `after` of the following page) when the page is full, its
+/// lines as `gateway` serves them ([`BoxLine::of`]: under its calendar and caps).
+fn page<L: EventLog>(
     region: &str,
     items: Vec<crate::projections::BoxEntry>,
     limit: usize,
-    cal: &crate::domain::calendar::Calendar,
+    gateway: &crate::service::Gateway<L>,
 ) -> Value {
     let next = next_after(&items, limit, |i| &i.app);
     let now = crate::time::Timestamp::now();
     let items: Vec<BoxLine> = items
         .into_iter()
-        .map(|e| BoxLine::of(e, now, cal))
+        .map(|e| BoxLine::of(e, now, &gateway.calendar, gateway.caps()))
         .collect();
     json!({"region": region, "items": items, "next": next})
 }

@@ -181,10 +181,18 @@ pub struct BoxEntry {
     /// the application counts as accepted by law (行政许可法 Art. 32: its acceptance window ran
     /// out unanswered, `accepted_by_law_after`): a refusal then is a decision after review
     /// (`deny`, once accepted). Without `suspend` once the application has had as many
-    /// suspensions as the gateway takes (`suspension-limit`). Absent on a line written by a
-    /// build before it (until the application's next event or `tongban rebuild`).
+    /// suspensions as the gateway serving the line takes (`suspension-limit`), judged when the
+    /// line is read from `suspensions`. Absent on a line written by a build before it (until
+    /// the application's next event or `tongban rebuild`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed: Option<Vec<String>>,
+    /// How many times the application has been suspended, resumed or not: a gateway offers
+    /// `suspend` while this is below its cap on suspensions (`tongban serve
+    /// --max-suspensions`), so a line written by a gateway or a rebuild with another cap is
+    /// read under the serving one's. Absent on a line written before it, whose `allowed` is as
+    /// it was written (until the application's next event or `tongban rebuild`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspensions: Option<u32>,
     /// The last day (China date) of the acceptance window the lead handler has yet to answer:
     /// from the day after it the application counts as accepted from its receipt (行政许可法
     /// Art. 32), and the line's `allowed` leaves out `not-accept` from then on. No event marks
@@ -522,8 +530,8 @@ pub struct ProjectionStore {
     /// store indexes no applicant.
     applicant_digests: Option<std::sync::Arc<ApplicantDigests>>,
     /// The caps the gateway decides actions by ([`crate::domain::decide::Caps`]), given before
-    /// its projector starts ([`ProjectionStore::with_caps`]): an inbox line's `allowed` is
-    /// what the gateway would take, so that a suspension past the cap is not offered there.
+    /// its projector starts ([`ProjectionStore::with_caps`]). The lines of the boxes are written
+    /// without them and judged under them as they are served.
     caps: crate::domain::decide::Caps,
     /// The keyspaces and their memtable budgets: sealed after each write, counted for `memory`.
     memtables: crate::fjall_tuning::Memtables,
@@ -774,8 +782,9 @@ impl ProjectionStore {
         &self.dir
     }
 
-    /// Decides what the inbox lines offer (`allowed`) under `caps`, the gateway's: given
-    /// before the projector starts, which keeps a clone of the store.
+    /// The caps the gateway decides actions by, which its reads judge the boxes' lines under
+    /// ([`ProjectionStore::caps`]): given before the projector starts, which keeps a clone of
+    /// the store.
     pub fn with_caps(mut self, caps: crate::domain::decide::Caps) -> ProjectionStore {
         self.caps = caps;
         self
@@ -2072,17 +2081,20 @@ impl ProjectionStore {
                 mode: view.state.mode.as_str().to_string(),
                 status: view.state.status.as_str().to_string(),
                 awaiting: actions,
+                // Under no cap: the serving gateway's is applied when the line is read, from
+                // the count beside it (`tongban rebuild` writes lines knowing none).
                 allowed: Some(
                     crate::domain::decide::allowed_by_law(
                         &view.state,
                         region,
                         view.deadlines.deemed_acceptance().is_some(),
-                        self.caps,
+                        crate::domain::decide::Caps::NONE,
                     )
                     .into_iter()
                     .map(|a| a.as_str().to_string())
                     .collect(),
                 ),
+                suspensions: Some(view.state.suspensions),
                 accepted_by_law_after: view.deadlines.accepted_by_law_after().map(str::to_string),
                 updated_at: view.updated_at.clone(),
                 due: due.clone(),

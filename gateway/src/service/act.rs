@@ -6,7 +6,7 @@ use super::states::Remembered;
 use super::{Gateway, MAX_RETRIES, ServiceError};
 use crate::auth::Principal;
 use crate::domain::personal::OwnNumbers;
-use crate::domain::{self, Application, Command, FOLD_RULES};
+use crate::domain::{self, Application, Caps, Command, FOLD_RULES};
 use crate::envelope::{Envelope, Tip};
 use crate::log::{EventLog, LogError};
 use crate::projections::FoldError;
@@ -333,8 +333,9 @@ impl<L: EventLog> Gateway<L> {
 
     /// One decision of `command` by `region` on application `app`, as loaded under `memory`
     /// ([`Gateway::load`]) and decided ([`Gateway::decide`]): the event to append and what it
-    /// follows; or, refused as stale, the first answer of the very action that moved the
-    /// application on from `expected_seq` ([`Gateway::repeated`]); or the action's refusal. A
+    /// follows; or, sent from a seq the application has moved on from (refused as stale, or by
+    /// a refusal no state lifts: [`behind`]), the first answer of the very action that moved
+    /// the application on from `expected_seq` ([`Gateway::repeated`]); or the action's refusal. A
     /// refusal decided on a state taken on trust is not answered: it is decided again on the
     /// log's. The action and its dry run both decide here, so the dry run cannot answer what
     /// the action would not.
@@ -366,14 +367,18 @@ impl<L: EventLog> Gateway<L> {
                     memory = Memory::Checked;
                     continue;
                 }
-                Err(stale @ ServiceError::StaleSeq { expected, .. }) => {
-                    let actor = principal.actor();
-                    self.repeated(app, region, &actor, command, expected)
+                // A request from a seq the application has moved on from is judged first as
+                // the possible repeat of the action that moved it on, whatever refuses it now: a
+                // stale seq, or a refusal no state lifts that the state since has reached (a
+                // suspension retried once the cap is reached, its own among those counted).
+                Err(e) => match behind(&e, expected_seq) {
+                    Some(expected) => self
+                        .repeated(app, region, &principal.actor(), command, expected)
                         .await
                         .map(Decided::Repeated)
-                        .ok_or(stale)
-                }
-                Err(e) => Err(e),
+                        .ok_or(e),
+                    None => Err(e),
+                },
             };
         }
     }
@@ -517,7 +522,8 @@ impl<L: EventLog> Gateway<L> {
     /// The event that moved application `app` on from seq `expected`, when it is what `command`
     /// by `region` decides on the state at `expected`: of the command's type, by that region and
     /// the same `actor` (its token: another clerk's identical decision is not this one's repeat,
-    /// and hears stale-seq), with the same data. Then a request refused as stale is the repeat of the one that
+    /// and hears stale-seq), with the same data, decided without caps. Then a request sent from a
+    /// seq the application has moved on from is the repeat of the one that
     /// appended it (a client whose answer was lost sends its request again, with the
     /// `expected_seq` it sent first), and is answered with that event (200), as a submission
     /// retried under its Idempotency-Key is answered with its application: no second event, and
@@ -544,7 +550,10 @@ impl<L: EventLog> Gateway<L> {
         let (Some(before), None) = fold_history(&events[..at]) else {
             return None;
         };
-        let event = domain::decide(Some(&before), region, command.clone(), self.caps()).ok()?;
+        // Without caps: a cap decides new actions only. The action was taken under the caps
+        // of its time; a cap reached since (by this very action, or lowered on a restart)
+        // does not turn its repeat into a refusal.
+        let event = domain::decide(Some(&before), region, command.clone(), Caps::NONE).ok()?;
         if event.type_name() != landed.kind || event.data() != landed.data {
             return None;
         }
@@ -724,7 +733,9 @@ impl<L: EventLog> Gateway<L> {
         }
         // So does a refusal no state lifts: a part completed in an application that is not
         // joint (its mode never changes), a suspension past the cap (the count only grows),
-        // answered as the conflict it is, with the state.
+        // answered as the conflict it is, with the state. Sent from a seq behind, it may be
+        // the repeat of the suspension that reached the cap: [`Gateway::pass`] judges that
+        // first.
         if let Err(
             error @ (domain::DomainError::NotJoint { .. }
             | domain::DomainError::SuspensionsExhausted { .. }),
@@ -754,6 +765,18 @@ impl<L: EventLog> Gateway<L> {
             _ => error.into(),
         })?;
         Ok((state, event, Last { seq, hash, at }))
+    }
+}
+
+/// The seq a refused request was sent from, when the application has moved on from it: a
+/// stale seq, or a refusal no state lifts ([`Gateway::decide`] answers it before the stale
+/// seq) decided on a state past it. Then the request may repeat the action that moved it on
+/// ([`Gateway::repeated`]).
+fn behind(refusal: &ServiceError, expected_seq: Option<u64>) -> Option<u64> {
+    match (refusal, expected_seq) {
+        (ServiceError::StaleSeq { expected, .. }, _) => Some(*expected),
+        (ServiceError::Refused { seq, .. }, Some(expected)) if expected < *seq => Some(expected),
+        _ => None,
     }
 }
 

@@ -1676,7 +1676,7 @@ async fn a_refusal_after_the_acceptance_window_is_told_the_law_accepted_it() {
         Some(last_day.as_str())
     );
     let box_offers = |when: crate::time::Timestamp| {
-        crate::http::regions::BoxLine::of(line.clone(), when, &cal)
+        crate::http::regions::BoxLine::of(line.clone(), when, &cal, gw.caps())
             .entry
             .allowed
             .expect("allowed")
@@ -1750,4 +1750,74 @@ async fn a_refusal_after_the_acceptance_window_is_told_the_law_accepted_it() {
         .await
         .expect("taken");
     assert!(taken.warnings.is_empty(), "{:?}", taken.warnings);
+}
+
+/// Given a gateway capping suspensions at 2 and an application suspended twice (seq 4 and 6,
+/// the second from seq 5) and resumed (seq 7), when the lead handler sends the second
+/// suspension again from seq 5 (its answer was lost), then it is answered with the suspension
+/// that landed (seq 6, `repeated`), not refused as past the cap; and when a gateway on the same
+/// log capping them at 1 is sent it again, it is still its repeat (a cap decides new actions
+/// only), while a new suspension there is refused `suspension-limit` and nothing is appended.
+/// (Found by a review: the cap was judged before the request was seen to be behind, and a
+/// repeat was decided again under the caps of now.)
+#[tokio::test]
+async fn a_suspension_retried_at_the_cap_is_answered_as_it_was() {
+    let dir = TempDir::new("service-suspension-repeat");
+    let opened = crate::server::open_embedded_capped(
+        &crate::server::DataDir(dir.path().to_path_buf()),
+        Caps { suspensions: 2 },
+    )
+    .expect("open");
+    for (code, name) in crate::demo::REGIONS {
+        opened.book.add_region(code, name, None).expect("region");
+    }
+    let gw = &opened.gateway;
+    let lead = region(&lead_code());
+    let app = super::fixtures::accepted(gw).await;
+    for (command, seq) in [(suspend(), 3), (resume(), 4), (suspend(), 5), (resume(), 6)] {
+        gw.act(&lead, &app, command, Some(seq))
+            .await
+            .expect("taken");
+    }
+
+    let again = gw.act(&lead, &app, suspend(), Some(5)).await;
+
+    let again = again.expect("its repeat");
+    assert!(again.repeated, "{again:?}");
+    assert_eq!(
+        (again.seq, again.event.kind.as_str()),
+        (6, "application.suspended")
+    );
+    assert_eq!(again.status, "suspended");
+    let checked = gw
+        .act_check(&lead, &app, suspend(), Some(5))
+        .await
+        .expect("its dry run");
+    assert!(checked.repeated && checked.seq == 6, "{checked:?}");
+
+    let lower = gateway_capped(&gw.log, &dir, "lower", Caps { suspensions: 1 });
+    let again = lower
+        .act(&lead, &app, suspend(), Some(5))
+        .await
+        .expect("still its repeat");
+    assert!(again.repeated && again.seq == 6, "{again:?}");
+    let first = lower
+        .act(&lead, &app, suspend(), Some(3))
+        .await
+        .expect("the first suspension's repeat");
+    assert!(first.repeated && first.seq == 4, "{first:?}");
+    let refused = lower.act(&lead, &app, suspend(), Some(7)).await;
+    assert!(
+        matches!(
+            refused,
+            Err(ServiceError::Refused {
+                error: crate::domain::DomainError::SuspensionsExhausted { .. },
+                seq: 7,
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+    let events = gw.events(&lead, &app).await.expect("read").events;
+    assert_eq!(events.len(), 7, "nothing appended by a repeat");
 }
