@@ -29,6 +29,20 @@ fn damaged(name: &str) -> (stored::Forwarded, u64) {
     (f, position)
 }
 
+/// `by`'s reconciliation of `region` with `records` (CSV) over HTTP: its report (200 asserted).
+fn reconciled(by: &common::Client, region: &str, records: &str) -> Value {
+    let r = by
+        .send(
+            "POST",
+            &format!("/v1/regions/{region}/reconcile"),
+            &[("Content-Type", "text/csv")],
+            Some(records.as_bytes()),
+        )
+        .expect("post");
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    r.json()
+}
+
 /// What the operators' held list says of records that are not events.
 fn unreadable(operator: &common::Client) -> (Value, Value) {
     let held = operator.get("/v1/projections/held").json();
@@ -208,18 +222,7 @@ fn reconciliation_and_statistics_as_of_an_instant_go_on_past_it_and_name_it() {
     };
 
     // Reconciliation over HTTP: both records agree, the record is named, agreement not claimed.
-    let reconciled = |by: &common::Client| {
-        let r = by
-            .send(
-                "POST",
-                &format!("/v1/regions/{origin_code}/reconcile"),
-                &[("Content-Type", "text/csv")],
-                Some(records.as_bytes()),
-            )
-            .expect("post");
-        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-        r.json()
-    };
+    let reconciled = |by: &common::Client| reconciled(by, origin_code, &records);
     let report = reconciled(&operator);
     assert_eq!(report["agreeing"], json!(2), "{report}");
     assert_eq!(report["discrepancies"], json!([]), "{report}");
@@ -497,18 +500,7 @@ fn a_regions_own_reconciliation_names_no_submission_its_routes_do_not_serve() {
         "app,status,updated_at\n{id},forwarded,{}\n",
         view["updated_at"].as_str().expect("updated_at")
     );
-    let reconciled = |by: &common::Client| {
-        let r = by
-            .send(
-                "POST",
-                &format!("/v1/regions/{origin_code}/reconcile"),
-                &[("Content-Type", "text/csv")],
-                Some(records.as_bytes()),
-            )
-            .expect("post");
-        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-        r.json()
-    };
+    let reconciled = |by: &common::Client| reconciled(by, origin_code, &records);
     let undecodable = |report: &Value| -> Vec<Value> {
         report["discrepancies"]
             .as_array()

@@ -5790,6 +5790,16 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         );
     }
 
+    /// The findings of `category` in `report`, in its order.
+    fn found_of(report: &ReconcileReport, category: Category) -> Vec<Discrepancy> {
+        report
+            .discrepancies
+            .iter()
+            .filter(|d| d.category == category)
+            .cloned()
+            .collect()
+    }
+
     /// Given a submission this build cannot read that names no party in a form that reads (it
     /// may be any region's) beside one of the region's own that reads, when the operators
     /// reconcile the region, then the unreadable one is named by its application, which may be
@@ -5810,14 +5820,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             }
             index.reconcile(Records::default(), 1000)
         };
-        let undecodable = |report: &ReconcileReport| -> Vec<Discrepancy> {
-            report
-                .discrepancies
-                .iter()
-                .filter(|d| d.category == Category::UndecodableEvent)
-                .cloned()
-                .collect()
-        };
+        let undecodable = |report: &ReconcileReport| found_of(report, Category::UndecodableEvent);
 
         let operators = reconciled(LogIndex::new(GD));
         let named = undecodable(&operators);
@@ -5873,14 +5876,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             }
             index.reconcile(Records::default(), 1000)
         };
-        let undecodable = |report: &ReconcileReport| -> Vec<Discrepancy> {
-            report
-                .discrepancies
-                .iter()
-                .filter(|d| d.category == Category::UndecodableEvent)
-                .cloned()
-                .collect()
-        };
+        let undecodable = |report: &ReconcileReport| found_of(report, Category::UndecodableEvent);
         let operators = reconciled(LogIndex::new(GD));
         let mut named: Vec<Option<String>> =
             undecodable(&operators).into_iter().map(|d| d.app).collect();
