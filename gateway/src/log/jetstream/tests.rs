@@ -23,6 +23,19 @@ fn quiet_config(server: &NatsServer) -> JetStreamConfig {
     c
 }
 
+/// Two logs on `server`'s stream: ours, told of every append by the stream's push (its head
+/// poll off, so the push is what moves it), and theirs ([`quiet_config`]), writing as another
+/// gateway would without learning of anything by itself.
+async fn pushed_and_quiet(server: &NatsServer) -> (JetStreamLog, JetStreamLog) {
+    let mut c = config(server);
+    c.head_poll = Duration::from_secs(3600);
+    let ours = JetStreamLog::open(&c).await.expect("open");
+    let theirs = JetStreamLog::open(&quiet_config(server))
+        .await
+        .expect("open");
+    (ours, theirs)
+}
+
 /// Publishes another application's first event onto `app`'s subject, as a client other than
 /// the gateways could (no concurrency check, no event id), and answers it.
 async fn publish_stray(log: &JetStreamLog, app: &str) -> Envelope {
@@ -234,11 +247,7 @@ async fn a_leader_behind_the_head_is_not_read_as_nothing_there() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_consumer_is_asked_for_again() {
     let server = NatsServer::start();
-    let mut c = config(&server);
-    c.head_poll = Duration::from_secs(3600);
-    let ours = JetStreamLog::open(&c).await.expect("open");
-    c.head_pushed = false;
-    let theirs = JetStreamLog::open(&c).await.expect("open");
+    let (ours, theirs) = pushed_and_quiet(&server).await;
     let admin = jetstream::new(async_nats::connect(server.url()).await.expect("connect"));
     let mut stream = admin.get_stream("TONGBAN").await.expect("stream");
     let consumers =
@@ -409,11 +418,7 @@ async fn own_appends_are_followed_as_sealed_here_not_as_pushed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_push_of_an_id_being_published_is_passed_over_and_read_from_the_stream() {
     let server = NatsServer::start();
-    let mut c = config(&server);
-    c.head_poll = Duration::from_secs(3600);
-    let ours = JetStreamLog::open(&c).await.expect("open");
-    c.head_pushed = false;
-    let theirs = JetStreamLog::open(&c).await.expect("open");
+    let (ours, theirs) = pushed_and_quiet(&server).await;
     let app = crate::ids::new_v7();
     let event = conformance::event(&app, 1, "");
     let publishing = Publishing::start(&ours.inner, &event.id);
@@ -458,11 +463,7 @@ async fn a_push_of_an_id_being_published_is_passed_over_and_read_from_the_stream
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_projector_waits_for_an_own_ack_the_push_announced() {
     let server = NatsServer::start();
-    let mut c = config(&server);
-    c.head_poll = Duration::from_secs(3600);
-    let ours = JetStreamLog::open(&c).await.expect("open");
-    c.head_pushed = false;
-    let theirs = JetStreamLog::open(&c).await.expect("open");
+    let (ours, theirs) = pushed_and_quiet(&server).await;
     let event = conformance::event(&crate::ids::new_v7(), 1, "");
     // The message stored as if ours (its ack held back here), pushed, and the head moved past
     // it as a later append's ack would.
