@@ -17,8 +17,9 @@
 //!   it ([`super::serials`])
 //! - `applicants`: keyed digest of an applicant's identifier, 0x00, matter, 0x00, party region,
 //!   0x00, app id → empty: each open application of an applicant, by matter, once per region
-//!   party to it; and `@` + app id → the entries' base (digest, 0x00, matter, 0x00)
-//!   ([`super::applicants`])
+//!   party to it; `@` + app id → the entries' base (digest, 0x00, matter, 0x00); and each
+//!   region prefix (digest, 0x00, matter, 0x00, region, 0x00) → how many entries it has (u64
+//!   BE, absent at none) ([`super::applicants`])
 //! - `running`: due date, 0x00, app id, 0x00, deadline kind → the matter and responsible region of
 //!   each running clock ([`super::running`]), for the overdue list and gauge
 //! - `running-by-region`: responsible region, 0x00, then a `running` key → the same value: each
@@ -45,7 +46,9 @@
 //!   fills it from its views when first opened by a build that has it);
 //!   `running-by-region-indexed` → present once every entry of `running` is in
 //!   `running-by-region` too (a store made before that order fills it from `running` when first
-//!   opened by a build that has it); `statistics/…` → each region's counters
+//!   opened by a build that has it); `applicants-counted` → present once every region prefix
+//!   of `applicants` has its count (a store made before the counts counts its entries when
+//!   first opened by a build that has them); `statistics/…` → each region's counters
 //!   ([`super::statistics`]); `statistics-at` → the log position the counters stand at (u64 BE),
 //!   written with the checkpoint (a store made before them, or whose views a build without them
 //!   moved on, counts its views again when opened by a build that has them); `log-head` → the
@@ -81,6 +84,9 @@ use crate::log::{Positioned, Unreadable};
 
 /// The `meta` key of the log position after which the applicant index is whole.
 const APPLICANTS_FROM: &str = "applicants-from";
+/// `meta`: present once every region prefix of the applicant index has its count
+/// ([`super::applicants::count_key`]).
+const APPLICANTS_COUNTED: &str = "applicants-counted";
 
 /// How the keyspaces are laid out. Projections written under another layout are not read: they
 /// are rebuilt from the log.
@@ -603,6 +609,15 @@ impl ProjectionStore {
                     // index itself, which holds each clock's region.
                     store.index_running_clocks_by_region()?;
                 }
+                // A store from before the counts of the applicant index: counted from it.
+                if store
+                    .meta
+                    .get(APPLICANTS_COUNTED)
+                    .map_err(storage)?
+                    .is_none()
+                {
+                    store.count_applicant_entries()?;
+                }
                 // A store from before the statistics, or whose views a build without them moved
                 // on (a rollback): counted from its views.
                 if be_u64(store.meta.get(statistics::AT).map_err(storage)?)
@@ -632,6 +647,10 @@ impl ProjectionStore {
                 store
                     .meta
                     .insert("running-by-region-indexed", 1u64.to_be_bytes())
+                    .map_err(storage)?;
+                store
+                    .meta
+                    .insert(APPLICANTS_COUNTED, 1u64.to_be_bytes())
                     .map_err(storage)?;
                 store
                     .meta
@@ -1014,6 +1033,61 @@ impl ProjectionStore {
         Ok(())
     }
 
+    /// Counts the entries under each region prefix of the applicant index, for a store made
+    /// before the counts ([`super::applicants::count_key`]): the keys are in order, so each
+    /// prefix's entries are one run of them. Counts are written whole (a count already there,
+    /// from a fill cut short, is overwritten with the same), and the marker last.
+    fn count_applicant_entries(&self) -> Result<(), ProjectionError> {
+        const BATCH: usize = 10_000;
+        let (mut batch, mut pending, mut prefixes, mut entries) = (self.db.batch(), 0, 0u64, 0u64);
+        let mut run: Option<(Vec<u8>, u64)> = None;
+        let mut finished = Vec::new();
+        for guard in self.applicants.iter() {
+            let key = guard.key().map_err(storage)?;
+            let Some(prefix) = applicants::prefix_of_entry(&key) else {
+                continue;
+            };
+            entries += 1;
+            match &mut run {
+                Some((current, n)) if current.as_slice() == prefix => *n += 1,
+                _ => {
+                    finished.extend(run.replace((prefix.to_vec(), 1)));
+                }
+            }
+            for (prefix, n) in finished.drain(..) {
+                batch.insert(
+                    &self.applicants,
+                    applicants::count_key(&prefix),
+                    n.to_be_bytes(),
+                );
+                prefixes += 1;
+                pending += 1;
+            }
+            if pending >= BATCH {
+                batch.commit().map_err(storage)?;
+                (batch, pending) = (self.db.batch(), 0);
+            }
+        }
+        if let Some((prefix, n)) = run {
+            batch.insert(
+                &self.applicants,
+                applicants::count_key(&prefix),
+                n.to_be_bytes(),
+            );
+            prefixes += 1;
+        }
+        batch.insert(&self.meta, APPLICANTS_COUNTED, 1u64.to_be_bytes());
+        batch.commit().map_err(storage)?;
+        self.persist()?;
+        self.memtables.seal_full();
+        tracing::info!(
+            prefixes,
+            entries,
+            "counted the applicant index's entries for a store made before the counts"
+        );
+        Ok(())
+    }
+
     /// The running clocks whose due date is before `today` (overdue on it, by
     /// [`crate::domain::deadlines::overdue_on`]), oldest due first: up to `limit`, after the
     /// index key `after` ([`running::cursor_key`]) when given, only those `responsible` must act
@@ -1165,11 +1239,23 @@ impl ProjectionStore {
         else {
             return Ok(Vec::new());
         };
+        // Nearly always none: one point read, which the tables' filters answer, says so.
+        if self
+            .applicants
+            .get(applicants::count_key(&prefix))
+            .map_err(storage)?
+            .is_none()
+        {
+            return Ok(Vec::new());
+        }
         let mut out = Vec::new();
-        for guard in self.applicants.prefix(&prefix).take(limit) {
+        for guard in self.applicants.prefix(&prefix) {
             let key = guard.key().map_err(storage)?;
             if let Some(app) = applicants::app_of(&key, &prefix) {
                 out.push(app);
+                if out.len() == limit {
+                    break;
+                }
             }
         }
         Ok(out)
@@ -1875,6 +1961,9 @@ impl ProjectionStore {
         // ([`super::applicants`]).
         let mut open_before: std::collections::HashSet<String> = Default::default();
         let mut new_applicants: HashMap<String, Vec<u8>> = HashMap::new();
+        // How the run moves each region prefix's count of entries: written once, after the
+        // views (no key is written twice in one batch).
+        let mut counts: HashMap<Vec<u8>, i64> = HashMap::new();
         let mut out = Encoded::default();
         for p in events {
             let app = &p.event.app;
@@ -2128,12 +2217,24 @@ impl ProjectionStore {
                 {
                     out.ops
                         .push(Op::Remove(Ks::Applicants, applicants::where_of(app)));
-                    for key in applicants::entries(&base, &view.state.parties(), app) {
+                    let parties = view.state.parties();
+                    for region in &parties {
+                        *counts
+                            .entry(applicants::region_prefix(&base, region))
+                            .or_default() -= 1;
+                    }
+                    for key in applicants::entries(&base, &parties, app) {
                         out.ops.push(Op::Remove(Ks::Applicants, key));
                     }
                 }
             } else if let Some(base) = new_applicants.remove(app) {
-                for key in applicants::entries(&base, &view.state.parties(), app) {
+                let parties = view.state.parties();
+                for region in &parties {
+                    *counts
+                        .entry(applicants::region_prefix(&base, region))
+                        .or_default() += 1;
+                }
+                for key in applicants::entries(&base, &parties, app) {
                     out.ops.push(Op::Insert(Ks::Applicants, key, Vec::new()));
                 }
                 out.ops
@@ -2151,6 +2252,22 @@ impl ProjectionStore {
                     json(&entry(waiting_on, &view.state.origin))?,
                 ));
             }
+        }
+        // Each region prefix's count as the run leaves it: the projector applies one run at a
+        // time, so no other write moves a count between this read and the run's commit.
+        for (prefix, delta) in counts {
+            if delta == 0 {
+                continue;
+            }
+            let stored = self
+                .applicants
+                .get(applicants::count_key(&prefix))
+                .map_err(storage)?;
+            out.ops
+                .push(match applicants::counted(stored.as_deref(), delta) {
+                    Some(n) => Op::Insert(Ks::Applicants, prefix, n.to_vec()),
+                    None => Op::Remove(Ks::Applicants, prefix),
+                });
         }
         for (app, h) in &held {
             out.ops
@@ -2834,6 +2951,49 @@ pub(super) mod tests {
         assert_eq!(region.expect("330000").len(), 6);
         // The very store a build with the index would have written.
         assert_eq!(raw(&store), before);
+    }
+
+    /// Given a store whose applicant index was written before the counts (no count keys, no
+    /// marker), where a submission's read now finds nothing, when a build with them opens it,
+    /// then each region prefix is counted from its entries into the very store a live one
+    /// keeps, and the read finds the open application again.
+    #[test]
+    fn a_store_made_before_the_applicant_counts_counts_its_entries() {
+        let dir = TempDir::new("proj-applicant-counts");
+        let key = GatewayKey::from_seed([3; 32]);
+        let cal = Calendar::weekdays();
+        let (mut log, apps) = crate::projections::applicants::tests::log();
+        let person = serde_json::json!({"kind": "person", "id_number": "11010519491231002X"});
+        let read = |store: &ProjectionStore| {
+            store
+                .open_applications_of(&person, "medical-filing", "440000", 8)
+                .expect("read")
+        };
+        let before = {
+            let store = ProjectionStore::open(dir.path())
+                .expect("open")
+                .with_applicant_key(&key);
+            store.apply(&mut log, &cal).expect("apply");
+            assert_eq!(read(&store), [apps[1].clone()]);
+            let before = raw(&store);
+            let index = store.applicant_entries().expect("entries");
+            assert_eq!(
+                crate::projections::applicants::tests::counts_match(&index),
+                6
+            );
+            for (key, _) in index.iter().filter(|(k, _)| k.last() == Some(&0)) {
+                store.applicants.remove(key).expect("remove");
+            }
+            store.meta.remove(APPLICANTS_COUNTED).expect("remove");
+            store.persist().expect("persist");
+            assert_eq!(read(&store), Vec::<String>::new());
+            before
+        };
+        let store = ProjectionStore::open(dir.path())
+            .expect("reopen")
+            .with_applicant_key(&key);
+        assert_eq!(raw(&store), before);
+        assert_eq!(read(&store), [apps[1].clone()]);
     }
 
     /// A store made after the index by due date but before its regions' order: filled from the

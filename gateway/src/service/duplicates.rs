@@ -325,9 +325,14 @@ mod tests {
                 .iter()
                 .all(|w| theirs.iter().any(|app| w.message.contains(app.as_str())))
         );
-        // Each application is an entry per party and where its base is: the lead handler is
-        // party to all nine.
-        assert_eq!(gw.store.applicant_entries().expect("entries").len(), 9 * 3);
+        // Each application is an entry per party and where its base is, and each of the three
+        // party regions' prefix has its count: the lead handler is party to all nine.
+        let index = gw.store.applicant_entries().expect("entries");
+        assert_eq!(
+            crate::projections::applicants::tests::counts_match(&index),
+            3
+        );
+        assert_eq!(index.len(), 9 * 3 + 3);
         // Once all are withdrawn, none is left in the index.
         for app in &theirs {
             let r = crate::service::fixtures::region(&origin);
