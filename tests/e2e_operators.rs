@@ -2534,8 +2534,9 @@ fn rebuild_from_a_jetstream_stream_equals_the_live_projections() {
 
     let live = assert_rebuild_equals_live(&dir.0, &data, &["--nats", &url], events);
     assert!(live.running_clocks("") > 0, "no running clock to compare");
-    // The accepted, suspended, submitted and part-completed applications: each an entry per
-    // party (origin and handlers) and where they are; the delivered and withdrawn ones left it.
+    // The accepted, suspended, submitted and part-completed applications: each on the list of
+    // each party region (origin and handlers; the three of one applicant, matter and route on
+    // the same lists) and where its base is; the delivered and withdrawn ones left them.
     let party_count = |body: &Value| {
         let mut regions = vec![body["origin"].clone()];
         for h in body["handlers"].as_array().into_iter().flatten() {
@@ -2547,7 +2548,7 @@ fn rebuild_from_a_jetstream_stream_equals_the_live_projections() {
     };
     assert_eq!(
         live.applicants.0.len(),
-        4 + 3 * party_count(&body) + party_count(&joint),
+        4 + party_count(&body) + party_count(&joint),
         "{:?}",
         live.applicants
     );

@@ -14,19 +14,27 @@
 //! of it, as application ids are keyed ([`crate::ids::AppIds`]): HMAC-SHA-256 under a secret
 //! derived from the gateway key for this purpose alone, of the applicant's kind, 0x00 and the
 //! identifier (first 16 bytes, hex); then 0x00, the matter's code, 0x00 (the entry's *base*),
-//! then a party region (the origin, then each handler once: [`crate::domain::parties_of`]),
-//! 0x00 and the application id: one entry per party, each with an empty value. A submission
-//! reads only its own region's entries (`base`, region, 0x00), so every entry it reads is of an
-//! application it is party to: read by application id alone, the first few entries were as
-//! likely another region's or stale, which left a region party to one of many open
-//! applications untold, and the difference (told nothing, or after some view reads) would say
-//! to a region whether the applicant had applications elsewhere. Beside the entries, `@` and
-//! the application id → the base: a terminal event of an application over the embedded log has
-//! no applicant at hand (its view leaves the submission in the log), and finds its base there
-//! to remove each party's entry, the parties read from its view (fixed at submission). And
-//! under each region prefix itself, how many entries it has ([`count_key`]), moved in the same
-//! batch as the entries: a submission first reads that one key, which the tables' filters
-//! answer, and reads the entries only when there are some.
+//! then a party region (the origin, then each handler once: [`crate::domain::parties_of`]) and
+//! 0x00 (a *region prefix*) → the ids of the open applications under it, each followed by
+//! 0x00, in id order, at most [`LISTED`]: one list per party region, so a submission reads only
+//! its own region's list, and every application it reads is one it is party to. Read by
+//! application id alone, the first few were as likely another region's or stale, which left a
+//! region party to one of many open applications untold, and the difference (told nothing, or
+//! after some view reads) would say to a region whether the applicant had applications
+//! elsewhere. Beside the lists, `@` and the application id → the base: a terminal event of an
+//! application over the embedded log has no applicant at hand (its view leaves the submission
+//! in the log), and finds its base there to take it off each party's list, the parties read
+//! from its view (fixed at submission).
+//!
+//! Why lists and not a key per application: nearly every submission's applicant has no open
+//! application of the matter at all, and a prefix read over keys per application could not be
+//! answered "none" by the tables' filters: it sought into every table's index and read a data
+//! block of each, 10.6% of the gateway's CPU at 800,000 stored applications. One key per region
+//! prefix is a point read, which the filters answer; a count of the entries beside them did the
+//! same, but its keys cost fjall's compactions as much as it saved (docs/performance.md, "Round
+//! 49"). The list is bounded: an applicant with more than [`LISTED`] open applications of one
+//! matter before one region (a province's test applicant) has the later ones left off it, and
+//! once the listed ones end, those are not named. Until then the warning names some anyway.
 //!
 //! An application enters at its submission and leaves when its status is final
 //! ([`crate::domain::Status::is_final`]), in the projection batch that folds the event. A store
@@ -82,8 +90,9 @@ impl ApplicantDigests {
 /// One key of the index and its value, as stored.
 pub type RawEntry = (Vec<u8>, Vec<u8>);
 
-/// The prefix of `region`'s entries under `base` ([`ApplicantDigests::prefix`]): what a
-/// submission of `region` reads, so it reads only applications it is party to.
+/// The prefix of `region`'s list under `base` ([`ApplicantDigests::prefix`]): what a
+/// submission of `region` reads, so it reads only applications it is party to. It is the list's
+/// key.
 pub(super) fn region_prefix(base: &[u8], region: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(base.len() + region.len() + 1);
     k.extend_from_slice(base);
@@ -92,18 +101,9 @@ pub(super) fn region_prefix(base: &[u8], region: &str) -> Vec<u8> {
     k
 }
 
-/// The keys of `app`'s entries under `base`, one per party region in `parties` (its origin and
-/// handlers, as [`crate::domain::Application::parties`] gives them).
-pub(super) fn entries(base: &[u8], parties: &[String], app: &str) -> Vec<Vec<u8>> {
-    parties
-        .iter()
-        .map(|region| {
-            let mut k = region_prefix(base, region);
-            k.extend_from_slice(app.as_bytes());
-            k
-        })
-        .collect()
-}
+/// How many open applications one region prefix lists at most ([`self`]): a clerk needs one
+/// to look at, and the warning names three.
+pub const LISTED: usize = 32;
 
 /// The key under which `app`'s base is kept: `@` never begins a digest's hex.
 pub(super) fn where_of(app: &str) -> Vec<u8> {
@@ -113,52 +113,48 @@ pub(super) fn where_of(app: &str) -> Vec<u8> {
     k
 }
 
-/// The application id of an entry read back under `prefix` ([`region_prefix`]; `None` for one
-/// that does not read, and for the prefix's own count, [`count_key`]).
-pub(super) fn app_of(key: &[u8], prefix: &[u8]) -> Option<String> {
-    let rest = key.strip_prefix(prefix)?;
-    if rest.is_empty() {
-        return None;
-    }
-    String::from_utf8(rest.to_vec()).ok()
+/// The application ids a list holds, as stored ([`self`]); an id that does not read is left out.
+pub(super) fn listed(value: &[u8]) -> Vec<String> {
+    value
+        .split(|b| *b == 0)
+        .filter(|id| !id.is_empty())
+        .filter_map(|id| String::from_utf8(id.to_vec()).ok())
+        .collect()
 }
 
-/// The key of how many entries `region_prefix` has (u64 BE; absent at none): the prefix itself,
-/// which no entry is (each goes on with an application id).
-///
-/// Why it is there: nearly every submission's applicant has no open application of the matter
-/// at all, and a prefix read cannot be answered "none" by the tables' filters, so it sought into
-/// every table's index and read a data block of each: 10.6% of the gateway's CPU at 800,000
-/// stored applications (docs/performance.md, "Round 49"). A point read of the count is answered
-/// by the filters, and only a prefix that has entries is read through.
-pub(super) fn count_key(region_prefix: &[u8]) -> &[u8] {
-    region_prefix
+/// A list as a run leaves it: the ids `stored` without those `ended` and with those `opened`, in
+/// id order, each once, at most [`LISTED`] (the first in that order kept, so a fold of the run
+/// event by event and one of the whole run leave the same list). `None`: none left, the key goes.
+pub(super) fn relisted(
+    stored: Option<&[u8]>,
+    ended: &[String],
+    opened: &[String],
+) -> Option<Vec<u8>> {
+    let mut ids = stored.map(listed).unwrap_or_default();
+    ids.retain(|id| !ended.contains(id));
+    ids.extend(opened.iter().filter(|id| !ended.contains(id)).cloned());
+    ids.sort_unstable();
+    ids.dedup();
+    ids.truncate(LISTED);
+    (!ids.is_empty()).then(|| {
+        let mut value = Vec::with_capacity(ids.iter().map(|id| id.len() + 1).sum());
+        for id in &ids {
+            value.extend_from_slice(id.as_bytes());
+            value.push(0);
+        }
+        value
+    })
 }
 
-/// The region prefix an entry's key is under ([`region_prefix`]): up to and with its last 0x00
-/// (an application id holds none). `None` for a key that is no entry: where an application's
-/// base is (`@`), or a prefix's count ([`count_key`], which ends with the 0x00).
-pub(super) fn prefix_of_entry(key: &[u8]) -> Option<&[u8]> {
+/// An entry of the index as builds before the lists wrote it: its region prefix (up to and with
+/// its last 0x00; an application id holds none) and application id. `None` for a key that is
+/// none: where an application's base is (`@`), or a list (which ends with the 0x00).
+pub(super) fn old_entry(key: &[u8]) -> Option<(&[u8], &[u8])> {
     if key.first() == Some(&b'@') || key.last() == Some(&0) {
         return None;
     }
     let end = key.iter().rposition(|b| *b == 0)?;
-    Some(&key[..=end])
-}
-
-/// How many entries a prefix holds as stored (`None` stored: none), the count a run moves by
-/// `delta`: the value to store, `None` to remove the key.
-pub(super) fn counted(stored: Option<&[u8]>, delta: i64) -> Option<[u8; 8]> {
-    let before = stored
-        .and_then(|v| <[u8; 8]>::try_from(v).ok())
-        .map_or(0, u64::from_be_bytes);
-    let after = i64::try_from(before)
-        .unwrap_or(i64::MAX)
-        .saturating_add(delta);
-    u64::try_from(after)
-        .ok()
-        .filter(|n| *n > 0)
-        .map(u64::to_be_bytes)
+    Some(key.split_at(end + 1))
 }
 
 #[cfg(test)]
@@ -184,17 +180,14 @@ pub(crate) mod tests {
             digests.prefix(&person("110105491231002"), "hukou-transfer"),
             Some(prefix.clone())
         );
-        let parties = ["440000".to_string(), "330000".to_string()];
-        let keys = entries(&prefix, &parties, APP);
-        assert_eq!(keys.len(), 2);
-        for (key_bytes, region) in keys.iter().zip(&parties) {
-            let text = String::from_utf8_lossy(key_bytes);
+        for region in ["440000", "330000"] {
+            let key = region_prefix(&prefix, region);
+            let text = String::from_utf8_lossy(&key);
             assert!(!text.contains("1101051949123100"), "{text}");
             assert!(!text.contains("张三"), "{text}");
-            let own = region_prefix(&prefix, region);
-            assert_eq!(app_of(key_bytes, &own).as_deref(), Some(APP));
-            // Another region's prefix reads none of them.
-            assert_eq!(app_of(key_bytes, &region_prefix(&prefix, "310000")), None);
+            assert!(key.starts_with(&prefix) && key.ends_with(b"\0"), "{text}");
+            // No list is read as an entry of the index before the lists.
+            assert_eq!(old_entry(&key), None);
         }
         assert_ne!(
             digests.prefix(&person("11010519491231002X"), "medical-filing"),
@@ -211,51 +204,78 @@ pub(crate) mod tests {
             None
         );
         assert!(!where_of(APP).starts_with(&prefix));
-        // A region prefix's count is no entry: read back under its own prefix it names no
-        // application, and it is under no prefix itself; an entry is under its region prefix.
+        assert_eq!(old_entry(&where_of(APP)), None);
+        // An entry as builds before the lists wrote it: its region prefix, then its application.
         let own = region_prefix(&prefix, "440000");
-        assert_eq!(app_of(count_key(&own), &own), None);
-        assert_eq!(prefix_of_entry(count_key(&own)), None);
-        assert_eq!(prefix_of_entry(&where_of(APP)), None);
-        assert_eq!(prefix_of_entry(&keys[0]), Some(own.as_slice()));
+        let entry = [own.as_slice(), APP.as_bytes()].concat();
+        assert_eq!(old_entry(&entry), Some((own.as_slice(), APP.as_bytes())));
     }
 
-    /// A count moves by a run's delta; at none its key goes (never a zero or a negative count
-    /// stored, whatever a damaged value read).
+    /// Given a list, when a run ends some of its applications and opens others, then it holds
+    /// the open ones in id order, each once, at most [`LISTED`] (the first in id order, whatever
+    /// order the run came in), and its key goes once none is left; a damaged id is left out.
     #[test]
-    fn a_count_moves_by_the_runs_delta_and_goes_at_none() {
-        let n = |v: u64| v.to_be_bytes();
-        assert_eq!(counted(None, 1), Some(n(1)));
-        assert_eq!(counted(Some(&n(2)), 1), Some(n(3)));
-        assert_eq!(counted(Some(&n(2)), -1), Some(n(1)));
-        assert_eq!(counted(Some(&n(1)), -1), None);
-        assert_eq!(counted(None, -1), None);
-        assert_eq!(counted(Some(b"short"), 2), Some(n(2)));
+    fn a_list_takes_a_runs_applications_in_id_order_up_to_its_bound() {
+        let ids = |n: std::ops::Range<usize>| -> Vec<String> {
+            n.map(|i| format!("0192aaaa-0000-7000-8000-{i:012}"))
+                .collect()
+        };
+        let read = |v: Option<Vec<u8>>| v.map(|v| listed(&v));
+        let one = relisted(None, &[], &ids(1..2)).expect("a list");
+        assert_eq!(one, [ids(1..2)[0].as_bytes(), b"\0"].concat());
+        let two = relisted(Some(&one), &[], &ids(0..1));
+        assert_eq!(read(two.clone()), Some(ids(0..2)));
+        assert_eq!(
+            read(relisted(two.as_deref(), &ids(0..1), &[])),
+            Some(ids(1..2))
+        );
+        assert_eq!(relisted(Some(&one), &ids(1..2), &[]), None);
+        // Opened and ended in one run: never listed.
+        assert_eq!(relisted(None, &ids(5..6), &ids(5..6)), None);
+        // Opened twice (a run handed over again): once.
+        let mut twice = ids(3..4);
+        twice.extend(ids(3..4));
+        assert_eq!(read(relisted(None, &[], &twice)), Some(ids(3..4)));
+        // Past the bound, the first in id order, one at a time or all at once.
+        let mut many = ids(0..LISTED + 5);
+        many.reverse();
+        let at_once = relisted(None, &[], &many);
+        assert_eq!(read(at_once.clone()), Some(ids(0..LISTED)));
+        let one_by_one = many.iter().fold(None, |list: Option<Vec<u8>>, id| {
+            relisted(list.as_deref(), &[], std::slice::from_ref(id))
+        });
+        assert_eq!(one_by_one, at_once);
+        // A damaged id (not UTF-8) is left out, the others read.
+        let damaged = [b"\xff\xfe\0".as_slice(), &one].concat();
+        assert_eq!(listed(&damaged), ids(1..2));
     }
 
-    /// Fails unless every region prefix in `index` (as [`crate::projections::ProjectionStore`]'s
-    /// `applicant_entries` gives it) has a count equal to its entries, and no count is stored
-    /// without entries: returns how many counts there are.
-    pub(crate) fn counts_match(index: &[RawEntry]) -> usize {
-        let mut entries: std::collections::BTreeMap<&[u8], u64> = Default::default();
-        for (key, _) in index {
-            if let Some(prefix) = prefix_of_entry(key) {
-                *entries.entry(prefix).or_default() += 1;
+    /// Fails unless `index` (as [`crate::projections::ProjectionStore`]'s `applicant_entries`
+    /// gives it) holds lists and bases only, each list in id order, each id once, none empty, and
+    /// every listed application's base: returns how many lists there are.
+    pub(crate) fn lists_hold(index: &[RawEntry]) -> usize {
+        let mut lists = 0;
+        for (key, value) in index {
+            if key.first() == Some(&b'@') {
+                continue;
             }
+            assert_eq!(
+                old_entry(key),
+                None,
+                "an entry of the index before the lists"
+            );
+            let ids = listed(value);
+            assert!(!ids.is_empty(), "an empty list");
+            assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+            for id in &ids {
+                assert!(
+                    index.iter().any(|(k, _)| k == &where_of(id)),
+                    "{id} listed without its base"
+                );
+            }
+            lists += 1;
         }
-        let counts: std::collections::BTreeMap<&[u8], u64> = index
-            .iter()
-            .filter(|(key, _)| key.first() != Some(&b'@') && key.last() == Some(&0))
-            .map(|(key, value)| {
-                let n = <[u8; 8]>::try_from(value.as_slice()).expect("a count is 8 bytes");
-                (key.as_slice(), u64::from_be_bytes(n))
-            })
-            .collect();
-        assert_eq!(
-            counts, entries,
-            "each region prefix's count against its entries"
-        );
-        counts.len()
+        lists
     }
 
     /// The events of `app`: a submission from 440000 to `handlers` of `matter` in `mode` by
@@ -395,12 +415,14 @@ pub(crate) mod tests {
             );
             assert_eq!(store.applicants_indexed_from().expect("from"), 0);
         }
-        // Three open applications, each an entry per party (origin and handler) and where its
-        // base is, and each of their six region prefixes its count; the withdrawn one left none
-        // behind (its prefixes' counts came back to the open one's, the first under the same).
+        // Three open applications, each on the list of each party (origin and handler) and
+        // where its base is: six lists of one; the withdrawn one left none behind.
         let index = rebuilt.applicant_entries().expect("entries");
-        assert_eq!(counts_match(&index), 6);
-        assert_eq!(index.len(), 9 + 6);
+        assert_eq!(lists_hold(&index), 6);
+        assert_eq!(index.len(), 6 + 3);
+        // Live, the person's medical-filing lists held one, two, then one again at the
+        // withdrawal: the same bytes as the run that never listed the withdrawn one.
+        assert_eq!(live.applicant_entries().expect("entries"), index);
         // Another gateway key finds nothing: the digest is the key's.
         let other = ProjectionStore::open(a.path().join("other").as_path())
             .expect("open")

@@ -16,10 +16,9 @@
 //! - `serials`: hash of a province's serial, 0x00, region, 0x00, app id → as what the region gave
 //!   it ([`super::serials`])
 //! - `applicants`: keyed digest of an applicant's identifier, 0x00, matter, 0x00, party region,
-//!   0x00, app id → empty: each open application of an applicant, by matter, once per region
-//!   party to it; `@` + app id → the entries' base (digest, 0x00, matter, 0x00); and each
-//!   region prefix (digest, 0x00, matter, 0x00, region, 0x00) → how many entries it has (u64
-//!   BE, absent at none) ([`super::applicants`])
+//!   0x00 → the ids of the applicant's open applications of the matter that region is party to,
+//!   each followed by 0x00, in id order, at most [`super::applicants::LISTED`]; and `@` + app id
+//!   → its base (digest, 0x00, matter, 0x00) ([`super::applicants`])
 //! - `running`: due date, 0x00, app id, 0x00, deadline kind → the matter and responsible region of
 //!   each running clock ([`super::running`]), for the overdue list and gauge
 //! - `running-by-region`: responsible region, 0x00, then a `running` key → the same value: each
@@ -46,9 +45,10 @@
 //!   fills it from its views when first opened by a build that has it);
 //!   `running-by-region-indexed` → present once every entry of `running` is in
 //!   `running-by-region` too (a store made before that order fills it from `running` when first
-//!   opened by a build that has it); `applicants-counted` → present once every region prefix
-//!   of `applicants` has its count (a store made before the counts counts its entries when
-//!   first opened by a build that has them); `statistics/…` → each region's counters
+//!   opened by a build that has it); `applicants-listed-at` → the log position the lists of
+//!   `applicants` stand at (u64 BE), written with the checkpoint (a store made before the lists,
+//!   or whose index a build without them moved on, lists its entries when opened by a build that
+//!   has them); `statistics/…` → each region's counters
 //!   ([`super::statistics`]); `statistics-at` → the log position the counters stand at (u64 BE),
 //!   written with the checkpoint (a store made before them, or whose views a build without them
 //!   moved on, counts its views again when opened by a build that has them); `log-head` → the
@@ -84,9 +84,10 @@ use crate::log::{Positioned, Unreadable};
 
 /// The `meta` key of the log position after which the applicant index is whole.
 const APPLICANTS_FROM: &str = "applicants-from";
-/// `meta`: present once every region prefix of the applicant index has its count
-/// ([`super::applicants::count_key`]).
-const APPLICANTS_COUNTED: &str = "applicants-counted";
+/// `meta`: the log position the lists of the applicant index ([`super::applicants`]) stand at,
+/// written with the checkpoint: a build without them moves the checkpoint alone, writing
+/// entries of its own, and the lists are made again from them.
+const APPLICANTS_LISTED_AT: &str = "applicants-listed-at";
 
 /// How the keyspaces are laid out. Projections written under another layout are not read: they
 /// are rebuilt from the log.
@@ -326,6 +327,14 @@ fn ack_of(key: &[u8], value: &[u8]) -> Option<(String, crate::log::AckRecord)> {
             actor,
         },
     ))
+}
+
+/// One region prefix of the applicant index as [`ProjectionStore::list_applicant_entries`]
+/// walks it: its list as stored, and the entries a build before the lists wrote under it.
+struct PrefixRun {
+    prefix: Vec<u8>,
+    stored: Option<Vec<u8>>,
+    entries: Vec<String>,
 }
 
 /// What a cursors' write changes in the acknowledgement history in its batch.
@@ -609,14 +618,12 @@ impl ProjectionStore {
                     // index itself, which holds each clock's region.
                     store.index_running_clocks_by_region()?;
                 }
-                // A store from before the counts of the applicant index: counted from it.
-                if store
-                    .meta
-                    .get(APPLICANTS_COUNTED)
-                    .map_err(storage)?
-                    .is_none()
+                // A store from before the lists of the applicant index, or whose index a build
+                // without them moved (a rollback): listed from its entries.
+                if be_u64(store.meta.get(APPLICANTS_LISTED_AT).map_err(storage)?)
+                    != Some(store.checkpoint()?)
                 {
-                    store.count_applicant_entries()?;
+                    store.list_applicant_entries()?;
                 }
                 // A store from before the statistics, or whose views a build without them moved
                 // on (a rollback): counted from its views.
@@ -650,7 +657,7 @@ impl ProjectionStore {
                     .map_err(storage)?;
                 store
                     .meta
-                    .insert(APPLICANTS_COUNTED, 1u64.to_be_bytes())
+                    .insert(APPLICANTS_LISTED_AT, 0u64.to_be_bytes())
                     .map_err(storage)?;
                 store
                     .meta
@@ -1033,57 +1040,98 @@ impl ProjectionStore {
         Ok(())
     }
 
-    /// Counts the entries under each region prefix of the applicant index, for a store made
-    /// before the counts ([`super::applicants::count_key`]): the keys are in order, so each
-    /// prefix's entries are one run of them. Counts are written whole (a count already there,
-    /// from a fill cut short, is overwritten with the same), and the marker last.
-    fn count_applicant_entries(&self) -> Result<(), ProjectionError> {
+    /// Lists the applicant index's entries for a store made before the lists, or whose index a
+    /// build without them moved on ([`super::applicants`]): the keys are in order and a list
+    /// sorts just before the entries under its prefix, so each prefix is one run of keys. Its
+    /// entries join its list and are removed; an application listed whose view is final (ended
+    /// by a build that did not take it off the list) leaves it. Written in batches, the
+    /// position the lists stand at last: a fill cut short is taken again whole.
+    fn list_applicant_entries(&self) -> Result<(), ProjectionError> {
         const BATCH: usize = 10_000;
-        let (mut batch, mut pending, mut prefixes, mut entries) = (self.db.batch(), 0, 0u64, 0u64);
-        let mut run: Option<(Vec<u8>, u64)> = None;
-        let mut finished = Vec::new();
-        for guard in self.applicants.iter() {
-            let key = guard.key().map_err(storage)?;
-            let Some(prefix) = applicants::prefix_of_entry(&key) else {
-                continue;
+        let (mut batch, mut pending) = (self.db.batch(), 0);
+        let (mut entries, mut relisted) = (0u64, 0u64);
+        let mut run: Option<PrefixRun> = None;
+        let mut iter = self.applicants.iter();
+        loop {
+            let next = match iter.next() {
+                Some(guard) => {
+                    let (key, value) = guard.into_inner().map_err(storage)?;
+                    if let Some((prefix, app)) = applicants::old_entry(&key) {
+                        entries += 1;
+                        batch.remove(&self.applicants, key.to_vec());
+                        pending += 1;
+                        let app = String::from_utf8_lossy(app).into_owned();
+                        match &mut run {
+                            Some(r) if r.prefix.as_slice() == prefix => {
+                                r.entries.push(app);
+                                continue;
+                            }
+                            _ => Some(PrefixRun {
+                                prefix: prefix.to_vec(),
+                                stored: None,
+                                entries: vec![app],
+                            }),
+                        }
+                    } else if key.first() == Some(&b'@') {
+                        continue;
+                    } else {
+                        Some(PrefixRun {
+                            prefix: key.to_vec(),
+                            stored: Some(value.to_vec()),
+                            entries: Vec::new(),
+                        })
+                    }
+                }
+                None => None,
             };
-            entries += 1;
-            match &mut run {
-                Some((current, n)) if current.as_slice() == prefix => *n += 1,
-                _ => {
-                    finished.extend(run.replace((prefix.to_vec(), 1)));
+            let done = std::mem::replace(&mut run, next);
+            if let Some(done) = done {
+                let listed = done
+                    .stored
+                    .as_deref()
+                    .map(applicants::listed)
+                    .unwrap_or_default();
+                // Entries were taken off at their end by the build that wrote them; what it
+                // ended of a list stayed on it.
+                let mut ended = Vec::new();
+                for app in &listed {
+                    if self.get(app)?.is_some_and(|v| v.state.status.is_final()) {
+                        ended.push(app.clone());
+                    }
+                }
+                let list = applicants::relisted(done.stored.as_deref(), &ended, &done.entries);
+                if list != done.stored {
+                    relisted += 1;
+                    pending += 1;
+                    match list {
+                        Some(list) => batch.insert(&self.applicants, done.prefix, list),
+                        None => batch.remove(&self.applicants, done.prefix),
+                    }
                 }
             }
-            for (prefix, n) in finished.drain(..) {
-                batch.insert(
-                    &self.applicants,
-                    applicants::count_key(&prefix),
-                    n.to_be_bytes(),
-                );
-                prefixes += 1;
-                pending += 1;
-            }
             if pending >= BATCH {
-                batch.commit().map_err(storage)?;
-                (batch, pending) = (self.db.batch(), 0);
+                std::mem::replace(&mut batch, self.db.batch())
+                    .commit()
+                    .map_err(storage)?;
+                pending = 0;
+            }
+            if run.is_none() {
+                break;
             }
         }
-        if let Some((prefix, n)) = run {
-            batch.insert(
-                &self.applicants,
-                applicants::count_key(&prefix),
-                n.to_be_bytes(),
-            );
-            prefixes += 1;
-        }
-        batch.insert(&self.meta, APPLICANTS_COUNTED, 1u64.to_be_bytes());
+        batch.insert(
+            &self.meta,
+            APPLICANTS_LISTED_AT,
+            self.checkpoint()?.to_be_bytes(),
+        );
         batch.commit().map_err(storage)?;
         self.persist()?;
         self.memtables.seal_full();
         tracing::info!(
-            prefixes,
             entries,
-            "counted the applicant index's entries for a store made before the counts"
+            lists_written = relisted,
+            "listed the applicant index's entries for a store whose lists did not stand at its \
+             checkpoint"
         );
         Ok(())
     }
@@ -1217,12 +1265,12 @@ impl ProjectionStore {
 
     /// The open applications of `applicant` (a submission's `applicant`, as the body gives it)
     /// for `matter` that `region` is party to, by id, as the applicant index holds them
-    /// ([`super::applicants`]), at most `limit` of them: one prefix read of `region`'s own
-    /// entries, nearly always empty, and bounded, since one applicant may have many (a
-    /// province's test applicant, a benchmark's one form sent a million times, which made each
-    /// submission read all of them). Only `region`'s entries are read, so another region's
-    /// applications neither take the bound's places nor make the read any slower. None without
-    /// the applicants' secret, or for an applicant that gives no identifier. An entry names an
+    /// ([`super::applicants`]), at most `limit` of them: one point read of `region`'s own list,
+    /// nearly always absent, and bounded, since one applicant may have many (a province's test
+    /// applicant, a benchmark's one form sent a million times, which made each submission read
+    /// all of them). Only `region`'s list is read, so another region's applications neither
+    /// take the bound's places nor make the read any slower. None without
+    /// the applicants' secret, or for an applicant that gives no identifier. A list names an
     /// application open when it was indexed; the caller reads its view for where it stands now.
     pub fn open_applications_of(
         &self,
@@ -1239,26 +1287,11 @@ impl ProjectionStore {
         else {
             return Ok(Vec::new());
         };
-        // Nearly always none: one point read, which the tables' filters answer, says so.
-        if self
-            .applicants
-            .get(applicants::count_key(&prefix))
-            .map_err(storage)?
-            .is_none()
-        {
-            return Ok(Vec::new());
-        }
-        let mut out = Vec::new();
-        for guard in self.applicants.prefix(&prefix) {
-            let key = guard.key().map_err(storage)?;
-            if let Some(app) = applicants::app_of(&key, &prefix) {
-                out.push(app);
-                if out.len() == limit {
-                    break;
-                }
-            }
-        }
-        Ok(out)
+        // Nearly always none: one point read, which the tables' filters answer.
+        Ok(match self.applicants.get(&prefix).map_err(storage)? {
+            Some(list) => applicants::listed(&list).into_iter().take(limit).collect(),
+            None => Vec::new(),
+        })
     }
 
     /// Every key and value of the applicant index, in key order (digests and ids, no personal
@@ -1356,6 +1389,7 @@ impl ProjectionStore {
         batch.insert(&self.meta, UNREADABLE_COUNT, count.to_be_bytes());
         batch.insert(&self.meta, "checkpoint", u.position.to_be_bytes());
         batch.insert(&self.meta, statistics::AT, u.position.to_be_bytes());
+        batch.insert(&self.meta, APPLICANTS_LISTED_AT, u.position.to_be_bytes());
         batch.commit().map_err(storage)?;
         self.applied
             .store(u.position, std::sync::atomic::Ordering::SeqCst);
@@ -1899,6 +1933,7 @@ impl ProjectionStore {
         }
         batch.insert(&self.meta, "checkpoint", last.to_be_bytes());
         batch.insert(&self.meta, statistics::AT, last.to_be_bytes());
+        batch.insert(&self.meta, APPLICANTS_LISTED_AT, last.to_be_bytes());
         // Folded without the applicants' secret, this run's submissions are in no entry: the
         // index is whole only after it.
         if self.applicant_digests.is_none() {
@@ -1961,9 +1996,9 @@ impl ProjectionStore {
         // ([`super::applicants`]).
         let mut open_before: std::collections::HashSet<String> = Default::default();
         let mut new_applicants: HashMap<String, Vec<u8>> = HashMap::new();
-        // How the run moves each region prefix's count of entries: written once, after the
-        // views (no key is written twice in one batch).
-        let mut counts: HashMap<Vec<u8>, i64> = HashMap::new();
+        // The applications the run ends and opens under each region prefix: each list written
+        // once, after the views (no key is written twice in one batch).
+        let mut lists: HashMap<Vec<u8>, (Vec<String>, Vec<String>)> = HashMap::new();
         let mut out = Encoded::default();
         for p in events {
             let app = &p.event.app;
@@ -2203,11 +2238,11 @@ impl ProjectionStore {
                     json(&entry(actions, region))?,
                 ));
             }
-            // An application submitted in this run enters the applicant index, once per party
-            // region, unless it is final by its end; one open before leaves it once final
+            // An application submitted in this run enters the applicant index, on each party
+            // region's list, unless it is final by its end; one open before leaves it once final
             // (found by where its base is: over the embedded log the view holds no applicant),
-            // each party's entry with it, the parties read from the view (fixed at submission,
-            // so the same regions it entered under). No key is written twice in one batch.
+            // taken off each party's list, the parties read from the view (fixed at submission,
+            // so the same lists it entered). No key is written twice in one batch.
             if view.state.status.is_final() {
                 if open_before.contains(app)
                     && let Some(base) = self
@@ -2217,25 +2252,15 @@ impl ProjectionStore {
                 {
                     out.ops
                         .push(Op::Remove(Ks::Applicants, applicants::where_of(app)));
-                    let parties = view.state.parties();
-                    for region in &parties {
-                        *counts
-                            .entry(applicants::region_prefix(&base, region))
-                            .or_default() -= 1;
-                    }
-                    for key in applicants::entries(&base, &parties, app) {
-                        out.ops.push(Op::Remove(Ks::Applicants, key));
+                    for region in view.state.parties() {
+                        let list = applicants::region_prefix(&base, &region);
+                        lists.entry(list).or_default().0.push(app.clone());
                     }
                 }
             } else if let Some(base) = new_applicants.remove(app) {
-                let parties = view.state.parties();
-                for region in &parties {
-                    *counts
-                        .entry(applicants::region_prefix(&base, region))
-                        .or_default() += 1;
-                }
-                for key in applicants::entries(&base, &parties, app) {
-                    out.ops.push(Op::Insert(Ks::Applicants, key, Vec::new()));
+                for region in view.state.parties() {
+                    let list = applicants::region_prefix(&base, &region);
+                    lists.entry(list).or_default().1.push(app.clone());
                 }
                 out.ops
                     .push(Op::Insert(Ks::Applicants, applicants::where_of(app), base));
@@ -2253,21 +2278,17 @@ impl ProjectionStore {
                 ));
             }
         }
-        // Each region prefix's count as the run leaves it: the projector applies one run at a
-        // time, so no other write moves a count between this read and the run's commit.
-        for (prefix, delta) in counts {
-            if delta == 0 {
-                continue;
+        // Each list as the run leaves it: the projector applies one run at a time, so no other
+        // write moves a list between this read and the run's commit.
+        for (key, (ended, opened)) in lists {
+            let stored = self.applicants.get(&key).map_err(storage)?;
+            match applicants::relisted(stored.as_deref(), &ended, &opened) {
+                Some(list) if stored.as_deref() != Some(list.as_slice()) => {
+                    out.ops.push(Op::Insert(Ks::Applicants, key, list))
+                }
+                None if stored.is_some() => out.ops.push(Op::Remove(Ks::Applicants, key)),
+                _ => {}
             }
-            let stored = self
-                .applicants
-                .get(applicants::count_key(&prefix))
-                .map_err(storage)?;
-            out.ops
-                .push(match applicants::counted(stored.as_deref(), delta) {
-                    Some(n) => Op::Insert(Ks::Applicants, prefix, n.to_vec()),
-                    None => Op::Remove(Ks::Applicants, prefix),
-                });
         }
         for (app, h) in &held {
             out.ops
@@ -2953,20 +2974,37 @@ pub(super) mod tests {
         assert_eq!(raw(&store), before);
     }
 
-    /// Given a store whose applicant index was written before the counts (no count keys, no
-    /// marker), where a submission's read now finds nothing, when a build with them opens it,
-    /// then each region prefix is counted from its entries into the very store a live one
-    /// keeps, and the read finds the open application again.
+    /// Given a store whose applicant index a build without the lists moved on (one list gone,
+    /// its applications written as that build's entries, so a submission's read finds nothing
+    /// there; a list still naming an application that build withdrew) and whose lists stand
+    /// behind its checkpoint, when a build with them opens it, then each prefix is listed from
+    /// its entries and its list into the very store a live one keeps, and the read finds both
+    /// open applications again.
     #[test]
-    fn a_store_made_before_the_applicant_counts_counts_its_entries() {
-        let dir = TempDir::new("proj-applicant-counts");
+    fn a_store_whose_applicant_lists_stand_behind_its_checkpoint_lists_its_entries() {
+        use crate::projections::applicants::{self, tests as index};
+        let dir = TempDir::new("proj-applicant-lists");
         let key = GatewayKey::from_seed([3; 32]);
         let cal = Calendar::weekdays();
-        let (mut log, apps) = crate::projections::applicants::tests::log();
         let person = serde_json::json!({"kind": "person", "id_number": "11010519491231002X"});
-        let read = |store: &ProjectionStore| {
+        // The index tests' log (its first application withdrawn), and a second open application
+        // of the person's medical filing.
+        let (mut log, apps) = index::log();
+        let second = crate::ids::new_v7();
+        let more = index::history(
+            &second,
+            ("medical-filing", Mode::Proxy, &["330000"]),
+            person.clone(),
+            Vec::new(),
+        );
+        for e in more {
+            log.push(crate::log::Positioned::read(log.len() as u64 + 1, e));
+        }
+        let mut both = vec![apps[1].clone(), second];
+        both.sort();
+        let read = |store: &ProjectionStore, region: &str| {
             store
-                .open_applications_of(&person, "medical-filing", "440000", 8)
+                .open_applications_of(&person, "medical-filing", region, 8)
                 .expect("read")
         };
         let before = {
@@ -2974,26 +3012,48 @@ pub(super) mod tests {
                 .expect("open")
                 .with_applicant_key(&key);
             store.apply(&mut log, &cal).expect("apply");
-            assert_eq!(read(&store), [apps[1].clone()]);
+            assert_eq!(read(&store, "440000"), both);
+            assert_eq!(read(&store, "330000"), both);
             let before = raw(&store);
-            let index = store.applicant_entries().expect("entries");
-            assert_eq!(
-                crate::projections::applicants::tests::counts_match(&index),
-                6
-            );
-            for (key, _) in index.iter().filter(|(k, _)| k.last() == Some(&0)) {
-                store.applicants.remove(key).expect("remove");
+            let held = store.applicant_entries().expect("entries");
+            assert_eq!(index::lists_hold(&held), 6);
+            let of_two = |region: &str| {
+                held.iter()
+                    .find(|(k, v)| {
+                        k.ends_with(format!("{region}\0").as_bytes())
+                            && applicants::listed(v).len() == 2
+                    })
+                    .map(|(k, _)| k.clone())
+                    .expect("the person's list")
+            };
+            // 440000's list as the build before the lists wrote it: an entry per application.
+            let (at_origin, at_handler) = (of_two("440000"), of_two("330000"));
+            store.applicants.remove(at_origin.clone()).expect("remove");
+            for app in &both {
+                let entry = [at_origin.as_slice(), app.as_bytes()].concat();
+                store.applicants.insert(entry, b"").expect("insert");
             }
-            store.meta.remove(APPLICANTS_COUNTED).expect("remove");
+            // 330000's list still naming the withdrawn application.
+            let mut stale = both.clone();
+            stale.push(apps[0].clone());
+            let list = applicants::relisted(None, &[], &stale).expect("a list");
+            store.applicants.insert(at_handler, list).expect("insert");
+            let behind = store.checkpoint().expect("checkpoint") - 1;
+            store
+                .meta
+                .insert(APPLICANTS_LISTED_AT, behind.to_be_bytes())
+                .expect("insert");
             store.persist().expect("persist");
-            assert_eq!(read(&store), Vec::<String>::new());
+            assert_eq!(read(&store, "440000"), Vec::<String>::new());
+            assert_eq!(read(&store, "330000").len(), 3);
             before
         };
         let store = ProjectionStore::open(dir.path())
             .expect("reopen")
             .with_applicant_key(&key);
         assert_eq!(raw(&store), before);
-        assert_eq!(read(&store), [apps[1].clone()]);
+        assert_eq!(read(&store, "440000"), both);
+        assert_eq!(read(&store, "330000"), both);
     }
 
     /// A store made after the index by due date but before its regions' order: filled from the
