@@ -32,17 +32,20 @@
 //! block of each, 10.6% of the gateway's CPU at 800,000 stored applications. One key per region
 //! prefix is a point read, which the filters answer; a count of the entries beside them did the
 //! same, but its keys cost fjall's compactions as much as it saved (docs/performance.md, "Round
-//! 49"). The list is bounded: an applicant with more than [`LISTED`] open applications of one
-//! matter before one region (a province's test applicant) has the later ones left off it, and
-//! once the listed ones end, those are not named. Until then the warning names some anyway.
+//! 49"). The list is bounded: past [`LISTED`] open applications of one matter before one region
+//! (a province's test applicant), it holds the first in id order and is marked, and the rest
+//! are entries of their own ([`entry`]: the prefix, then the id), read only when a run takes
+//! listed ones off, to move the next onto the list. What a prefix holds depends only on which
+//! applications are open there, never on the order they were folded in: a rebuild and the live
+//! projection keep the same bytes.
 //!
 //! An application enters at its submission and leaves when its status is final
 //! ([`crate::domain::Status::is_final`]), in the projection batch that folds the event. A store
 //! that folds without the secret (a rebuild with no gateway key at hand) indexes nothing and
 //! says from where its index is whole (`applicants-from` in `meta`), as a store made before the
 //! index does: `tongban rebuild` with the key indexes the earlier ones. Readers judge each
-//! entry by the application's view as well, so an entry a keyless fold left behind names
-//! nothing closed.
+//! listed application by its view as well, so one a keyless fold left listed names nothing
+//! closed.
 
 use serde_json::Value;
 
@@ -68,7 +71,7 @@ impl ApplicantDigests {
         }
     }
 
-    /// The prefix every entry of `applicant`'s open applications of `matter` starts with; `None`
+    /// The prefix every list of `applicant`'s open applications of `matter` starts with; `None`
     /// for an applicant that gives no identifier.
     pub fn prefix(&self, applicant: &Value, matter: &str) -> Option<Vec<u8>> {
         applicant_id(applicant).map(|id| self.prefix_of(&id, matter))
@@ -102,8 +105,12 @@ pub(super) fn region_prefix(base: &[u8], region: &str) -> Vec<u8> {
 }
 
 /// How many open applications one region prefix lists at most ([`self`]): a clerk needs one
-/// to look at, and the warning names three.
+/// to look at, and the warning names three. Past it, the rest are entries of their own.
 pub const LISTED: usize = 32;
+
+/// What ends a list that has more open applications than [`LISTED`], kept as entries
+/// ([`entry`]): never in an application id.
+const MORE: u8 = b'+';
 
 /// The key under which `app`'s base is kept: `@` never begins a digest's hex.
 pub(super) fn where_of(app: &str) -> Vec<u8> {
@@ -113,48 +120,107 @@ pub(super) fn where_of(app: &str) -> Vec<u8> {
     k
 }
 
-/// The application ids a list holds, as stored ([`self`]); an id that does not read is left out.
-pub(super) fn listed(value: &[u8]) -> Vec<String> {
-    value
-        .split(|b| *b == 0)
-        .filter(|id| !id.is_empty())
-        .filter_map(|id| String::from_utf8(id.to_vec()).ok())
-        .collect()
+/// The key of `app` under `region_prefix` when the list there is full ([`LISTED`]): the prefix,
+/// then the id. Builds before the lists wrote every application so.
+pub(super) fn entry(region_prefix: &[u8], app: &str) -> Vec<u8> {
+    [region_prefix, app.as_bytes()].concat()
 }
 
-/// A list as a run leaves it: the ids `stored` without those `ended` and with those `opened`, in
-/// id order, each once, at most [`LISTED`] (the first in that order kept, so a fold of the run
-/// event by event and one of the whole run leave the same list). `None`: none left, the key goes.
-pub(super) fn relisted(
-    stored: Option<&[u8]>,
-    ended: &[String],
-    opened: &[String],
-) -> Option<Vec<u8>> {
-    let mut ids = stored.map(listed).unwrap_or_default();
-    ids.retain(|id| !ended.contains(id));
-    ids.extend(opened.iter().filter(|id| !ended.contains(id)).cloned());
-    ids.sort_unstable();
-    ids.dedup();
-    ids.truncate(LISTED);
-    (!ids.is_empty()).then(|| {
-        let mut value = Vec::with_capacity(ids.iter().map(|id| id.len() + 1).sum());
-        for id in &ids {
-            value.extend_from_slice(id.as_bytes());
-            value.push(0);
-        }
-        value
-    })
-}
-
-/// An entry of the index as builds before the lists wrote it: its region prefix (up to and with
-/// its last 0x00; an application id holds none) and application id. `None` for a key that is
-/// none: where an application's base is (`@`), or a list (which ends with the 0x00).
-pub(super) fn old_entry(key: &[u8]) -> Option<(&[u8], &[u8])> {
+/// An entry ([`entry`]): its region prefix (up to and with its last 0x00; an application id
+/// holds none) and application id. `None` for a key that is none: where an application's base
+/// is (`@`), or a list (which ends with the 0x00).
+pub(super) fn entry_of(key: &[u8]) -> Option<(&[u8], &[u8])> {
     if key.first() == Some(&b'@') || key.last() == Some(&0) {
         return None;
     }
     let end = key.iter().rposition(|b| *b == 0)?;
     Some(key.split_at(end + 1))
+}
+
+/// The application ids a list holds, as stored ([`self`]); an id that does not read is left out.
+pub(super) fn listed(value: &[u8]) -> Vec<String> {
+    value
+        .split(|b| *b == 0)
+        .filter(|id| !id.is_empty() && *id != [MORE])
+        .filter_map(|id| String::from_utf8(id.to_vec()).ok())
+        .collect()
+}
+
+/// Whether a list, as stored, says more open applications are kept as entries past it.
+pub(super) fn has_more(value: &[u8]) -> bool {
+    value.last() == Some(&MORE)
+}
+
+/// What a run leaves under one region prefix ([`relisted`]).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct Relisted {
+    /// The list's value; `None`: no application is left, the key goes.
+    pub list: Option<Vec<u8>>,
+    /// Entries to write: open applications past the list's bound not kept as entries yet.
+    pub entered: Vec<String>,
+    /// Entries to remove: applications that ended, or that the list now holds.
+    pub removed: Vec<String>,
+}
+
+/// What a run leaves under a region prefix whose list held `listed` and, past the bound, the
+/// entries `entries` (the first in id order, as many as the list could take back) and more
+/// still when `beyond`, once the run has ended `ended` and opened `opened`: the open
+/// applications in id order, each once, the first [`LISTED`] in the list and the rest as
+/// entries, the list marked when there are any. The same whatever order the run's events came
+/// in, or how many runs they were folded in: it depends only on which applications are open.
+/// An ended application is removed as an entry too when the list had more (it may be one past
+/// those read).
+pub(super) fn relisted(
+    listed: &[String],
+    entries: &[String],
+    beyond: bool,
+    ended: &[String],
+    opened: &[String],
+) -> Relisted {
+    let mut open: Vec<&String> = listed
+        .iter()
+        .chain(entries)
+        .chain(opened)
+        .filter(|id| !ended.contains(id))
+        .collect();
+    open.sort_unstable();
+    open.dedup();
+    let past = open.split_off(open.len().min(LISTED));
+    let more = !past.is_empty() || beyond;
+    let list = (!open.is_empty() || more).then(|| {
+        let mut value = Vec::with_capacity(open.iter().map(|id| id.len() + 1).sum::<usize>() + 1);
+        for id in &open {
+            value.extend_from_slice(id.as_bytes());
+            value.push(0);
+        }
+        if more {
+            value.push(MORE);
+        }
+        value
+    });
+    let entered = past
+        .iter()
+        .filter(|id| !entries.contains(id))
+        .map(|id| id.to_string())
+        .collect();
+    let mut removed: Vec<String> = entries
+        .iter()
+        .filter(|id| !past.contains(id))
+        .cloned()
+        .collect();
+    if beyond || !entries.is_empty() {
+        removed.extend(
+            ended
+                .iter()
+                .filter(|id| !listed.contains(id) && !entries.contains(id))
+                .cloned(),
+        );
+    }
+    Relisted {
+        list,
+        entered,
+        removed,
+    }
 }
 
 #[cfg(test)]
@@ -187,7 +253,7 @@ pub(crate) mod tests {
             assert!(!text.contains("张三"), "{text}");
             assert!(key.starts_with(&prefix) && key.ends_with(b"\0"), "{text}");
             // No list is read as an entry of the index before the lists.
-            assert_eq!(old_entry(&key), None);
+            assert_eq!(entry_of(&key), None);
         }
         assert_ne!(
             digests.prefix(&person("11010519491231002X"), "medical-filing"),
@@ -204,66 +270,179 @@ pub(crate) mod tests {
             None
         );
         assert!(!where_of(APP).starts_with(&prefix));
-        assert_eq!(old_entry(&where_of(APP)), None);
+        assert_eq!(entry_of(&where_of(APP)), None);
         // An entry as builds before the lists wrote it: its region prefix, then its application.
         let own = region_prefix(&prefix, "440000");
         let entry = [own.as_slice(), APP.as_bytes()].concat();
-        assert_eq!(old_entry(&entry), Some((own.as_slice(), APP.as_bytes())));
+        assert_eq!(entry_of(&entry), Some((own.as_slice(), APP.as_bytes())));
+    }
+
+    /// One region prefix as the store keeps it: its list and the entries past it.
+    #[derive(Debug, Default, PartialEq, Eq)]
+    struct Prefix {
+        list: Option<Vec<u8>>,
+        entries: std::collections::BTreeSet<String>,
+    }
+
+    impl Prefix {
+        /// A run applied as the projection batch applies it: the list read, and past a full
+        /// one as many entries as it could take back.
+        fn run(&mut self, ended: &[String], opened: &[String]) {
+            let listed = self.list.as_deref().map(listed).unwrap_or_default();
+            let (entries, beyond) = match self.list.as_deref() {
+                Some(list) if has_more(list) => {
+                    let n = LISTED + ended.len();
+                    let all: Vec<String> = self.entries.iter().cloned().collect();
+                    (all.iter().take(n).cloned().collect(), all.len() > n)
+                }
+                _ => (Vec::new(), false),
+            };
+            let after = relisted(&listed, &entries, beyond, ended, opened);
+            self.list = after.list;
+            for app in after.removed {
+                self.entries.remove(&app);
+            }
+            self.entries.extend(after.entered);
+        }
+
+        /// What a prefix holds with these applications open, however it got there.
+        fn of(open: &std::collections::BTreeSet<String>) -> Prefix {
+            let mut list = Vec::new();
+            for id in open.iter().take(LISTED) {
+                list.extend_from_slice(id.as_bytes());
+                list.push(0);
+            }
+            if open.len() > LISTED {
+                list.push(MORE);
+            }
+            Prefix {
+                list: (!open.is_empty()).then_some(list),
+                entries: open.iter().skip(LISTED).cloned().collect(),
+            }
+        }
+    }
+
+    fn ids(n: std::ops::Range<usize>) -> Vec<String> {
+        n.map(|i| format!("0192aaaa-0000-7000-8000-{i:012}"))
+            .collect()
     }
 
     /// Given a list, when a run ends some of its applications and opens others, then it holds
-    /// the open ones in id order, each once, at most [`LISTED`] (the first in id order, whatever
-    /// order the run came in), and its key goes once none is left; a damaged id is left out.
+    /// the open ones in id order, each once, and its key goes once none is left; one opened and
+    /// ended in the same run never enters; a damaged id is left out.
     #[test]
-    fn a_list_takes_a_runs_applications_in_id_order_up_to_its_bound() {
-        let ids = |n: std::ops::Range<usize>| -> Vec<String> {
-            n.map(|i| format!("0192aaaa-0000-7000-8000-{i:012}"))
-                .collect()
-        };
-        let read = |v: Option<Vec<u8>>| v.map(|v| listed(&v));
-        let one = relisted(None, &[], &ids(1..2)).expect("a list");
-        assert_eq!(one, [ids(1..2)[0].as_bytes(), b"\0"].concat());
-        let two = relisted(Some(&one), &[], &ids(0..1));
-        assert_eq!(read(two.clone()), Some(ids(0..2)));
+    fn a_list_holds_the_open_applications_in_id_order() {
+        let mut p = Prefix::default();
+        p.run(&[], &ids(1..2));
+        assert_eq!(p.list, Some([ids(1..2)[0].as_bytes(), b"\0"].concat()));
+        p.run(&[], &ids(0..1));
+        assert_eq!(p.list.as_deref().map(listed), Some(ids(0..2)));
+        p.run(&ids(0..1), &ids(5..6));
         assert_eq!(
-            read(relisted(two.as_deref(), &ids(0..1), &[])),
-            Some(ids(1..2))
+            p.list.as_deref().map(listed),
+            Some([ids(1..2), ids(5..6)].concat())
         );
-        assert_eq!(relisted(Some(&one), &ids(1..2), &[]), None);
-        // Opened and ended in one run: never listed.
-        assert_eq!(relisted(None, &ids(5..6), &ids(5..6)), None);
+        p.run(&[ids(1..2), ids(5..6)].concat(), &[]);
+        assert_eq!(p, Prefix::default());
+        p.run(&ids(7..8), &ids(7..9));
+        assert_eq!(p.list.as_deref().map(listed), Some(ids(8..9)));
         // Opened twice (a run handed over again): once.
-        let mut twice = ids(3..4);
-        twice.extend(ids(3..4));
-        assert_eq!(read(relisted(None, &[], &twice)), Some(ids(3..4)));
-        // Past the bound, the first in id order, one at a time or all at once.
-        let mut many = ids(0..LISTED + 5);
-        many.reverse();
-        let at_once = relisted(None, &[], &many);
-        assert_eq!(read(at_once.clone()), Some(ids(0..LISTED)));
-        let one_by_one = many.iter().fold(None, |list: Option<Vec<u8>>, id| {
-            relisted(list.as_deref(), &[], std::slice::from_ref(id))
-        });
-        assert_eq!(one_by_one, at_once);
-        // A damaged id (not UTF-8) is left out, the others read.
-        let damaged = [b"\xff\xfe\0".as_slice(), &one].concat();
-        assert_eq!(listed(&damaged), ids(1..2));
+        p.run(&[], &[ids(3..4), ids(3..4)].concat());
+        assert_eq!(
+            p.list.as_deref().map(listed),
+            Some([ids(3..4), ids(8..9)].concat())
+        );
+        let damaged = [b"\xff\xfe\0".as_slice(), p.list.as_deref().expect("a list")].concat();
+        assert_eq!(listed(&damaged), [ids(3..4), ids(8..9)].concat());
+    }
+
+    /// Given applications of one applicant and matter before one region opened and ended in a
+    /// scrambled order, past the bound and back below it, when the events are folded one run per
+    /// event (as the live projector may), in runs of seven (a catch-up) and as one run (a
+    /// rebuild), then after every run the prefix holds exactly what its open applications make
+    /// it: the first [`LISTED`] in id order on the list, marked when there are more, the rest as
+    /// entries; none lost, none left behind, the same bytes whichever way it was folded.
+    #[test]
+    fn past_its_bound_a_list_keeps_the_rest_as_entries_whatever_the_order() {
+        // Each of 90 applications opens once and ends at most once, after it opened.
+        let mut seed = 0x2545_f491_u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let all = ids(0..90);
+        let mut events: Vec<(bool, String)> = Vec::new();
+        let mut opened: Vec<String> = Vec::new();
+        let (mut unopened, mut ended) = (all.clone(), 0);
+        while !unopened.is_empty() || ended < 60 {
+            if !unopened.is_empty() && (opened.len() == ended || next(3) > 0) {
+                let id = unopened.swap_remove(next(unopened.len()));
+                events.push((true, id.clone()));
+                opened.push(id);
+            } else {
+                let open: Vec<&String> = opened
+                    .iter()
+                    .filter(|id| !events.iter().any(|(o, e)| !o && e == *id))
+                    .collect();
+                let id = open[next(open.len())].clone();
+                events.push((false, id));
+                ended += 1;
+            }
+        }
+        let mut peak = 0;
+        for per_run in [1, 7, events.len()] {
+            let mut prefix = Prefix::default();
+            let mut open = std::collections::BTreeSet::new();
+            for run in events.chunks(per_run) {
+                let (mut e, mut o) = (Vec::new(), Vec::new());
+                for (opens, id) in run {
+                    if *opens {
+                        open.insert(id.clone());
+                        o.push(id.clone());
+                    } else {
+                        open.remove(id);
+                        e.push(id.clone());
+                    }
+                }
+                prefix.run(&e, &o);
+                peak = peak.max(open.len());
+                assert_eq!(prefix, Prefix::of(&open), "{per_run} per run");
+            }
+        }
+        assert!(peak > LISTED + 5, "the bound was passed: {peak}");
     }
 
     /// Fails unless `index` (as [`crate::projections::ProjectionStore`]'s `applicant_entries`
-    /// gives it) holds lists and bases only, each list in id order, each id once, none empty, and
-    /// every listed application's base: returns how many lists there are.
+    /// gives it) holds lists, their entries and bases only: each list in id order, each id once,
+    /// none empty, entries only past a full list marked as having more, each after every id on
+    /// the list, and every application's base. Returns how many lists there are.
     pub(crate) fn lists_hold(index: &[RawEntry]) -> usize {
         let mut lists = 0;
+        let mut last: Option<(&[u8], Vec<String>, bool)> = None;
         for (key, value) in index {
             if key.first() == Some(&b'@') {
                 continue;
             }
-            assert_eq!(
-                old_entry(key),
-                None,
-                "an entry of the index before the lists"
-            );
+            if let Some((prefix, app)) = entry_of(key) {
+                let app = String::from_utf8_lossy(app).into_owned();
+                let (list_key, ids, more) = last.as_ref().expect("an entry without its list");
+                assert_eq!(*list_key, prefix, "an entry without its list");
+                assert!(
+                    *more && ids.len() == LISTED,
+                    "an entry past a list not full"
+                );
+                assert!(
+                    ids.iter().all(|id| *id < app),
+                    "{app} before the list's end"
+                );
+                assert!(
+                    index.iter().any(|(k, _)| k == &where_of(&app)),
+                    "{app} without its base"
+                );
+                continue;
+            }
             let ids = listed(value);
             assert!(!ids.is_empty(), "an empty list");
             assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
@@ -273,6 +452,7 @@ pub(crate) mod tests {
                     "{id} listed without its base"
                 );
             }
+            last = Some((key.as_slice(), ids, has_more(value)));
             lists += 1;
         }
         lists

@@ -330,11 +330,13 @@ fn ack_of(key: &[u8], value: &[u8]) -> Option<(String, crate::log::AckRecord)> {
 }
 
 /// One region prefix of the applicant index as [`ProjectionStore::list_applicant_entries`]
-/// walks it: its list as stored, and the entries a build before the lists wrote under it.
+/// walks it: its list as stored, the first entries under it in id order (as many as a list
+/// takes), and whether there are more.
 struct PrefixRun {
     prefix: Vec<u8>,
     stored: Option<Vec<u8>>,
     entries: Vec<String>,
+    beyond: bool,
 }
 
 /// What a cursors' write changes in the acknowledgement history in its batch.
@@ -1042,80 +1044,65 @@ impl ProjectionStore {
 
     /// Lists the applicant index's entries for a store made before the lists, or whose index a
     /// build without them moved on ([`super::applicants`]): the keys are in order and a list
-    /// sorts just before the entries under its prefix, so each prefix is one run of keys. Its
-    /// entries join its list and are removed; an application listed whose view is final (ended
-    /// by a build that did not take it off the list) leaves it. Written in batches, the
-    /// position the lists stand at last: a fill cut short is taken again whole.
+    /// sorts just before the entries under its prefix, so each prefix is one run of keys, whose
+    /// first entries ([`applicants::LISTED`] of them: those past are past the list anyway) join
+    /// its list. An application listed whose view is final (ended by a build that did not take
+    /// it off the list) leaves it; one whose view does not read stays. Each prefix's writes go
+    /// in one batch, written between prefixes, the position the lists stand at last: a fill cut
+    /// short is taken again, and finds the prefixes it did as a build with lists leaves them.
     fn list_applicant_entries(&self) -> Result<(), ProjectionError> {
         const BATCH: usize = 10_000;
         let (mut batch, mut pending) = (self.db.batch(), 0);
         let (mut entries, mut relisted) = (0u64, 0u64);
         let mut run: Option<PrefixRun> = None;
-        let mut iter = self.applicants.iter();
+        let mut keys = self.applicants.iter();
         loop {
-            let next = match iter.next() {
+            let next = match keys.next() {
+                None => None,
                 Some(guard) => {
                     let (key, value) = guard.into_inner().map_err(storage)?;
-                    if let Some((prefix, app)) = applicants::old_entry(&key) {
-                        entries += 1;
-                        batch.remove(&self.applicants, key.to_vec());
-                        pending += 1;
-                        let app = String::from_utf8_lossy(app).into_owned();
-                        match &mut run {
-                            Some(r) if r.prefix.as_slice() == prefix => {
-                                r.entries.push(app);
-                                continue;
+                    match applicants::entry_of(&key) {
+                        Some((prefix, app)) => {
+                            entries += 1;
+                            let app = String::from_utf8_lossy(app).into_owned();
+                            match &mut run {
+                                Some(r) if r.prefix.as_slice() == prefix => {
+                                    if r.entries.len() < applicants::LISTED {
+                                        r.entries.push(app);
+                                    } else {
+                                        r.beyond = true;
+                                    }
+                                    continue;
+                                }
+                                _ => Some(PrefixRun {
+                                    prefix: prefix.to_vec(),
+                                    stored: None,
+                                    entries: vec![app],
+                                    beyond: false,
+                                }),
                             }
-                            _ => Some(PrefixRun {
-                                prefix: prefix.to_vec(),
-                                stored: None,
-                                entries: vec![app],
-                            }),
                         }
-                    } else if key.first() == Some(&b'@') {
-                        continue;
-                    } else {
-                        Some(PrefixRun {
+                        None if key.first() == Some(&b'@') => continue,
+                        None => Some(PrefixRun {
                             prefix: key.to_vec(),
                             stored: Some(value.to_vec()),
                             entries: Vec::new(),
-                        })
+                            beyond: false,
+                        }),
                     }
                 }
-                None => None,
             };
-            let done = std::mem::replace(&mut run, next);
-            if let Some(done) = done {
-                let listed = done
-                    .stored
-                    .as_deref()
-                    .map(applicants::listed)
-                    .unwrap_or_default();
-                // Entries were taken off at their end by the build that wrote them; what it
-                // ended of a list stayed on it.
-                let mut ended = Vec::new();
-                for app in &listed {
-                    if self.get(app)?.is_some_and(|v| v.state.status.is_final()) {
-                        ended.push(app.clone());
-                    }
-                }
-                let list = applicants::relisted(done.stored.as_deref(), &ended, &done.entries);
-                if list != done.stored {
-                    relisted += 1;
-                    pending += 1;
-                    match list {
-                        Some(list) => batch.insert(&self.applicants, done.prefix, list),
-                        None => batch.remove(&self.applicants, done.prefix),
-                    }
+            let ended = next.is_none();
+            if let Some(done) = std::mem::replace(&mut run, next) {
+                pending += self.relist(done, &mut batch, &mut relisted);
+                if pending >= BATCH {
+                    std::mem::replace(&mut batch, self.db.batch())
+                        .commit()
+                        .map_err(storage)?;
+                    pending = 0;
                 }
             }
-            if pending >= BATCH {
-                std::mem::replace(&mut batch, self.db.batch())
-                    .commit()
-                    .map_err(storage)?;
-                pending = 0;
-            }
-            if run.is_none() {
+            if ended {
                 break;
             }
         }
@@ -1134,6 +1121,47 @@ impl ProjectionStore {
              checkpoint"
         );
         Ok(())
+    }
+
+    /// Puts one region prefix of the applicant index as a build with lists leaves it, in
+    /// `batch` ([`ProjectionStore::list_applicant_entries`]); how many writes that took.
+    fn relist(
+        &self,
+        run: PrefixRun,
+        batch: &mut fjall::OwnedWriteBatch,
+        lists_written: &mut u64,
+    ) -> usize {
+        let listed = run
+            .stored
+            .as_deref()
+            .map(applicants::listed)
+            .unwrap_or_default();
+        // Entries were taken off at their end by the build that wrote them; what it ended of a
+        // list stayed on it.
+        let ended: Vec<String> = listed
+            .iter()
+            .filter(|app| matches!(self.get(app), Ok(Some(view)) if view.state.status.is_final()))
+            .cloned()
+            .collect();
+        let after = applicants::relisted(&listed, &run.entries, run.beyond, &ended, &[]);
+        let mut writes = 0;
+        if after.list != run.stored {
+            *lists_written += 1;
+            writes += 1;
+            match after.list {
+                Some(list) => batch.insert(&self.applicants, run.prefix.clone(), list),
+                None => batch.remove(&self.applicants, run.prefix.clone()),
+            }
+        }
+        for app in &after.removed {
+            batch.remove(&self.applicants, applicants::entry(&run.prefix, app));
+            writes += 1;
+        }
+        for app in &after.entered {
+            batch.insert(&self.applicants, applicants::entry(&run.prefix, app), b"");
+            writes += 1;
+        }
+        writes
     }
 
     /// The running clocks whose due date is before `today` (overdue on it, by
@@ -1292,6 +1320,30 @@ impl ProjectionStore {
             Some(list) => applicants::listed(&list).into_iter().take(limit).collect(),
             None => Vec::new(),
         })
+    }
+
+    /// The first `n` entries under `region_prefix` (past its full list: [`applicants::entry`]),
+    /// in id order, and whether there are more.
+    fn applicant_entries_under(
+        &self,
+        region_prefix: &[u8],
+        n: usize,
+    ) -> Result<(Vec<String>, bool), ProjectionError> {
+        let mut out = Vec::new();
+        for guard in self.applicants.prefix(region_prefix) {
+            let key = guard.key().map_err(storage)?;
+            let Some((prefix, app)) = applicants::entry_of(&key) else {
+                continue;
+            };
+            if prefix != region_prefix {
+                continue;
+            }
+            if out.len() == n {
+                return Ok((out, true));
+            }
+            out.push(String::from_utf8_lossy(app).into_owned());
+        }
+        Ok((out, false))
     }
 
     /// Every key and value of the applicant index, in key order (digests and ids, no personal
@@ -2282,12 +2334,32 @@ impl ProjectionStore {
         // write moves a list between this read and the run's commit.
         for (key, (ended, opened)) in lists {
             let stored = self.applicants.get(&key).map_err(storage)?;
-            match applicants::relisted(stored.as_deref(), &ended, &opened) {
-                Some(list) if stored.as_deref() != Some(list.as_slice()) => {
-                    out.ops.push(Op::Insert(Ks::Applicants, key, list))
+            let listed = stored
+                .as_deref()
+                .map(applicants::listed)
+                .unwrap_or_default();
+            // Past a full list, the first entries in id order: as many as it could take back.
+            let (entries, beyond) = match stored.as_deref() {
+                Some(list) if applicants::has_more(list) => {
+                    self.applicant_entries_under(&key, applicants::LISTED + ended.len())?
                 }
-                None if stored.is_some() => out.ops.push(Op::Remove(Ks::Applicants, key)),
+                _ => (Vec::new(), false),
+            };
+            let after = applicants::relisted(&listed, &entries, beyond, &ended, &opened);
+            match after.list {
+                Some(list) if stored.as_deref() != Some(list.as_slice()) => {
+                    out.ops.push(Op::Insert(Ks::Applicants, key.clone(), list))
+                }
+                None if stored.is_some() => out.ops.push(Op::Remove(Ks::Applicants, key.clone())),
                 _ => {}
+            }
+            for app in &after.removed {
+                let entry = applicants::entry(&key, app);
+                out.ops.push(Op::Remove(Ks::Applicants, entry));
+            }
+            for app in &after.entered {
+                let entry = applicants::entry(&key, app);
+                out.ops.push(Op::Insert(Ks::Applicants, entry, Vec::new()));
             }
         }
         for (app, h) in &held {
@@ -3036,7 +3108,9 @@ pub(super) mod tests {
             // 330000's list still naming the withdrawn application.
             let mut stale = both.clone();
             stale.push(apps[0].clone());
-            let list = applicants::relisted(None, &[], &stale).expect("a list");
+            let list = applicants::relisted(&stale, &[], false, &[], &[])
+                .list
+                .expect("a list");
             store.applicants.insert(at_handler, list).expect("insert");
             let behind = store.checkpoint().expect("checkpoint") - 1;
             store
@@ -3054,6 +3128,121 @@ pub(super) mod tests {
         assert_eq!(raw(&store), before);
         assert_eq!(read(&store, "440000"), both);
         assert_eq!(read(&store, "330000"), both);
+    }
+
+    /// Given 40 open applications of one applicant and matter (past a list's bound) whose
+    /// prefixes a build without the lists moved on: before 330000, some on the list and most as
+    /// that build's entries; before 440000, entries alone, as a store from before the lists.
+    /// When a build with the lists opens the store, then each prefix holds its first
+    /// applications in id order on its list, marked as having more, and the rest as entries
+    /// after them, as a live fold leaves them; a submission reads the first ones.
+    #[test]
+    fn a_prefix_past_its_bound_is_listed_with_the_rest_as_entries() {
+        use crate::projections::applicants::{self, tests as index};
+        let dir = TempDir::new("proj-applicant-lists-past");
+        let key = GatewayKey::from_seed([3; 32]);
+        let cal = Calendar::weekdays();
+        let person = serde_json::json!({"kind": "person", "id_number": "11010519491231002X"});
+        // Each submitted and forwarded; its withdrawal kept for later.
+        let mut withdrawals = std::collections::BTreeMap::new();
+        let mut log: Vec<crate::log::Positioned> = Vec::new();
+        for _ in 0..40 {
+            let mut history = index::history(
+                &crate::ids::new_v7(),
+                ("medical-filing", Mode::Proxy, &["330000"]),
+                person.clone(),
+                vec![("440000", Command::Withdraw(Default::default()))],
+            );
+            let withdrawal = history.pop().expect("the withdrawal");
+            withdrawals.insert(withdrawal.app.clone(), withdrawal);
+            for e in history {
+                log.push(crate::log::Positioned::read(log.len() as u64 + 1, e));
+            }
+        }
+        let apps: Vec<String> = withdrawals.keys().cloned().collect();
+        let read = |store: &ProjectionStore| {
+            store
+                .open_applications_of(&person, "medical-filing", "330000", 8)
+                .expect("read")
+        };
+        let before = {
+            let store = ProjectionStore::open(dir.path())
+                .expect("open")
+                .with_applicant_key(&key);
+            store.apply(&mut log, &cal).expect("apply");
+            let before = raw(&store);
+            let held = store.applicant_entries().expect("entries");
+            assert_eq!(index::lists_hold(&held), 2);
+            assert_eq!(read(&store), apps[..8]);
+            // 330000's prefix as an older build left it: a list of ten (some of the first,
+            // some of the last), every other application an entry of its own.
+            let list_key = |region: &str| {
+                held.iter()
+                    .find(|(k, v)| {
+                        k.ends_with(format!("{region}\0").as_bytes()) && applicants::has_more(v)
+                    })
+                    .map(|(k, _)| k.clone())
+                    .expect("the list")
+            };
+            let (at_handler, at_origin) = (list_key("330000"), list_key("440000"));
+            for (k, _) in held
+                .iter()
+                .filter(|(k, _)| k.starts_with(&at_handler) || k.starts_with(&at_origin))
+            {
+                store.applicants.remove(k.clone()).expect("remove");
+            }
+            // 330000: two of the first and the last three on the list, the rest entries.
+            let mut on_list: Vec<String> = apps[..2].to_vec();
+            on_list.extend_from_slice(&apps[37..]);
+            let list = applicants::relisted(&on_list, &[], false, &[], &[])
+                .list
+                .expect("a list");
+            store
+                .applicants
+                .insert(at_handler.clone(), list)
+                .expect("insert");
+            for app in &apps[2..37] {
+                let entry = applicants::entry(&at_handler, app);
+                store.applicants.insert(entry, b"").expect("insert");
+            }
+            // 440000: every one an entry, no list.
+            for app in &apps {
+                let entry = applicants::entry(&at_origin, app);
+                store.applicants.insert(entry, b"").expect("insert");
+            }
+            assert_eq!(read(&store), on_list);
+            let behind = store.checkpoint().expect("checkpoint") - 1;
+            store
+                .meta
+                .insert(APPLICANTS_LISTED_AT, behind.to_be_bytes())
+                .expect("insert");
+            store.persist().expect("persist");
+            before
+        };
+        let store = ProjectionStore::open(dir.path())
+            .expect("reopen")
+            .with_applicant_key(&key);
+        assert_eq!(raw(&store), before);
+        assert_eq!(read(&store), apps[..8]);
+        // The first three withdrawn in one run: the next three come back from the entries.
+        let end = store.checkpoint().expect("checkpoint");
+        let mut run: Vec<crate::log::Positioned> = apps[..3]
+            .iter()
+            .enumerate()
+            .map(|(i, app)| {
+                crate::log::Positioned::read(end + 1 + i as u64, withdrawals[app].clone())
+            })
+            .collect();
+        store.apply(&mut run, &cal).expect("apply");
+        assert_eq!(read(&store), apps[3..11]);
+        let held = store.applicant_entries().expect("entries");
+        assert_eq!(index::lists_hold(&held), 2);
+        let listed: Vec<Vec<String>> = held
+            .iter()
+            .filter(|(k, _)| k.ends_with(b"\0"))
+            .map(|(_, v)| applicants::listed(v))
+            .collect();
+        assert_eq!(listed, [apps[3..35].to_vec(), apps[3..35].to_vec()]);
     }
 
     /// A store made after the index by due date but before its regions' order: filled from the

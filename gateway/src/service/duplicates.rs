@@ -26,10 +26,10 @@ pub const POSSIBLE_DUPLICATE: &str = "possible-duplicate";
 /// million times) made every submission read and name all of them, its cost growing with each.
 pub const MAX_NAMED: usize = 3;
 
-/// How many index entries one submission reads at most to find them, all of applications the
+/// How many listed applications one submission reads at most to find them, all of applications the
 /// submitting region is party to (the index is read under its own region,
 /// [`crate::projections::applicants`]): the named, its own application (a retry's), and
-/// applications that ended since (a fold without the index's secret leaves their entries, and
+/// applications that ended since (a fold without the index's secret leaves them listed, and
 /// one this gateway just closed is not yet folded).
 const MAX_READ: usize = 8;
 
@@ -46,10 +46,10 @@ pub enum Taken {
 impl<L: EventLog> Gateway<L> {
     /// One `possible-duplicate` warning per open application of `applicant` for `matter` that
     /// `region` is a party to (at most [`MAX_NAMED`], found among the first [`MAX_READ`]
-    /// entries of `region`'s own part of the index, so what another region's applications are
+    /// applications on `region`'s own list in the index, so what another region's applications are
     /// never shows in what `region` is told, nor in how long it took), other than the one this
     /// submission makes or made (an Idempotency-Key's own application, which a retry finds in
-    /// the index), at the applicant's identifier. One prefix read of the index, nearly always
+    /// the index), at the applicant's identifier. One point read of the index, nearly always
     /// empty, and a view read per application it names. Seen by the projections, which follow
     /// the log within milliseconds, and by the state this gateway remembers of the application
     /// ([`super::states`]), which holds its own actions before the projections do: a clerk who
