@@ -3046,6 +3046,46 @@ pub(super) mod tests {
         assert_eq!(raw(&store), before);
     }
 
+    /// The person of the applicant index's tests.
+    fn person() -> serde_json::Value {
+        serde_json::json!({"kind": "person", "id_number": "11010519491231002X"})
+    }
+
+    /// [`person`]'s medical filing `app`, from 440000 to 330000, submitted and forwarded, then
+    /// `more`.
+    fn medical_filing(app: &str, more: Vec<(&'static str, Command)>) -> Vec<Envelope> {
+        crate::projections::applicants::tests::history(
+            app,
+            ("medical-filing", Mode::Proxy, &["330000"]),
+            person(),
+            more,
+        )
+    }
+
+    /// [`person`]'s open medical filings on `region`'s list, as a submission reads them.
+    fn listed_at(store: &ProjectionStore, region: &str) -> Vec<String> {
+        store
+            .open_applications_of(&person(), "medical-filing", region, 8)
+            .expect("read")
+    }
+
+    /// The store in `dir`, indexing applicants under the tests' gateway key.
+    fn keyed(dir: &TempDir) -> ProjectionStore {
+        ProjectionStore::open(dir.path())
+            .expect("open")
+            .with_applicant_key(&GatewayKey::from_seed([3; 32]))
+    }
+
+    /// Leaves `store`'s lists behind its checkpoint, as a build without them does, on disk.
+    fn lists_left_behind(store: &ProjectionStore) {
+        let behind = store.checkpoint().expect("checkpoint") - 1;
+        store
+            .meta
+            .insert(APPLICANTS_LISTED_AT, behind.to_be_bytes())
+            .expect("insert");
+        store.persist().expect("persist");
+    }
+
     /// Given a store whose applicant index a build without the lists moved on (one list gone,
     /// its applications written as that build's entries, so a submission's read finds nothing
     /// there; a list still naming an application that build withdrew) and whose lists stand
@@ -3056,36 +3096,21 @@ pub(super) mod tests {
     fn a_store_whose_applicant_lists_stand_behind_its_checkpoint_lists_its_entries() {
         use crate::projections::applicants::{self, tests as index};
         let dir = TempDir::new("proj-applicant-lists");
-        let key = GatewayKey::from_seed([3; 32]);
         let cal = Calendar::weekdays();
-        let person = serde_json::json!({"kind": "person", "id_number": "11010519491231002X"});
         // The index tests' log (its first application withdrawn), and a second open application
         // of the person's medical filing.
         let (mut log, apps) = index::log();
         let second = crate::ids::new_v7();
-        let more = index::history(
-            &second,
-            ("medical-filing", Mode::Proxy, &["330000"]),
-            person.clone(),
-            Vec::new(),
-        );
-        for e in more {
+        for e in medical_filing(&second, Vec::new()) {
             log.push(crate::log::Positioned::read(log.len() as u64 + 1, e));
         }
         let mut both = vec![apps[1].clone(), second];
         both.sort();
-        let read = |store: &ProjectionStore, region: &str| {
-            store
-                .open_applications_of(&person, "medical-filing", region, 8)
-                .expect("read")
-        };
         let before = {
-            let store = ProjectionStore::open(dir.path())
-                .expect("open")
-                .with_applicant_key(&key);
+            let store = keyed(&dir);
             store.apply(&mut log, &cal).expect("apply");
-            assert_eq!(read(&store, "440000"), both);
-            assert_eq!(read(&store, "330000"), both);
+            assert_eq!(listed_at(&store, "440000"), both);
+            assert_eq!(listed_at(&store, "330000"), both);
             let before = raw(&store);
             let held = store.applicant_entries().expect("entries");
             assert_eq!(index::lists_hold(&held), 6);
@@ -3112,22 +3137,15 @@ pub(super) mod tests {
                 .list
                 .expect("a list");
             store.applicants.insert(at_handler, list).expect("insert");
-            let behind = store.checkpoint().expect("checkpoint") - 1;
-            store
-                .meta
-                .insert(APPLICANTS_LISTED_AT, behind.to_be_bytes())
-                .expect("insert");
-            store.persist().expect("persist");
-            assert_eq!(read(&store, "440000"), Vec::<String>::new());
-            assert_eq!(read(&store, "330000").len(), 3);
+            lists_left_behind(&store);
+            assert_eq!(listed_at(&store, "440000"), Vec::<String>::new());
+            assert_eq!(listed_at(&store, "330000").len(), 3);
             before
         };
-        let store = ProjectionStore::open(dir.path())
-            .expect("reopen")
-            .with_applicant_key(&key);
+        let store = keyed(&dir);
         assert_eq!(raw(&store), before);
-        assert_eq!(read(&store, "440000"), both);
-        assert_eq!(read(&store, "330000"), both);
+        assert_eq!(listed_at(&store, "440000"), both);
+        assert_eq!(listed_at(&store, "330000"), both);
     }
 
     /// Given 40 open applications of one applicant and matter (past a list's bound) whose
@@ -3140,19 +3158,13 @@ pub(super) mod tests {
     fn a_prefix_past_its_bound_is_listed_with_the_rest_as_entries() {
         use crate::projections::applicants::{self, tests as index};
         let dir = TempDir::new("proj-applicant-lists-past");
-        let key = GatewayKey::from_seed([3; 32]);
         let cal = Calendar::weekdays();
-        let person = serde_json::json!({"kind": "person", "id_number": "11010519491231002X"});
         // Each submitted and forwarded; its withdrawal kept for later.
         let mut withdrawals = std::collections::BTreeMap::new();
         let mut log: Vec<crate::log::Positioned> = Vec::new();
         for _ in 0..40 {
-            let mut history = index::history(
-                &crate::ids::new_v7(),
-                ("medical-filing", Mode::Proxy, &["330000"]),
-                person.clone(),
-                vec![("440000", Command::Withdraw(Default::default()))],
-            );
+            let withdraw = Command::Withdraw(Default::default());
+            let mut history = medical_filing(&crate::ids::new_v7(), vec![("440000", withdraw)]);
             let withdrawal = history.pop().expect("the withdrawal");
             withdrawals.insert(withdrawal.app.clone(), withdrawal);
             for e in history {
@@ -3160,20 +3172,13 @@ pub(super) mod tests {
             }
         }
         let apps: Vec<String> = withdrawals.keys().cloned().collect();
-        let read = |store: &ProjectionStore| {
-            store
-                .open_applications_of(&person, "medical-filing", "330000", 8)
-                .expect("read")
-        };
         let before = {
-            let store = ProjectionStore::open(dir.path())
-                .expect("open")
-                .with_applicant_key(&key);
+            let store = keyed(&dir);
             store.apply(&mut log, &cal).expect("apply");
             let before = raw(&store);
             let held = store.applicant_entries().expect("entries");
             assert_eq!(index::lists_hold(&held), 2);
-            assert_eq!(read(&store), apps[..8]);
+            assert_eq!(listed_at(&store, "330000"), apps[..8]);
             // 330000's prefix as an older build left it: a list of ten (some of the first,
             // some of the last), every other application an entry of its own.
             let list_key = |region: &str| {
@@ -3210,20 +3215,13 @@ pub(super) mod tests {
                 let entry = applicants::entry(&at_origin, app);
                 store.applicants.insert(entry, b"").expect("insert");
             }
-            assert_eq!(read(&store), on_list);
-            let behind = store.checkpoint().expect("checkpoint") - 1;
-            store
-                .meta
-                .insert(APPLICANTS_LISTED_AT, behind.to_be_bytes())
-                .expect("insert");
-            store.persist().expect("persist");
+            assert_eq!(listed_at(&store, "330000"), on_list);
+            lists_left_behind(&store);
             before
         };
-        let store = ProjectionStore::open(dir.path())
-            .expect("reopen")
-            .with_applicant_key(&key);
+        let store = keyed(&dir);
         assert_eq!(raw(&store), before);
-        assert_eq!(read(&store), apps[..8]);
+        assert_eq!(listed_at(&store, "330000"), apps[..8]);
         // The first three withdrawn in one run: the next three come back from the entries.
         let end = store.checkpoint().expect("checkpoint");
         let mut run: Vec<crate::log::Positioned> = apps[..3]
@@ -3234,7 +3232,7 @@ pub(super) mod tests {
             })
             .collect();
         store.apply(&mut run, &cal).expect("apply");
-        assert_eq!(read(&store), apps[3..11]);
+        assert_eq!(listed_at(&store, "330000"), apps[3..11]);
         let held = store.applicant_entries().expect("entries");
         assert_eq!(index::lists_hold(&held), 2);
         let listed: Vec<Vec<String>> = held
