@@ -17,8 +17,9 @@
 //!   it ([`super::serials`])
 //! - `applicants`: keyed digest of an applicant's identifier, 0x00, matter, 0x00, party region,
 //!   0x00 → the ids of the applicant's open applications of the matter that region is party to,
-//!   each followed by 0x00, in id order, at most [`super::applicants::LISTED`]; and `@` + app id
-//!   → its base (digest, 0x00, matter, 0x00) ([`super::applicants`])
+//!   each followed by 0x00, in id order, the first [`super::applicants::LISTED`], then `+` when
+//!   there are more; past those, that key then an id → empty, for each of the rest; and `@` +
+//!   app id → its base (digest, 0x00, matter, 0x00) ([`super::applicants`])
 //! - `running`: due date, 0x00, app id, 0x00, deadline kind → the matter and responsible region of
 //!   each running clock ([`super::running`]), for the overdue list and gauge
 //! - `running-by-region`: responsible region, 0x00, then a `running` key → the same value: each
