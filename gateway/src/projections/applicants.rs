@@ -163,8 +163,8 @@ pub(super) struct Relisted {
 }
 
 /// What a run leaves under a region prefix whose list held `listed` and, past the bound, the
-/// entries `entries` (the first in id order, as many as the list could take back) and more
-/// still when `beyond`, once the run has ended `ended` and opened `opened`: the open
+/// entries `entries` (the first in id order, at least as many as `ended`: the most the list
+/// can take back) and more still when `beyond`, once the run has ended `ended` and opened `opened`: the open
 /// applications in id order, each once, the first [`LISTED`] in the list and the rest as
 /// entries, the list marked when there are any. The same whatever order the run's events came
 /// in, or how many runs they were folded in: it depends only on which applications are open.
@@ -291,7 +291,7 @@ pub(crate) mod tests {
             let listed = self.list.as_deref().map(listed).unwrap_or_default();
             let (entries, beyond) = match self.list.as_deref() {
                 Some(list) if has_more(list) => {
-                    let n = LISTED + ended.len();
+                    let n = ended.len();
                     let all: Vec<String> = self.entries.iter().cloned().collect();
                     (all.iter().take(n).cloned().collect(), all.len() > n)
                 }

@@ -2339,10 +2339,12 @@ impl ProjectionStore {
                 .as_deref()
                 .map(applicants::listed)
                 .unwrap_or_default();
-            // Past a full list, the first entries in id order: as many as it could take back.
+            // Past a full list, the first entries in id order: as many as the run ends, the most
+            // the list can take back (none read when the run only opens, one key to learn there
+            // are more).
             let (entries, beyond) = match stored.as_deref() {
                 Some(list) if applicants::has_more(list) => {
-                    self.applicant_entries_under(&key, applicants::LISTED + ended.len())?
+                    self.applicant_entries_under(&key, ended.len())?
                 }
                 _ => (Vec::new(), false),
             };
