@@ -116,33 +116,64 @@ where
 
 /// Runs `op` at a fixed `rate` per second (open loop) from `clients` tasks for `duration`.
 /// Latency counts from when each operation was *due*, not when it was sent, so a stalled server
-/// cannot hide its stall by slowing the client down (no coordinated omission).
+/// cannot hide its stall by slowing the client down (no coordinated omission). Operation `k` is
+/// due at `k / rate` seconds and is client `k % clients`'s: a client still waiting for its
+/// previous answer sends it late, and the wait is charged.
+///
+/// The due times are kept by a thread of their own that sleeps until each (the kernel's timer,
+/// tens of microseconds late), then hands the operation to its client. tokio's timer would wake
+/// the client at the next whole millisecond after the due time, or later: 1.1 ms at the median
+/// and 2.0 ms at the 99th percentile of an operation that does nothing, at 3,500/s from 16
+/// clients on these machines, charged to every operation measured as if the server took it.
 pub async fn open_loop<F, Fut>(clients: usize, rate: f64, duration: Duration, op: F) -> Measured
 where
     F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), String>> + Send,
 {
     let op = Arc::new(op);
+    let clients = clients.max(1);
     let started = Instant::now();
     let total = (rate * duration.as_secs_f64()) as u64;
     let interval = 1.0 / rate.max(1e-9);
+    let due = move |k: u64| started + Duration::from_secs_f64(k as f64 * interval);
+    let mut senders = Vec::with_capacity(clients);
     let mut tasks = Vec::with_capacity(clients);
     for client in 0..clients {
         let op = Arc::clone(&op);
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<u64>();
+        senders.push(tx);
         tasks.push(tokio::spawn(async move {
             let (mut lat, mut errors) = (Vec::new(), Vec::new());
-            let mut k = client as u64;
-            while k < total {
-                let due = started + Duration::from_secs_f64(k as f64 * interval);
-                tokio::time::sleep_until(due.into()).await;
+            while let Some(k) = rx.recv().await {
                 match op(client, k).await {
-                    Ok(()) => lat.push(micros(due.elapsed())),
+                    Ok(()) => lat.push(micros(due(k).elapsed())),
                     Err(e) => errors.push(e),
                 }
-                k += clients as u64;
             }
             (lat, errors)
         }));
+    }
+    // Dropping the senders once every operation is handed out ends each client after its last.
+    let pacer = std::thread::Builder::new()
+        .name("bench-pacer".into())
+        .spawn(move || {
+            for k in 0..total {
+                let at = due(k);
+                let now = Instant::now();
+                if at > now {
+                    std::thread::sleep(at - now);
+                }
+                if senders[(k % clients as u64) as usize].send(k).is_err() {
+                    return;
+                }
+            }
+        });
+    if let Err(e) = pacer {
+        return Measured::from_parts(
+            Vec::new(),
+            vec![format!("the open loop's pacing thread did not start: {e}")],
+            0.0,
+        );
     }
     collect(tasks, started).await
 }
@@ -187,6 +218,42 @@ mod tests {
         assert_eq!(m.first_error.as_deref(), Some("boom"));
         assert!(m.ops > 20, "{m:?}");
         assert!(m.ms(0.5) >= 1.0, "every op slept 1 ms: {m:?}");
+    }
+
+    /// Each operation goes to its client (`k % clients`) once, never before it is due; the
+    /// lateness printed (`--nocapture`) is the driver's own, with operations that do nothing.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn open_loop_hands_each_operation_to_its_client_once_and_never_early() {
+        let (clients, rate) = (16, 3500.0);
+        let before = Instant::now();
+        let started = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = Arc::clone(&started);
+        let m = open_loop(
+            clients,
+            rate,
+            Duration::from_millis(500),
+            move |client, k| {
+                log.lock().unwrap().push((client, k, Instant::now()));
+                async { Ok(()) }
+            },
+        )
+        .await;
+        let mut started = started.lock().unwrap().clone();
+        started.sort_by_key(|(_, k, _)| *k);
+        assert_eq!(m.ops, 1750);
+        assert_eq!(started.len(), 1750);
+        for (i, (client, k, at)) in started.iter().enumerate() {
+            assert_eq!(*k, i as u64, "each operation once");
+            assert_eq!(*client, i % clients, "operation {k} went to another client");
+            let due = before + Duration::from_secs_f64(*k as f64 * (1.0 / rate));
+            assert!(*at >= due, "operation {k} started before it was due");
+        }
+        eprintln!(
+            "the open loop's own lateness, {rate}/s from {clients} clients: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+            m.ms(0.5),
+            m.ms(0.99),
+            m.ms(1.0)
+        );
     }
 
     #[tokio::test]
