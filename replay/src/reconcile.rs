@@ -2804,6 +2804,15 @@ pub(crate) mod tests {
         })
     }
 
+    /// `region`'s index of `events`, added in turn as a read of the log gives them.
+    fn index_of<'a>(region: &str, events: impl IntoIterator<Item = &'a Envelope>) -> LogIndex {
+        let mut index = LogIndex::new(region);
+        for e in events {
+            index.add_event(e);
+        }
+        index
+    }
+
     /// Submitted by Guangdong, forwarded, accepted by Zhejiang under `reference`: a fixture the
     /// other modules' tests use too.
     pub(crate) fn to_accepted(key: &str, reference: &str) -> Vec<Envelope> {
@@ -3071,10 +3080,7 @@ pub(crate) mod tests {
     #[test]
     fn withdrawn_after_a_joint_part_is_status_differs() {
         let events = joint_part_completed("GD-J1");
-        let mut index = LogIndex::new(ZJ);
-        for e in &events {
-            index.add_event(e);
-        }
+        let index = index_of(ZJ, &events);
         let csv = "serial,status,updated_at\nZJ-J-1,withdrawn,2026-11-10T02:00:00Z\n";
         let report = index.reconcile(parse_records(csv).expect("an export"), 1000);
         let got: Vec<Category> = report.discrepancies.iter().map(|d| d.category).collect();
@@ -3127,10 +3133,7 @@ pub(crate) mod tests {
             );
             events.push(next);
         }
-        let mut index = LogIndex::new(ZJ);
-        for e in accepted.iter().chain(&approved).chain(&denied) {
-            index.add_event(e);
-        }
+        let index = index_of(ZJ, accepted.iter().chain(&approved).chain(&denied));
         let csv = "serial,status,updated_at\n\
                    ZJ-SL-1,not-accepted,2026-11-10T02:00:00Z\n\
                    ZJ-SL-2,withdrawn,2026-11-10T02:00:00Z\n\
@@ -3509,10 +3512,7 @@ pub(crate) mod tests {
         const AH: &str = "340000";
         let zj = accepted_by("GD-1", ZJ, "SL-0001");
         let ah = accepted_by("GD-2", AH, "SL-0001");
-        let mut index = LogIndex::new(GD);
-        for e in zj.iter().chain(&ah) {
-            index.add_event(e);
-        }
+        let index = index_of(GD, zj.iter().chain(&ah));
         let report = index.reconcile(
             parse_records(
                 "serial,status,updated_at
@@ -3562,10 +3562,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                 ),
             ],
         );
-        let mut index = LogIndex::new(ZJ);
-        for e in zj.iter().chain(&ah).chain(&third) {
-            index.add_event(e);
-        }
+        let index = index_of(ZJ, zj.iter().chain(&ah).chain(&third));
         let report = index.reconcile(
             parse_records("serial,status,updated_at\nSL-0001,accepted,2026-11-03T02:00:00Z\n")
                 .expect("an export"),
@@ -3605,10 +3602,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         };
         let (a, b) = (forwarded("GD-SBLSH-1"), forwarded("GD-SBLSH-2"));
         let c = to_accepted("GD-SBLSH-3", "ZJ-SL-3");
-        let mut index = LogIndex::new(ZJ);
-        for e in a.iter().chain(&b).chain(&c) {
-            index.add_event(e);
-        }
+        let index = index_of(ZJ, a.iter().chain(&b).chain(&c));
         let export = format!(
             "serial,app,status,updated_at\n\
              GD-SBLSH-1,,forwarded,2026-11-02T02:00:00Z\n\
@@ -3621,10 +3615,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         assert_eq!(report.agreeing, 3, "{report:#?}");
 
         // A key that names none of Zhejiang's applications is still missing in the log.
-        let mut index = LogIndex::new(ZJ);
-        for e in a.iter().chain(&b) {
-            index.add_event(e);
-        }
+        let index = index_of(ZJ, a.iter().chain(&b));
         let report = index.reconcile(
             parse_records(
                 "serial,status,updated_at\nGD-SBLSH-1,forwarded,2026-11-02T02:00:00Z\n\
@@ -3669,13 +3660,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                 ),
             ],
         );
-        let index_for = |region: &str| {
-            let mut index = LogIndex::new(region);
-            for e in a.iter().chain(&b).chain(&c) {
-                index.add_event(e);
-            }
-            index
-        };
+        let index_for = |region: &str| index_of(region, a.iter().chain(&b).chain(&c));
         let (x, y, z) = (&a[0].app, &b[0].app, &c[0].app);
         let records = |rows: &[(&str, &str, &str)]| {
             let mut csv = String::from("app,serial,status,updated_at\n");
@@ -3770,10 +3755,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         let a = to_accepted("GD-1", "ZJ-SL-0012");
         let b = to_accepted("GD-2", "ZJ-SL-0345");
         let c = to_accepted("GD-3", "ZJ-SL-0346");
-        let mut index = LogIndex::new(ZJ);
-        for e in a.iter().chain(&b).chain(&c) {
-            index.add_event(e);
-        }
+        let index = index_of(ZJ, a.iter().chain(&b).chain(&c));
         let csv = "serial,status,updated_at\n\
                    ZJ-SL-0021,accepted,2026-11-03T02:00:00Z\n\
                    ZJ-SL-0347,accepted,2026-11-03T02:00:00Z\n\
@@ -3880,13 +3862,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             .iter()
             .map(|n| to_accepted(&format!("GD-{n}"), &format!("ZJ-SL-{n}")))
             .collect();
-        let index = || {
-            let mut index = LogIndex::new(ZJ);
-            for e in apps.iter().flatten() {
-                index.add_event(e);
-            }
-            index
-        };
+        let index = || index_of(ZJ, apps.iter().flatten());
         let csv = "serial,status,updated_at\n\
                    zj-sl-0012,accepted,2026-11-03T02:00:00Z\n\
                    zj-sl-0013,accepted,2026-11-03T02:00:00Z\n";
@@ -3951,10 +3927,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         );
         let b = accepted_with("GD-2", ZJ, "440300261206002", applicant("440300261206002"));
         let c = accepted_with("GD-3", ZJ, "440300261206003", json!({"name": "某公司"}));
-        let mut index = LogIndex::new(ZJ);
-        for e in a.iter().chain(&b).chain(&c) {
-            index.add_event(e);
-        }
+        let index = index_of(ZJ, a.iter().chain(&b).chain(&c));
         let csv = "serial,status,updated_at\n\
                    440300261206001,forwarded,2026-11-02T02:00:00Z\n\
                    440300261206009,accepted,2026-11-03T02:00:00Z\n";
@@ -3989,10 +3962,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             "app,serial,status,updated_at\n{},ZJ-SL-1,accepted,2026-11-03T02:00:00Z\n",
             a[0].app
         );
-        let mut index = LogIndex::new(ZJ);
-        for e in &a {
-            index.add_event(e);
-        }
+        let index = index_of(ZJ, &a);
         let report = index.reconcile(parse_records(&csv).expect("an export"), 1000);
         assert_eq!(
             report.discrepancies[0].detail,
@@ -4282,10 +4252,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
     #[test]
     fn json_records_are_read_as_csv_rows_are() {
         let a = to_accepted("GD-1", "ZJ-SL-1");
-        let mut index = LogIndex::new(ZJ);
-        for e in &a {
-            index.add_event(e);
-        }
+        let index = index_of(ZJ, &a);
         let text = format!(
             "{{\"status\":\"accepted\",\"updated_at\":\"2026-11-03T02:00:00Z\"}}\n\
              {{\"app\":\" \",\"serial\":\"\",\"status\":\"accepted\",\"updated_at\":\"2026-11-03T02:00:00Z\"}}\n\
@@ -4441,10 +4408,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
     fn dates_alone_compare_by_day_and_times_show_in_beijing_time() {
         let a = to_accepted("GD-1", "ZJ-SL-1");
         let report_for = |updated_at: &str, tolerance_ms: i64| {
-            let mut index = LogIndex::new(ZJ);
-            for e in &a {
-                index.add_event(e);
-            }
+            let index = index_of(ZJ, &a);
             let text = format!("serial,status,updated_at\nZJ-SL-1,accepted,{updated_at}\n");
             index.reconcile(parse_records(&text).expect("an export"), tolerance_ms)
         };
@@ -4538,10 +4502,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
     fn a_province_behind_is_told_when_the_log_reached_its_status() {
         let events = denied_and_delivered("GD-777", "YS-2026-0777");
         let report_for = |updated_at: &str| {
-            let mut index = LogIndex::new(ZJ);
-            for e in &events {
-                index.add_event(e);
-            }
+            let index = index_of(ZJ, &events);
             let text =
                 format!(",serial,status,updated_at,seq\n,YS-2026-0777,accepted,{updated_at},3\n");
             let report = index.reconcile(parse_records(&text).expect("an export"), 300_000);
@@ -4665,10 +4626,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         let apps: Vec<Vec<Envelope>> = (1..=5)
             .map(|n| to_accepted(&format!("GD-{n}"), &format!("ZJ-SL-{n}")))
             .collect();
-        let mut index = LogIndex::new(ZJ);
-        for e in apps.iter().flatten() {
-            index.add_event(e);
-        }
+        let index = index_of(ZJ, apps.iter().flatten());
         let csv = "serial,status,updated_at,seq,name,phone\n\
                    ZJ-SL-1,accepted,2026-11-03T02:00:00Z,3,张三,13812345678\n\
                    ZJ-SL-2,accepted,2026-11-03T02:00:00Z,9,李四,13912345678\n\
@@ -4734,10 +4692,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
     fn last_seq_is_read_in_json_lines_and_a_bad_seq_is_invalid() {
         let a = to_accepted("GD-1", "ZJ-SL-1");
         let b = to_accepted("GD-2", "ZJ-SL-2");
-        let mut index = LogIndex::new(ZJ);
-        for e in a.iter().chain(&b) {
-            index.add_event(e);
-        }
+        let index = index_of(ZJ, a.iter().chain(&b));
         let text = format!(
             "{{\"app\":\"{x}\",\"status\":\"accepted\",\"updated_at\":\"2026-11-03T02:00:00Z\",\"last_seq\":1,\"memo\":\"急\"}}\n\
              {{\"app\":\"{y}\",\"status\":\"accepted\",\"updated_at\":\"2026-11-03T02:00:00Z\",\"seq\":\"three\",\"memo\":\"\",\"id_no\":\"11010519491231002X\"}}\n",
@@ -4781,13 +4736,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
     #[test]
     fn an_unreadable_record_of_an_application_is_not_also_missing_at_the_province() {
         let a = to_accepted("GD-1", "ZJ-SL-1");
-        let index_for = || {
-            let mut index = LogIndex::new(ZJ);
-            for e in &a {
-                index.add_event(e);
-            }
-            index
-        };
+        let index_for = || index_of(ZJ, &a);
         for text in [
             format!(
                 "{{\"app\":\"{}\",\"status\":\"Delivered\",\"updated_at\":\"2026-11-03T02:00:00Z\"}}\n",
@@ -4821,10 +4770,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
     fn times_are_quoted_as_written_and_impossible_dates_are_named() {
         let a = to_accepted("GD-1", "ZJ-SL-1");
         let report_for = |updated_at: &str| {
-            let mut index = LogIndex::new(ZJ);
-            for e in &a {
-                index.add_event(e);
-            }
+            let index = index_of(ZJ, &a);
             let text = format!(
                 "{{\"serial\":\"ZJ-SL-1\",\"status\":\"accepted\",\"updated_at\":{updated_at}}}\n"
             );
@@ -4896,10 +4842,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
     fn missing_at_province_shows_the_regions_own_serial() {
         let a = to_accepted("GD-1", "ZJ-SL-1");
         for (region, serial) in [(GD, "GD-1"), (ZJ, "ZJ-SL-1")] {
-            let mut index = LogIndex::new(region);
-            for e in &a {
-                index.add_event(e);
-            }
+            let index = index_of(region, &a);
             let report = index.reconcile(Records::default(), 1000);
             assert_eq!(report.discrepancies.len(), 1, "{report:#?}");
             assert_eq!(
@@ -4909,10 +4852,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             );
         }
         // Before the acceptance, Zhejiang has no number of its own for it.
-        let mut index = LogIndex::new(ZJ);
-        for e in &a[..2] {
-            index.add_event(e);
-        }
+        let index = index_of(ZJ, &a[..2]);
         let report = index.reconcile(Records::default(), 1000);
         assert_eq!(report.discrepancies[0].serial, None, "{report:#?}");
     }
@@ -4936,10 +4876,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         );
         let waiting = history("GD-3", vec![(GD, submit("GD-3"), "2026-11-02T01:00:00Z")]);
         for (region, missing) in [(ZJ, 1), (GD, 3)] {
-            let mut index = LogIndex::new(region);
-            for e in forwarded.iter().chain(&withdrawn).chain(&waiting) {
-                index.add_event(e);
-            }
+            let index = index_of(region, forwarded.iter().chain(&withdrawn).chain(&waiting));
             let report = index.reconcile(Records::default(), 1000);
             assert_eq!(report.discrepancies.len(), missing, "{region}: {report:#?}");
             assert_eq!(report.log_applications, missing, "{region}");
@@ -5011,10 +4948,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
     #[test]
     fn a_status_not_canonical_is_invalid_and_the_canonical_ones_are_listed() {
         let a = to_accepted("GD-1", "ZJ-SL-1");
-        let mut index = LogIndex::new(ZJ);
-        for e in &a {
-            index.add_event(e);
-        }
+        let index = index_of(ZJ, &a);
         let csv = "serial,status,updated_at\n\
                    ZJ-SL-1,已受理,2026-11-03T02:00:00Z\n\
                    ZJ-SL-404,已受理,2026-11-03T02:00:00Z\n";
@@ -5144,10 +5078,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
     fn duplicate_records_are_reported_and_agreement_is_per_application() {
         let a = to_accepted("GD-1", "ZJ-SL-1");
         let b = to_accepted("GD-2", "ZJ-SL-2");
-        let mut index = LogIndex::new(ZJ);
-        for e in a.iter().chain(&b) {
-            index.add_event(e);
-        }
+        let index = index_of(ZJ, a.iter().chain(&b));
         let csv = format!(
             "app,serial,status,updated_at\n\
              {x},,accepted,2026-11-03T02:00:00Z\n\
@@ -5196,10 +5127,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
                 "serial,status,updated_at\nZJ-SL-1,accepted,2026-11-03T02:00:00Z\n".into(),
             ),
         ] {
-            let mut index = LogIndex::new(region);
-            for e in &a {
-                index.add_event(e);
-            }
+            let index = index_of(region, &a);
             let report = index.reconcile(parse_records(&text).expect("an export"), 1000);
             assert!(report.agrees(), "{region}: {report:#?}");
             assert_eq!(report.agreeing, 1);
@@ -5223,10 +5151,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             "EOF while parsing an object at line 1 column 38".into(),
         ));
         for passed in [PassedOver::default(), passed] {
-            let mut index = LogIndex::new(ZJ);
-            for e in &a {
-                index.add_event(e);
-            }
+            let mut index = index_of(ZJ, &a);
             index.passed_over(passed.clone());
             let report = index.reconcile(parse_records(text).expect("an export"), 1000);
             assert_eq!(report.agreeing, 1, "{report:#?}");
@@ -5299,13 +5224,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
     fn a_line_break_inside_quotes_continues_the_record() {
         let a = to_accepted("GD-1", "ZJ-SL-1");
         let b = to_accepted("GD-2", "ZJ-SL-2");
-        let index_for = || {
-            let mut index = LogIndex::new(ZJ);
-            for e in a.iter().chain(&b) {
-                index.add_event(e);
-            }
-            index
-        };
+        let index_for = || index_of(ZJ, a.iter().chain(&b));
         let (x, y) = (&a[0].app, &b[0].app);
         let csv = format!(
             "app,status,updated_at,备注\r\n\
@@ -5388,10 +5307,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         let apps: Vec<Vec<Envelope>> = (1..=4)
             .map(|n| to_accepted(&format!("GD-{n}"), &format!("ZJ-SL-{n}")))
             .collect();
-        let mut index = LogIndex::new(ZJ);
-        for e in apps.iter().flatten() {
-            index.add_event(e);
-        }
+        let index = index_of(ZJ, apps.iter().flatten());
         let id = |n: usize| apps[n][0].app.as_str();
         let csv = format!(
             "app,name,id_no,status,updated_at\n\
@@ -5486,10 +5402,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
     #[test]
     fn a_time_that_does_not_read_is_invalid_whatever_the_comparison() {
         let a = to_accepted("GD-1", "ZJ-SL-1");
-        let mut index = LogIndex::new(ZJ);
-        for e in &a {
-            index.add_event(e);
-        }
+        let index = index_of(ZJ, &a);
         let csv = "serial,status,updated_at\n\
                    ZJ-SL-1,approved,昨天下午\n\
                    ZJ-SL-404,accepted,2026-11-31 10:00\n";
@@ -5534,10 +5447,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         let apps: Vec<Vec<Envelope>> = (1..=3)
             .map(|n| to_accepted(&format!("GD-{n}"), &format!("ZJ-2026-000{n}")))
             .collect();
-        let mut index = LogIndex::new(ZJ);
-        for e in apps.iter().flatten() {
-            index.add_event(e);
-        }
+        let index = index_of(ZJ, apps.iter().flatten());
         let csv = format!(
             "app,serial,status,updated_at,seq\n\
              {},,accepted,2026-11-03 10:00:00,3\n\
@@ -5549,10 +5459,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         assert!(report.agrees(), "{report:#?}");
         assert_eq!(report.agreeing, 3);
         // JSON Lines alike.
-        let mut index = LogIndex::new(ZJ);
-        for e in &apps[0] {
-            index.add_event(e);
-        }
+        let index = index_of(ZJ, &apps[0]);
         let jsonl = format!(
             "{{\"app\":\"{}\",\"status\":\"ａｃｃｅｐｔｅｄ\",\"updated_at\":\"2026-11-03 10:00\"}}\n",
             apps[0][0].app.to_uppercase()
@@ -5583,10 +5490,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             &GatewayKey::from_seed([5; 32]),
         ));
         let report_for = |updated_at: &str| {
-            let mut index = LogIndex::new(ZJ);
-            for e in &a {
-                index.add_event(e);
-            }
+            let index = index_of(ZJ, &a);
             let csv = format!("serial,status,updated_at\nZJ-SL-1,accepted,{updated_at}\n");
             index.reconcile(parse_records(&csv).expect("an export"), 1000)
         };
@@ -5681,10 +5585,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
     #[test]
     fn blank_rows_are_skipped() {
         let a = to_accepted("GD-1", "ZJ-SL-1");
-        let mut index = LogIndex::new(ZJ);
-        for e in &a {
-            index.add_event(e);
-        }
+        let index = index_of(ZJ, &a);
         let csv = format!(
             ",,,\napp,status,updated_at,备注\n,,,\n{},accepted,2026-11-03T02:00:00Z,\n\n , ,\"\", \n,,,\n",
             a[0].app
@@ -5716,20 +5617,14 @@ SL-0001,accepted,2026-11-03T02:00:00Z
             &key,
         );
         a.push(extended);
-        let mut index = LogIndex::new(ZJ);
-        for e in &a {
-            index.add_event(e);
-        }
+        let index = index_of(ZJ, &a);
         let text = "serial,status,updated_at\nZJ-SL-1,accepted,2026-11-03T02:00:00Z\n";
         let report = index.reconcile(parse_records(text).expect("an export"), 1000);
         assert!(report.agrees(), "{report:#?}");
 
         let mut broken = to_accepted("GD-2", "ZJ-SL-2");
         broken[1].data = json!({"materials_checked": "yes"});
-        let mut index = LogIndex::new(ZJ);
-        for e in &broken {
-            index.add_event(e);
-        }
+        let index = index_of(ZJ, &broken);
         let report = index.reconcile(Records::default(), 1000);
         assert!(
             report
@@ -5760,10 +5655,7 @@ SL-0001,accepted,2026-11-03T02:00:00Z
         // Guangdong's own, unreadable at its forwarding, then accepted.
         let mut ours = to_accepted("GD-1", "ZJ-SL-1");
         ours[1].data = json!({"materials_checked": "yes"});
-        let mut index = LogIndex::new(GD);
-        for e in theirs.iter().chain(&ours) {
-            index.add_event(e);
-        }
+        let index = index_of(GD, theirs.iter().chain(&ours));
         let report = index.reconcile(Records::default(), 1000);
         let undecodable: Vec<&Discrepancy> = report
             .discrepancies

@@ -330,6 +330,55 @@ fn ack_of(key: &[u8], value: &[u8]) -> Option<(String, crate::log::AckRecord)> {
     ))
 }
 
+/// How many writes an open-time fill of the projection store ([`Fill`]) holds in memory before
+/// it writes them.
+const FILL_BATCH: usize = 10_000;
+
+/// An index filled when the store is opened (a store made before it, or moved on by a build
+/// without it): written in batches of [`FILL_BATCH`] writes, so a fill over a million views
+/// holds a bounded batch in memory, and its marks in the last one, so a fill cut short is done
+/// again at the next opening. Finished, the store is persisted and its full memtables sealed.
+struct Fill<'a> {
+    store: &'a ProjectionStore,
+    batch: fjall::OwnedWriteBatch,
+    pending: usize,
+}
+
+impl<'a> Fill<'a> {
+    fn new(store: &'a ProjectionStore) -> Self {
+        Fill {
+            store,
+            batch: store.db.batch(),
+            pending: 0,
+        }
+    }
+
+    /// Counts `writes` more put in [`Fill::batch`]; writes the batch once it holds
+    /// [`FILL_BATCH`].
+    fn wrote(&mut self, writes: usize) -> Result<(), ProjectionError> {
+        self.pending += writes;
+        if self.pending >= FILL_BATCH {
+            std::mem::replace(&mut self.batch, self.store.db.batch())
+                .commit()
+                .map_err(storage)?;
+            self.pending = 0;
+        }
+        Ok(())
+    }
+
+    /// Writes the last batch with `marks` (keys of `meta`, big-endian numbers), then persists
+    /// the store and seals its full memtables.
+    fn finish(mut self, marks: &[(&str, [u8; 8])]) -> Result<(), ProjectionError> {
+        for (key, value) in marks {
+            self.batch.insert(&self.store.meta, *key, *value);
+        }
+        self.batch.commit().map_err(storage)?;
+        self.store.persist()?;
+        self.store.memtables.seal_full();
+        Ok(())
+    }
+}
+
 /// One region prefix of the applicant index as [`ProjectionStore::list_applicant_entries`]
 /// walks it: its list as stored, the first entries under it in id order (as many as a list
 /// takes), and whether there are more.
@@ -894,8 +943,7 @@ impl ProjectionStore {
     /// last, so an interrupted fill is done again (its entries are the same) the next time the
     /// store is opened.
     fn index_running_clocks(&self) -> Result<(), ProjectionError> {
-        const BATCH: usize = 10_000;
-        let (mut batch, mut pending, mut clocks, mut unread) = (self.db.batch(), 0, 0u64, 0u64);
+        let (mut fill, mut clocks, mut unread) = (Fill::new(self), 0u64, 0u64);
         for guard in self.apps.iter() {
             let (key, value) = guard.into_inner().map_err(storage)?;
             let view: ApplicationView =
@@ -909,21 +957,17 @@ impl ProjectionStore {
                 };
             for entry in running::entries(&view) {
                 let value = json(&entry.clock)?;
-                batch.insert(&self.running_by_region, entry.by_region, value.clone());
-                batch.insert(&self.running, entry.key, value);
-                pending += 2;
+                fill.batch
+                    .insert(&self.running_by_region, entry.by_region, value.clone());
+                fill.batch.insert(&self.running, entry.key, value);
+                fill.wrote(2)?;
                 clocks += 1;
             }
-            if pending >= BATCH {
-                batch.commit().map_err(storage)?;
-                (batch, pending) = (self.db.batch(), 0);
-            }
         }
-        batch.insert(&self.meta, "running-indexed", 1u64.to_be_bytes());
-        batch.insert(&self.meta, "running-by-region-indexed", 1u64.to_be_bytes());
-        batch.commit().map_err(storage)?;
-        self.persist()?;
-        self.memtables.seal_full();
+        fill.finish(&[
+            ("running-indexed", 1u64.to_be_bytes()),
+            ("running-by-region-indexed", 1u64.to_be_bytes()),
+        ])?;
         tracing::info!(
             clocks,
             unreadable_views = unread,
@@ -939,9 +983,10 @@ impl ProjectionStore {
     /// and is done again the next time the store is opened.
     fn count_views(&self) -> Result<(), ProjectionError> {
         let (mut counts, mut views, mut unread) = (HashMap::new(), 0u64, 0u64);
-        let mut batch = self.db.batch();
+        // One batch, not a fill's several: the old counters go with the new.
+        let mut fill = Fill::new(self);
         for guard in self.meta.prefix(statistics::PREFIX) {
-            batch.remove(&self.meta, guard.key().map_err(storage)?);
+            fill.batch.remove(&self.meta, guard.key().map_err(storage)?);
         }
         for guard in self.apps.iter() {
             let (key, value) = guard.into_inner().map_err(storage)?;
@@ -955,11 +1000,10 @@ impl ProjectionStore {
             }
         }
         for (key, n) in counts {
-            batch.insert(&self.meta, key, statistics::moved(0, n).to_be_bytes());
+            fill.batch
+                .insert(&self.meta, key, statistics::moved(0, n).to_be_bytes());
         }
-        batch.insert(&self.meta, statistics::AT, self.checkpoint()?.to_be_bytes());
-        batch.commit().map_err(storage)?;
-        self.persist()?;
+        fill.finish(&[(statistics::AT, self.checkpoint()?.to_be_bytes())])?;
         tracing::info!(
             views,
             unreadable_views = unread,
@@ -1007,8 +1051,7 @@ impl ProjectionStore {
     /// Reads the index, not the views: as many entries as clocks run. Written in batches, the
     /// mark last, as [`Self::index_running_clocks`].
     fn index_running_clocks_by_region(&self) -> Result<(), ProjectionError> {
-        const BATCH: usize = 10_000;
-        let (mut batch, mut pending, mut clocks, mut unread) = (self.db.batch(), 0, 0u64, 0u64);
+        let (mut fill, mut clocks, mut unread) = (Fill::new(self), 0u64, 0u64);
         for guard in self.running.iter() {
             let (key, value) = guard.into_inner().map_err(storage)?;
             let clock: running::Clock = match decode(&value, String::new) {
@@ -1019,22 +1062,15 @@ impl ProjectionStore {
                     continue;
                 }
             };
-            batch.insert(
+            fill.batch.insert(
                 &self.running_by_region,
                 running::by_region(&clock.responsible, &key),
                 value,
             );
-            pending += 1;
+            fill.wrote(1)?;
             clocks += 1;
-            if pending >= BATCH {
-                batch.commit().map_err(storage)?;
-                (batch, pending) = (self.db.batch(), 0);
-            }
         }
-        batch.insert(&self.meta, "running-by-region-indexed", 1u64.to_be_bytes());
-        batch.commit().map_err(storage)?;
-        self.persist()?;
-        self.memtables.seal_full();
+        fill.finish(&[("running-by-region-indexed", 1u64.to_be_bytes())])?;
         tracing::info!(
             clocks,
             unreadable_entries = unread,
@@ -1052,8 +1088,7 @@ impl ProjectionStore {
     /// in one batch, written between prefixes, the position the lists stand at last: a fill cut
     /// short is taken again, and finds the prefixes it did as a build with lists leaves them.
     fn list_applicant_entries(&self) -> Result<(), ProjectionError> {
-        const BATCH: usize = 10_000;
-        let (mut batch, mut pending) = (self.db.batch(), 0);
+        let mut fill = Fill::new(self);
         let (mut entries, mut relisted) = (0u64, 0u64);
         let mut run: Option<PrefixRun> = None;
         let mut keys = self.applicants.iter();
@@ -1095,26 +1130,14 @@ impl ProjectionStore {
             };
             let ended = next.is_none();
             if let Some(done) = std::mem::replace(&mut run, next) {
-                pending += self.relist(done, &mut batch, &mut relisted);
-                if pending >= BATCH {
-                    std::mem::replace(&mut batch, self.db.batch())
-                        .commit()
-                        .map_err(storage)?;
-                    pending = 0;
-                }
+                let writes = self.relist(done, &mut fill.batch, &mut relisted);
+                fill.wrote(writes)?;
             }
             if ended {
                 break;
             }
         }
-        batch.insert(
-            &self.meta,
-            APPLICANTS_LISTED_AT,
-            self.checkpoint()?.to_be_bytes(),
-        );
-        batch.commit().map_err(storage)?;
-        self.persist()?;
-        self.memtables.seal_full();
+        fill.finish(&[(APPLICANTS_LISTED_AT, self.checkpoint()?.to_be_bytes())])?;
         tracing::info!(
             entries,
             lists_written = relisted,
