@@ -186,8 +186,10 @@ impl Report {
             } else {
                 Vec::new()
             };
+            // The bound once, for the figure printed and the judgment alike.
+            let at_least_half = |percent: f64| percent >= 50.0;
             let percent = |r: f64| format!("{:.0}%", r * 100.0);
-            let judged = |r: f64| format!("{}%", judged_as(r * 100.0, 0, |p| p >= 50.0));
+            let judged = |r: f64| format!("{}%", judged_as(r * 100.0, 0, at_least_half));
             let (r, value) = match (median(&paired), whole) {
                 (Some(m), whole) => {
                     let each: Vec<String> =
@@ -205,28 +207,31 @@ impl Report {
                 name: name.into(),
                 value,
                 target: ">= 50%".into(),
-                met: r >= 0.5,
+                met: at_least_half(r * 100.0),
             });
         }
         if let (Some(a), Some(b)) = (self.get("tongban-embedded"), self.get("postgres")) {
             let r = a.per_sec() / b.per_sec().max(1e-9);
+            let twice = |r: f64| r >= 2.0;
             goals.push(Goal {
                 name: "tongban embedded / PostgreSQL peer".into(),
-                value: format!("{}x", judged_as(r, 2, |r| r >= 2.0)),
+                value: format!("{}x", judged_as(r, 2, twice)),
                 target: ">= 2x".into(),
-                met: r >= 2.0,
+                met: twice(r),
             });
         }
         if let Some(h) = self.get("tongban-embedded-half") {
+            let under_10 = |ms: f64| ms < 10.0;
             goals.push(Goal {
                 name: "p99 submission latency at half of peak, embedded".into(),
-                value: format!("{} ms", judged_as(h.ms(0.99), 2, |ms| ms < 10.0)),
+                value: format!("{} ms", judged_as(h.ms(0.99), 2, under_10)),
                 target: "< 10 ms".into(),
-                met: h.ms(0.99) < 10.0,
+                met: under_10(h.ms(0.99)),
             });
         }
         if let (Some(first), Some(last)) = (self.growth.first(), self.growth.last()) {
             let growth = last.rss_rest_kib as f64 / first.rss_rest_kib.max(1) as f64 - 1.0;
+            let flat = |percent: f64| percent <= FLAT_RSS * 100.0;
             goals.push(Goal {
                 name: format!(
                     "gateway RSS at rest, {} → {} stored applications",
@@ -237,10 +242,10 @@ impl Report {
                     first.rss_rest_kib / 1024,
                     last.rss_rest_kib / 1024,
                     if growth >= 0.0 { "+" } else { "" },
-                    judged_as(growth * 100.0, 0, |g| g <= FLAT_RSS * 100.0)
+                    judged_as(growth * 100.0, 0, flat)
                 ),
                 target: format!("flat (within {:.0}%)", FLAT_RSS * 100.0),
-                met: growth <= FLAT_RSS,
+                met: flat(growth * 100.0),
             });
         }
         if let Some(r) = &self.replay {
@@ -250,16 +255,17 @@ impl Report {
             let ratio = r.rebuild_per_sec / r.raw_read_per_sec.max(1e-9);
             let each = r.rebuild_each_per_sec / r.raw_read_per_sec.max(1e-9);
             let trusted = r.rebuild_trusted_per_sec / r.raw_read_per_sec.max(1e-9);
+            let at_least_half = |percent: f64| percent >= 50.0;
             goals.push(Goal {
                 name: format!("rebuild / raw read, {} events", r.events),
                 value: format!(
                     "{}% (no heads {:.0}%, trusted {:.0}%)",
-                    judged_as(ratio * 100.0, 0, |p| p >= 50.0),
+                    judged_as(ratio * 100.0, 0, at_least_half),
                     each * 100.0,
                     trusted * 100.0
                 ),
                 target: ">= 50%".into(),
-                met: ratio >= 0.5,
+                met: at_least_half(ratio * 100.0),
             });
         }
         self.goals = goals;
