@@ -263,6 +263,12 @@ fn every_stage_measures_and_every_goal_is_judged() {
     ] {
         assert!(replay[pass].as_f64().unwrap() > 0.0, "{replay}");
     }
+    // The raw read after the write and after each of the three rebuilds, each rebuild judged
+    // against the two on either side of it.
+    let reads = replay["raw_reads_per_sec"].as_array().unwrap();
+    assert_eq!(reads.len(), 4, "{replay}");
+    assert!(reads.iter().all(|r| r.as_f64() > Some(0.0)), "{replay}");
+    assert_eq!(reads[0], replay["raw_read_per_sec"], "{replay}");
 
     // Every goal of the performance issue is judged from the figures.
     let goals: Vec<&str> = report["goals"]

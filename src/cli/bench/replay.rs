@@ -25,7 +25,13 @@ pub struct ReplayFigures {
     pub events: u64,
     pub write_per_sec: f64,
     pub events_per_fsync: f64,
-    pub raw_read_per_sec: f64,
+    /// Every raw read: the first, then one after each rebuild (without heads, with them,
+    /// trusted). Each rebuild is judged against the reads on either side of it
+    /// ([`ReplayFigures::raw_read_beside`]), not against the first: this machine's pace drifts by
+    /// a fifth and more within a minute (the first read ranged over 208,000–306,000 events/s
+    /// between runs of one build, round 51), and half a minute passes between the first read and
+    /// the rebuild with heads.
+    pub raw_reads_per_sec: [f64; 4],
     /// `tongban rebuild` of a log without verified heads: every event's signature checked.
     pub rebuild_each_per_sec: f64,
     /// `tongban rebuild` with the verified heads a gateway keeps: every event's seal checked,
@@ -37,22 +43,50 @@ pub struct ReplayFigures {
 }
 
 impl ReplayFigures {
+    /// The raw read beside rebuild `stage` (0: without heads, 1: with them, 2: trusted): the
+    /// reads just before and just after it, their events over their mean time.
+    pub fn raw_read_beside(&self, stage: usize) -> f64 {
+        let reads = &self.raw_reads_per_sec;
+        let (before, after) = (reads[stage.min(2)], reads[stage.min(2) + 1]);
+        2.0 / (1.0 / before.max(1e-9) + 1.0 / after.max(1e-9))
+    }
+
+    /// Each rebuild over the raw read beside it: without heads, with them (the goal's), trusted.
+    pub fn rebuild_ratios(&self) -> [f64; 3] {
+        let rates = [
+            self.rebuild_each_per_sec,
+            self.rebuild_per_sec,
+            self.rebuild_trusted_per_sec,
+        ];
+        std::array::from_fn(|stage| rates[stage] / self.raw_read_beside(stage))
+    }
+
     pub fn json(&self) -> Value {
+        let [each, heads, trusted] = self.rebuild_ratios();
         json!({
             "events": self.events,
             "write_per_sec": self.write_per_sec.round(),
             "events_per_fsync": (self.events_per_fsync * 10.0).round() / 10.0,
-            "raw_read_per_sec": self.raw_read_per_sec.round(),
+            "raw_read_per_sec": self.raw_reads_per_sec[0].round(),
+            "raw_reads_per_sec": self.raw_reads_per_sec.map(f64::round),
             "rebuild_each_per_sec": self.rebuild_each_per_sec.round(),
             "rebuild_per_sec": self.rebuild_per_sec.round(),
             "rebuild_trusted_per_sec": self.rebuild_trusted_per_sec.round(),
             "verify_per_sec": self.verify_per_sec.round(),
-            "rebuild_each_vs_raw": self.rebuild_each_per_sec / self.raw_read_per_sec.max(1e-9),
-            "rebuild_vs_raw": self.rebuild_per_sec / self.raw_read_per_sec.max(1e-9),
-            "rebuild_trusted_vs_raw": self.rebuild_trusted_per_sec / self.raw_read_per_sec.max(1e-9),
-            "verify_vs_raw": self.verify_per_sec / self.raw_read_per_sec.max(1e-9),
+            "rebuild_each_vs_raw": each,
+            "rebuild_vs_raw": heads,
+            "rebuild_trusted_vs_raw": trusted,
+            // Against the read just before it, after the last rebuild.
+            "verify_vs_raw": self.verify_per_sec / self.raw_reads_per_sec[3].max(1e-9),
         })
     }
+}
+
+/// Reads the whole log raw ([`read_everything`]): the events read and the seconds it took.
+async fn timed_read(log: &EmbeddedLog) -> Result<(u64, f64), CliError> {
+    let started = Instant::now();
+    let read = read_everything(log).await?;
+    Ok((read, started.elapsed().as_secs_f64()))
 }
 
 pub async fn run(work: &Path, events: u64) -> Result<ReplayFigures, CliError> {
@@ -71,15 +105,13 @@ pub async fn run(work: &Path, events: u64) -> Result<ReplayFigures, CliError> {
     let write_secs = started.elapsed().as_secs_f64();
     let stats = log.sync_stats();
 
-    let started = Instant::now();
-    let read = read_everything(&*log).await?;
-    let raw_secs = started.elapsed().as_secs_f64();
-
     // `tongban rebuild` three ways (`sample::REBUILDS`).
     let projections = dir.join("projections");
     let mut rebuild_secs = [0.0; 3];
     let mut rebuilt = [0; 3];
     let mut attested = [0; 3];
+    // The raw reads before the first rebuild, between each two and after the last.
+    let mut reads = vec![timed_read(&log).await?];
     for stage in 0..REBUILDS.len() {
         let seals = rebuild_seals(stage, &projections, &key)
             .map_err(|e| CliError(format!("rebuild: {e}")))?;
@@ -90,6 +122,7 @@ pub async fn run(work: &Path, events: u64) -> Result<ReplayFigures, CliError> {
         rebuild_secs[stage] = started.elapsed().as_secs_f64();
         rebuilt[stage] = filled.events;
         attested[stage] = filled.attested;
+        reads.push(timed_read(&log).await?);
     }
 
     let started = Instant::now();
@@ -99,12 +132,13 @@ pub async fn run(work: &Path, events: u64) -> Result<ReplayFigures, CliError> {
     let verify_secs = started.elapsed().as_secs_f64();
     if report.verdict() != tongban_replay::verify::Verdict::Intact
         || report.events != total
-        || read != total
+        || reads.iter().any(|(read, _)| *read != total)
         || rebuilt != [total; 3]
         || attested != [0, total, 0]
     {
         return Err(CliError(format!(
-            "replay stage: wrote {total} events but read {read}, rebuilt {rebuilt:?} ({attested:?} vouched for by verified heads), verified {} with {} broken links",
+            "replay stage: wrote {total} events but read {:?}, rebuilt {rebuilt:?} ({attested:?} vouched for by verified heads), verified {} with {} broken links",
+            reads.iter().map(|(read, _)| read).collect::<Vec<_>>(),
             report.events,
             report.broken.len()
         )));
@@ -115,7 +149,11 @@ pub async fn run(work: &Path, events: u64) -> Result<ReplayFigures, CliError> {
         events: total,
         write_per_sec: total as f64 / write_secs,
         events_per_fsync: stats.events as f64 / stats.syncs.max(1) as f64,
-        raw_read_per_sec: read as f64 / raw_secs,
+        raw_reads_per_sec: std::array::from_fn(|i| {
+            reads
+                .get(i)
+                .map_or(0.0, |(read, secs)| *read as f64 / secs.max(1e-9))
+        }),
         rebuild_each_per_sec: rebuilt[0] as f64 / rebuild_secs[0],
         rebuild_per_sec: rebuilt[1] as f64 / rebuild_secs[1],
         rebuild_trusted_per_sec: rebuilt[2] as f64 / rebuild_secs[2],
