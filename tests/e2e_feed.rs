@@ -28,6 +28,11 @@ fn consume_page(zj: &Client, seen: &mut Vec<(u64, String, u64)>) -> usize {
             &json!({"position": last["position"]}),
         );
         assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        // A page past the cursor moves it.
+        assert_eq!(
+            r.json(),
+            json!({"region": ZJ, "acked": last["position"], "moved": true})
+        );
     }
     events.len()
 }
@@ -165,6 +170,19 @@ fn a_region_resumes_its_feed_after_a_restart_without_gaps_or_repeats() {
     // Nor is a read after a position the feed never showed answered as "nothing yet": its `next`
     // would pass over every event up to it.
     let last = *positions.last().expect("read");
+    // Acknowledging the cursor again (a retry), or a position behind it (an adapter whose own
+    // record went back), is answered 200 with the cursor where it stands, saying it did not move.
+    for position in [last, positions[0]] {
+        let r = zj.post(
+            &format!("/v1/regions/{ZJ}/feed/ack"),
+            &json!({"position": position}),
+        );
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        assert_eq!(
+            r.json(),
+            json!({"region": ZJ, "acked": last, "moved": false})
+        );
+    }
     let r = zj.get(&format!("/v1/regions/{ZJ}/feed?after=13612345678"));
     assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
     let problem = r.json();

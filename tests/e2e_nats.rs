@@ -328,11 +328,17 @@ fn two_gateways_on_one_stream_serve_the_same_applications() {
         &json!({"position": last}),
     );
     assert_eq!(acked.json()["acked"], json!(last));
+    assert_eq!(acked.json()["moved"], json!(true));
     let behind = via_a.post(
         &format!("/v1/regions/{origin_code}/feed/ack"),
         &json!({"position": first}),
     );
     assert_eq!(behind.json()["acked"], json!(last));
+    assert_eq!(
+        behind.json()["moved"],
+        json!(false),
+        "the other gateway's move stands"
+    );
     let page_a = via_a.get(&format!("/v1/regions/{origin_code}/feed")).json();
     assert_eq!(page_a["acked"], json!(last));
     assert_eq!(page_a["events"], json!([]), "{page_a}");

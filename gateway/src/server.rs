@@ -1883,7 +1883,10 @@ mod tests {
                 .ack_feed("330000", 3, "330000/test")
                 .await
                 .expect("ack"),
-            3
+            crate::log::Advanced {
+                cursor: 3,
+                moved: true
+            }
         );
         assert_eq!(shared.get("330000").await.expect("get"), 3);
         assert_eq!(
@@ -1921,7 +1924,10 @@ mod tests {
                     .ack_feed("330000", 2, "330000/test")
                     .await
                     .expect("ack"),
-                2
+                crate::log::Advanced {
+                    cursor: 2,
+                    moved: true
+                }
             );
         }
         let js = async_nats::jetstream::new(async_nats::connect(server.url()).await.expect("nats"));

@@ -458,8 +458,8 @@ fn operation(route: &Route) -> Value {
         }
         Op::FeedAck => {
             op.insert("requestBody".into(), json!({"required": true, "content": json_content(schema_of::<super::regions::Ack>())}));
-            responses.insert("200".into(), json!({"description": "The cursor as it now is (never moved back)", "content": json_content(json!({
-                "type": "object", "properties": {"region": {"type": "string"}, "acked": {"type": "integer"}}}))}));
+            responses.insert("200".into(), json!({"description": "The cursor as it now is (never moved back), and whether this acknowledgement moved it: one of a position at or behind the cursor (a retry, or an adapter whose own record of its progress went back) changes nothing and is answered 200 all the same, with `moved: false` and the cursor where it stands", "content": json_content(json!({
+                "type": "object", "required": ["region", "acked", "moved"], "properties": {"region": {"type": "string"}, "acked": {"type": "integer", "description": "the region's acknowledged cursor after this acknowledgement"}, "moved": {"type": "boolean", "description": "whether this acknowledgement moved the cursor (false: `position` was at or behind it)"}}}))}));
             responses.insert(
                 "422".into(),
                 problem_response("The position is beyond the log's end"),

@@ -400,7 +400,7 @@ pub async fn ack<L: EventLog>(
         ));
     }
     let actor = principal.actor();
-    let acked = s
+    let advanced = s
         .gateway
         .ack_feed(&region, ack.position, &actor)
         .await
@@ -409,11 +409,14 @@ pub async fn ack<L: EventLog>(
     tracing::info!(
         region,
         position = ack.position,
-        acked,
+        acked = advanced.cursor,
+        moved = advanced.moved,
         actor,
         "feed acknowledged"
     );
-    Ok(Json(json!({"region": region, "acked": acked})))
+    Ok(Json(
+        json!({"region": region, "acked": advanced.cursor, "moved": advanced.moved}),
+    ))
 }
 
 /// 422 for a position past the end of the log (`last`; where the cursor is shared, of what any

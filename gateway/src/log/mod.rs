@@ -63,6 +63,19 @@ impl Positioned {
     }
 }
 
+/// What an acknowledgement (`POST …/feed/ack`) did to its region's feed cursor. A cursor only
+/// moves forward, so an acknowledgement of a position at or behind it (a retry, or an adapter
+/// whose own record of its progress went back, after a restore of its database say) changes
+/// nothing and is answered as one that did, with the cursor as it stands: `moved` tells the two
+/// apart, so that such an adapter can notice that it is behind the gateway's record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Advanced {
+    /// The cursor after the acknowledgement.
+    pub cursor: u64,
+    /// Whether this acknowledgement moved it.
+    pub moved: bool,
+}
+
 /// A region's acknowledged feed cursor: the region acknowledged (`POST …/feed/ack`) everything
 /// its feed lists up to `position`, and its feed lists only the events of applications it is
 /// party to. Operators compare it with an event's log position to settle "we never received

@@ -1766,12 +1766,15 @@ impl ProjectionStore {
         region: &str,
         position: u64,
         actor: &str,
-    ) -> Result<u64, ProjectionError> {
+    ) -> Result<crate::log::Advanced, ProjectionError> {
         // A poisoned lock only means another ack panicked; the cursor on disk is still whole.
         let _one_at_a_time = self.cursor.lock().unwrap_or_else(|p| p.into_inner());
         let current = self.feed_cursor(region)?;
         if position <= current {
-            return Ok(current);
+            return Ok(crate::log::Advanced {
+                cursor: current,
+                moved: false,
+            });
         }
         // A key apart from the cursor's so that a build before it still reads the cursor as it
         // was; written in the cursor's batch.
@@ -1790,7 +1793,10 @@ impl ProjectionStore {
                 dropped: &[],
             },
         )?;
-        Ok(position)
+        Ok(crate::log::Advanced {
+            cursor: position,
+            moved: true,
+        })
     }
 
     /// The history's first record of `region` whose acknowledgement moved its cursor to
@@ -3930,7 +3936,10 @@ pub(super) mod tests {
             let before = crate::time::Timestamp::now();
             assert_eq!(
                 store.ack_feed("330000", 12, "330000/test").expect("ack"),
-                12
+                crate::log::Advanced {
+                    cursor: 12,
+                    moved: true
+                }
             );
             let after = crate::time::Timestamp::now();
             let acked = store.feed_acked("330000").expect("acked");
@@ -3942,7 +3951,13 @@ pub(super) mod tests {
             );
             std::thread::sleep(std::time::Duration::from_millis(5));
             // Behind the cursor: neither moves.
-            assert_eq!(store.ack_feed("330000", 7, "330000/test").expect("ack"), 12);
+            assert_eq!(
+                store.ack_feed("330000", 7, "330000/test").expect("ack"),
+                crate::log::Advanced {
+                    cursor: 12,
+                    moved: false
+                }
+            );
             assert_eq!(
                 store.feed_acked("330000").expect("acked").moved,
                 crate::log::Moved::Acknowledged(at)
@@ -4042,11 +4057,17 @@ pub(super) mod tests {
             second_at = crate::time::Timestamp::now();
             assert_eq!(
                 store.ack_feed("330000", 20, "330000/tok-c").expect("ack"),
-                30
+                crate::log::Advanced {
+                    cursor: 30,
+                    moved: false
+                }
             );
             assert_eq!(
                 store.ack_feed("330000", 30, "330000/tok-c").expect("ack"),
-                30
+                crate::log::Advanced {
+                    cursor: 30,
+                    moved: false
+                }
             );
             // Another region's acknowledgements are apart.
             store.ack_feed("440000", 3, "440000/tok-z").expect("ack");

@@ -86,15 +86,16 @@ impl<L: EventLog> Gateway<L> {
         })
     }
 
-    /// Moves `region`'s cursor forward to `position` (never back) and returns the cursor, with
-    /// the acknowledgement recorded in the history (taken now, by `actor`: the token's
-    /// `<region>/<token id>`) when it moved the cursor; both are durable when this returns.
+    /// Moves `region`'s cursor forward to `position` (never back) and returns the cursor and
+    /// whether this moved it, with the acknowledgement recorded in the history (taken now, by
+    /// `actor`: the token's `<region>/<token id>`) when it did; both are durable when this
+    /// returns.
     pub async fn ack_feed(
         &self,
         region: &str,
         position: u64,
         actor: &str,
-    ) -> Result<u64, ServiceError> {
+    ) -> Result<crate::log::Advanced, ServiceError> {
         Ok(match self.log.shared_cursors() {
             Some(shared) => shared.advance(region, position, actor).await?,
             None => self.store.ack_feed(region, position, actor)?,

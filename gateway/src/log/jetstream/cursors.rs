@@ -568,7 +568,7 @@ impl SharedCursors {
     }
 
     /// Moves `region`'s cursor to `position` unless it is already there or further, and
-    /// returns the cursor as it then is. Answers once the server has stored it and the history
+    /// returns the cursor as it then is, and whether this moved it. Answers once the server has stored it and the history
     /// records it. The region's acknowledgement, by `actor` (`<region>/<token id>`): the time
     /// shown for it is the server's of its record.
     ///
@@ -580,7 +580,12 @@ impl SharedCursors {
     /// its own time before it is answered, later than the acknowledgement the cursor took but
     /// never earlier. With two gateways racing, one may record the other's move with its own
     /// time: a position's first acknowledgement then shows a moment later, never earlier.
-    pub async fn advance(&self, region: &str, position: u64, actor: &str) -> Result<u64, LogError> {
+    pub async fn advance(
+        &self,
+        region: &str,
+        position: u64,
+        actor: &str,
+    ) -> Result<crate::log::Advanced, LogError> {
         if !is_region_code(region) {
             return Err(self.unavailable(
                 "writing a feed cursor",
@@ -595,7 +600,10 @@ impl SharedCursors {
                 if now.recorded {
                     self.record_through(region, now.position, 0, actor).await?;
                 }
-                return Ok(now.position);
+                return Ok(crate::log::Advanced {
+                    cursor: now.position,
+                    moved: false,
+                });
             }
             if self
                 .set_cursor(region, position, now.revision, Mark::AckNow)
@@ -606,7 +614,10 @@ impl SharedCursors {
                 // an acknowledgement moved it and its record was lost.
                 let floor = if now.recorded { 0 } else { now.position };
                 self.record_through(region, position, floor, actor).await?;
-                return Ok(position);
+                return Ok(crate::log::Advanced {
+                    cursor: position,
+                    moved: true,
+                });
             }
             race_pause().await;
         }
@@ -1387,17 +1398,26 @@ mod tests {
 
         assert_eq!(
             ca.advance("330000", 7, "330000/test").await.expect("ack"),
-            7
+            crate::log::Advanced {
+                cursor: 7,
+                moved: true
+            }
         );
         assert_eq!(cb.get("330000").await.expect("get"), 7, "B sees A's ack");
         // Never back: an older ack through B leaves it.
         assert_eq!(
             cb.advance("330000", 5, "330000/test").await.expect("ack"),
-            7
+            crate::log::Advanced {
+                cursor: 7,
+                moved: false
+            }
         );
         assert_eq!(
             cb.advance("330000", 12, "330000/test").await.expect("ack"),
-            12
+            crate::log::Advanced {
+                cursor: 12,
+                moved: true
+            }
         );
         assert_eq!(ca.get("330000").await.expect("get"), 12);
         // Regions are apart.
@@ -1415,7 +1435,7 @@ mod tests {
         }
         for r in racers {
             let (asked, answer) = r.await.expect("racer");
-            let answer = answer.expect("ack under a race");
+            let answer = answer.expect("ack under a race").cursor;
             assert!(answer >= asked, "asked {asked}, answered {answer}");
         }
         assert_eq!(cb.get("440000").await.expect("get"), 123);
@@ -1503,8 +1523,9 @@ mod tests {
             next += all.len() as u64;
             for r in racers {
                 let (asked, answer) = r.await.expect("racer");
-                let answer =
-                    answer.unwrap_or_else(|e| panic!("round {round}, ack of {asked}: {e}"));
+                let answer = answer
+                    .unwrap_or_else(|e| panic!("round {round}, ack of {asked}: {e}"))
+                    .cursor;
                 assert!(answer >= asked, "asked {asked}, answered {answer}");
             }
             // Read through any node, the cursor is the furthest acknowledged (reads go to the
@@ -1673,7 +1694,10 @@ mod tests {
                 .advance("330000", 1, "330000/test")
                 .await
                 .expect("ack"),
-            1
+            crate::log::Advanced {
+                cursor: 1,
+                moved: true
+            }
         );
     }
 
@@ -1691,10 +1715,22 @@ mod tests {
         kv.put("330000", "banana".into()).await.expect("put");
         let c = cursors(&log);
         assert_eq!(c.get("330000").await.expect("get"), 0);
-        assert_eq!(c.advance("330000", 5, "330000/test").await.expect("ack"), 5);
+        assert_eq!(
+            c.advance("330000", 5, "330000/test").await.expect("ack"),
+            crate::log::Advanced {
+                cursor: 5,
+                moved: true
+            }
+        );
         kv.delete("330000").await.expect("delete");
         assert_eq!(c.get("330000").await.expect("get"), 0, "deleted: none");
-        assert_eq!(c.advance("330000", 3, "330000/test").await.expect("ack"), 3);
+        assert_eq!(
+            c.advance("330000", 3, "330000/test").await.expect("ack"),
+            crate::log::Advanced {
+                cursor: 3,
+                moved: true
+            }
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1833,7 +1869,10 @@ mod tests {
                 let position = i * step;
                 assert_eq!(
                     c.advance(region, position, &token).await.expect("ack"),
-                    position
+                    crate::log::Advanced {
+                        cursor: position,
+                        moved: true
+                    }
                 );
                 moved.entry(region).or_default().push((position, token));
                 // A repeat and an older position through the other gateway move nothing.
@@ -1842,9 +1881,21 @@ mod tests {
                     .advance(region, position, "x/repeat")
                     .await
                     .expect("ack");
-                assert_eq!(again, position);
+                assert_eq!(
+                    again,
+                    crate::log::Advanced {
+                        cursor: position,
+                        moved: false
+                    }
+                );
                 let older = other.advance(region, position / 2, "x/older").await;
-                assert_eq!(older.expect("ack"), position);
+                assert_eq!(
+                    older.expect("ack"),
+                    crate::log::Advanced {
+                        cursor: position,
+                        moved: false
+                    }
+                );
             }
         }
         let (_tool, read) = read_only(&server).await;
@@ -1966,7 +2017,10 @@ mod tests {
         let before = crate::time::Timestamp::now().0 - 5;
         assert_eq!(
             c.advance("330000", 7, "330000/retry").await.expect("ack"),
-            9
+            crate::log::Advanced {
+                cursor: 9,
+                moved: false
+            }
         );
         let FirstAck::Taken(r) = &c.first_acks("330000", &[6]).await.expect("read")[&6] else {
             panic!("recorded")
@@ -1978,7 +2032,10 @@ mod tests {
         );
         assert_eq!(
             c.advance("330000", 9, "330000/again").await.expect("ack"),
-            9
+            crate::log::Advanced {
+                cursor: 9,
+                moved: false
+            }
         );
         c.advance("330000", 12, "330000/next").await.expect("ack");
         let FirstAck::Taken(r) = &c.first_acks("330000", &[10]).await.expect("read")[&10] else {

@@ -1772,7 +1772,10 @@ async fn the_documented_nats_permissions_are_enough_and_no_more() {
             .advance("440000", 2, "440000/test")
             .await
             .expect("ack"),
-        2
+        crate::log::Advanced {
+            cursor: 2,
+            moved: true
+        }
     );
     assert_eq!(cursors.get("440000").await.expect("cursor"), 2);
     // The history of acknowledgements: recorded, read, and cut back to a restored end.
