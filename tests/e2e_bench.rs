@@ -269,6 +269,10 @@ fn every_stage_measures_and_every_goal_is_judged() {
     assert_eq!(reads.len(), 4, "{replay}");
     assert!(reads.iter().all(|r| r.as_f64() > Some(0.0)), "{replay}");
     assert_eq!(reads[0], replay["raw_read_per_sec"], "{replay}");
+    assert!(
+        replay["rebuild_vs_first_read"].as_f64() > Some(0.0),
+        "{replay}"
+    );
 
     // Every goal of the performance issue is judged from the figures.
     let goals: Vec<&str> = report["goals"]

@@ -253,15 +253,17 @@ impl Report {
             // checked, with the verified heads the gateway kept. Beside it, the same without
             // heads (every signature checked) and the fold alone (`--trust-log`). Each against the
             // raw reads on either side of it.
+            // Beside it, the ratio to the first read alone, as it was judged before round 51.
             let [each, ratio, trusted] = r.rebuild_ratios();
             let at_least_half = |percent: f64| percent >= 50.0;
             goals.push(Goal {
                 name: format!("rebuild / raw read, {} events", r.events),
                 value: format!(
-                    "{}% (no heads {:.0}%, trusted {:.0}%)",
+                    "{}% (no heads {:.0}%, trusted {:.0}%; first read {:.0}%)",
                     judged_as(ratio * 100.0, 0, at_least_half),
                     each * 100.0,
-                    trusted * 100.0
+                    trusted * 100.0,
+                    r.rebuild_vs_first_read() * 100.0
                 ),
                 target: ">= 50%".into(),
                 met: at_least_half(ratio * 100.0),
@@ -523,7 +525,7 @@ mod tests {
         let goal = r.goals.last().unwrap();
         assert_eq!(
             (goal.value.as_str(), goal.met),
-            ("49.6% (no heads 10%, trusted 58%)", false)
+            ("49.6% (no heads 10%, trusted 58%; first read 50%)", false)
         );
     }
 
@@ -543,7 +545,7 @@ mod tests {
         let goal = r.goals.last().unwrap();
         assert_eq!(
             (goal.value.as_str(), goal.met),
-            ("60% (no heads 9%, trusted 90%)", true)
+            ("60% (no heads 9%, trusted 90%; first read 30%)", true)
         );
         let figures = r.replay.as_ref().unwrap();
         assert!((figures.raw_read_beside(0) - 4000.0 / 3.0).abs() < 1e-6);
@@ -552,6 +554,15 @@ mod tests {
         assert_eq!(json["raw_read_per_sec"], 2000.0);
         assert!((json["rebuild_vs_raw"].as_f64().unwrap() - 0.6).abs() < 1e-9);
         assert!((json["verify_vs_raw"].as_f64().unwrap() - 0.2).abs() < 1e-9);
+        assert!((json["rebuild_vs_first_read"].as_f64().unwrap() - 0.3).abs() < 1e-9);
+        // A read that is not a rate (none made) meets no goal, whatever the rebuild did.
+        let mut r = report();
+        r.replay = Some(replayed(
+            [1000.0, 0.0, 1000.0, 1000.0],
+            [120.0, 600.0, 600.0],
+        ));
+        r.judge();
+        assert!(!r.goals.last().unwrap().met);
     }
 
     /// Replay figures over 1,000 events with these raw reads and rebuilds (without heads, with
